@@ -1,0 +1,49 @@
+import { parseArgs } from 'node:util'
+import type { ParseArgsConfig } from 'node:util'
+import { SecretsError } from '../core/errors'
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>
+
+export interface CommandContext {
+  /** Store path from --store, UNPLUGIN_SECRETS_STORE or the search from the current folder. */
+  storePath: string
+  positionals: string[]
+  values: Record<string, string | boolean | undefined>
+}
+
+export interface Command {
+  name: string
+  summary: string
+  /** Usage lines, e.g. `set NAME [--description TEXT] [--from-file FILE]`. */
+  usage: string
+  /** Option descriptions shown by --help. */
+  details: string
+  example: string
+  options: OptionSpec
+  /** Number of positional arguments taken: [min, max]. */
+  positionals: [number, number]
+  /** Arguments may hold a value pasted by mistake: error messages must not repeat them. */
+  sensitiveArgs?: boolean
+  run: (context: CommandContext) => Promise<number | void>
+}
+
+export const usageError = (message: string, command?: string): SecretsError =>
+  new SecretsError('USAGE', `${message} See: unplugin-secrets ${command ? `${command} ` : ''}--help`)
+
+export function parseCommandArgs(command: Command, args: string[]): { positionals: string[], values: CommandContext['values'] } {
+  let parsed
+  try {
+    parsed = parseArgs({ args, options: command.options, allowPositionals: true, strict: true })
+  }
+  catch (error) {
+    if (command.sensitiveArgs)
+      throw usageError(`${command.name} takes only these options: ${Object.keys(command.options).map(name => `--${name}`).join(', ')}. Values are never read from the command line.`, command.name)
+    throw usageError(`${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '.')}`, command.name)
+  }
+  const [min, max] = command.positionals
+  if (parsed.positionals.length < min)
+    throw usageError(`${command.name} needs ${min === 1 ? 'an argument' : `${min} arguments`}: ${command.usage}.`, command.name)
+  if (parsed.positionals.length > max)
+    throw usageError(`${command.name} takes ${max === 0 ? 'no arguments' : `at most ${max} argument${max > 1 ? 's' : ''}`}: ${command.usage}.`, command.name)
+  return { positionals: parsed.positionals, values: parsed.values as CommandContext['values'] }
+}

@@ -1,0 +1,68 @@
+import { SecretsError } from '../../core/errors'
+import { parseStoreFile } from '../../core/store/format'
+import { readTextFile } from '../../core/store/files'
+import { formatAdminKey, formatStoreKey, parseAdminKey, parseStoreKey } from '../../core/store/keys'
+import { keyFilePath, updateKeyFile } from '../../core/store/keyfile'
+import { openStore } from '../../core/store/store'
+import { verifyStore } from '../../core/store/trust'
+import type { Command } from '../command'
+import { usageError } from '../command'
+import { dropOneNewline, note, print, promptHidden, readStdinText } from '../io'
+
+const SUBCOMMANDS = ['export', 'import', 'path'] as const
+
+async function readStoreId(storePath: string) {
+  const text = await readTextFile(storePath)
+  if (text === undefined)
+    throw new SecretsError('STORE_NOT_FOUND', `No store at ${storePath}. Pass --store PATH, or create one with unplugin-secrets init.`)
+  return parseStoreFile(text, storePath)
+}
+
+async function readKeyInput(what: string): Promise<string> {
+  const text = process.stdin.isTTY ? await promptHidden(`Paste the ${what} (input hidden): `) : dropOneNewline(await readStdinText(`The ${what}`))
+  return text.trim()
+}
+
+export const key: Command = {
+  name: 'key',
+  summary: 'export the store key for CI, import a key into your key file, show its path',
+  usage: 'key export | key import [--admin] | key path',
+  details: [
+    '  export           print the store key (for the UNPLUGIN_SECRETS_KEY CI secret)',
+    '  import           read a store key from stdin (or a hidden prompt), check it opens',
+    '                   this store, and save it to your key file',
+    '  import --admin   the same for your admin key (UNPLUGIN_SECRETS_ADMIN_KEY)',
+    '  path             print where this store\'s key file is',
+  ].join('\n'),
+  example: 'unplugin-secrets key export | gh secret set UNPLUGIN_SECRETS_KEY',
+  options: { admin: { type: 'boolean' } },
+  positionals: [1, 1],
+  sensitiveArgs: true,
+  async run({ storePath, positionals, values }) {
+    const sub = positionals[0]!
+    if (!SUBCOMMANDS.includes(sub as typeof SUBCOMMANDS[number]))
+      throw usageError(`Unknown key command: use ${SUBCOMMANDS.join(', ')}.`, 'key')
+    if (values.admin && sub !== 'import') throw usageError('--admin belongs to key import.', 'key')
+
+    if (sub === 'path') {
+      const file = await readStoreId(storePath)
+      return print(keyFilePath(file.id))
+    }
+    if (sub === 'export') {
+      const store = await openStore({ path: storePath })
+      if (process.stdout.isTTY) note('This is the store key: anyone who has it can read every secret. Keep it in a CI secret, not in a file in the repository.')
+      return print(store.exportKey())
+    }
+    const file = await readStoreId(storePath)
+    if (values.admin) {
+      const adminKey = parseAdminKey(await readKeyInput('admin key'), 'The admin key from stdin')
+      const path = await updateKeyFile(file.id, keys => ({ ...keys, adminKey: formatAdminKey(adminKey) }))
+      return note(`Saved the admin key to ${path}.`)
+    }
+    const storeKey = parseStoreKey(await readKeyInput('store key'), 'The store key from stdin')
+    verifyStore(file, storeKey, storePath)
+    const text = formatStoreKey(storeKey)
+    const path = await updateKeyFile(file.id, keys => ({ ...keys, storeKeys: [text] }))
+    note(`Saved the store key to ${path}; it opens ${storePath} (revision ${file.revision}).`)
+  },
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+/**
+ * The `unplugin-secrets` command: manage the encrypted store from a shell.
+ *
+ * @module unplugin-secrets/cli
+ * @example
+ * ```sh
+ * unplugin-secrets init --admin alice
+ * printf %s "$TOKEN" | unplugin-secrets set GRAFANA_API_KEY
+ * unplugin-secrets list
+ * ```
+ */
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { version } from '../../package.json'
+import { SecretsError } from '../core/errors'
+import { DEFAULT_STORE_PATH } from '../core/store/store'
+import type { Command } from './command'
+import { parseCommandArgs, usageError } from './command'
+import { admins } from './commands/admins'
+import { get } from './commands/get'
+import { init } from './commands/init'
+import { key } from './commands/key'
+import { list } from './commands/list'
+import { log } from './commands/log'
+import { rm } from './commands/rm'
+import { rotate } from './commands/rotate'
+import { set } from './commands/set'
+import { verify } from './commands/verify'
+import { note, paint, print } from './io'
+
+const commands: Command[] = [init, set, get, list, rm, rotate, admins, verify, log, key]
+
+function mainHelp(): string {
+  const width = Math.max(...commands.map(c => c.name.length))
+  return [
+    `unplugin-secrets ${version}: encrypted, admin-signed secrets for config files`,
+    '',
+    'Usage: unplugin-secrets <command> [options] [--store PATH]',
+    '',
+    'Commands:',
+    ...commands.map(c => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Global options:',
+    '  --store PATH   store file (default: $UNPLUGIN_SECRETS_STORE, else the nearest',
+    `                 ${DEFAULT_STORE_PATH} in this folder or a parent; init: ./${DEFAULT_STORE_PATH})`,
+    '  -h, --help     help for a command: unplugin-secrets set --help',
+    '  -v, --version  print the version',
+    '',
+    'Keys: UNPLUGIN_SECRETS_KEY (read) and UNPLUGIN_SECRETS_ADMIN_KEY (change), else your key file.',
+    'Exit codes: 0 success, 1 failure, 2 usage error.',
+  ].join('\n')
+}
+
+function commandHelp(command: Command): string {
+  return [
+    `unplugin-secrets ${command.name}: ${command.summary}`,
+    '',
+    `Usage: unplugin-secrets ${command.usage} [--store PATH]`,
+    ...(command.details ? ['', command.details] : []),
+    '',
+    'Example:',
+    `  ${command.example}`,
+  ].join('\n')
+}
+
+function findStore(from: string): string {
+  for (let folder = resolve(from); ; folder = dirname(folder)) {
+    const candidate = join(folder, DEFAULT_STORE_PATH)
+    if (existsSync(candidate)) return candidate
+    if (dirname(folder) === folder) return resolve(from, DEFAULT_STORE_PATH)
+  }
+}
+
+/** Takes --store, --help and --version from anywhere on the line; the rest belongs to the command. */
+function splitGlobals(argv: string[]) {
+  const rest: string[] = []
+  let store: string | undefined
+  let help = false
+  let showVersion = false
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') {
+      rest.push(...argv.slice(i))
+      break
+    }
+    if (arg === '--store') {
+      store = argv[++i]
+      if (store === undefined || store === '') throw usageError('--store needs a path.')
+    }
+    else if (arg.startsWith('--store=')) store = arg.slice('--store='.length)
+    else if (arg === '--help' || arg === '-h') help = true
+    else if (arg === '--version' || arg === '-v') showVersion = true
+    else rest.push(arg)
+  }
+  return { rest, store, help, showVersion }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { rest, store, help, showVersion } = splitGlobals(argv)
+  if (showVersion) {
+    print(version)
+    return 0
+  }
+  const [name, ...args] = rest
+  if (name === undefined || name === 'help') {
+    const topic = commands.find(c => c.name === args[0])
+    const text = topic ? commandHelp(topic) : mainHelp()
+    if (name === undefined && !help) {
+      note(text) // no command: a usage error, so help goes to stderr
+      return 2
+    }
+    print(text)
+    return 0
+  }
+  const command = commands.find(c => c.name === name)
+  if (!command) throw usageError(`Unknown command "${name}". Commands: ${commands.map(c => c.name).join(', ')}.`)
+  if (help) {
+    print(commandHelp(command))
+    return 0
+  }
+  const { positionals, values } = parseCommandArgs(command, args)
+  const storePath = resolve(store ?? process.env.UNPLUGIN_SECRETS_STORE ?? (command === init ? DEFAULT_STORE_PATH : findStore(process.cwd())))
+  return (await command.run({ storePath, positionals, values })) ?? 0
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code },
+  (error: unknown) => {
+    const label = paint(process.stderr, 'red', 'error:')
+    if (error instanceof SecretsError) {
+      note(`${label} ${error.message}`)
+      process.exitCode = error.code === 'USAGE' ? 2 : 1
+    }
+    else {
+      // Not ours: show only its name and message (a stack could carry data from a frame).
+      note(`${label} unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}. Please report it.`)
+      process.exitCode = 1
+    }
+  },
+)

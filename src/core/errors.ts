@@ -1,0 +1,46 @@
+/**
+ * Every failure the package reports. Codes are stable: scripts may match on
+ * them. Messages say what went wrong, where, and how to fix it, and never
+ * contain a secret value.
+ */
+export const errorCodes = {
+  INVALID_NAME: 'a secret name breaks the naming rule',
+  INVALID_VALUE: 'a secret value is not a well-formed UTF-8 string',
+  VALUE_TOO_LARGE: 'a secret value is over 1 MiB of UTF-8',
+  SECRET_NOT_FOUND: 'no secret with that name',
+  STORE_NOT_FOUND: 'no store file at the path',
+  STORE_EXISTS: 'a store already exists at the path',
+  STORE_MALFORMED: 'the store file is not valid JSON or not in the store format (half-written, truncated, hand-edited)',
+  STORE_UNSUPPORTED: 'the store file was written by a newer format version',
+  STORE_TAMPERED: 'the store content does not match its signature, hash chain or ciphertext authentication',
+  UNTRUSTED_ADMIN: 'a change was signed by someone who is not an admin of this store, or the admin list does not descend from the store\'s trust root',
+  KEY_MISSING: 'no store key in the options, the environment or the key file',
+  KEY_INVALID: 'a key string is malformed (wrong prefix, length or checksum)',
+  WRONG_KEY: 'the store key does not belong to this store or is not its current key',
+  ADMIN_REQUIRED: 'a change was attempted without an admin key',
+  NOT_ADMIN: 'the admin key is not in this store\'s admin list',
+  ADMIN_EXISTS: 'an admin with that name or public key is already listed',
+  ADMIN_NOT_FOUND: 'no admin with that name',
+  LAST_ADMIN: 'removing the only admin would lock the store',
+  INVALID_ADMIN_NAME: 'an admin name breaks the naming rule',
+  LOCK_TIMEOUT: 'another process held the store lock for too long',
+  WRITE_FAILED: 'the store or key file could not be written; the previous file is intact',
+  USAGE: 'the command line is wrong',
+} as const
+
+export type SecretsErrorCode = keyof typeof errorCodes
+
+/** The only error type the package throws on purpose. */
+export class SecretsError extends Error {
+  override name = 'SecretsError'
+  readonly code: SecretsErrorCode
+
+  constructor(code: SecretsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+export function isSecretsError(error: unknown): error is SecretsError {
+  return error instanceof SecretsError
+}

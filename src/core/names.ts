@@ -1,0 +1,37 @@
+import { SecretsError } from './errors'
+
+/** `${secret.NAME}` names: a letter or `_`, then letters, digits or `_`. */
+export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
+export const SECRET_NAME_RULE = 'a letter or _ followed by letters, digits or _ ([A-Za-z_][A-Za-z0-9_]*)'
+
+/** Largest value accepted, in UTF-8 bytes (inclusive). */
+export const MAX_VALUE_BYTES = 1024 * 1024
+
+export const ADMIN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/
+export const ADMIN_NAME_RULE = '1 to 64 characters: letters, digits and . _ @ + - (starting with a letter or digit)'
+
+export function assertSecretName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !SECRET_NAME_PATTERN.test(name)) {
+    const shown = typeof name === 'string' ? JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name) : typeof name
+    throw new SecretsError('INVALID_NAME', `Invalid secret name ${shown}: a name is ${SECRET_NAME_RULE}. Example: GRAFANA_API_KEY.`)
+  }
+}
+
+export function assertAdminName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !ADMIN_NAME_PATTERN.test(name)) {
+    const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 80)) : typeof name
+    throw new SecretsError('INVALID_ADMIN_NAME', `Invalid admin name ${shown}: an admin name is ${ADMIN_NAME_RULE}. Example: alice or alice@example.com.`)
+  }
+}
+
+/** Checks a value for `name` and returns its UTF-8 bytes. */
+export function encodeSecretValue(name: string, value: unknown): Uint8Array {
+  if (typeof value !== 'string')
+    throw new SecretsError('INVALID_VALUE', `The value for ${name} must be a string, got ${value === null ? 'null' : typeof value}.`)
+  if (!value.isWellFormed())
+    throw new SecretsError('INVALID_VALUE', `The value for ${name} contains a lone UTF-16 surrogate, so it has no UTF-8 form. Pass well-formed text.`)
+  const bytes = new TextEncoder().encode(value)
+  if (bytes.length > MAX_VALUE_BYTES)
+    throw new SecretsError('VALUE_TOO_LARGE', `The value for ${name} is ${bytes.length} bytes of UTF-8; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB). Store large files elsewhere and keep their key here.`)
+  return bytes
+}

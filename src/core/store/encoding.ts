@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto'
+
+/** JSON with object keys sorted and no whitespace: the bytes that get signed. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  const entries = Object.keys(value)
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+  return `{${entries.join(',')}}`
+}
+
+export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
+
+export function sha256(data: Uint8Array | string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(data).digest())
+}
+
+export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
+export const toBase64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url')
+export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+const BASE64URL = /^[A-Za-z0-9_-]*$/
+
+/** Strict decoding: Buffer.from silently skips bad characters, so check first. */
+export function fromBase64(text: string): Uint8Array | undefined {
+  if (text.length % 4 !== 0 || !BASE64.test(text)) return undefined
+  const bytes = Buffer.from(text, 'base64')
+  return bytes.toString('base64') === text ? new Uint8Array(bytes) : undefined
+}
+
+export function fromBase64Url(text: string): Uint8Array | undefined {
+  if (!BASE64URL.test(text)) return undefined
+  const bytes = Buffer.from(text, 'base64url')
+  return bytes.toString('base64url') === text ? new Uint8Array(bytes) : undefined
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}

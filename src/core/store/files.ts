@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { SecretsError } from '../errors'
+
+/**
+ * Test-only fault injection: when UNPLUGIN_SECRETS_TEST_CRASH_AT names this
+ * step, the process kills itself as a power cut would. Crash tests use it to
+ * prove every write step leaves a store that opens.
+ */
+export function crashPoint(step: string): void {
+  if (process.env.UNPLUGIN_SECRETS_TEST_CRASH_AT === step) process.kill(process.pid, 'SIGKILL')
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code
+  switch (code) {
+    case 'ENOSPC': return 'the disk is full'
+    case 'EDQUOT': return 'the disk quota is used up'
+    case 'EACCES':
+    case 'EPERM': return 'permission denied'
+    case 'EROFS': return 'the file system is read-only'
+    case 'ENOENT': return 'the folder does not exist'
+    default: return code ?? String(error)
+  }
+}
+
+export function writeFailed(path: string, error: unknown, what = 'the previous file is unchanged'): SecretsError {
+  return new SecretsError('WRITE_FAILED', `Could not write ${path}: ${describeFsError(error)}; ${what}. Free space or fix permissions and run the command again.`, { cause: error })
+}
+
+/**
+ * Replaces `path` as a whole: write a temporary file beside it, fsync, rename
+ * over the target, fsync the folder. Readers see the old file or the new one,
+ * never a mix, whatever moment the process dies at.
+ */
+export async function writeFileAtomic(path: string, text: string, mode: number): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    const handle = await open(temp, 'wx', mode)
+    try {
+      await handle.writeFile(text)
+      crashPoint('temp-written')
+      await handle.sync()
+    }
+    finally {
+      await handle.close()
+    }
+    crashPoint('before-rename')
+    await rename(temp, path)
+    crashPoint('after-rename')
+  }
+  catch (error) {
+    await unlink(temp).catch(() => {})
+    throw writeFailed(path, error)
+  }
+  await syncFolder(dirname(path))
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  try {
+    const handle = await open(folder, 'r')
+    try {
+      await handle.sync()
+    }
+    finally {
+      await handle.close()
+    }
+  }
+  catch {
+    // Some platforms (Windows) cannot fsync a folder; the rename is still atomic there.
+  }
+}
+
+export async function readTextFile(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  }
+  catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new SecretsError('STORE_NOT_FOUND', `Could not read ${path}: ${describeFsError(error)}.`, { cause: error })
+  }
+}
+
+export async function fileMode(path: string, fallback: number): Promise<number> {
+  try {
+    return (await stat(path)).mode & 0o777
+  }
+  catch {
+    return fallback
+  }
+}
+
+export const ensureFolder = (folder: string, mode?: number) => mkdir(folder, { recursive: true, mode }).catch((error) => {
+  throw writeFailed(folder, error, 'nothing was written')
+})
+
+interface LockOwner {
+  pid: number
+  host: string
+  token: string
+}
+
+const LOCK_TIMEOUT_MS = 30_000
+/** A lock whose owner cannot be checked (another host, unreadable) is broken after this long. */
+const FOREIGN_LOCK_STALE_MS = 60_000
+const UNREADABLE_LOCK_STALE_MS = 2_000
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  }
+  catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function isStaleLock(lockPath: string): Promise<boolean> {
+  let text: string
+  let age: number
+  try {
+    text = await readFile(lockPath, 'utf8')
+    age = Date.now() - (await stat(lockPath)).mtimeMs
+  }
+  catch {
+    return false // gone already: try again
+  }
+  let owner: LockOwner | undefined
+  try {
+    owner = JSON.parse(text) as LockOwner
+  }
+  catch {}
+  if (!owner || typeof owner.pid !== 'number') return age > UNREADABLE_LOCK_STALE_MS
+  if (owner.host !== hostname()) return age > FOREIGN_LOCK_STALE_MS
+  return !isAlive(owner.pid)
+}
+
+/**
+ * Serializes writers across processes with `<store>.lock`, created with
+ * O_EXCL. A lock whose owner process is gone (killed mid-write) is broken at
+ * once: proper-lockfile would make the next writer wait out a stale timeout.
+ */
+export async function withFileLock<T>(path: string, run: () => Promise<T>): Promise<T> {
+  const lockPath = `${path}.lock`
+  const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex') }
+  const deadline = Date.now() + LOCK_TIMEOUT_MS
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx', 0o600)
+      try {
+        await handle.writeFile(JSON.stringify(owner))
+      }
+      finally {
+        await handle.close()
+      }
+      break
+    }
+    catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailed(lockPath, error, 'the store is unchanged')
+    }
+    if (await isStaleLock(lockPath)) {
+      await unlink(lockPath).catch(() => {})
+      continue
+    }
+    if (Date.now() > deadline)
+      throw new SecretsError('LOCK_TIMEOUT', `Another process has been changing ${path} for over ${LOCK_TIMEOUT_MS / 1000} s (lock file ${lockPath}). Wait for it and retry; if no unplugin-secrets process is running, delete ${lockPath}.`)
+    await sleep(Math.min(200, 5 * 1.5 ** Math.min(attempt, 12)) * (0.5 + Math.random()))
+  }
+  crashPoint('locked')
+  try {
+    return await run()
+  }
+  finally {
+    await releaseLock(lockPath, owner.token)
+  }
+}
+
+async function releaseLock(lockPath: string, token: string): Promise<void> {
+  try {
+    const current = JSON.parse(await readFile(lockPath, 'utf8')) as LockOwner
+    if (current.token === token) await unlink(lockPath)
+  }
+  catch {}
+}

@@ -1,0 +1,234 @@
+import { SecretsError } from '../errors'
+import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
+import { canonicalJson } from './encoding'
+
+export const STORE_FORMAT = 'unplugin-secrets/v1'
+
+export interface AdminRecord {
+  publicKey: string
+  addedAt: string
+  addedBy: string
+}
+
+export interface SecretRecord {
+  description?: string
+  version: number
+  createdAt: string
+  updatedAt: string
+  updatedBy: string
+  /** base64(nonce || XChaCha20-Poly1305 ciphertext || tag) */
+  value: string
+}
+
+export type AuditAction = 'init' | 'create' | 'update' | 'delete' | 'rotate' | 'admin-add' | 'admin-remove'
+const AUDIT_ACTIONS: readonly AuditAction[] = ['init', 'create', 'update', 'delete', 'rotate', 'admin-add', 'admin-remove']
+
+/** One signed, hash-chained line of the audit trail. Never holds a value. */
+export interface AuditEntry {
+  seq: number
+  at: string
+  admin: string
+  action: AuditAction
+  /** The secret, or for admin-add / admin-remove / init the admin, the entry is about. */
+  name?: string
+  /** init and admin-add: the admin's public key. */
+  publicKey?: string
+  /** init: the store id. */
+  store?: string
+  /** init and rotate: the id of the data key from then on. */
+  keyId?: string
+  /** hex SHA-256 of the canonical previous entry; empty for the first. */
+  prev: string
+  sig: string
+}
+
+export interface StoreSignature {
+  admin: string
+  sig: string
+}
+
+/** The store file, parsed and shape-checked but not yet trusted. */
+export interface StoreFile {
+  format: typeof STORE_FORMAT
+  id: string
+  revision: number
+  keyId: string
+  admins: Map<string, AdminRecord>
+  secrets: Map<string, SecretRecord>
+  audit: AuditEntry[]
+  signature: StoreSignature
+}
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/
+const HEX = /^[0-9a-f]*$/
+
+class ShapeChecker {
+  constructor(private readonly file: string) {}
+
+  fail(path: string, expected: string): never {
+    throw new SecretsError('STORE_MALFORMED', `${this.file}: ${path} ${expected}. The file was hand-edited or damaged; restore it from git (git checkout -- ${this.file}).`)
+  }
+
+  object(value: unknown, path: string, keys: { required: string[], optional?: string[] }): Record<string, unknown> {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(path, 'must be an object')
+    const record = value as Record<string, unknown>
+    for (const key of keys.required) {
+      if (!Object.hasOwn(record, key)) this.fail(`${path}.${key}`, 'is missing')
+    }
+    for (const key of Object.keys(record)) {
+      if (!keys.required.includes(key) && !keys.optional?.includes(key)) this.fail(`${path}.${key}`, 'is not a field of the store format')
+    }
+    return record
+  }
+
+  string(value: unknown, path: string, pattern?: RegExp): string {
+    if (typeof value !== 'string' || (pattern && !pattern.test(value))) this.fail(path, pattern ? `must be a string matching ${pattern}` : 'must be a string')
+    return value
+  }
+
+  count(value: unknown, path: string, min: number): number {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) this.fail(path, `must be a whole number ≥ ${min}`)
+    return value
+  }
+
+  map<T>(value: unknown, path: string, keyPattern: RegExp, item: (v: unknown, p: string) => T): Map<string, T> {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(path, 'must be an object')
+    const out = new Map<string, T>()
+    for (const [key, entry] of Object.entries(value)) {
+      if (!keyPattern.test(key)) this.fail(`${path}[${JSON.stringify(key)}]`, `has a key that is not a valid name`)
+      out.set(key, item(entry, `${path}.${key}`))
+    }
+    return out
+  }
+}
+
+function jsonSyntaxError(file: string, text: string, error: unknown): SecretsError {
+  const position = /position (\d+)/.exec(String((error as Error)?.message))?.[1]
+  if (position === undefined || Number(position) >= text.length)
+    return new SecretsError('STORE_MALFORMED', `${file}: the file ends before its JSON is complete (truncated or half-written). Restore it from git (git checkout -- ${file}).`)
+  const before = text.slice(0, Number(position))
+  const line = before.split('\n').length
+  const column = Number(position) - before.lastIndexOf('\n')
+  return new SecretsError('STORE_MALFORMED', `${file}:${line}:${column}: the store is not valid JSON (a merge conflict or a hand edit?). Restore it from git (git checkout -- ${file}).`)
+}
+
+/** Parses and shape-checks a store file. Trust is decided later, by verifyStore. */
+export function parseStoreFile(text: string, file: string): StoreFile {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  }
+  catch (error) {
+    throw jsonSyntaxError(file, text, error)
+  }
+  const check: ShapeChecker = new ShapeChecker(file)
+  if (json !== null && typeof json === 'object' && 'format' in json && json.format !== STORE_FORMAT && typeof json.format === 'string' && json.format.startsWith('unplugin-secrets/'))
+    throw new SecretsError('STORE_UNSUPPORTED', `${file} is in format ${json.format}; this version of unplugin-secrets reads ${STORE_FORMAT}. Upgrade unplugin-secrets.`)
+  const root = check.object(json, 'the file', { required: ['format', 'id', 'revision', 'keyId', 'admins', 'secrets', 'audit', 'signature'] })
+  if (root.format !== STORE_FORMAT) check.fail('format', `must be "${STORE_FORMAT}" (is this a store file?)`)
+
+  const audit = root.audit
+  if (!Array.isArray(audit) || audit.length === 0) check.fail('audit', 'must be a non-empty array')
+  const signature = check.object(root.signature, 'signature', { required: ['admin', 'sig'] })
+
+  return {
+    format: STORE_FORMAT,
+    id: check.string(root.id, 'id', /^[0-9a-f]{32}$/),
+    revision: check.count(root.revision, 'revision', 1),
+    keyId: check.string(root.keyId, 'keyId', /^[0-9a-f]{16}$/),
+    admins: check.map(root.admins, 'admins', ADMIN_NAME_PATTERN, (value, path) => {
+      const record = check.object(value, path, { required: ['publicKey', 'addedAt', 'addedBy'] })
+      return {
+        publicKey: check.string(record.publicKey, `${path}.publicKey`),
+        addedAt: check.string(record.addedAt, `${path}.addedAt`, TIMESTAMP),
+        addedBy: check.string(record.addedBy, `${path}.addedBy`, ADMIN_NAME_PATTERN),
+      }
+    }),
+    secrets: check.map(root.secrets, 'secrets', SECRET_NAME_PATTERN, (value, path) => {
+      const record = check.object(value, path, { required: ['version', 'createdAt', 'updatedAt', 'updatedBy', 'value'], optional: ['description'] })
+      return {
+        ...(record.description === undefined ? {} : { description: check.string(record.description, `${path}.description`) }),
+        version: check.count(record.version, `${path}.version`, 1),
+        createdAt: check.string(record.createdAt, `${path}.createdAt`, TIMESTAMP),
+        updatedAt: check.string(record.updatedAt, `${path}.updatedAt`, TIMESTAMP),
+        updatedBy: check.string(record.updatedBy, `${path}.updatedBy`, ADMIN_NAME_PATTERN),
+        value: check.string(record.value, `${path}.value`),
+      }
+    }),
+    audit: audit.map((value: unknown, index: number): AuditEntry => {
+      const path = `audit[${index}]`
+      const entry = check.object(value, path, { required: ['seq', 'at', 'admin', 'action', 'prev', 'sig'], optional: ['name', 'publicKey', 'store', 'keyId'] })
+      if (!AUDIT_ACTIONS.includes(entry.action as AuditAction)) check.fail(`${path}.action`, `must be one of ${AUDIT_ACTIONS.join(', ')}`)
+      return {
+        seq: check.count(entry.seq, `${path}.seq`, 1),
+        at: check.string(entry.at, `${path}.at`, TIMESTAMP),
+        admin: check.string(entry.admin, `${path}.admin`, ADMIN_NAME_PATTERN),
+        action: entry.action as AuditAction,
+        ...(entry.name === undefined ? {} : { name: check.string(entry.name, `${path}.name`) }),
+        ...(entry.publicKey === undefined ? {} : { publicKey: check.string(entry.publicKey, `${path}.publicKey`) }),
+        ...(entry.store === undefined ? {} : { store: check.string(entry.store, `${path}.store`) }),
+        ...(entry.keyId === undefined ? {} : { keyId: check.string(entry.keyId, `${path}.keyId`, /^[0-9a-f]{16}$/) }),
+        prev: check.string(entry.prev, `${path}.prev`, HEX),
+        sig: check.string(entry.sig, `${path}.sig`),
+      }
+    }),
+    signature: {
+      admin: check.string(signature.admin, 'signature.admin', ADMIN_NAME_PATTERN),
+      sig: check.string(signature.sig, 'signature.sig'),
+    },
+  }
+}
+
+const sortedRecord = <T>(map: Map<string, T>): Record<string, T> =>
+  Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+
+/** The plain JSON value of a store file, without its signature. */
+export function unsignedJson(file: Omit<StoreFile, 'signature'>) {
+  return {
+    format: file.format,
+    id: file.id,
+    revision: file.revision,
+    keyId: file.keyId,
+    admins: sortedRecord(file.admins),
+    secrets: sortedRecord(file.secrets),
+    audit: file.audit,
+  }
+}
+
+/** The bytes a store signature covers: everything in the file but the signature. */
+export const signedContent = (file: Omit<StoreFile, 'signature'>): string => canonicalJson(unsignedJson(file))
+
+/** The bytes an audit entry signature covers. */
+export function auditSignedContent(entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string {
+  const { sig: _sig, ...rest } = entry
+  return canonicalJson(rest)
+}
+
+/** Field order for people reading the file; signatures use the canonical (sorted) form. */
+function orderedEntry({ seq, at, admin, action, name, publicKey, store, keyId, prev, sig }: AuditEntry): AuditEntry {
+  return { seq, at, admin, action, name, publicKey, store, keyId, prev, sig }
+}
+
+const indent = (json: string, by: string): string => json.replace(/\n/g, `\n${by}`)
+
+/**
+ * Pretty JSON for review in git: one secret or admin block per name, sorted,
+ * and one line per audit entry, so a change shows as a few lines of diff.
+ */
+export function serializeStoreFile(file: StoreFile): string {
+  const json = unsignedJson(file)
+  const auditLines = file.audit.map(entry => `    ${JSON.stringify(orderedEntry(entry))}`).join(',\n')
+  return [
+    '{',
+    `  "format": ${JSON.stringify(json.format)},`,
+    `  "id": ${JSON.stringify(json.id)},`,
+    `  "revision": ${json.revision},`,
+    `  "keyId": ${JSON.stringify(json.keyId)},`,
+    `  "admins": ${indent(JSON.stringify(json.admins, null, 2), '  ')},`,
+    `  "secrets": ${indent(JSON.stringify(json.secrets, null, 2), '  ')},`,
+    `  "audit": [\n${auditLines}\n  ],`,
+    `  "signature": ${JSON.stringify(file.signature)}`,
+    '}',
+    '',
+  ].join('\n')
+}

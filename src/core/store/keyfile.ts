@@ -1,0 +1,46 @@
+import { join } from 'node:path'
+import envPaths from 'env-paths'
+import { SecretsError } from '../errors'
+import { ensureFolder, readTextFile, writeFileAtomic } from './files'
+
+/**
+ * Keys live outside the repository, one file per store id, mode 0600, in the
+ * user's config folder ($XDG_CONFIG_HOME/unplugin-secrets/keys on Linux,
+ * ~/Library/Preferences/unplugin-secrets/keys on macOS, %APPDATA% on Windows).
+ */
+export interface KeyFile {
+  /** Newest first. More than one only while a rotation is under way. */
+  storeKeys: string[]
+  adminKey?: string
+}
+
+export const keyFolder = (): string => process.env.UNPLUGIN_SECRETS_KEY_DIR || join(envPaths('unplugin-secrets', { suffix: '' }).config, 'keys')
+
+export const keyFilePath = (storeId: string): string => join(keyFolder(), `${storeId}.json`)
+
+export async function readKeyFile(storeId: string): Promise<KeyFile | undefined> {
+  const path = keyFilePath(storeId)
+  const text = await readTextFile(path)
+  if (text === undefined) return undefined
+  try {
+    const json = JSON.parse(text) as Partial<KeyFile>
+    if (!Array.isArray(json.storeKeys) || !json.storeKeys.every(key => typeof key === 'string') || (json.adminKey !== undefined && typeof json.adminKey !== 'string'))
+      throw new Error('shape')
+    return { storeKeys: json.storeKeys, ...(json.adminKey ? { adminKey: json.adminKey } : {}) }
+  }
+  catch {
+    throw new SecretsError('KEY_INVALID', `The key file ${path} is damaged. Import the store key again: unplugin-secrets key export | unplugin-secrets key import (on a machine that has it).`)
+  }
+}
+
+export async function writeKeyFile(storeId: string, keys: KeyFile): Promise<string> {
+  const path = keyFilePath(storeId)
+  await ensureFolder(keyFolder(), 0o700)
+  await writeFileAtomic(path, `${JSON.stringify(keys, null, 2)}\n`, 0o600)
+  return path
+}
+
+/** Read-modify-write of the key file. */
+export async function updateKeyFile(storeId: string, change: (keys: KeyFile) => KeyFile): Promise<string> {
+  return writeKeyFile(storeId, change((await readKeyFile(storeId)) ?? { storeKeys: [] }))
+}

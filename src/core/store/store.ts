@@ -1,0 +1,442 @@
+import { randomBytes } from 'node:crypto'
+import { dirname, resolve } from 'node:path'
+import { SecretsError } from '../errors'
+import { assertAdminName, assertSecretName, encodeSecretValue } from '../names'
+import { dataKeyId, decryptValue, encryptValue, randomKey, valueAad } from './crypto'
+import { bytesEqual } from './encoding'
+import { crashPoint, ensureFolder, fileMode, readTextFile, withFileLock, writeFileAtomic } from './files'
+import type { AuditAction, AuditEntry, SecretRecord, StoreFile } from './format'
+import { STORE_FORMAT, parseStoreFile, serializeStoreFile } from './format'
+import type { AdminKey, StoreKey } from './keys'
+import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from './keys'
+import { readKeyFile, updateKeyFile } from './keyfile'
+import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore } from './trust'
+
+export const DEFAULT_STORE_PATH = 'secrets.enc.json'
+export const STORE_KEY_ENV = 'UNPLUGIN_SECRETS_KEY'
+export const ADMIN_KEY_ENV = 'UNPLUGIN_SECRETS_ADMIN_KEY'
+
+export interface OpenStoreOptions {
+  /** Store file. Default: `secrets.enc.json` in the current directory. */
+  path?: string
+  /** Store key (`usec_store_…`). Default: `UNPLUGIN_SECRETS_KEY`, then the key file. */
+  key?: string
+  /** Admin key (`usec_admin_…`), needed to change the store. Default: `UNPLUGIN_SECRETS_ADMIN_KEY`, then the key file. */
+  adminKey?: string
+}
+
+export interface CreateStoreOptions {
+  /** Store file to create (missing folders are created). Default: `secrets.enc.json`. */
+  path?: string
+  /** Name of the first admin, e.g. `alice` or `alice@example.com`. */
+  admin: string
+  /** Use an existing admin key instead of generating one. */
+  adminKey?: string
+  /**
+   * Called with the new keys before the store file is written; if it throws,
+   * nothing is written. Save the keys here so a crash cannot leave a store
+   * nobody can open.
+   */
+  saveKeys?: (keys: { id: string, storeKey: string, adminKey: string }) => void | Promise<void>
+}
+
+/** Metadata of one secret. Never the value. */
+export interface SecretInfo {
+  name: string
+  version: number
+  createdAt: string
+  updatedAt: string
+  updatedBy: string
+  description?: string
+}
+
+export interface AuditRecord {
+  seq: number
+  at: string
+  admin: string
+  action: AuditAction
+  name?: string
+}
+
+export interface AdminInfo {
+  name: string
+  publicKey: string
+  addedAt: string
+  addedBy: string
+}
+
+export interface VerifyReport {
+  path: string
+  id: string
+  revision: number
+  keyId: string
+  secrets: number
+  admins: string[]
+  lastChange: AuditRecord
+}
+
+export interface SetOptions {
+  /** Free text shown by `list`; kept when omitted on an update. */
+  description?: string
+}
+
+export interface RotateOptions {
+  /**
+   * Called with the new store key before the rotated store is written; if it
+   * throws, nothing is written. Save the key here so a crash cannot lock you
+   * out. When the store key came from the key file, it is updated for you.
+   */
+  saveKey?: (storeKey: string) => void | Promise<void>
+}
+
+type KeySource = 'option' | 'env' | 'file'
+
+const toAuditRecord = ({ seq, at, admin, action, name }: AuditEntry): AuditRecord => ({ seq, at, admin, action, ...(name === undefined ? {} : { name }) })
+
+async function readStoreFile(path: string): Promise<StoreFile> {
+  const text = await readTextFile(path)
+  if (text === undefined)
+    throw new SecretsError('STORE_NOT_FOUND', `No store at ${path}. Create one with: unplugin-secrets init (or pass --store PATH / the path option).`)
+  return parseStoreFile(text, path)
+}
+
+/** Accumulates one change: copies of the maps, signed audit entries, then the signed file. */
+class Change {
+  readonly secrets: Map<string, SecretRecord>
+  readonly admins: StoreFile['admins']
+  readonly audit: AuditEntry[]
+  readonly at = new Date().toISOString()
+  keyId: string
+
+  constructor(readonly base: StoreFile, readonly admin: string, private readonly adminKey: AdminKey) {
+    this.secrets = new Map(base.secrets)
+    this.admins = new Map(base.admins)
+    this.audit = [...base.audit]
+    this.keyId = base.keyId
+  }
+
+  record(action: AuditAction, fields: Pick<AuditEntry, 'name' | 'publicKey' | 'keyId'> = {}): void {
+    const last = this.audit.at(-1)!
+    this.audit.push(signAuditEntry(this.adminKey, { seq: last.seq + 1, at: this.at, admin: this.admin, action, ...fields, prev: entryHash(last) }))
+  }
+
+  seal(): StoreFile {
+    return signStore(this.adminKey, this.admin, {
+      format: STORE_FORMAT,
+      id: this.base.id,
+      revision: this.base.revision + 1,
+      keyId: this.keyId,
+      admins: this.admins,
+      secrets: this.secrets,
+      audit: this.audit,
+    })
+  }
+}
+
+/** An opened, verified store. Obtain one with {@link openStore} or {@link createStore}. */
+export class SecretStore {
+  #file: StoreFile
+  #storeKey: StoreKey
+  readonly #keySource: KeySource
+  readonly #adminKey: AdminKey | undefined
+
+  /** @internal */
+  constructor(readonly path: string, file: StoreFile, storeKey: StoreKey, keySource: KeySource, adminKey: AdminKey | undefined) {
+    this.#file = file
+    this.#storeKey = storeKey
+    this.#keySource = keySource
+    this.#adminKey = adminKey
+  }
+
+  get id(): string { return this.#file.id }
+  get revision(): number { return this.#file.revision }
+
+  /** Name of the admin whose key this store was opened with, if that key is in the admin list. */
+  get admin(): string | undefined {
+    try {
+      return this.assertAdmin()
+    }
+    catch {
+      return undefined
+    }
+  }
+
+  /** Throws ADMIN_REQUIRED or NOT_ADMIN unless this store was opened with a listed admin's key. */
+  assertAdmin(): string {
+    return this.#adminName(this.#file, this.#adminKey)
+  }
+
+  #adminName(file: StoreFile, key: AdminKey | undefined): string {
+    if (!key)
+      throw new SecretsError('ADMIN_REQUIRED', `Changing ${this.path} needs an admin key. Set ${ADMIN_KEY_ENV}, or run this on the machine where you ran unplugin-secrets init (its key file holds the admin key).`)
+    const name = [...file.admins].find(([, record]) => bytesEqual(parsePublicKey(record.publicKey), key.publicKey))?.[0]
+    if (!name)
+      throw new SecretsError('NOT_ADMIN', `Your admin key (public key ${formatPublicKey(key.publicKey)}) is not an admin of ${this.path}. Ask an admin to run: unplugin-secrets admins add <your-name> --public-key ${formatPublicKey(key.publicKey)}`)
+    return name
+  }
+
+  /** The store key this store was opened with, as a printable string (for CI secrets). */
+  exportKey(): string {
+    return formatStoreKey(this.#storeKey)
+  }
+
+  has(name: string): boolean {
+    return this.#file.secrets.has(name)
+  }
+
+  list(): SecretInfo[] {
+    return [...this.#file.secrets]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, { version, createdAt, updatedAt, updatedBy, description }]) =>
+        ({ name, version, createdAt, updatedAt, updatedBy, ...(description === undefined ? {} : { description }) }))
+  }
+
+  log(): AuditRecord[] {
+    return this.#file.audit.map(toAuditRecord)
+  }
+
+  admins(): AdminInfo[] {
+    return [...this.#file.admins].map(([name, record]) => ({ name, ...record })).sort((a, b) => (a.name < b.name ? -1 : 1))
+  }
+
+  async get(name: string): Promise<string | undefined> {
+    return this.#decrypt(name)
+  }
+
+  /** Decrypts every value (for tools that need them all at once). */
+  async getAll(): Promise<Map<string, string>> {
+    return new Map([...this.#file.secrets.keys()].map(name => [name, this.#decrypt(name)!]))
+  }
+
+  #decrypt(name: string): string | undefined {
+    const record = this.#file.secrets.get(name)
+    if (!record) return undefined
+    const file = this.#file
+    const plaintext = decryptValue(this.#storeKey.dataKey, valueAad(file.id, file.keyId, name, record.version), record.value)
+    if (!plaintext)
+      throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} does not decrypt (its ciphertext was damaged, or moved from another name or version). Have an admin set ${name} again.`)
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(plaintext)
+    }
+    catch {
+      throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} is not UTF-8 text. Have an admin set ${name} again.`)
+    }
+  }
+
+  /** Creates or updates a secret. Needs an admin key. */
+  async set(name: string, value: string, options: SetOptions = {}): Promise<SecretInfo> {
+    await this.setMany({ [name]: { value, ...options } })
+    return this.list().find(info => info.name === name)!
+  }
+
+  /** Creates or updates several secrets in one write. */
+  async setMany(values: Record<string, string | ({ value: string } & SetOptions)>): Promise<void> {
+    const entries = Object.entries(values).map(([name, entry]) => {
+      assertSecretName(name)
+      const { value, description } = typeof entry === 'string' ? { value: entry, description: undefined } : entry
+      if (description !== undefined && typeof description !== 'string')
+        throw new SecretsError('INVALID_VALUE', `The description of ${name} must be a string.`)
+      return { name, plaintext: encodeSecretValue(name, value), description }
+    })
+    await this.#change((change) => {
+      for (const { name, plaintext, description } of entries) {
+        const previous = change.secrets.get(name)
+        const version = (previous?.version ?? 0) + 1
+        const kept = description ?? previous?.description
+        change.secrets.set(name, {
+          ...(kept === undefined ? {} : { description: kept }),
+          version,
+          createdAt: previous?.createdAt ?? change.at,
+          updatedAt: change.at,
+          updatedBy: change.admin,
+          value: encryptValue(this.#storeKey.dataKey, valueAad(change.base.id, change.keyId, name, version), plaintext),
+        })
+        change.record(previous ? 'update' : 'create', { name })
+      }
+    })
+  }
+
+  /** Deletes a secret; resolves to false (and writes nothing) when it does not exist. */
+  async delete(name: string): Promise<boolean> {
+    assertSecretName(name)
+    return this.#change((change) => {
+      if (!change.secrets.delete(name)) return false
+      change.record('delete', { name })
+      return true
+    })
+  }
+
+  /**
+   * New data key, every value re-encrypted; the old store key stops working.
+   * Resolves to the new store key.
+   */
+  async rotate(options: RotateOptions = {}): Promise<{ storeKey: string }> {
+    const newKey: StoreKey = { dataKey: randomKey(), trustRoot: this.#storeKey.trustRoot }
+    const storeKey = formatStoreKey(newKey)
+    const oldKey = formatStoreKey(this.#storeKey)
+    await this.#change((change) => {
+      change.keyId = dataKeyId(newKey.dataKey)
+      for (const [name, record] of change.secrets) {
+        const plaintext = decryptValue(this.#storeKey.dataKey, valueAad(change.base.id, change.base.keyId, name, record.version), record.value)
+        if (!plaintext)
+          throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} does not decrypt, so the store cannot be rotated. Have an admin set ${name} again first.`)
+        change.secrets.set(name, { ...record, value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext) })
+      }
+      change.record('rotate', { keyId: change.keyId })
+    }, async () => {
+      if (this.#keySource === 'file')
+        await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey, ...keys.storeKeys.filter(key => key !== storeKey)] }))
+      crashPoint('rotate-key-saved')
+      await options.saveKey?.(storeKey)
+    })
+    this.#storeKey = newKey
+    if (this.#keySource === 'file')
+      await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: keys.storeKeys.filter(key => key !== oldKey) }))
+    return { storeKey }
+  }
+
+  async addAdmin(name: string, publicKey: string): Promise<void> {
+    assertAdminName(name)
+    const key = parsePublicKey(publicKey, `The public key for ${name}`)
+    const canonicalKey = formatPublicKey(key)
+    await this.#change((change) => {
+      if (change.admins.has(name))
+        throw new SecretsError('ADMIN_EXISTS', `${name} is already an admin of ${this.path}. To replace their key, remove them first.`)
+      const holder = [...change.admins].find(([, record]) => record.publicKey === canonicalKey)
+      if (holder)
+        throw new SecretsError('ADMIN_EXISTS', `That public key already belongs to admin ${holder[0]}. Each admin needs their own key: unplugin-secrets admins keygen.`)
+      change.admins.set(name, { publicKey: canonicalKey, addedAt: change.at, addedBy: change.admin })
+      change.record('admin-add', { name, publicKey: canonicalKey })
+    })
+  }
+
+  async removeAdmin(name: string): Promise<void> {
+    await this.#change((change) => {
+      if (!change.admins.has(name))
+        throw new SecretsError('ADMIN_NOT_FOUND', `${JSON.stringify(name)} is not an admin of ${this.path}. List them with: unplugin-secrets admins list.`)
+      if (change.admins.size === 1)
+        throw new SecretsError('LAST_ADMIN', `${name} is the only admin of ${this.path}; removing them would leave nobody able to change it. Add another admin first.`)
+      change.admins.delete(name)
+      change.record('admin-remove', { name })
+    })
+  }
+
+  /**
+   * Full check of the store as opened: the trust chain, every audit entry's
+   * signature and every ciphertext. Throws a SecretsError on the first problem.
+   */
+  verify(): VerifyReport {
+    const file = this.#file
+    verifyStore(file, this.#storeKey, this.path, { full: true })
+    for (const name of file.secrets.keys()) this.#decrypt(name)
+    return {
+      path: this.path,
+      id: file.id,
+      revision: file.revision,
+      keyId: file.keyId,
+      secrets: file.secrets.size,
+      admins: [...file.admins.keys()].sort(),
+      lastChange: toAuditRecord(file.audit.at(-1)!),
+    }
+  }
+
+  /** Re-reads the store file and verifies it. */
+  async reload(): Promise<void> {
+    const file = await readStoreFile(this.path)
+    verifyStore(file, this.#storeKey, this.path)
+    this.#file = file
+  }
+
+  async #change<T>(apply: (change: Change) => T, beforeWrite?: () => Promise<void>): Promise<T> {
+    const adminKey = this.#adminKey
+    return withFileLock(this.path, async () => {
+      const current = await readStoreFile(this.path)
+      verifyStore(current, this.#storeKey, this.path)
+      const change = new Change(current, this.#adminName(current, adminKey), adminKey!)
+      const result = apply(change)
+      if (change.audit.length === current.audit.length) {
+        this.#file = current
+        return result
+      }
+      const next = change.seal()
+      await beforeWrite?.()
+      await writeFileAtomic(this.path, serializeStoreFile(next), await fileMode(this.path, 0o644))
+      this.#file = next
+      return result
+    })
+  }
+}
+
+interface ResolvedKey {
+  candidates: string[]
+  source: KeySource
+  label: string
+}
+
+async function resolveStoreKeys(options: OpenStoreOptions, storeId: string): Promise<ResolvedKey | undefined> {
+  if (options.key !== undefined) return { candidates: [options.key], source: 'option', label: 'The key option' }
+  const env = process.env[STORE_KEY_ENV]
+  if (env) return { candidates: [env], source: 'env', label: STORE_KEY_ENV }
+  const keyFile = await readKeyFile(storeId)
+  if (keyFile?.storeKeys.length) return { candidates: keyFile.storeKeys, source: 'file', label: 'The key file' }
+  return undefined
+}
+
+async function resolveAdminKey(options: OpenStoreOptions, storeId: string): Promise<AdminKey | undefined> {
+  if (options.adminKey !== undefined) return parseAdminKey(options.adminKey, 'The adminKey option')
+  const env = process.env[ADMIN_KEY_ENV]
+  if (env) return parseAdminKey(env, ADMIN_KEY_ENV)
+  const stored = (await readKeyFile(storeId))?.adminKey
+  return stored === undefined ? undefined : parseAdminKey(stored, 'The admin key in the key file')
+}
+
+/**
+ * Opens a store and decides whether to trust it: a tampered, forged or
+ * truncated file is rejected here, so no value is ever read from it.
+ */
+export async function openStore(options: OpenStoreOptions = {}): Promise<SecretStore> {
+  const path = resolve(options.path ?? DEFAULT_STORE_PATH)
+  const file = await readStoreFile(path)
+  const keys = await resolveStoreKeys(options, file.id)
+  if (!keys)
+    throw new SecretsError('KEY_MISSING', `No store key for ${path} (store id ${file.id}). In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import (paste the key an admin gets from unplugin-secrets key export).`)
+  const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
+  const storeKey = parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
+  verifyStore(file, storeKey, path)
+  return new SecretStore(path, file, storeKey, keys.source, await resolveAdminKey(options, file.id))
+}
+
+/**
+ * Creates a new store with one admin. Writes no key file: the caller decides
+ * where the returned keys go (the CLI's init saves them to the key file).
+ */
+export async function createStore(options: CreateStoreOptions): Promise<{ store: SecretStore, storeKey: string, adminKey: string }> {
+  assertAdminName(options.admin)
+  const path = resolve(options.path ?? DEFAULT_STORE_PATH)
+  const adminKey = options.adminKey === undefined ? generateAdminKey() : parseAdminKey(options.adminKey, 'The adminKey option')
+  await ensureFolder(dirname(path))
+  return withFileLock(path, async () => {
+    if (await readTextFile(path) !== undefined)
+      throw new SecretsError('STORE_EXISTS', `A store already exists at ${path}; it was left unchanged. Open it instead, or choose another path.`)
+    const id = randomBytes(16).toString('hex')
+    const dataKey = randomKey()
+    const keyId = dataKeyId(dataKey)
+    const at = new Date().toISOString()
+    const publicKey = formatPublicKey(adminKey.publicKey)
+    const genesis = signAuditEntry(adminKey, { seq: 1, at, admin: options.admin, action: 'init', name: options.admin, publicKey, store: id, keyId, prev: '' })
+    const storeKey: StoreKey = { dataKey, trustRoot: trustRootOf(genesis) }
+    const file = signStore(adminKey, options.admin, {
+      format: STORE_FORMAT,
+      id,
+      revision: 1,
+      keyId,
+      admins: new Map([[options.admin, { publicKey, addedAt: at, addedBy: options.admin }]]),
+      secrets: new Map(),
+      audit: [genesis],
+    })
+    const keys = { storeKey: formatStoreKey(storeKey), adminKey: formatAdminKey(adminKey) }
+    await options.saveKeys?.({ id, ...keys })
+    await writeFileAtomic(path, serializeStoreFile(file), 0o644)
+    return { store: new SecretStore(path, file, storeKey, 'option', adminKey), ...keys }
+  })
+}

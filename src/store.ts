@@ -1,0 +1,32 @@
+/**
+ * The encrypted, admin-signed secret store, for setup scripts and tools.
+ *
+ * @module unplugin-secrets/store
+ * @example
+ * ```ts
+ * import { createStore, openStore } from 'unplugin-secrets/store'
+ *
+ * const { storeKey, adminKey } = await createStore({ path: 'secrets.enc.json', admin: 'alice' })
+ * const store = await openStore({ path: 'secrets.enc.json', key: storeKey, adminKey })
+ * await store.set('GRAFANA_API_KEY', process.env.GRAFANA_API_KEY!, { description: 'Grafana read-only' })
+ * console.log(store.list()) // names and metadata, never values
+ * ```
+ */
+import { formatAdminKey, formatPublicKey, generateAdminKey as generateAdminKeyPair } from './core/store/keys'
+
+export { SecretsError, errorCodes, isSecretsError } from './core/errors'
+export type { SecretsErrorCode } from './core/errors'
+export { MAX_VALUE_BYTES, SECRET_NAME_PATTERN } from './core/names'
+export { keyFilePath } from './core/store/keyfile'
+export { ADMIN_KEY_ENV, DEFAULT_STORE_PATH, STORE_KEY_ENV, SecretStore, createStore, openStore } from './core/store/store'
+export type { AdminInfo, AuditRecord, CreateStoreOptions, OpenStoreOptions, RotateOptions, SecretInfo, SetOptions, VerifyReport } from './core/store/store'
+export type { AuditAction } from './core/store/format'
+
+/**
+ * A new admin key pair. Keep `adminKey` private; give `publicKey` to a current
+ * admin, who adds you with `store.addAdmin(name, publicKey)`.
+ */
+export function generateAdminKey(): { adminKey: string, publicKey: string } {
+  const key = generateAdminKeyPair()
+  return { adminKey: formatAdminKey(key), publicKey: formatPublicKey(key.publicKey) }
+}

@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto'
 
-/** JSON with object keys sorted and no whitespace: the bytes that get signed. */
-export function canonicalJson(value: unknown): string {
+/**
+ * JSON with object keys sorted and no whitespace: the bytes that get signed.
+ * `known` holds canonical texts already computed for some objects.
+ */
+export function canonicalJson(value: unknown, known?: WeakMap<object, string>): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value)
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  const cached = known?.get(value)
+  if (cached !== undefined) return cached
+  if (Array.isArray(value)) return `[${value.map(item => canonicalJson(item, known)).join(',')}]`
   const entries = Object.keys(value)
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .filter(key => (value as Record<string, unknown>)[key] !== undefined)
     .sort()
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+    .map(key => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key], known)}`)
   return `{${entries.join(',')}}`
 }
 
@@ -16,6 +21,8 @@ export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
 export function sha256(data: Uint8Array | string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(data).digest())
 }
+
+export const sha256Hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex')
 
 export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 export const toBase64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url')

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { SecretsError } from '../errors'
 
 /**
@@ -35,21 +35,21 @@ export function writeFailed(path: string, error: unknown, what = 'the previous f
  * over the target, fsync the folder. Readers see the old file or the new one,
  * never a mix, whatever moment the process dies at.
  */
-export async function writeFileAtomic(path: string, text: string, mode: number): Promise<void> {
+export async function writeFileAtomic(path: string, text: string, mode: number, role: 'store' | 'key-file' = 'store'): Promise<void> {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
     const handle = await open(temp, 'wx', mode)
     try {
       await handle.writeFile(text)
-      crashPoint('temp-written')
+      crashPoint(`${role}-temp-written`)
       await handle.sync()
     }
     finally {
       await handle.close()
     }
-    crashPoint('before-rename')
+    crashPoint(`${role}-before-rename`)
     await rename(temp, path)
-    crashPoint('after-rename')
+    crashPoint(`${role}-after-rename`)
   }
   catch (error) {
     await unlink(temp).catch(() => {})
@@ -170,12 +170,23 @@ export async function withFileLock<T>(path: string, run: () => Promise<T>): Prom
       throw new SecretsError('LOCK_TIMEOUT', `Another process has been changing ${path} for over ${LOCK_TIMEOUT_MS / 1000} s (lock file ${lockPath}). Wait for it and retry; if no unplugin-secrets process is running, delete ${lockPath}.`)
     await sleep(Math.min(200, 5 * 1.5 ** Math.min(attempt, 12)) * (0.5 + Math.random()))
   }
-  crashPoint('locked')
+  crashPoint('store-locked')
+  await removeDeadTempFiles(path)
   try {
     return await run()
   }
   finally {
     await releaseLock(lockPath, owner.token)
+  }
+}
+
+/** Temp files of writers that died before their rename; only the lock holder may remove them. */
+async function removeDeadTempFiles(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`
+  const names = await readdir(dirname(path)).catch(() => [] as string[])
+  for (const name of names) {
+    const pid = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length))?.[1]
+    if (name.startsWith(prefix) && pid && !isAlive(Number(pid))) await unlink(join(dirname(path), name)).catch(() => {})
   }
 }
 

@@ -1,6 +1,6 @@
 import { SecretsError } from '../errors'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
-import { canonicalJson } from './encoding'
+import { canonicalJson, sha256Hex } from './encoding'
 
 export const STORE_FORMAT = 'unplugin-secrets/v1'
 
@@ -195,8 +195,13 @@ export function unsignedJson(file: Omit<StoreFile, 'signature'>) {
   }
 }
 
-/** The bytes a store signature covers: everything in the file but the signature. */
-export const signedContent = (file: Omit<StoreFile, 'signature'>): string => canonicalJson(unsignedJson(file))
+/**
+ * What a store signature covers: the SHA-256 of the canonical form of
+ * everything in the file but the signature (hashing first keeps Ed25519 fast
+ * on multi-megabyte stores). `known` may hold the audit entries' canonical texts.
+ */
+export const signedDigest = (file: Omit<StoreFile, 'signature'>, known?: WeakMap<object, string>): string =>
+  sha256Hex(canonicalJson(unsignedJson(file), known))
 
 /** The bytes an audit entry signature covers. */
 export function auditSignedContent(entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string {

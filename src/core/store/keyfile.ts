@@ -36,7 +36,7 @@ export async function readKeyFile(storeId: string): Promise<KeyFile | undefined>
 export async function writeKeyFile(storeId: string, keys: KeyFile): Promise<string> {
   const path = keyFilePath(storeId)
   await ensureFolder(keyFolder(), 0o700)
-  await writeFileAtomic(path, `${JSON.stringify(keys, null, 2)}\n`, 0o600)
+  await writeFileAtomic(path, `${JSON.stringify(keys, null, 2)}\n`, 0o600, 'key-file')
   return path
 }
 

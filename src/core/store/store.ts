@@ -273,7 +273,6 @@ export class SecretStore {
   async rotate(options: RotateOptions = {}): Promise<{ storeKey: string }> {
     const newKey: StoreKey = { dataKey: randomKey(), trustRoot: this.#storeKey.trustRoot }
     const storeKey = formatStoreKey(newKey)
-    const oldKey = formatStoreKey(this.#storeKey)
     await this.#change((change) => {
       change.keyId = dataKeyId(newKey.dataKey)
       for (const [name, record] of change.secrets) {
@@ -290,8 +289,9 @@ export class SecretStore {
       await options.saveKey?.(storeKey)
     })
     this.#storeKey = newKey
+    // Only the new key opens the store now; drop the rest.
     if (this.#keySource === 'file')
-      await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: keys.storeKeys.filter(key => key !== oldKey) }))
+      await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey] }))
     return { storeKey }
   }
 

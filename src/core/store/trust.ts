@@ -2,20 +2,20 @@ import { SecretsError } from '../errors'
 import type { AdminKey, StoreKey } from './keys'
 import { parsePublicKey } from './keys'
 import { dataKeyId, signMessage, verifyMessage } from './crypto'
-import { bytesEqual, canonicalJson, sha256, toHex } from './encoding'
+import { bytesEqual, canonicalJson, sha256, sha256Hex } from './encoding'
 import type { AuditEntry, StoreFile } from './format'
-import { auditSignedContent, signedContent } from './format'
+import { auditSignedContent, signedDigest } from './format'
 
 /** The fingerprint a store key carries: SHA-256 of the signed genesis entry. */
 export const trustRootOf = (genesis: AuditEntry): Uint8Array => sha256(canonicalJson(genesis))
 
-export const entryHash = (entry: AuditEntry): string => toHex(sha256(canonicalJson(entry)))
+export const entryHash = (entry: AuditEntry, text = canonicalJson(entry)): string => sha256Hex(text)
 
 export const signAuditEntry = (key: AdminKey, entry: Omit<AuditEntry, 'sig'>): AuditEntry =>
   ({ ...entry, sig: signMessage(key.secretKey, 'audit', auditSignedContent(entry)) })
 
 export const signStore = (key: AdminKey, admin: string, file: Omit<StoreFile, 'signature'>): StoreFile =>
-  ({ ...file, signature: { admin, sig: signMessage(key.secretKey, 'store', signedContent(file)) } })
+  ({ ...file, signature: { admin, sig: signMessage(key.secretKey, 'store', signedDigest(file)) } })
 
 const tampered = (file: string, what: string) =>
   new SecretsError('STORE_TAMPERED', `${file}: ${what}. The file was changed outside unplugin-secrets; restore it from git (git log -p -- ${file}) and have an admin re-apply the change.`)
@@ -57,10 +57,13 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, {
   }
 
   let prev = ''
+  const texts = new WeakMap<object, string>()
   file.audit.forEach((entry, index) => {
     if (entry.seq !== index + 1 || entry.prev !== prev)
       throw tampered(path, `the audit trail is broken at entry ${index + 1} (an entry was removed, reordered or spliced from another version)`)
-    prev = entryHash(entry)
+    const text = canonicalJson(entry)
+    texts.set(entry, text)
+    prev = entryHash(entry, text)
     if (index === 0) {
       if (entry.store !== file.id || entry.name !== entry.admin || entry.publicKey === undefined || entry.keyId === undefined)
         throw untrusted(path, 'its genesis entry does not name this store and its first admin')
@@ -93,7 +96,7 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, {
 
   const signer = admins.get(file.signature.admin)
   if (!signer) throw untrusted(path, `it was signed by "${file.signature.admin}", who is not one of its admins`)
-  if (!verifyMessage(signer, 'store', signedContent(file), file.signature.sig))
+  if (!verifyMessage(signer, 'store', signedDigest(file, texts), file.signature.sig))
     throw tampered(path, `its content does not match the signature of admin "${file.signature.admin}" (a value, a name, metadata or the audit trail was changed, or entries were spliced from two versions)`)
   if (file.audit.findLast(entry => entry.keyId !== undefined)?.keyId !== file.keyId)
     throw tampered(path, 'its key id differs from the one its last rotation recorded')

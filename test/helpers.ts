@@ -1,0 +1,49 @@
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll } from 'vitest'
+
+export const ROOT = resolve(import.meta.dirname, '..')
+export const CLI = join(ROOT, 'dist/cli.mjs')
+export const DIST_STORE = join(ROOT, 'dist/store.mjs')
+
+/** A fresh temp folder, removed after the file's tests. */
+export async function tempDir(prefix = 'usec-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+export interface RunResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the built CLI in a child process. `env` is added to a clean environment. */
+export function runCli(args: string[], options: { cwd: string, env?: Record<string, string>, input?: string | Buffer }): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH!, HOME: options.cwd, NO_COLOR: '1', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk })
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk })
+    child.on('error', reject)
+    child.on('close', code => resolvePromise({ code: code ?? -1, stdout, stderr }))
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+/** Runs a node script (ESM source text) in a child process. */
+export function runNode(source: string, options: { cwd: string, env?: Record<string, string> }): Promise<RunResult & { signal: NodeJS.Signals | null }> {
+  return new Promise((resolvePromise) => {
+    execFile(process.execPath, ['--input-type=module', '-e', source], { cwd: options.cwd, env: { PATH: process.env.PATH!, ...options.env } }, (error, stdout, stderr) => {
+      resolvePromise({ code: typeof error?.code === 'number' ? error.code : error ? -1 : 0, signal: (error as { signal?: NodeJS.Signals } | null)?.signal ?? null, stdout, stderr })
+    })
+  })
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config'
+import SummaryReporter from './test/summary-reporter'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Child-process suites share 2 cores; keep them from starving each other.
+    maxWorkers: 2,
+    reporters: ['default', new SummaryReporter()],
+  },
+})

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import { SecretsError } from '../../src/core/errors'
+import { dataKeyId, decryptValue, encryptValue, randomKey, signMessage, valueAad, verifyMessage } from '../../src/core/store/crypto'
+import { canonicalJson, fromBase64, fromBase64Url } from '../../src/core/store/encoding'
+import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from '../../src/core/store/keys'
+
+describe('key strings', () => {
+  it('round-trip with a recognisable prefix', () => {
+    const storeKey = { dataKey: randomKey(), trustRoot: randomKey() }
+    const text = formatStoreKey(storeKey)
+    expect(text).toMatch(/^usec_store_[A-Za-z0-9_-]{92}$/)
+    expect(parseStoreKey(text)).toEqual(storeKey)
+    expect(parseStoreKey(`  ${text}\n`)).toEqual(storeKey)
+    const admin = generateAdminKey()
+    expect(formatAdminKey(admin)).toMatch(/^usec_admin_/)
+    expect(parseAdminKey(formatAdminKey(admin))).toEqual(admin)
+    expect(parsePublicKey(formatPublicKey(admin.publicKey))).toEqual(admin.publicKey)
+  })
+
+  it('catch every single-character typo with the checksum, and never echo the key', () => {
+    const text = formatStoreKey({ dataKey: randomKey(), trustRoot: randomKey() })
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    for (let i = 'usec_store_'.length; i < text.length; i++) {
+      const replacement = alphabet[(alphabet.indexOf(text[i]!) + 1) % alphabet.length]!
+      const typo = text.slice(0, i) + replacement + text.slice(i + 1)
+      let error: unknown
+      try {
+        parseStoreKey(typo, 'UNPLUGIN_SECRETS_KEY')
+      }
+      catch (caught) {
+        error = caught
+      }
+      expect(error, `position ${i}`).toBeInstanceOf(SecretsError)
+      expect((error as SecretsError).code).toBe('KEY_INVALID')
+      expect((error as SecretsError).message).toMatch(/^UNPLUGIN_SECRETS_KEY is not a store key/)
+      expect((error as SecretsError).message).not.toContain(typo.slice(11, 30))
+    }
+  })
+
+  it('rejects keys of another kind, other lengths and non-strings', () => {
+    const admin = formatAdminKey(generateAdminKey())
+    expect(() => parseStoreKey(admin)).toThrow(/another kind \(usec_admin_/)
+    expect(() => parseAdminKey(formatPublicKey(generateAdminKey().publicKey))).toThrow(/another kind \(usec_pub_/)
+    expect(() => parseAdminKey(`${admin}AA`)).toThrow(/wrong length/)
+    expect(() => parseAdminKey(admin.replace(/.$/, '!'))).toThrow(/base64url/)
+    expect(() => parseStoreKey(undefined)).toThrow(SecretsError)
+  })
+})
+
+describe('crypto', () => {
+  it('decrypts only with the same key and associated data', () => {
+    const key = randomKey()
+    const aad = valueAad('store', dataKeyId(key), 'NAME', 1)
+    const sealed = encryptValue(key, aad, new TextEncoder().encode('plain'))
+    expect(new TextDecoder().decode(decryptValue(key, aad, sealed))).toBe('plain')
+    expect(decryptValue(randomKey(), aad, sealed)).toBeUndefined()
+    expect(decryptValue(key, valueAad('store', dataKeyId(key), 'OTHER', 1), sealed)).toBeUndefined()
+    expect(decryptValue(key, valueAad('store', dataKeyId(key), 'NAME', 2), sealed)).toBeUndefined()
+    expect(decryptValue(key, valueAad('other', dataKeyId(key), 'NAME', 1), sealed)).toBeUndefined()
+    expect(decryptValue(key, aad, 'not base64!')).toBeUndefined()
+    expect(decryptValue(key, aad, '')).toBeUndefined()
+  })
+
+  it('separates signature domains: an audit signature is not a store signature', () => {
+    const admin = generateAdminKey()
+    const sig = signMessage(admin.secretKey, 'audit', 'message')
+    expect(verifyMessage(admin.publicKey, 'audit', 'message', sig)).toBe(true)
+    expect(verifyMessage(admin.publicKey, 'store', 'message', sig)).toBe(false)
+    expect(verifyMessage(admin.publicKey, 'audit', 'messagE', sig)).toBe(false)
+    expect(verifyMessage(generateAdminKey().publicKey, 'audit', 'message', sig)).toBe(false)
+    expect(verifyMessage(admin.publicKey, 'audit', 'message', 'short')).toBe(false)
+  })
+})
+
+describe('encoding', () => {
+  it('canonical JSON sorts keys at every level and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: [{ d: 'x', c: null }], e: undefined, __proto__: 2 })).toBe('{"a":[{"c":null,"d":"x"}],"b":1}')
+    expect(canonicalJson(JSON.parse('{"__proto__":{"z":1,"y":2}}'))).toBe('{"__proto__":{"y":2,"z":1}}')
+  })
+
+  it('base64 decoding is strict', () => {
+    expect(fromBase64('AAAA')).toEqual(new Uint8Array(3))
+    for (const bad of ['AAA', 'AA=A', 'AAA*', 'AAB=']) expect(fromBase64(bad), bad).toBeUndefined()
+    expect(fromBase64Url('AAAA')).toEqual(new Uint8Array(3))
+    expect(fromBase64Url('AA+A')).toBeUndefined()
+  })
+})

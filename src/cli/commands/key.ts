@@ -60,7 +60,7 @@ export const key: Command = {
       return note(`Saved the admin key to ${path}.`)
     }
     const storeKey = parseStoreKey(await readKeyInput('store key'), 'The store key from stdin')
-    verifyStore(file, storeKey, storePath)
+    verifyStore(file, storeKey, storePath, { keySource: 'The store key from stdin' })
     const text = formatStoreKey(storeKey)
     const path = await updateKeyFile(file.id, keys => ({ ...keys, storeKeys: [text] }))
     note(`Saved the store key to ${path}; it opens ${storePath} (revision ${file.revision}).`)

@@ -9,7 +9,7 @@ import type { AuditAction, AuditEntry, SecretRecord, StoreFile } from './format'
 import { STORE_FORMAT, parseStoreFile, serializeStoreFile } from './format'
 import type { AdminKey, StoreKey } from './keys'
 import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from './keys'
-import { readKeyFile, updateKeyFile } from './keyfile'
+import { keyFilePath, readKeyFile, updateKeyFile } from './keyfile'
 import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore } from './trust'
 
 export const DEFAULT_STORE_PATH = 'secrets.enc.json'
@@ -374,11 +374,11 @@ interface ResolvedKey {
 }
 
 async function resolveStoreKeys(options: OpenStoreOptions, storeId: string): Promise<ResolvedKey | undefined> {
-  if (options.key !== undefined) return { candidates: [options.key], source: 'option', label: 'The key option' }
+  if (options.key !== undefined) return { candidates: [options.key], source: 'option', label: 'The store key in the key option' }
   const env = process.env[STORE_KEY_ENV]
-  if (env) return { candidates: [env], source: 'env', label: STORE_KEY_ENV }
+  if (env) return { candidates: [env], source: 'env', label: `The store key in ${STORE_KEY_ENV}` }
   const keyFile = await readKeyFile(storeId)
-  if (keyFile?.storeKeys.length) return { candidates: keyFile.storeKeys, source: 'file', label: 'The key file' }
+  if (keyFile?.storeKeys.length) return { candidates: keyFile.storeKeys, source: 'file', label: `The store key in the key file ${keyFilePath(storeId)}` }
   return undefined
 }
 
@@ -402,7 +402,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<SecretS
     throw new SecretsError('KEY_MISSING', `No store key for ${path} (store id ${file.id}). In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import (paste the key an admin gets from unplugin-secrets key export).`)
   const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
   const storeKey = parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
-  verifyStore(file, storeKey, path)
+  verifyStore(file, storeKey, path, { keySource: keys.label })
   return new SecretStore(path, file, storeKey, keys.source, await resolveAdminKey(options, file.id))
 }
 

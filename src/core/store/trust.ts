@@ -30,7 +30,7 @@ const untrusted = (file: string, what: string) =>
  * one that replay produces, and a current admin signed the whole file.
  * `full` also checks the signature of every audit entry (what `verify` does).
  */
-export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, { full = false } = {}): void {
+export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, { full = false, keySource = 'The store key' } = {}): void {
   const keyId = dataKeyId(storeKey.dataKey)
   const genesis = file.audit[0]!
   const genesisOk = genesis.action === 'init' && bytesEqual(trustRootOf(genesis), storeKey.trustRoot)
@@ -38,9 +38,9 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, {
     const retired = file.audit.find(entry => entry.keyId === keyId)
     if (retired && genesisOk) {
       const rotation = file.audit.find(entry => entry.action === 'rotate' && entry.seq > retired.seq)
-      throw new SecretsError('WRONG_KEY', `The store key for ${path} was retired${rotation ? ` when ${rotation.admin} rotated the store at ${rotation.at}` : ''}. Get the current key from an admin (unplugin-secrets key export) and update UNPLUGIN_SECRETS_KEY or run unplugin-secrets key import.`)
+      throw new SecretsError('WRONG_KEY', `${keySource} was retired${rotation ? ` when ${rotation.admin} rotated the store at ${rotation.at}` : ''}. It no longer opens ${path}; get the current key from an admin (unplugin-secrets key export) and update UNPLUGIN_SECRETS_KEY or run unplugin-secrets key import.`)
     }
-    throw new SecretsError('WRONG_KEY', `The store key does not open ${path}: it belongs to another store or was mistyped. Use the key that unplugin-secrets init printed for this store (its id is ${file.id}); an admin can print it with unplugin-secrets key export.`)
+    throw new SecretsError('WRONG_KEY', `${keySource} does not open ${path}: it belongs to another store or was mistyped. Use the key that unplugin-secrets init printed for this store (its id is ${file.id}); an admin can print it with unplugin-secrets key export.`)
   }
   if (!genesisOk)
     throw untrusted(path, 'its first audit entry is not the trust root this store key was made for (the admin list was replaced)')

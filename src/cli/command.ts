@@ -30,16 +30,21 @@ export interface Command {
 export const usageError = (message: string, command?: string): SecretsError =>
   new SecretsError('USAGE', `${message} See: unplugin-secrets ${command ? `${command} ` : ''}--help`)
 
+/** Options every command takes after its name, besides its own. */
+const COMMON_OPTIONS: OptionSpec = { store: { type: 'string' }, help: { type: 'boolean', short: 'h' } }
+
 export function parseCommandArgs(command: Command, args: string[]): { positionals: string[], values: CommandContext['values'] } {
   let parsed
   try {
-    parsed = parseArgs({ args, options: command.options, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true })
   }
   catch (error) {
     if (command.sensitiveArgs)
-      throw usageError(`${command.name} takes only these options: ${Object.keys(command.options).map(name => `--${name}`).join(', ')}. Values are never read from the command line.`, command.name)
-    throw usageError(`${(error as Error).message.replace(/\. To specify a positional argument.*$/s, '.')}`, command.name)
+      throw usageError(`${command.name} takes only these options: ${Object.keys({ ...command.options, ...COMMON_OPTIONS }).map(name => `--${name}`).join(', ')}. Values are never read from the command line.`, command.name)
+    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '.').replace(/\s*\n\s*/g, ' ')
+    throw usageError(message, command.name)
   }
+  if (parsed.values.help) return { positionals: [], values: parsed.values as CommandContext['values'] }
   const [min, max] = command.positionals
   if (parsed.positionals.length < min)
     throw usageError(`${command.name} needs ${min === 1 ? 'an argument' : `${min} arguments`}: ${command.usage}.`, command.name)

@@ -72,55 +72,65 @@ function findStore(from: string): string {
   }
 }
 
-/** Takes --store, --help and --version from anywhere on the line; the rest belongs to the command. */
-function splitGlobals(argv: string[]) {
-  const rest: string[] = []
+/** Options before the command name: --store, --help, --version. */
+function splitLeadingGlobals(argv: string[]) {
   let store: string | undefined
   let help = false
   let showVersion = false
-  for (let i = 0; i < argv.length; i++) {
+  let i = 0
+  for (; i < argv.length; i++) {
     const arg = argv[i]!
-    if (arg === '--') {
-      rest.push(...argv.slice(i))
-      break
+    if (arg === '--store' || arg.startsWith('--store=')) {
+      store = arg === '--store' ? argv[++i] : arg.slice('--store='.length)
+      if (!store) throw usageError('--store needs a path.')
     }
-    if (arg === '--store') {
-      store = argv[++i]
-      if (store === undefined || store === '') throw usageError('--store needs a path.')
-    }
-    else if (arg.startsWith('--store=')) store = arg.slice('--store='.length)
     else if (arg === '--help' || arg === '-h') help = true
     else if (arg === '--version' || arg === '-v') showVersion = true
-    else rest.push(arg)
+    else if (arg.startsWith('-')) throw usageError(`Unknown option ${arg.split('=')[0]} before the command.`)
+    else break
   }
-  return { rest, store, help, showVersion }
+  return { store, help, showVersion, rest: argv.slice(i) }
+}
+
+function resolveStorePath(command: Command, store: string | undefined): string {
+  if (store === '') throw usageError('--store needs a path.')
+  const fromEnv = process.env.UNPLUGIN_SECRETS_STORE || undefined
+  return resolve(store ?? fromEnv ?? (command === init ? DEFAULT_STORE_PATH : findStore(process.cwd())))
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { rest, store, help, showVersion } = splitGlobals(argv)
-  if (showVersion) {
+  const globals = splitLeadingGlobals(argv)
+  if (globals.showVersion) {
     print(version)
     return 0
   }
-  const [name, ...args] = rest
-  if (name === undefined || name === 'help') {
-    const topic = commands.find(c => c.name === args[0])
-    const text = topic ? commandHelp(topic) : mainHelp()
-    if (name === undefined && !help) {
-      note(text) // no command: a usage error, so help goes to stderr
-      return 2
+  const [name, ...args] = globals.rest
+  if (name === undefined) {
+    if (globals.help) {
+      print(mainHelp())
+      return 0
     }
-    print(text)
+    note(mainHelp()) // no command: a usage error, so help goes to stderr
+    return 2
+  }
+  if (name === 'help') {
+    const topic = args[0] === undefined ? undefined : commands.find(c => c.name === args[0])
+    if (args[0] !== undefined && !topic) throw usageError(`No command "${args[0]}". Commands: ${commands.map(c => c.name).join(', ')}.`)
+    print(topic ? commandHelp(topic) : mainHelp())
     return 0
   }
   const command = commands.find(c => c.name === name)
   if (!command) throw usageError(`Unknown command "${name}". Commands: ${commands.map(c => c.name).join(', ')}.`)
-  if (help) {
+  if (globals.help) {
     print(commandHelp(command))
     return 0
   }
   const { positionals, values } = parseCommandArgs(command, args)
-  const storePath = resolve(store ?? process.env.UNPLUGIN_SECRETS_STORE ?? (command === init ? DEFAULT_STORE_PATH : findStore(process.cwd())))
+  if (values.help) {
+    print(commandHelp(command))
+    return 0
+  }
+  const storePath = resolveStorePath(command, (values.store as string | undefined) ?? globals.store)
   return (await command.run({ storePath, positionals, values })) ?? 0
 }
 
@@ -130,7 +140,7 @@ main(process.argv.slice(2)).then(
     const label = paint(process.stderr, 'red', 'error:')
     if (error instanceof SecretsError) {
       note(`${label} ${error.message}`)
-      process.exitCode = error.code === 'USAGE' ? 2 : 1
+      process.exitCode = error.code === 'USAGE' ? 2 : error.code === 'CANCELLED' ? 130 : 1
     }
     else {
       // Not ours: show only its name and message (a stack could carry data from a frame).

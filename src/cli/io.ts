@@ -47,25 +47,29 @@ export { decodeUtf8 }
 export function promptHidden(question: string): Promise<string> {
   const input = process.stdin
   const output = process.stderr
-  output.write(question)
+  // Echo off before the prompt shows: text typed the moment it appears must not reach the screen.
   input.setRawMode(true)
+  output.write(question)
   input.setEncoding('utf8')
   input.resume()
   return new Promise((resolve, reject) => {
     let value = ''
+    const cancelled = () => new SecretsError('CANCELLED', 'Cancelled at the prompt; nothing was changed.')
     const finish = (result: () => void) => {
       input.off('data', onData)
+      input.off('end', onEnd)
       input.setRawMode(false)
       input.pause()
       output.write('\n')
       result()
     }
+    const onEnd = () => finish(() => reject(cancelled()))
     const onData = (chunk: string) => {
       for (const char of chunk) {
         if (char === '\r' || char === '\n')
           return finish(() => resolve(value))
         if (char === '\u0003' || (char === '\u0004' && value === ''))
-          return finish(() => reject(new SecretsError('USAGE', 'Cancelled; nothing was changed.')))
+          return finish(() => reject(cancelled()))
         if (char === '\u0004')
           return finish(() => resolve(value))
         if (char === '\u007F' || char === '\b') value = Array.from(value).slice(0, -1).join('')
@@ -74,10 +78,15 @@ export function promptHidden(question: string): Promise<string> {
       }
     }
     input.on('data', onData)
+    input.on('end', onEnd)
   })
 }
 
-export function table(rows: string[][]): string {
+/** Control characters (a newline in a description) shown escaped, so a cell cannot forge rows. */
+const printable = (cell: string): string => cell.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g, char => JSON.stringify(char).slice(1, -1))
+
+export function table(cells: string[][]): string {
+  const rows = cells.map(row => row.map(printable))
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map(row => row[column]!.length)))
   return rows.map(row => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n')
 }

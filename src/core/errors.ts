@@ -26,6 +26,7 @@ export const errorCodes = {
   LOCK_TIMEOUT: 'another process held the store lock for too long',
   WRITE_FAILED: 'the store or key file could not be written; the previous file is intact',
   USAGE: 'the command line is wrong',
+  CANCELLED: 'the user cancelled at a prompt',
 } as const
 
 export type SecretsErrorCode = keyof typeof errorCodes

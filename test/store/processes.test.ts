@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { writeKeyFile } from '../../src/core/store/keyfile'
 import { openStore } from '../../src/core/store/store'
-import { DIST_STORE, runNode, tempDir } from '../helpers'
+import { DIST_STORE, ROOT, runNode, tempDir } from '../helpers'
 import { makeStore } from './fixtures'
 
 const dir = await tempDir()
@@ -58,6 +58,30 @@ describe('7. writes are atomic and serialized across processes', () => {
     expect(store.list().map(s => s.name)).toContain('AFTER_EMPTY_LOCK')
     expect((await readdir(dirname(path))).sort()).toEqual(['secrets.enc.json'])
   })
+
+  it('a waiter that judged a lock stale never breaks the next holder\'s lock', async () => {
+    // A holds the lock; B reads it, then (slowed) judges it after A has exited
+    // and C has taken the lock. B must not remove C's lock: all three land.
+    const { path } = await storeWithKeyFile({})
+    const preload = join(ROOT, 'test/fixtures/slow-fs/preload.cjs')
+    const writer = (name: string, env: Record<string, string>) => new Promise<number | null>((resolve) => {
+      const proc = spawn(process.execPath, ['--require', preload, '--input-type=module', '-e', `
+        import { openStore } from ${JSON.stringify(DIST_STORE)}
+        await (await openStore({ path: ${JSON.stringify(path)} })).set('${name}', 'v')
+      `], { env: { PATH: process.env.PATH!, UNPLUGIN_SECRETS_KEY_DIR: keyDir, ...env }, stdio: 'ignore' })
+      proc.on('exit', resolve)
+    })
+    const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+    const a = writer('A_NAME', { SLOW_RENAME_MS: '1500' })
+    await sleep(500)
+    const b = writer('B_NAME', { SLOW_LOCK_STAT_MS: '2500' })
+    await sleep(1500)
+    const c = writer('C_NAME', { SLOW_RENAME_MS: '2000' })
+    expect(await Promise.all([a, b, c])).toEqual([0, 0, 0])
+    const store = await openStore({ path })
+    expect(store.list().map(s => s.name)).toEqual(['A_NAME', 'B_NAME', 'C_NAME'])
+    expect(store.log().map(e => e.name).slice(1).sort()).toEqual(['A_NAME', 'B_NAME', 'C_NAME'])
+  }, 30_000)
 
   it('waits for a live lock holder instead of writing beside it', async () => {
     const { path, store } = await storeWithKeyFile()

@@ -1,7 +1,7 @@
 import { SecretsError } from '../../core/errors'
 import { parseStoreFile } from '../../core/store/format'
 import { readTextFile } from '../../core/store/files'
-import { formatAdminKey, formatStoreKey, parseAdminKey, parseStoreKey } from '../../core/store/keys'
+import { formatAdminKey, formatPublicKey, formatStoreKey, parseAdminKey, parseStoreKey } from '../../core/store/keys'
 import { keyFilePath, updateKeyFile } from '../../core/store/keyfile'
 import { openStore } from '../../core/store/store'
 import { verifyStore } from '../../core/store/trust'
@@ -56,6 +56,9 @@ export const key: Command = {
     const file = await readStoreId(storePath)
     if (values.admin) {
       const adminKey = parseAdminKey(await readKeyInput('admin key'), 'The admin key from stdin')
+      const publicKey = formatPublicKey(adminKey.publicKey)
+      if (![...file.admins.values()].some(admin => admin.publicKey === publicKey))
+        throw new SecretsError('NOT_ADMIN', `That admin key is not an admin of ${storePath}; nothing was saved. If it is new, an admin runs: unplugin-secrets admins add <your-name> --public-key ${publicKey}`)
       const path = await updateKeyFile(file.id, keys => ({ ...keys, adminKey: formatAdminKey(adminKey) }))
       return note(`Saved the admin key to ${path}.`)
     }

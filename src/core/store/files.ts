@@ -106,6 +106,8 @@ const LOCK_TIMEOUT_MS = 30_000
 /** A lock whose owner cannot be checked (another host, unreadable) is broken after this long. */
 const FOREIGN_LOCK_STALE_MS = 60_000
 const UNREADABLE_LOCK_STALE_MS = 2_000
+/** Breaking a lock takes microseconds; a `.break` file this old belongs to a dead breaker. */
+const BREAK_LOCK_STALE_MS = 5_000
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
@@ -119,7 +121,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function isStaleLock(lockPath: string): Promise<boolean> {
+/** The lock file's text when its owner is gone (so the lock may be broken), else undefined. */
+async function staleLockText(lockPath: string): Promise<string | undefined> {
   let text: string
   let age: number
   try {
@@ -127,16 +130,42 @@ async function isStaleLock(lockPath: string): Promise<boolean> {
     age = Date.now() - (await stat(lockPath)).mtimeMs
   }
   catch {
-    return false // gone already: try again
+    return undefined // gone already: try again
   }
   let owner: LockOwner | undefined
   try {
     owner = JSON.parse(text) as LockOwner
   }
   catch {}
-  if (!owner || typeof owner.pid !== 'number') return age > UNREADABLE_LOCK_STALE_MS
-  if (owner.host !== hostname()) return age > FOREIGN_LOCK_STALE_MS
-  return !isAlive(owner.pid)
+  const stale = !owner || typeof owner.pid !== 'number'
+    ? age > UNREADABLE_LOCK_STALE_MS
+    : owner.host !== hostname() ? age > FOREIGN_LOCK_STALE_MS : !isAlive(owner.pid)
+  return stale ? text : undefined
+}
+
+/**
+ * Removes a stale lock, but only the very lock that was judged stale: another
+ * waiter may have broken it and taken a fresh one in the meantime. Breakers
+ * take turns through `<lock>.break`, so the re-read and the unlink cannot
+ * interleave with another breaker's.
+ */
+async function breakStaleLock(lockPath: string, staleText: string): Promise<void> {
+  const breakPath = `${lockPath}.break`
+  try {
+    await (await open(breakPath, 'wx', 0o600)).close()
+  }
+  catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailed(lockPath, error, 'the store is unchanged')
+    const age = await stat(breakPath).then(info => Date.now() - info.mtimeMs, () => 0)
+    if (age > BREAK_LOCK_STALE_MS) await unlink(breakPath).catch(() => {})
+    return
+  }
+  try {
+    if (await readFile(lockPath, 'utf8').catch(() => undefined) === staleText) await unlink(lockPath).catch(() => {})
+  }
+  finally {
+    await unlink(breakPath).catch(() => {})
+  }
 }
 
 /**
@@ -162,8 +191,9 @@ export async function withFileLock<T>(path: string, run: () => Promise<T>): Prom
     catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailed(lockPath, error, 'the store is unchanged')
     }
-    if (await isStaleLock(lockPath)) {
-      await unlink(lockPath).catch(() => {})
+    const staleText = await staleLockText(lockPath)
+    if (staleText !== undefined) {
+      await breakStaleLock(lockPath, staleText)
       continue
     }
     if (Date.now() > deadline)

@@ -31,24 +31,25 @@ function encodeKey(prefix: string, ...parts: Uint8Array[]): string {
 }
 
 function decodeKey(prefix: string, text: unknown, length: number, label: string, what: string): Uint8Array {
+  const a = /^[aeiou]/.test(what) ? 'an' : 'a'
   const hint = `Copy the whole ${what} again (it starts with ${prefix}).`
   if (typeof text !== 'string')
-    throw new SecretsError('KEY_INVALID', `${label} is not a ${what}. ${hint}`)
+    throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}. ${hint}`)
   const trimmed = text.trim()
   if (!trimmed.startsWith(prefix)) {
     const other = [STORE_KEY_PREFIX, ADMIN_KEY_PREFIX, PUBLIC_KEY_PREFIX].find(p => p !== prefix && trimmed.startsWith(p))
     const why = other ? `it holds a key of another kind (${other}…)` : `it does not start with ${prefix}`
-    throw new SecretsError('KEY_INVALID', `${label} is not a ${what}: ${why}. ${hint}`)
+    throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}: ${why}. ${hint}`)
   }
   const bytes = fromBase64Url(trimmed.slice(prefix.length))
   const bodyLength = 1 + length
   if (!bytes || bytes.length !== bodyLength + CHECKSUM_BYTES)
-    throw new SecretsError('KEY_INVALID', `${label} is not a ${what}: it has the wrong length or characters outside base64url. ${hint}`)
+    throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}: it has the wrong length or characters outside base64url. ${hint}`)
   const body = bytes.subarray(0, bodyLength)
   if (!bytesEqual(bytes.subarray(bodyLength), checksum(prefix, body)))
-    throw new SecretsError('KEY_INVALID', `${label} is not a ${what}: its checksum does not match (a typo or a truncated copy). ${hint}`)
+    throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}: its checksum does not match (a typo or a truncated copy). ${hint}`)
   if (body[0] !== FORMAT_VERSION)
-    throw new SecretsError('KEY_INVALID', `${label} is a ${what} of format version ${body[0]}, which this version of unplugin-secrets cannot read. Upgrade unplugin-secrets.`)
+    throw new SecretsError('KEY_INVALID', `${label} is ${a} ${what} of format version ${body[0]}, which this version of unplugin-secrets cannot read. Upgrade unplugin-secrets.`)
   return body.slice(1)
 }
 

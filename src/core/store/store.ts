@@ -216,7 +216,7 @@ export class SecretStore {
     if (!plaintext)
       throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} does not decrypt (its ciphertext was damaged, or moved from another name or version). Have an admin set ${name} again.`)
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(plaintext)
+      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(plaintext)
     }
     catch {
       throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} is not UTF-8 text. Have an admin set ${name} again.`)

@@ -40,7 +40,7 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, {
       const rotation = file.audit.find(entry => entry.action === 'rotate' && entry.seq > retired.seq)
       throw new SecretsError('WRONG_KEY', `${keySource} was retired${rotation ? ` when ${rotation.admin} rotated the store at ${rotation.at}` : ''}. It no longer opens ${path}; get the current key from an admin (unplugin-secrets key export) and update UNPLUGIN_SECRETS_KEY or run unplugin-secrets key import.`)
     }
-    throw new SecretsError('WRONG_KEY', `${keySource} does not open ${path}: it belongs to another store or was mistyped. Use the key that unplugin-secrets init printed for this store (its id is ${file.id}); an admin can print it with unplugin-secrets key export.`)
+    throw new SecretsError('WRONG_KEY', `${keySource} does not open ${path}: it belongs to another store or was mistyped. Use this store's key (store id ${file.id}): an admin can print it with unplugin-secrets key export.`)
   }
   if (!genesisOk)
     throw untrusted(path, 'its first audit entry is not the trust root this store key was made for (the admin list was replaced)')

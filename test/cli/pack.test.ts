@@ -1,0 +1,108 @@
+/**
+ * The published package: `npm pack` the repository (with its built dist/),
+ * install the tarball into a fresh project from the registry, and use the
+ * installed `unplugin-secrets` bin and the `unplugin-secrets/store` export.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, readFile, realpath, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { CLI, DIST_STORE, ROOT, tempDir } from '../helpers'
+
+interface Result {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function exec(file: string, args: string[], options: { cwd: string, env?: Record<string, string>, input?: string, timeout?: number }): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = execFile(file, args, { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeout ?? 30_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
+    })
+    child.stdin?.end(options.input ?? '')
+  })
+}
+
+const TMP = await tempDir('usec-pack-')
+const PACKAGE = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { name: string, version: string }
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+
+let tarball: string
+let project: string
+let bin: string
+/** A home and config folder of its own, so nothing touches the real home. */
+let userEnv: Record<string, string>
+
+beforeAll(async () => {
+  if (!existsSync(CLI) || !existsSync(DIST_STORE)) throw new Error(`${CLI} is missing: build first with npx tsdown (npm test does).`)
+  const packDir = join(TMP, 'pack')
+  await mkdir(packDir)
+  const pack = await exec(npm, ['pack', '--pack-destination', packDir, '--silent'], { cwd: ROOT, timeout: 60_000 })
+  expect(pack.code, pack.stderr).toBe(0)
+  const files = (await readdir(packDir)).filter(name => name.endsWith('.tgz'))
+  expect(files).toEqual([`${PACKAGE.name}-${PACKAGE.version}.tgz`])
+  tarball = join(packDir, files[0]!)
+
+  project = join(TMP, 'project')
+  await mkdir(project)
+  await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'pack-test-project', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`)
+  const install = await exec(npm, ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: project, timeout: 170_000 })
+  expect(install.code, install.stderr).toBe(0)
+  bin = join(project, 'node_modules', '.bin', 'unplugin-secrets')
+
+  const home = join(TMP, 'home')
+  await mkdir(home)
+  userEnv = { PATH: process.env.PATH!, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), NO_COLOR: '1' }
+}, 180_000)
+
+describe('the packed package', () => {
+  test('holds the build, not the sources or tests', async () => {
+    const list = await exec('tar', ['-tzf', tarball], { cwd: TMP })
+    expect(list.code, list.stderr).toBe(0)
+    const files = list.stdout.trim().split('\n').sort()
+    expect(files).toContain('package/dist/cli.mjs')
+    expect(files).toContain('package/dist/store.mjs')
+    expect(files).toContain('package/dist/store.d.mts')
+    expect(files).toContain('package/package.json')
+    expect(files.filter(file => /^package\/(src|test|bench|playground|node_modules)\//.test(file))).toEqual([])
+  })
+
+  test('installs a bin that runs by itself and prints the version', async () => {
+    // the bin is the installed copy, not the repository's dist/
+    expect(await realpath(bin)).toBe(join(await realpath(project), 'node_modules', PACKAGE.name, 'dist', 'cli.mjs'))
+    const result = await exec(bin, ['--version'], { cwd: project, env: userEnv })
+    expect(result).toMatchObject({ code: 0, stdout: `${PACKAGE.version}\n`, stderr: '' })
+  })
+
+  test('init, set from a pipe and get work from the installed bin', async () => {
+    const init = await exec(bin, ['init', '--admin', 'packer'], { cwd: project, env: userEnv })
+    expect(init.code, init.stderr).toBe(0)
+    expect(init.stderr).toContain('Created secrets.enc.json')
+    const set = await exec(bin, ['set', 'PACKED_TOKEN', '--description', 'from the tarball'], { cwd: project, env: userEnv, input: 'packed value ✓\n' })
+    expect(set.code, set.stderr).toBe(0)
+    expect(await exec(bin, ['get', 'PACKED_TOKEN'], { cwd: project, env: userEnv })).toMatchObject({ code: 0, stdout: 'packed value ✓\n' })
+    const verify = await exec(bin, ['verify'], { cwd: project, env: userEnv })
+    expect(verify.code, verify.stderr).toBe(0)
+    expect(verify.stdout).toContain('revision 2, 1 secret, admins: packer')
+
+    // the `unplugin-secrets/store` export opens the same store with the exported key
+    const key = (await exec(bin, ['key', 'export'], { cwd: project, env: userEnv })).stdout.trim()
+    const source = `
+      import('unplugin-secrets/store').then(async (m) => {
+        const store = await m.openStore({ path: 'secrets.enc.json', key: process.env.KEY })
+        const { version } = await import('unplugin-secrets/package.json', { with: { type: 'json' } }).then(j => j.default)
+        console.log(JSON.stringify({ value: await store.get('PACKED_TOKEN'), list: store.list().map(s => s.name), version, error: typeof m.SecretsError }))
+      })`
+    const result = await exec(process.execPath, ['-e', source], { cwd: project, env: { ...userEnv, HOME: project, XDG_CONFIG_HOME: join(project, 'no-keys'), KEY: key } })
+    expect(result.code, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual({ value: 'packed value ✓', list: ['PACKED_TOKEN'], version: PACKAGE.version, error: 'function' })
+  })
+
+  test('the store export resolves to the installed dist/store.mjs', async () => {
+    const result = await exec(process.execPath, ['--input-type=module', '-e', 'console.log(import.meta.resolve("unplugin-secrets/store"))'], { cwd: project, env: userEnv })
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout.trim()).toBe(`file://${join(await realpath(project), 'node_modules', PACKAGE.name, 'dist', 'store.mjs')}`)
+  })
+})

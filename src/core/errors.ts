@@ -5,6 +5,7 @@
  */
 export const errorCodes = {
   INVALID_NAME: 'a secret name breaks the naming rule',
+  REFERENCE_INVALID: 'a ${secret.NAME} reference is malformed',
   INVALID_VALUE: 'a secret value is not a well-formed UTF-8 string',
   VALUE_TOO_LARGE: 'a secret value is over 1 MiB of UTF-8',
   SECRET_NOT_FOUND: 'no secret with that name',

@@ -2,7 +2,11 @@ import { defineConfig } from 'tsdown'
 
 export default defineConfig({
   entry: {
+    index: 'src/index.ts',
     store: 'src/store.ts',
+    vite: 'src/vite.ts',
+    rollup: 'src/rollup.ts',
+    rolldown: 'src/rolldown.ts',
     cli: 'src/cli/index.ts',
   },
   format: 'esm',
@@ -11,9 +15,5 @@ export default defineConfig({
   dts: true,
   clean: true,
   // The CLI is the `bin`, not an import path.
-  exports: {
-    exclude: ['cli'],
-    // tsdown names a lone entry "."; the package root is reserved for the bundler plugin.
-    customExports: ({ '.': store, ...rest }) => (store ? { './store': store, ...rest } : rest),
-  },
+  exports: { exclude: ['cli'] },
 })

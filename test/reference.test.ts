@@ -56,5 +56,7 @@ describe('reference grammar', () => {
   it('mentionsSecret is the cheap prefilter', () => {
     expect(mentionsSecret('a ${secret.X}')).toBe(true)
     expect(mentionsSecret('a ${secrets.X}')).toBe(false)
+    expect(mentionsSecret('a ${ secret.X }')).toBe(true)
+    expect(mentionsSecret('my secret is ${VAR}')).toBe(false)
   })
 })

@@ -6,6 +6,10 @@
 export const errorCodes = {
   INVALID_NAME: 'a secret name breaks the naming rule',
   REFERENCE_INVALID: 'a ${secret.NAME} reference is malformed',
+  REFERENCE_IN_KEY: 'a ${secret.NAME} reference stands in a mapping key',
+  SECRET_MISSING: 'a config references a secret the store does not have',
+  YAML_INVALID: 'a YAML config does not parse (or is unsafe: duplicate keys, alias bombs)',
+  JSON_INVALID: 'a JSON config that holds a reference does not parse',
   INVALID_VALUE: 'a secret value is not a well-formed UTF-8 string',
   VALUE_TOO_LARGE: 'a secret value is over 1 MiB of UTF-8',
   SECRET_NOT_FOUND: 'no secret with that name',
@@ -32,16 +36,28 @@ export const errorCodes = {
 
 export type SecretsErrorCode = keyof typeof errorCodes
 
+/** A place in a config file: 1-based line, 0-based column (as Rollup's `loc`). */
+export interface SourceLocation {
+  file: string
+  line: number
+  column: number
+}
+
 /** The only error type the package throws on purpose. */
 export class SecretsError extends Error {
   override name = 'SecretsError'
   readonly code: SecretsErrorCode
+  /** Where in a config file, when the error is about one; the message starts with `file:line:col:`. */
+  readonly loc?: SourceLocation
 
-  constructor(code: SecretsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  constructor(code: SecretsErrorCode, message: string, options?: { cause?: unknown, loc?: SourceLocation }) {
+    super(options?.loc ? `${formatLocation(options.loc)}: ${message}` : message, options)
     this.code = code
+    if (options?.loc) this.loc = options.loc
   }
 }
+
+export const formatLocation = (loc: SourceLocation): string => `${loc.file}:${loc.line}:${loc.column + 1}`
 
 export function isSecretsError(error: unknown): error is SecretsError {
   return error instanceof SecretsError

@@ -77,8 +77,14 @@ export function parseReferences(input: string): ReferencePart[] {
   return parts
 }
 
-/** Whether `input` holds `${secret.` at all: the cheap test before any parsing. */
-export const mentionsSecret = (input: string): boolean => input.includes(REFERENCE_PREFIX)
+const NEAR_MISS_ANYWHERE = /\$\{\s*secret\s*\./
+
+/**
+ * Whether `input` may hold a reference, or a malformed one worth an error:
+ * the cheap test before any parsing (a regex runs only on text with "secret").
+ */
+export const mentionsSecret = (input: string): boolean =>
+  input.includes(REFERENCE_PREFIX) || (input.includes('secret') && NEAR_MISS_ANYWHERE.test(input))
 
 /**
  * Expands every reference with `lookup`. Values are inserted as data: the

@@ -203,6 +203,11 @@ export class SecretStore {
     return this.#decrypt(name)
   }
 
+  /** `get` without the promise, for synchronous callers such as bundler transforms. */
+  getSync(name: string): string | undefined {
+    return this.#decrypt(name)
+  }
+
   /** Decrypts every value (for tools that need them all at once). */
   async getAll(): Promise<Map<string, string>> {
     return new Map([...this.#file.secrets.keys()].map(name => [name, this.#decrypt(name)!]))

@@ -1,0 +1,39 @@
+import type { FilterPattern } from 'unplugin'
+
+export interface Options {
+  /**
+   * The store file, relative to the bundler's root (Vite `root`, webpack
+   * `context`, else the current directory).
+   * @default 'secrets.enc.json'
+   */
+  store?: string
+  /**
+   * The store key (`usec_store_…`).
+   * @default process.env.UNPLUGIN_SECRETS_KEY, then the key file
+   */
+  key?: string
+  /**
+   * Config files to expand. `?raw` and `?url` imports never match.
+   * @default [/\.ya?ml$/, /\.json$/]
+   */
+  include?: FilterPattern
+  /** @default [/[\\/]node_modules[\\/]/] */
+  exclude?: FilterPattern
+}
+
+export interface ResolvedOptions {
+  store: string
+  key: string | undefined
+  include: FilterPattern
+  exclude: FilterPattern
+}
+
+/** Every default in one place. */
+export function resolveOptions(options: Options = {}): ResolvedOptions {
+  return {
+    store: options.store ?? 'secrets.enc.json',
+    key: options.key,
+    include: options.include ?? [/\.ya?ml$/, /\.json$/],
+    exclude: options.exclude ?? [/[\\/]node_modules[\\/]/],
+  }
+}

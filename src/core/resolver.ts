@@ -1,0 +1,77 @@
+import { stat } from 'node:fs/promises'
+import { relative, resolve } from 'node:path'
+import { SecretsError } from './errors'
+import type { SourceLocation } from './errors'
+import type { SecretStore } from './store/store'
+import { openStore } from './store/store'
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1]!.toUpperCase() === b[j - 1]!.toUpperCase() ? 0 : 1))
+      previous = current
+    }
+  }
+  return row[b.length]!
+}
+
+/** The closest existing name, when it is close enough to be a typo. */
+export function suggestName(name: string, names: string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1
+  for (const candidate of names) {
+    const d = distance(name, candidate)
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+/**
+ * Opens the store the first time a file needs it, and again whenever the
+ * store file changed on disk (so `unplugin-secrets set` reaches a running
+ * dev server). A build whose files reference nothing never opens it.
+ */
+export class SecretResolver {
+  #store: SecretStore | undefined
+  #failure: SecretsError | undefined
+  #stamp = ''
+
+  constructor(readonly path: string, private readonly key: string | undefined) {}
+
+  /** Opens or re-opens the store if the file changed. Failures are kept and thrown at the first lookup. */
+  async prepare(): Promise<void> {
+    const info = await stat(this.path).catch(() => undefined)
+    const stamp = info ? `${info.mtimeMs}:${info.size}:${info.ino}` : 'missing'
+    if (stamp === this.#stamp && (this.#store || this.#failure)) return
+    this.#stamp = stamp
+    try {
+      this.#store = await openStore({ path: this.path, key: this.key })
+      this.#failure = undefined
+    }
+    catch (error) {
+      this.#store = undefined
+      this.#failure = error instanceof SecretsError ? error : new SecretsError('STORE_MALFORMED', `Could not open ${this.path}: ${(error as Error).message}`)
+    }
+  }
+
+  /** The value of `name`, or a SecretsError located at the reference. */
+  lookup(name: string, loc: SourceLocation): string {
+    if (this.#failure) throw new SecretsError(this.#failure.code, `cannot expand \${secret.${name}}: ${this.#failure.message}`, { loc })
+    const store = this.#store
+    if (!store) throw new SecretsError('STORE_NOT_FOUND', `cannot expand \${secret.${name}}: the store was not opened.`, { loc })
+    const value = store.getSync(name)
+    if (value !== undefined) return value
+    const shown = relative(process.cwd(), this.path) || this.path
+    const near = suggestName(name, store.list().map(info => info.name))
+    throw new SecretsError('SECRET_MISSING', `secret ${name} is not in ${shown}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, { loc })
+  }
+}
+
+export const storePathFrom = (root: string, store: string): string => resolve(root, store)

@@ -1,0 +1,22 @@
+/**
+ * The bundler plugin: `${secret.NAME}` in imported YAML and JSON configs is
+ * replaced by the value from the encrypted store.
+ *
+ * @module unplugin-secrets
+ * @example
+ * ```ts
+ * // vite.config.ts
+ * import secrets from 'unplugin-secrets/vite'
+ * export default { plugins: [secrets()] }
+ * ```
+ */
+import { createUnplugin } from 'unplugin'
+import type { UnpluginInstance } from 'unplugin'
+import type { Options } from './core/options'
+import { unpluginFactory } from './core/plugin'
+
+export const unplugin: UnpluginInstance<Options | undefined, boolean> = /* #__PURE__ */ createUnplugin(unpluginFactory)
+
+export default unplugin
+export type { Options } from './core/options'
+export { SecretsError } from './core/errors'

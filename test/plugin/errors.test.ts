@@ -1,0 +1,100 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ROOT, tempDir } from '../helpers'
+
+const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
+const VALUE = 'tok-value-9f8e7d'
+
+let dir: string
+let key: string
+let otherKey: string
+
+beforeAll(async () => {
+  dir = await tempDir('usec-plugin-errors-')
+  const { createStore } = await dist('store')
+  const { store, storeKey } = await createStore({ path: join(dir, 'secrets.enc.json'), admin: 'test' })
+  await store.set('GRAFANA_API_KEY', VALUE)
+  key = storeKey
+  otherKey = (await createStore({ path: join(dir, 'other', 'secrets.enc.json'), admin: 'test' })).storeKey
+})
+
+/** Builds `files` (entry.js imports config) with Rollup; resolves to the error message, or '' on success. */
+async function rollupError(name: string, files: Record<string, string>, options: Record<string, unknown> = {}): Promise<{ message: string, loc?: { line: number, column: number } }> {
+  const project = join(dir, name)
+  await mkdir(project, { recursive: true })
+  for (const [file, text] of Object.entries(files)) await writeFile(join(project, file), text)
+  const { rollup } = await import('rollup')
+  const { default: json } = await import('@rollup/plugin-json')
+  const { default: secrets } = await dist('rollup')
+  try {
+    await rollup({ input: join(project, 'entry.js'), plugins: [secrets({ key, store: join(dir, 'secrets.enc.json'), ...options }), json()], onwarn: () => {} })
+    return { message: '' }
+  }
+  catch (error) {
+    const { message, loc } = error as { message: string, loc?: { line: number, column: number } }
+    expect(message).not.toContain(VALUE)
+    return { message, loc }
+  }
+}
+
+const yamlEntry = "import c from './config.yaml'\nexport default c\n"
+const jsonEntry = "import c from './config.json'\nexport default c\n"
+
+describe('build errors: file:line:col, the cause, the fix, never a value', () => {
+  it('a missing secret names the store, suggests a near name and the command to add it', async () => {
+    const { message, loc } = await rollupError('missing', { 'entry.js': yamlEntry, 'config.yaml': 'grafana:\n  key: ${secret.GRAFANA_API_KEY}\n  other: "x ${secret.GRAFANA_API_KY}"\n' })
+    expect(message).toMatch(/config\.yaml:3:13: secret GRAFANA_API_KY is not in .*secrets\.enc\.json\. Did you mean GRAFANA_API_KEY\? Add it with: unplugin-secrets set GRAFANA_API_KY --store /)
+    expect(loc).toMatchObject({ line: 3, column: 12 })
+  })
+
+  it('in JSON too, at the reference', async () => {
+    const { message } = await rollupError('missing-json', { 'entry.js': jsonEntry, 'config.json': '{\n  "a": 1,\n  "b": "Bearer ${secret.NOPE}"\n}\n' })
+    expect(message).toMatch(/config\.json:3:16: secret NOPE is not in .*Add it with: unplugin-secrets set NOPE/)
+    expect(message).not.toMatch(/Did you mean/)
+  })
+
+  it('a wrong key names the cause', async () => {
+    const { message } = await rollupError('wrong-key', { 'entry.js': yamlEntry, 'config.yaml': 'k: ${secret.GRAFANA_API_KEY}\n' }, { key: otherKey })
+    expect(message).toMatch(/config\.yaml:1:4: cannot expand \$\{secret\.GRAFANA_API_KEY\}: The store key in the key option does not open .*another store/)
+  })
+
+  it('no store: a clear error only when a file references a secret', async () => {
+    const { message } = await rollupError('no-store', { 'entry.js': yamlEntry, 'config.yaml': 'k: ${secret.GRAFANA_API_KEY}\n' }, { store: 'nowhere/secrets.enc.json' })
+    expect(message).toMatch(/cannot expand \$\{secret\.GRAFANA_API_KEY\}: No store at .*unplugin-secrets init/)
+    const ok = await rollupError('no-store-needed', { 'entry.js': yamlEntry, 'config.yaml': 'k: plain\nescaped: $${secret.X}\n' }, { store: 'nowhere/secrets.enc.json', key: undefined })
+    expect(ok.message).toBe('')
+  })
+
+  it('malformed references, references in keys, unquoted references in flow collections', async () => {
+    expect((await rollupError('bad-ref', { 'entry.js': yamlEntry, 'config.yaml': 'a: 1\nb: ${secret.A-B}\n' })).message).toMatch(/config\.yaml:2:4: Invalid secret name in "\$\{secret\.A-B\}"/)
+    expect((await rollupError('spaces', { 'entry.js': yamlEntry, 'config.yaml': 'b: "${ secret.X }"\n' })).message).toMatch(/config\.yaml:1:5: Malformed reference .*write \$\{secret\.X\} without spaces/)
+    expect((await rollupError('key', { 'entry.js': yamlEntry, 'config.yaml': 'ok: 1\n${secret.GRAFANA_API_KEY}: 2\n' })).message).toMatch(/config\.yaml:2:1: a \$\{secret\.…\} reference stands in the mapping key/)
+    expect((await rollupError('flow', { 'entry.js': yamlEntry, 'config.yaml': 'list: [${secret.GRAFANA_API_KEY}]\n' })).message).toMatch(/config\.yaml:1:\d+: .*must be quoted: \["\$\{secret\.NAME\}"\]/)
+    expect((await rollupError('json-key', { 'entry.js': jsonEntry, 'config.json': '{"${secret.GRAFANA_API_KEY}": 1}' })).message).toMatch(/config\.json:1:2: a \$\{secret\.…\} reference stands in the key/)
+  })
+
+  it('YAML safety: duplicate keys and alias bombs are errors; __proto__ stays data', async () => {
+    expect((await rollupError('dup', { 'entry.js': yamlEntry, 'config.yaml': 'a: 1\nb: 2\na: 3\n' })).message).toMatch(/config\.yaml:3:1: Map keys must be unique/)
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n')
+    expect((await rollupError('bomb', { 'entry.js': yamlEntry, 'config.yaml': `${bomb}\n` })).message).toMatch(/alias/i)
+    const ok = await rollupError('proto', { 'entry.js': "import c from './config.yaml'\nglobalThis.__config = c\n", 'config.yaml': '__proto__:\n  polluted: yes\nconstructor:\n  prototype:\n    polluted: yes\n' })
+    expect(ok.message).toBe('')
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+})
+
+describe('vite', () => {
+  it('reports the error with its location through Vite', async () => {
+    const project = join(dir, 'vite-missing')
+    await mkdir(project, { recursive: true })
+    await writeFile(join(project, 'entry.js'), yamlEntry)
+    await writeFile(join(project, 'config.yaml'), 'a: 1\nkey: ${secret.MISSING_ONE}\n')
+    const { build } = await import('vite')
+    const { default: secrets } = await dist('vite')
+    const error = await build({ root: project, configFile: false, logLevel: 'silent', plugins: [secrets({ key, store: join(dir, 'secrets.enc.json') })], build: { ssr: join(project, 'entry.js'), write: false } }).then(() => undefined, (caught: unknown) => caught as { message: string, loc?: { line: number } })
+    expect(error?.message).toMatch(/config\.yaml:2:6: secret MISSING_ONE is not in/)
+    expect(error?.message).not.toContain(VALUE)
+  })
+})

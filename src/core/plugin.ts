@@ -1,8 +1,10 @@
-import { relative } from 'node:path'
-import type { UnpluginFactory, UnpluginOptions } from 'unplugin'
+import { readFile } from 'node:fs/promises'
+import { basename, relative } from 'node:path'
+import type { FilterPattern, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { SecretsError } from './errors'
 import { expandJson } from './formats/json'
-import type { ExpandedModule } from './formats/types'
+import type { ExpandedModule, SourceMapData } from './formats/types'
+import { toModuleCode } from './formats/module'
 import { expandYaml } from './formats/yaml'
 import type { Options } from './options'
 import { resolveOptions } from './options'
@@ -11,7 +13,18 @@ import { SecretResolver, storePathFrom } from './resolver'
 
 const YAML_FILE = /\.ya?ml$/
 
-export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions) => {
+/** include/exclude for Farm's raw hooks, where unplugin's filter does not run: regexes, and strings as substrings. */
+function matchesFilter(id: string, include: FilterPattern, exclude: FilterPattern): boolean {
+  const test = (pattern: FilterPattern) => [pattern].flat().some(p => (typeof p === 'string' ? id.includes(p) : p.test(id.replace(/\\/g, '/'))))
+  return test(include) && !test(exclude)
+}
+
+export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions, meta) => {
+  /**
+   * esbuild's JSON loader takes no source map and Farm turns JSON into JS
+   * before any transform: there, configs with references become JS modules.
+   */
+  const jsonAsModule = meta.framework === 'esbuild' || meta.framework === 'farm'
   const options = resolveOptions(rawOptions)
   let root = process.cwd()
   let resolver: SecretResolver | undefined
@@ -21,12 +34,28 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   const storePath = () => storePathFrom(root, options.store)
   const getResolver = () => (resolver ??= new SecretResolver(storePath(), options.key))
 
-  async function expand(code: string, id: string, sourcemap: boolean): Promise<ExpandedModule> {
+  async function expand(code: string, id: string): Promise<ExpandedModule | undefined> {
     const file = id.split('?')[0]!
     const shown = relative(root, file) || file
     if (mentionsSecret(code)) await getResolver().prepare()
     const lookup = (name: string, loc: Parameters<SecretResolver['lookup']>[1]) => getResolver().lookup(name, loc)
-    return YAML_FILE.test(file) ? expandYaml(code, shown, lookup) : expandJson(code, shown, lookup, { sourcemap })
+    if (!YAML_FILE.test(file)) {
+      const json = expandJson(code, shown, lookup, { sourcemap: true })
+      if (!jsonAsModule) return json
+      if (json.names.size === 0) return undefined // esbuild's own JSON loader takes it as it is
+      return { code: toModuleCode(JSON.parse(json.code), true), map: moduleMap(file, code), names: json.names }
+    }
+    const yaml = expandYaml(code, shown, lookup)
+    return { ...yaml, map: moduleMap(file, code) }
+  }
+
+  /**
+   * A module rewritten from a config maps to the config's first line. Where
+   * the bundler builds its final map from ours (esbuild), the original text
+   * goes with it: otherwise the map would carry the expanded values.
+   */
+  function moduleMap(file: string, original: string): SourceMapData {
+    return { version: 3, file: basename(file), sources: [file], names: [], mappings: 'AAAA', ...(jsonAsModule ? { sourcesContent: [original] } : {}) }
   }
 
   const plugin: UnpluginOptions = {
@@ -35,16 +64,18 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     transform: {
       filter: { id: { include: options.include, exclude: options.exclude } },
       async handler(code, id) {
-        let result: ExpandedModule
+        if (meta.framework === 'farm') return // done by farm.load
+        let result: ExpandedModule | undefined
         try {
-          result = await expand(code, id, true)
+          result = await expand(code, id)
         }
         catch (error) {
           if (!(error instanceof SecretsError)) throw error
           // webpack and Rspack record the error without throwing and drop loc: the message carries file:line:col.
-          this.error(error.loc ? { message: error.message, id, loc: { line: error.loc.line, column: error.loc.column, file: id } } : { message: error.message, id })
+          this.error(error.loc ? { message: error.message, id, loc: { line: error.loc.line, column: error.loc.column, file: id } } : error.message)
           return
         }
+        if (!result) return
         if (result.names.size > 0) {
           users.add(id)
           this.addWatchFile(storePath())
@@ -54,6 +85,41 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         }
         return result.map ? { code: result.code, map: result.map } : result.code
       },
+    },
+    esbuild: {
+      config(buildOptions) {
+        root = buildOptions.absWorkingDir ?? root
+      },
+      loader: 'js', // what the transform returns there: YAML and JSON with references as modules
+    },
+    farm: {
+      configResolved(config) {
+        root = config.root ?? root
+      },
+      // Farm needs a loader for .yaml and converts .json before transforms: load both here, once.
+      load: {
+        filters: { resolvedPaths: ['\\.ya?ml$', '\\.json$'] },
+        async executor(params, context) {
+          const id = params.resolvedPath
+          if (!matchesFilter(id, options.include, options.exclude)) return null
+          let result: ExpandedModule | undefined
+          try {
+            result = await expand(await readFile(id, 'utf8'), id)
+          }
+          catch (error) {
+            throw error instanceof SecretsError ? new Error(error.message) : error
+          }
+          if (!result) return null
+          if (result.names.size > 0) context?.addWatchFile(id, storePath())
+          return { content: result.code, moduleType: 'js', sourceMap: JSON.stringify(result.map) }
+        },
+      },
+    },
+    webpack(compiler) {
+      root = compiler.options.context ?? root
+    },
+    rspack(compiler) {
+      root = compiler.options.context ?? root
     },
     vite: {
       config(config) {

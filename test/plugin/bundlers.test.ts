@@ -76,6 +76,50 @@ const builders: Record<string, () => Promise<Built>> = {
     return { file }
   },
 
+  async esbuild() {
+    const { build } = await import('esbuild')
+    const { default: secrets } = await dist('esbuild')
+    const outfile = join(dir, 'out-esbuild/entry.mjs')
+    await build({ entryPoints: [join(dir, 'entry.js')], absWorkingDir: dir, bundle: true, format: 'esm', platform: 'node', outfile, sourcemap: true, logLevel: 'silent', plugins: [secrets({ key })] })
+    return { file: outfile }
+  },
+  webpack: () => webpackLike('webpack'),
+  rspack: () => webpackLike('rspack'),
+  async farm() {
+    const { build } = await import('@farmfe/core')
+    const { default: secrets } = await dist('farm')
+    const outDir = join(dir, 'out-farm')
+    await build({
+      root: dir,
+      compilation: { input: { entry: './entry.js' }, output: { path: outDir, targetEnv: 'node', format: 'esm', entryFilename: '[entryName].mjs' }, sourcemap: true, minify: false, persistentCache: false, presetEnv: false },
+      plugins: [secrets({ key })],
+    })
+    return { file: join(outDir, 'entry.mjs') }
+  },
+}
+
+/** webpack and Rspack take the same configuration. */
+async function webpackLike(name: 'webpack' | 'rspack'): Promise<Built> {
+  const create = name === 'webpack' ? (await import('webpack')).default : (await import('@rspack/core')).rspack
+  const { default: secrets } = await dist(name)
+  const outDir = join(dir, `out-${name}`)
+  const compiler = (create as (options: object) => { run: (done: (error: Error | null, stats?: { hasErrors: () => boolean, toString: (preset: string) => string }) => void) => void })({
+    mode: 'production',
+    target: 'node',
+    context: dir,
+    entry: join(dir, 'entry.js'),
+    output: { path: outDir, filename: 'entry.mjs', library: { type: 'module' }, module: true, chunkFormat: 'module' },
+    experiments: { outputModule: true },
+    optimization: { minimize: false },
+    devtool: 'source-map',
+    plugins: [secrets({ key })],
+  })
+  await new Promise<void>((resolve, reject) => compiler.run((error, stats) => {
+    if (error) reject(error)
+    else if (stats?.hasErrors()) reject(new Error(stats.toString('errors-only')))
+    else resolve()
+  }))
+  return { file: join(outDir, 'entry.mjs') }
 }
 
 describe.each(Object.keys(builders))('%s', (bundler) => {

@@ -1,5 +1,14 @@
-import type { SourceMap } from 'magic-string'
 import type { SourceLocation } from '../errors'
+
+/** A v3 source map, as bundlers accept it from a transform. */
+export interface SourceMapData {
+  version: number
+  file?: string
+  sources: string[]
+  sourcesContent?: (string | null)[]
+  names: string[]
+  mappings: string
+}
 
 /** Returns the value of a secret, or throws a SecretsError located at `loc`. */
 export type SecretLookup = (name: string, loc: SourceLocation) => string
@@ -7,7 +16,7 @@ export type SecretLookup = (name: string, loc: SourceLocation) => string
 export interface ExpandedModule {
   code: string
   /** Present when the output is the input with edits (JSON); null when it was rewritten (YAML to JS). */
-  map: SourceMap | null
+  map: SourceMapData | null
   /** Names of the secrets the file referenced. */
   names: Set<string>
 }

@@ -96,7 +96,7 @@ const toAuditRecord = ({ seq, at, admin, action, name }: AuditEntry): AuditRecor
 async function readStoreFile(path: string): Promise<StoreFile> {
   const text = await readTextFile(path)
   if (text === undefined)
-    throw new SecretsError('STORE_NOT_FOUND', `No store at ${path}. Create one with: unplugin-secrets init (or pass --store PATH / the path option).`)
+    throw new SecretsError('STORE_NOT_FOUND', `No store at ${path}. Create one with unplugin-secrets init, or point to yours (CLI --store, plugin store option, API path option).`)
   return parseStoreFile(text, path)
 }
 

@@ -27,7 +27,7 @@ import { rm } from './commands/rm'
 import { rotate } from './commands/rotate'
 import { set } from './commands/set'
 import { verify } from './commands/verify'
-import { note, paint, print } from './io'
+import { note, paint, print, printable } from './io'
 
 const commands: Command[] = [init, set, get, list, rm, rotate, admins, verify, log, key]
 
@@ -139,12 +139,12 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const label = paint(process.stderr, 'red', 'error:')
     if (error instanceof SecretsError) {
-      note(`${label} ${error.message}`)
+      note(`${label} ${printable(error.message)}`)
       process.exitCode = error.code === 'USAGE' ? 2 : error.code === 'CANCELLED' ? 130 : 1
     }
     else {
       // Not ours: show only its name and message (a stack could carry data from a frame).
-      note(`${label} unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}. Please report it.`)
+      note(`${label} unexpected ${printable(`${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`)}. Please report it.`)
       process.exitCode = 1
     }
   },

@@ -82,8 +82,8 @@ export function promptHidden(question: string): Promise<string> {
   })
 }
 
-/** Control characters (a newline in a description) shown escaped, so a cell cannot forge rows. */
-const printable = (cell: string): string => cell.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g, char => JSON.stringify(char).slice(1, -1))
+/** Control characters shown escaped, so text from a store file cannot forge rows or drive the terminal. */
+export const printable = (cell: string): string => cell.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g, char => JSON.stringify(char).slice(1, -1))
 
 export function table(cells: string[][]): string {
   const rows = cells.map(row => row.map(printable))

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { createStore } from '../../src/core/store/store'
 import { parseStoreFile, serializeStoreFile } from '../../src/core/store/format'
 import type { StoreFile } from '../../src/core/store/format'
-import { parseAdminKey } from '../../src/core/store/keys'
+import { parseAdminKey, parseStoreKey } from '../../src/core/store/keys'
 import { signStore } from '../../src/core/store/trust'
 
 let counter = 0
@@ -20,8 +20,8 @@ export const readStore = async (path: string): Promise<StoreFile> => parseStoreF
 
 export const writeStore = (path: string, file: StoreFile): Promise<void> => writeFile(path, serializeStoreFile(file))
 
-/** Re-signs a (modified) store file with an admin key, as a legitimate admin's tool would. */
-export function resign(file: StoreFile, adminKey: string, admin = 'alice'): StoreFile {
+/** Re-signs a (modified) store file as a legitimate admin's tool would: admin key and store key. */
+export function resign(file: StoreFile, adminKey: string, storeKey: string, admin = 'alice'): StoreFile {
   const { signature: _signature, ...unsigned } = file
-  return signStore(parseAdminKey(adminKey), admin, unsigned)
+  return signStore(parseAdminKey(adminKey), admin, parseStoreKey(storeKey).dataKey, unsigned)
 }

@@ -69,7 +69,7 @@ describe('1. readable metadata, encrypted values', () => {
     const { path, store, adminKey } = await makeStore(dir)
     const file = await readStore(path)
     file.secrets.set('ALPHA', { ...file.secrets.get('ALPHA')!, value: file.secrets.get('BETA')!.value })
-    await writeStore(path, resign(file, adminKey))
+    await writeStore(path, resign(file, adminKey, store.exportKey()))
     const reopened = await openStore({ path, key: store.exportKey() })
     await rejects(reopened.get('ALPHA'), 'STORE_TAMPERED', /value of ALPHA does not decrypt/)
     expect(await reopened.get('BETA')).toBe('beta-value-2')
@@ -82,7 +82,7 @@ describe('1. readable metadata, encrypted values', () => {
     await store.set('ALPHA', 'alpha-value-new')
     const file = await readStore(path)
     file.secrets.set('ALPHA', { ...file.secrets.get('ALPHA')!, value: old.value })
-    await writeStore(path, resign(file, adminKey))
+    await writeStore(path, resign(file, adminKey, store.exportKey()))
     await rejects((await openStore({ path, key: store.exportKey() })).get('ALPHA'), 'STORE_TAMPERED')
   })
 })
@@ -221,6 +221,15 @@ describe('6. rotate', () => {
     let saved = ''
     const { storeKey: newKey } = await store.rotate({ saveKey: (key) => { saved = key } })
     expect(saved).toBe(newKey)
+    await rejects(openStore({ path, key: storeKey }), 'WRONG_KEY')
+  })
+
+  it('without saveKey, keeps the new key in the key file even when the key came from an option', async () => {
+    const { path, storeKey, store } = await makeStore(dir)
+    const { storeKey: newKey } = await store.rotate()
+    const keyFile = JSON.parse(await readFile(keyFilePath(store.id), 'utf8'))
+    expect(keyFile.storeKeys).toEqual([newKey])
+    expect(await (await openStore({ path })).get('ALPHA')).toBe('alpha-value-1')
     await rejects(openStore({ path, key: storeKey }), 'WRONG_KEY')
   })
 

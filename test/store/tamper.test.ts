@@ -62,7 +62,7 @@ describe('3. a store-key holder cannot produce a store that readers accept', () 
     const forged = reEncrypt(original, storeKey, 'ALPHA', 'attacker')
     const admins = new Map([['alice', { ...forged.admins.get('alice')!, publicKey: formatPublicKey(mallory.publicKey) }]])
     const { signature: _s, ...unsigned } = { ...forged, admins }
-    await expectRefused(path, signStore(mallory, 'alice', unsigned), storeKey, 'UNTRUSTED_ADMIN', /admin list differs from the admin changes signed in its audit trail/)
+    await expectRefused(path, signStore(mallory, 'alice', parseStoreKey(storeKey).dataKey, unsigned), storeKey, 'UNTRUSTED_ADMIN', /admin list differs from the admin changes signed in its audit trail/)
   })
 
   it('re-signed by a new name added to the admin list: untrusted', async () => {
@@ -70,7 +70,7 @@ describe('3. a store-key holder cannot produce a store that readers accept', () 
     const forged = reEncrypt(original, storeKey, 'ALPHA', 'attacker')
     const admins = new Map([...forged.admins, ['mallory', { publicKey: formatPublicKey(mallory.publicKey), addedAt: forged.audit[0]!.at, addedBy: 'alice' }]])
     const { signature: _s, ...unsigned } = { ...forged, admins }
-    await expectRefused(path, signStore(mallory, 'mallory', unsigned), storeKey, 'UNTRUSTED_ADMIN', /admin list differs/)
+    await expectRefused(path, signStore(mallory, 'mallory', parseStoreKey(storeKey).dataKey, unsigned), storeKey, 'UNTRUSTED_ADMIN', /admin list differs/)
   })
 
   it('an admin-add entry signed by the newcomer: untrusted', async () => {
@@ -80,7 +80,7 @@ describe('3. a store-key holder cannot produce a store that readers accept', () 
     const entry = signAuditEntry(mallory, { seq: last.seq + 1, at: last.at, admin: 'mallory', action: 'admin-add', name: 'mallory', publicKey, prev: entryHash(last) })
     const admins = new Map([...original.admins, ['mallory', { publicKey, addedAt: last.at, addedBy: 'mallory' }]])
     const { signature: _s, ...unsigned } = { ...reEncrypt(original, storeKey, 'ALPHA', 'attacker'), admins, audit: [...original.audit, entry] }
-    await expectRefused(path, signStore(mallory, 'mallory', unsigned), storeKey, 'UNTRUSTED_ADMIN', /"mallory", who was not an admin at that point/)
+    await expectRefused(path, signStore(mallory, 'mallory', parseStoreKey(storeKey).dataKey, unsigned), storeKey, 'UNTRUSTED_ADMIN', /"mallory", who was not an admin at that point/)
   })
 
   it('an admin-add entry claiming to be by alice: its signature does not verify', async () => {
@@ -90,7 +90,7 @@ describe('3. a store-key holder cannot produce a store that readers accept', () 
     const entry = signAuditEntry(mallory, { seq: last.seq + 1, at: last.at, admin: 'alice', action: 'admin-add', name: 'mallory', publicKey, prev: entryHash(last) })
     const admins = new Map([...original.admins, ['mallory', { publicKey, addedAt: last.at, addedBy: 'alice' }]])
     const { signature: _s, ...unsigned } = { ...original, admins, audit: [...original.audit, entry] }
-    await expectRefused(path, signStore(mallory, 'mallory', unsigned), storeKey, 'UNTRUSTED_ADMIN', /signature of audit entry 5 \(admin-add by "alice"\) does not verify/)
+    await expectRefused(path, signStore(mallory, 'mallory', parseStoreKey(storeKey).dataKey, unsigned), storeKey, 'UNTRUSTED_ADMIN', /signature of audit entry 5 \(admin-add by "alice"\) does not verify/)
   })
 
   it('a whole new history from a fresh genesis: not the trust root of the key', async () => {
@@ -99,13 +99,35 @@ describe('3. a store-key holder cannot produce a store that readers accept', () 
     const genesis = signAuditEntry(mallory, { ...original.audit[0]!, publicKey })
     const admins = new Map([['alice', { ...original.admins.get('alice')!, publicKey }]])
     const { signature: _s, ...unsigned } = { ...reEncrypt(original, storeKey, 'ALPHA', 'attacker'), admins, audit: [genesis] }
-    await expectRefused(path, signStore(mallory, 'alice', unsigned), storeKey, 'UNTRUSTED_ADMIN', /not the trust root this store key was made for/)
+    await expectRefused(path, signStore(mallory, 'alice', parseStoreKey(storeKey).dataKey, unsigned), storeKey, 'UNTRUSTED_ADMIN', /not the trust root this store key was made for/)
   })
 
   it('a signature by someone who is no admin at all: untrusted', async () => {
     const mallory = generateAdminKey()
     const { signature: _s, ...unsigned } = original
-    await expectRefused(path, signStore(mallory, 'mallory', unsigned), storeKey, 'UNTRUSTED_ADMIN', /signed by "mallory", who is not one of its admins/)
+    await expectRefused(path, signStore(mallory, 'mallory', parseStoreKey(storeKey).dataKey, unsigned), storeKey, 'UNTRUSTED_ADMIN', /signed by "mallory", who is not one of its admins/)
+  })
+})
+
+describe('3. a removed admin cannot fork the store after a rotation', () => {
+  it('a fork by an admin without the current store key is refused, even with a valid admin signature', async () => {
+    const { path, store: alice, storeKey: oldKey } = await makeStore(dir, { PW: 'pw-v1-bob-knows' })
+    const bob = generateAdminKey()
+    await alice.addAdmin('bob', formatPublicKey(bob.publicKey))
+    const beforeRemoval = await readStore(path)
+    await alice.removeAdmin('bob')
+    const { storeKey: newKey } = await alice.rotate()
+    const rotated = await readStore(path) // PW v1 re-encrypted under the new key, same version
+    await alice.set('PW', 'pw-v2-after-bob-left')
+
+    // Bob forks the revision from before his removal, claims the new key id with a
+    // rotate entry of his own, and copies the new-key ciphertext of the value he knows.
+    const last = beforeRemoval.audit.at(-1)!
+    const rotate = signAuditEntry(bob, { seq: last.seq + 1, at: last.at, admin: 'bob', action: 'rotate', keyId: rotated.keyId, prev: entryHash(last) })
+    const forked = { ...beforeRemoval, keyId: rotated.keyId, revision: rotated.revision + 5, secrets: rotated.secrets, audit: [...beforeRemoval.audit, rotate] }
+    const { signature: _s, ...unsigned } = forked
+    // He can sign, but can only seal it with the old key he still has.
+    await expectRefused(path, signStore(bob, 'bob', parseStoreKey(oldKey).dataKey, unsigned), newKey, 'UNTRUSTED_ADMIN', /signed by "bob" without the current store key/)
   })
 })
 
@@ -211,10 +233,27 @@ describe('4 and 9. every damage is a specific SecretsError, never a wrong value'
     expect(await openText(path, JSON.stringify(described, null, 2), storeKey)).toMatchObject({ code: 'STORE_TAMPERED' })
   })
 
+  it('rejects duplicate keys (unsigned text before the signed one), accepts a byte order mark', async () => {
+    const fake = text.replace('  "admins": {', '  "admins": {"mallory": {"publicKey": "x", "addedAt": "2026-01-01T00:00:00Z", "addedBy": "mallory"}},\n  "admins": {')
+    expect(await openText(path, fake, storeKey)).toMatchObject({ code: 'STORE_MALFORMED', message: expect.stringMatching(/secrets\.enc\.json:7:3: the key "admins" appears twice in one object/) })
+    expect(await openText(path, `\uFEFF${text}`, storeKey)).toEqual({ values: { ...ORIGINAL, ALPHA: 'alpha-value-2' } })
+  })
+
+  it('a malformed public key in the file is an untrusted store, not a key typo', async () => {
+    const file = parseStoreFile(text, path)
+    file.admins.set('alice', { ...file.admins.get('alice')!, publicKey: 'usec_pub_junk' })
+    await expectRefused(path, file, storeKey, 'UNTRUSTED_ADMIN', /admin list differs/)
+    const junkGenesis = parseStoreFile(text, path)
+    junkGenesis.audit[0] = { ...junkGenesis.audit[0]!, publicKey: 'usec_pub_\u001b]0;pwned\u0007' }
+    const result = await openText(path, serializeStoreFile(junkGenesis), storeKey)
+    expect(result).toHaveProperty('code')
+    expect((result as { code: string }).code).not.toBe('KEY_INVALID')
+  })
+
   it('rejects a file that is not a store, or from a newer format, with what to do', async () => {
     expect(await openText(path, '[]', storeKey)).toMatchObject({ code: 'STORE_MALFORMED', message: expect.stringMatching(/the file must be an object/) })
     expect(await openText(path, JSON.stringify({ ...JSON.parse(text), format: 'unplugin-secrets/v9' }), storeKey)).toMatchObject({ code: 'STORE_UNSUPPORTED', message: expect.stringMatching(/Upgrade unplugin-secrets/) })
-    expect(await openText(path, JSON.stringify({ ...JSON.parse(text), extra: 1 }), storeKey)).toMatchObject({ code: 'STORE_MALFORMED', message: expect.stringMatching(/extra is not a field/) })
+    expect(await openText(path, JSON.stringify({ ...JSON.parse(text), extra: 1 }), storeKey)).toMatchObject({ code: 'STORE_MALFORMED', message: expect.stringMatching(/the file\["extra"\] is not a field/) })
     const noVersion = JSON.parse(text)
     delete noVersion.secrets.BETA.version
     expect(await openText(path, JSON.stringify(noVersion), storeKey)).toMatchObject({ code: 'STORE_MALFORMED', message: expect.stringMatching(/secrets\.BETA\.version is missing/) })
@@ -234,7 +273,7 @@ describe('4 and 9. every damage is a specific SecretsError, never a wrong value'
     const bad = Buffer.from(value, 'base64')
     bad[30]! ^= 1
     file.secrets.set('GAMMA', { ...file.secrets.get('GAMMA')!, value: bad.toString('base64') })
-    await writeStore(path, resign(file, adminKey))
+    await writeStore(path, resign(file, adminKey, store.exportKey()))
     const reopened = await openStore({ path, key: storeKey })
     await expect(reopened.get('GAMMA')).rejects.toMatchObject({ code: 'STORE_TAMPERED', message: expect.stringMatching(/GAMMA does not decrypt/) })
   })

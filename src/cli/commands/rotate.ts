@@ -1,5 +1,4 @@
 import { openStore } from '../../core/store/store'
-import { updateKeyFile } from '../../core/store/keyfile'
 import type { Command } from '../command'
 import { note } from '../io'
 
@@ -20,9 +19,7 @@ export const rotate: Command = {
   async run({ storePath }) {
     const store = await openStore({ path: storePath })
     store.assertAdmin()
-    const id = store.id
-    // When the key came from the environment, keep the new one in the key file too.
-    await store.rotate({ saveKey: storeKey => updateKeyFile(id, keys => ({ ...keys, storeKeys: [storeKey, ...keys.storeKeys.filter(key => key !== storeKey)] })).then(() => {}) })
+    await store.rotate() // the new key goes to the key file before the store is rewritten
     note(`Rotated ${store.path}: every value is re-encrypted under a new store key (revision ${store.revision}).`)
     note('The new key is in your key file; the old key no longer opens the store.')
     note('Update CI and teammates: unplugin-secrets key export')

@@ -1,6 +1,6 @@
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
-import { print } from '../io'
+import { print, printable } from '../io'
 
 export const verify: Command = {
   name: 'verify',
@@ -21,7 +21,7 @@ export const verify: Command = {
     const report = store.verify()
     if (values.json) return print(JSON.stringify(report, null, 2))
     const last = report.lastChange
-    print(`OK ${report.path}`)
+    print(printable(`OK ${report.path} (store id ${report.id})`))
     print(`  revision ${report.revision}, ${report.secrets} secret${report.secrets === 1 ? '' : 's'}, admins: ${report.admins.join(', ')}`)
     print(`  last change: #${last.seq} ${last.action}${last.name ? ` ${last.name}` : ''} by ${last.admin} at ${last.at}`)
   },

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { concatBytes, fromBase64, sha256, toBase64, toHex, utf8 } from './encoding'
@@ -40,6 +40,22 @@ export function decryptValue(dataKey: Uint8Array, aad: Uint8Array, encoded: stri
   catch {
     return undefined
   }
+}
+
+/**
+ * Seals a store revision with the data key: readers accept only revisions
+ * written by someone who holds the current store key. An admin signature
+ * alone does not prove that (a removed admin still has their signing key).
+ */
+export function revisionMac(dataKey: Uint8Array, storeId: string, digest: string): string {
+  const macKey = new Uint8Array(hkdfSync('sha256', dataKey, utf8(storeId), utf8('unplugin-secrets/revision-mac'), KEY_BYTES))
+  return createHmac('sha256', macKey).update(digest).digest('base64')
+}
+
+export function macMatches(expected: string, actual: string): boolean {
+  const a = Buffer.from(expected)
+  const b = Buffer.from(actual)
+  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 export const adminPublicKey = (secretKey: Uint8Array): Uint8Array => ed25519.getPublicKey(secretKey)

@@ -149,7 +149,7 @@ async function staleLockText(lockPath: string): Promise<string | undefined> {
  * take turns through `<lock>.break`, so the re-read and the unlink cannot
  * interleave with another breaker's.
  */
-async function breakStaleLock(lockPath: string, staleText: string): Promise<void> {
+async function breakStaleLock(lockPath: string, staleText: string): Promise<boolean> {
   const breakPath = `${lockPath}.break`
   try {
     await (await open(breakPath, 'wx', 0o600)).close()
@@ -158,7 +158,7 @@ async function breakStaleLock(lockPath: string, staleText: string): Promise<void
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailed(lockPath, error, 'the store is unchanged')
     const age = await stat(breakPath).then(info => Date.now() - info.mtimeMs, () => 0)
     if (age > BREAK_LOCK_STALE_MS) await unlink(breakPath).catch(() => {})
-    return
+    return false // another waiter is breaking it: wait like any waiter
   }
   try {
     if (await readFile(lockPath, 'utf8').catch(() => undefined) === staleText) await unlink(lockPath).catch(() => {})
@@ -166,6 +166,7 @@ async function breakStaleLock(lockPath: string, staleText: string): Promise<void
   finally {
     await unlink(breakPath).catch(() => {})
   }
+  return true
 }
 
 /**
@@ -173,7 +174,7 @@ async function breakStaleLock(lockPath: string, staleText: string): Promise<void
  * O_EXCL. A lock whose owner process is gone (killed mid-write) is broken at
  * once: proper-lockfile would make the next writer wait out a stale timeout.
  */
-export async function withFileLock<T>(path: string, run: () => Promise<T>): Promise<T> {
+export async function withFileLock<T>(path: string, run: () => Promise<T>, role: 'store' | 'key-file' = 'store'): Promise<T> {
   const lockPath = `${path}.lock`
   const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex') }
   const deadline = Date.now() + LOCK_TIMEOUT_MS
@@ -193,14 +194,13 @@ export async function withFileLock<T>(path: string, run: () => Promise<T>): Prom
     }
     const staleText = await staleLockText(lockPath)
     if (staleText !== undefined) {
-      await breakStaleLock(lockPath, staleText)
-      continue
+      if (await breakStaleLock(lockPath, staleText)) continue
     }
     if (Date.now() > deadline)
       throw new SecretsError('LOCK_TIMEOUT', `Another process has been changing ${path} for over ${LOCK_TIMEOUT_MS / 1000} s (lock file ${lockPath}). Wait for it and retry; if no unplugin-secrets process is running, delete ${lockPath}.`)
     await sleep(Math.min(200, 5 * 1.5 ** Math.min(attempt, 12)) * (0.5 + Math.random()))
   }
-  crashPoint('store-locked')
+  crashPoint(`${role}-locked`)
   await removeDeadTempFiles(path)
   try {
     return await run()

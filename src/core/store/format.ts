@@ -1,5 +1,6 @@
 import { SecretsError } from '../errors'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
+import { visit } from 'jsonc-parser'
 import { canonicalJson, sha256Hex } from './encoding'
 
 export const STORE_FORMAT = 'unplugin-secrets/v1'
@@ -45,6 +46,8 @@ export interface AuditEntry {
 export interface StoreSignature {
   admin: string
   sig: string
+  /** HMAC of the same digest under a key derived from the data key. */
+  mac: string
 }
 
 /** The store file, parsed and shape-checked but not yet trusted. */
@@ -59,6 +62,8 @@ export interface StoreFile {
   signature: StoreSignature
 }
 
+/** An audit entry names a secret or an admin. */
+const AUDIT_NAME = new RegExp(`${SECRET_NAME_PATTERN.source}|${ADMIN_NAME_PATTERN.source}`)
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/
 const HEX = /^[0-9a-f]*$/
 
@@ -76,7 +81,7 @@ class ShapeChecker {
       if (!Object.hasOwn(record, key)) this.fail(`${path}.${key}`, 'is missing')
     }
     for (const key of Object.keys(record)) {
-      if (!keys.required.includes(key) && !keys.optional?.includes(key)) this.fail(`${path}.${key}`, 'is not a field of the store format')
+      if (!keys.required.includes(key) && !keys.optional?.includes(key)) this.fail(`${path}[${JSON.stringify(key)}]`, 'is not a field of the store format')
     }
     return record
   }
@@ -102,34 +107,53 @@ class ShapeChecker {
   }
 }
 
-function jsonSyntaxError(file: string, text: string, error: unknown): SecretsError {
-  const position = /position (\d+)/.exec(String((error as Error)?.message))?.[1]
-  if (position === undefined || Number(position) >= text.length)
-    return new SecretsError('STORE_MALFORMED', `${file}: the file ends before its JSON is complete (truncated or half-written). Restore it from git (git checkout -- ${file}).`)
-  const before = text.slice(0, Number(position))
-  const line = before.split('\n').length
-  const column = Number(position) - before.lastIndexOf('\n')
-  return new SecretsError('STORE_MALFORMED', `${file}:${line}:${column}: the store is not valid JSON (a merge conflict or a hand edit?). Restore it from git (git checkout -- ${file}).`)
+function locate(text: string, offset: number): string {
+  const before = text.slice(0, offset)
+  return `${before.split('\n').length}:${offset - before.lastIndexOf('\n')}`
+}
+
+/**
+ * Syntax errors with their position, and duplicate keys: JSON.parse keeps the
+ * last of two equal keys, so unsigned text could sit before the signed one and
+ * mislead a reviewer.
+ */
+function checkJsonText(text: string, file: string): void {
+  const restore = `Restore it from git (git checkout -- ${file}).`
+  const keys: Set<string>[] = []
+  let failure: SecretsError | undefined
+  visit(text, {
+    onObjectBegin: () => void keys.push(new Set()),
+    onObjectEnd: () => void keys.pop(),
+    onObjectProperty(name, offset) {
+      const seen = keys.at(-1)!
+      if (seen.has(name))
+        failure ??= new SecretsError('STORE_MALFORMED', `${file}:${locate(text, offset)}: the key ${JSON.stringify(name)} appears twice in one object (a bad merge or a hand edit). ${restore}`)
+      seen.add(name)
+    },
+    onError(_code, offset, length) {
+      if (failure) return
+      failure = offset + length >= text.trimEnd().length
+        ? new SecretsError('STORE_MALFORMED', `${file}: the file ends before its JSON is complete (truncated or half-written). ${restore}`)
+        : new SecretsError('STORE_MALFORMED', `${file}:${locate(text, offset)}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
+    },
+  }, { disallowComments: true, allowTrailingComma: false })
+  if (failure) throw failure
 }
 
 /** Parses and shape-checks a store file. Trust is decided later, by verifyStore. */
-export function parseStoreFile(text: string, file: string): StoreFile {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  }
-  catch (error) {
-    throw jsonSyntaxError(file, text, error)
-  }
+export function parseStoreFile(source: string, file: string): StoreFile {
+  const text = source.startsWith('\uFEFF') ? source.slice(1) : source // an editor's byte order mark
+  checkJsonText(text, file)
+  const json: unknown = JSON.parse(text)
   const check: ShapeChecker = new ShapeChecker(file)
   if (json !== null && typeof json === 'object' && 'format' in json && json.format !== STORE_FORMAT && typeof json.format === 'string' && json.format.startsWith('unplugin-secrets/'))
-    throw new SecretsError('STORE_UNSUPPORTED', `${file} is in format ${json.format}; this version of unplugin-secrets reads ${STORE_FORMAT}. Upgrade unplugin-secrets.`)
+    throw new SecretsError('STORE_UNSUPPORTED', `${file} is in format ${JSON.stringify(json.format)}; this version of unplugin-secrets reads ${STORE_FORMAT}. Upgrade unplugin-secrets.`)
   const root = check.object(json, 'the file', { required: ['format', 'id', 'revision', 'keyId', 'admins', 'secrets', 'audit', 'signature'] })
   if (root.format !== STORE_FORMAT) check.fail('format', `must be "${STORE_FORMAT}" (is this a store file?)`)
 
   const audit = root.audit
   if (!Array.isArray(audit) || audit.length === 0) check.fail('audit', 'must be a non-empty array')
-  const signature = check.object(root.signature, 'signature', { required: ['admin', 'sig'] })
+  const signature = check.object(root.signature, 'signature', { required: ['admin', 'sig', 'mac'] })
 
   return {
     format: STORE_FORMAT,
@@ -164,7 +188,7 @@ export function parseStoreFile(text: string, file: string): StoreFile {
         at: check.string(entry.at, `${path}.at`, TIMESTAMP),
         admin: check.string(entry.admin, `${path}.admin`, ADMIN_NAME_PATTERN),
         action: entry.action as AuditAction,
-        ...(entry.name === undefined ? {} : { name: check.string(entry.name, `${path}.name`) }),
+        ...(entry.name === undefined ? {} : { name: check.string(entry.name, `${path}.name`, AUDIT_NAME) }),
         ...(entry.publicKey === undefined ? {} : { publicKey: check.string(entry.publicKey, `${path}.publicKey`) }),
         ...(entry.store === undefined ? {} : { store: check.string(entry.store, `${path}.store`) }),
         ...(entry.keyId === undefined ? {} : { keyId: check.string(entry.keyId, `${path}.keyId`, /^[0-9a-f]{16}$/) }),
@@ -175,6 +199,7 @@ export function parseStoreFile(text: string, file: string): StoreFile {
     signature: {
       admin: check.string(signature.admin, 'signature.admin', ADMIN_NAME_PATTERN),
       sig: check.string(signature.sig, 'signature.sig'),
+      mac: check.string(signature.mac, 'signature.mac'),
     },
   }
 }

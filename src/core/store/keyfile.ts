@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import envPaths from 'env-paths'
 import { SecretsError } from '../errors'
-import { ensureFolder, readTextFile, writeFileAtomic } from './files'
+import { ensureFolder, readTextFile, withFileLock, writeFileAtomic } from './files'
 
 /**
  * Keys live outside the repository, one file per store id, mode 0600, in the
@@ -40,7 +40,8 @@ export async function writeKeyFile(storeId: string, keys: KeyFile): Promise<stri
   return path
 }
 
-/** Read-modify-write of the key file. */
+/** Read-modify-write of the key file, under its own lock so concurrent updates do not lose a key. */
 export async function updateKeyFile(storeId: string, change: (keys: KeyFile) => KeyFile): Promise<string> {
-  return writeKeyFile(storeId, change((await readKeyFile(storeId)) ?? { storeKeys: [] }))
+  await ensureFolder(keyFolder(), 0o700)
+  return withFileLock(keyFilePath(storeId), async () => writeKeyFile(storeId, change((await readKeyFile(storeId)) ?? { storeKeys: [] })), 'key-file')
 }

@@ -84,7 +84,8 @@ export interface RotateOptions {
   /**
    * Called with the new store key before the rotated store is written; if it
    * throws, nothing is written. Save the key here so a crash cannot lock you
-   * out. When the store key came from the key file, it is updated for you.
+   * out. Without it, the new key goes to the key file (as it does whenever
+   * the store key came from there).
    */
   saveKey?: (storeKey: string) => void | Promise<void>
 }
@@ -108,7 +109,7 @@ class Change {
   readonly at = new Date().toISOString()
   keyId: string
 
-  constructor(readonly base: StoreFile, readonly admin: string, private readonly adminKey: AdminKey) {
+  constructor(readonly base: StoreFile, readonly admin: string, private readonly adminKey: AdminKey, public dataKey: Uint8Array) {
     this.secrets = new Map(base.secrets)
     this.admins = new Map(base.admins)
     this.audit = [...base.audit]
@@ -121,7 +122,7 @@ class Change {
   }
 
   seal(): StoreFile {
-    return signStore(this.adminKey, this.admin, {
+    return signStore(this.adminKey, this.admin, this.dataKey, {
       format: STORE_FORMAT,
       id: this.base.id,
       revision: this.base.revision + 1,
@@ -280,6 +281,7 @@ export class SecretStore {
     const storeKey = formatStoreKey(newKey)
     await this.#change((change) => {
       change.keyId = dataKeyId(newKey.dataKey)
+      change.dataKey = newKey.dataKey
       for (const [name, record] of change.secrets) {
         const plaintext = decryptValue(this.#storeKey.dataKey, valueAad(change.base.id, change.base.keyId, name, record.version), record.value)
         if (!plaintext)
@@ -287,16 +289,20 @@ export class SecretStore {
         change.secrets.set(name, { ...record, value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext) })
       }
       change.record('rotate', { keyId: change.keyId })
-    }, async () => {
-      if (this.#keySource === 'file')
-        await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey, ...keys.storeKeys.filter(key => key !== storeKey)] }))
-      crashPoint('rotate-key-saved')
-      await options.saveKey?.(storeKey)
+    }, {
+      beforeWrite: async () => {
+        await options.saveKey?.(storeKey)
+        // Unless the caller keeps the new key, the key file does, before the store needs it.
+        if (this.#keySource === 'file' || !options.saveKey)
+          await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey, ...keys.storeKeys.filter(key => key !== storeKey)] }))
+        crashPoint('rotate-key-saved')
+      },
+      afterWrite: async () => {
+        // Under the store lock, so no other rotation interleaves: only the new key opens the store now.
+        this.#storeKey = newKey
+        await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey] })).catch(() => {})
+      },
     })
-    this.#storeKey = newKey
-    // Only the new key opens the store now; drop the rest.
-    if (this.#keySource === 'file')
-      await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey] }))
     return { storeKey }
   }
 
@@ -352,21 +358,22 @@ export class SecretStore {
     this.#file = file
   }
 
-  async #change<T>(apply: (change: Change) => T, beforeWrite?: () => Promise<void>): Promise<T> {
+  async #change<T>(apply: (change: Change) => T, hooks: { beforeWrite?: () => Promise<void>, afterWrite?: () => Promise<void> } = {}): Promise<T> {
     const adminKey = this.#adminKey
     return withFileLock(this.path, async () => {
       const current = await readStoreFile(this.path)
       verifyStore(current, this.#storeKey, this.path)
-      const change = new Change(current, this.#adminName(current, adminKey), adminKey!)
+      const change = new Change(current, this.#adminName(current, adminKey), adminKey!, this.#storeKey.dataKey)
       const result = apply(change)
       if (change.audit.length === current.audit.length) {
         this.#file = current
         return result
       }
       const next = change.seal()
-      await beforeWrite?.()
+      await hooks.beforeWrite?.()
       await writeFileAtomic(this.path, serializeStoreFile(next), await fileMode(this.path, 0o644))
       this.#file = next
+      await hooks.afterWrite?.()
       return result
     })
   }
@@ -430,7 +437,7 @@ export async function createStore(options: CreateStoreOptions): Promise<{ store:
     const publicKey = formatPublicKey(adminKey.publicKey)
     const genesis = signAuditEntry(adminKey, { seq: 1, at, admin: options.admin, action: 'init', name: options.admin, publicKey, store: id, keyId, prev: '' })
     const storeKey: StoreKey = { dataKey, trustRoot: trustRootOf(genesis) }
-    const file = signStore(adminKey, options.admin, {
+    const file = signStore(adminKey, options.admin, dataKey, {
       format: STORE_FORMAT,
       id,
       revision: 1,

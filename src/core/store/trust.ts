@@ -1,7 +1,7 @@
 import { SecretsError } from '../errors'
 import type { AdminKey, StoreKey } from './keys'
-import { parsePublicKey } from './keys'
-import { dataKeyId, signMessage, verifyMessage } from './crypto'
+import { formatPublicKey, parsePublicKey } from './keys'
+import { dataKeyId, macMatches, revisionMac, signMessage, verifyMessage } from './crypto'
 import { bytesEqual, canonicalJson, sha256, sha256Hex } from './encoding'
 import type { AuditEntry, StoreFile } from './format'
 import { auditSignedContent, signedDigest } from './format'
@@ -14,8 +14,11 @@ export const entryHash = (entry: AuditEntry, text = canonicalJson(entry)): strin
 export const signAuditEntry = (key: AdminKey, entry: Omit<AuditEntry, 'sig'>): AuditEntry =>
   ({ ...entry, sig: signMessage(key.secretKey, 'audit', auditSignedContent(entry)) })
 
-export const signStore = (key: AdminKey, admin: string, file: Omit<StoreFile, 'signature'>): StoreFile =>
-  ({ ...file, signature: { admin, sig: signMessage(key.secretKey, 'store', signedDigest(file)) } })
+/** Signs a revision as `admin` and seals it with the data key. */
+export function signStore(key: AdminKey, admin: string, dataKey: Uint8Array, file: Omit<StoreFile, 'signature'>): StoreFile {
+  const digest = signedDigest(file)
+  return { ...file, signature: { admin, sig: signMessage(key.secretKey, 'store', digest), mac: revisionMac(dataKey, file.id, digest) } }
+}
 
 const tampered = (file: string, what: string) =>
   new SecretsError('STORE_TAMPERED', `${file}: ${what}. The file was changed outside unplugin-secrets; restore it from git (git log -p -- ${file}) and have an admin re-apply the change.`)
@@ -51,6 +54,14 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, {
     if (!key) throw untrusted(path, `audit entry ${index + 1} (${entry.action}) was made by "${entry.admin}", who was not an admin at that point`)
     return key
   }
+  const publicKeyIn = (entry: AuditEntry, index: number): Uint8Array => {
+    try {
+      return parsePublicKey(entry.publicKey)
+    }
+    catch {
+      throw untrusted(path, `audit entry ${index + 1} (${entry.action}) holds a malformed public key`)
+    }
+  }
   const checkEntrySignature = (entry: AuditEntry, index: number, key: Uint8Array) => {
     if (!verifyMessage(key, 'audit', auditSignedContent(entry), entry.sig))
       throw untrusted(path, `the signature of audit entry ${index + 1} (${entry.action} by "${entry.admin}") does not verify`)
@@ -67,7 +78,7 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, {
     if (index === 0) {
       if (entry.store !== file.id || entry.name !== entry.admin || entry.publicKey === undefined || entry.keyId === undefined)
         throw untrusted(path, 'its genesis entry does not name this store and its first admin')
-      const key = parsePublicKey(entry.publicKey, `${path}: the first admin's public key`)
+      const key = publicKeyIn(entry, index)
       checkEntrySignature(entry, index, key)
       admins.set(entry.admin, key)
       return
@@ -79,7 +90,7 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, {
     if (entry.action === 'admin-add') {
       if (!entry.name || !entry.publicKey || admins.has(entry.name))
         throw untrusted(path, `audit entry ${index + 1} adds an admin without a new name and public key`)
-      admins.set(entry.name, parsePublicKey(entry.publicKey, `${path}: the public key of admin ${entry.name}`))
+      admins.set(entry.name, publicKeyIn(entry, index))
     }
     else if (entry.action === 'admin-remove') {
       if (!entry.name || !admins.delete(entry.name) || admins.size === 0)
@@ -87,17 +98,17 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, {
     }
   })
 
-  const sameAdmins = file.admins.size === admins.size && [...admins].every(([name, key]) => {
-    const record = file.admins.get(name)
-    return record !== undefined && bytesEqual(parsePublicKey(record.publicKey, `${path}: admin ${name}'s public key`), key)
-  })
+  const sameAdmins = file.admins.size === admins.size && [...admins].every(([name, key]) => file.admins.get(name)?.publicKey === formatPublicKey(key))
   if (!sameAdmins)
     throw untrusted(path, 'its admin list differs from the admin changes signed in its audit trail')
 
   const signer = admins.get(file.signature.admin)
   if (!signer) throw untrusted(path, `it was signed by "${file.signature.admin}", who is not one of its admins`)
-  if (!verifyMessage(signer, 'store', signedDigest(file, texts), file.signature.sig))
+  const digest = signedDigest(file, texts)
+  if (!verifyMessage(signer, 'store', digest, file.signature.sig))
     throw tampered(path, `its content does not match the signature of admin "${file.signature.admin}" (a value, a name, metadata or the audit trail was changed, or entries were spliced from two versions)`)
+  if (!macMatches(revisionMac(storeKey.dataKey, file.id, digest), file.signature.mac))
+    throw untrusted(path, `this revision was signed by "${file.signature.admin}" without the current store key (a fork by someone who lacks it, such as an admin removed before the last rotation)`)
   if (file.audit.findLast(entry => entry.keyId !== undefined)?.keyId !== file.keyId)
     throw tampered(path, 'its key id differs from the one its last rotation recorded')
 }

@@ -1,0 +1,4 @@
+declare module '*.yaml' {
+  const data: Record<string, unknown>
+  export default data
+}

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -58,6 +58,14 @@ describe('build errors: file:line:col, the cause, the fix, never a value', () =>
   it('a wrong key names the cause', async () => {
     const { message } = await rollupError('wrong-key', { 'entry.js': yamlEntry, 'config.yaml': 'k: ${secret.GRAFANA_API_KEY}\n' }, { key: otherKey })
     expect(message).toMatch(/config\.yaml:1:4: cannot expand \$\{secret\.GRAFANA_API_KEY\}: The store key in the key option does not open .*another store/)
+  })
+
+  it('a tampered store names the cause and the fix', async () => {
+    const tampered = join(dir, 'tampered.enc.json')
+    const text = await readFile(join(dir, 'secrets.enc.json'), 'utf8')
+    await writeFile(tampered, text.replace('"updatedBy": "test"', '"updatedBy": "mallory"'))
+    const { message } = await rollupError('tampered', { 'entry.js': yamlEntry, 'config.yaml': 'k: ${secret.GRAFANA_API_KEY}\n' }, { store: tampered })
+    expect(message).toMatch(/config\.yaml:1:4: cannot expand \$\{secret\.GRAFANA_API_KEY\}: .*tampered\.enc\.json: its content does not match the signature of admin "test".*restore it from git/)
   })
 
   it('no store: a clear error only when a file references a secret', async () => {

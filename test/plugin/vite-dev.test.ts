@@ -30,7 +30,7 @@ beforeAll(async () => {
   process.env.UNPLUGIN_SECRETS_KEY_DIR = keyDir
   const { createStore } = await dist('store')
   const { storeKey, adminKey, store } = await createStore({ path: join(dir, 'secrets.enc.json'), admin: 'test' })
-  await store.setMany({ GRAFANA_API_KEY: 'first-grafana', DB_PASSWORD: 'first-db' })
+  await store.setMany({ GRAFANA_API_KEY: 'first-grafana', DB_PASSWORD: 'first-db', EMPTY: '', BIG: 'big' })
   await mkdir(keyDir, { recursive: true })
   await writeFile(join(keyDir, `${store.id}.json`), JSON.stringify({ storeKeys: [storeKey], adminKey }), { mode: 0o600 })
   const { createServer } = await import('vite')

@@ -41,8 +41,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     const lookup = (name: string, loc: Parameters<SecretResolver['lookup']>[1]) => getResolver().lookup(name, loc)
     if (!YAML_FILE.test(file)) {
       const json = expandJson(code, shown, lookup, { sourcemap: true })
+      if (json.code === code) return undefined // nothing to expand: the bundler's JSON handling takes the file as it is
       if (!jsonAsModule) return json
-      if (json.names.size === 0) return undefined // esbuild's own JSON loader takes it as it is
       return { code: toModuleCode(JSON.parse(json.code), true), map: moduleMap(file, code), names: json.names }
     }
     const yaml = expandYaml(code, shown, lookup)

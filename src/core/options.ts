@@ -19,6 +19,12 @@ export interface Options {
   include?: FilterPattern
   /** @default [/[\\/]node_modules[\\/]/] */
   exclude?: FilterPattern
+  /**
+   * Names that may be expanded into modules for the browser (Vite's client
+   * environment, in dev and build). Any other reference there is an error.
+   * @default []
+   */
+  client?: string[]
 }
 
 export interface ResolvedOptions {
@@ -26,6 +32,7 @@ export interface ResolvedOptions {
   key: string | undefined
   include: FilterPattern
   exclude: FilterPattern
+  client: string[]
 }
 
 /** Every default in one place. */
@@ -35,5 +42,6 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     key: options.key,
     include: options.include ?? [/\.ya?ml$/, /\.json$/],
     exclude: options.exclude ?? [/[\\/]node_modules[\\/]/],
+    client: options.client ?? [],
   }
 }

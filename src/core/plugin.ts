@@ -3,7 +3,7 @@ import { basename, relative } from 'node:path'
 import type { FilterPattern, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { SecretsError } from './errors'
 import { expandJson } from './formats/json'
-import type { ExpandedModule, SourceMapData } from './formats/types'
+import type { ExpandedModule, SecretLookup, SourceMapData } from './formats/types'
 import { toModuleCode } from './formats/module'
 import { expandYaml } from './formats/yaml'
 import type { Options } from './options'
@@ -30,19 +30,26 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   let resolver: SecretResolver | undefined
   /** Config files that referenced a secret: the store is a dependency of each. */
   const users = new Set<string>()
+  /** JSON files turned into JS modules (esbuild needs the loader to match). */
+  const jsonModules = new Set<string>()
 
   const storePath = () => storePathFrom(root, options.store)
   const getResolver = () => (resolver ??= new SecretResolver(storePath(), options.key))
 
-  async function expand(code: string, id: string): Promise<ExpandedModule | undefined> {
+  async function expand(code: string, id: string, forBrowser = false): Promise<ExpandedModule | undefined> {
     const file = id.split('?')[0]!
     const shown = relative(root, file) || file
     if (mentionsSecret(code)) await getResolver().prepare()
-    const lookup = (name: string, loc: Parameters<SecretResolver['lookup']>[1]) => getResolver().lookup(name, loc)
+    const lookup: SecretLookup = (name, locate) => {
+      if (forBrowser && !options.client.includes(name))
+        throw new SecretsError('SECRET_IN_CLIENT', `secret ${name} would be shipped to the browser (client build). Move the import to server code, or allow this name with client: ['${name}']`, { loc: locate() })
+      return getResolver().lookup(name, locate)
+    }
     if (!YAML_FILE.test(file)) {
       const json = expandJson(code, shown, lookup, { sourcemap: true })
       if (json.code === code) return undefined // nothing to expand: the bundler's JSON handling takes the file as it is
       if (!jsonAsModule) return json
+      jsonModules.add(file)
       return { code: toModuleCode(JSON.parse(json.code), true), map: moduleMap(file, code), names: json.names }
     }
     const yaml = expandYaml(code, shown, lookup)
@@ -66,8 +73,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       async handler(code, id) {
         if (meta.framework === 'farm') return // done by farm.load
         let result: ExpandedModule | undefined
+        // Vite knows which environment a module is for; the other bundlers' signals come with the leak guard.
+        const consumer = (this as { environment?: { config?: { consumer?: string } } }).environment?.config?.consumer
         try {
-          result = await expand(code, id)
+          result = await expand(code, id, consumer === 'client')
         }
         catch (error) {
           if (!(error instanceof SecretsError)) throw error
@@ -90,7 +99,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       config(buildOptions) {
         root = buildOptions.absWorkingDir ?? root
       },
-      loader: 'js', // what the transform returns there: YAML and JSON with references as modules
+      // unplugin applies it to untransformed files too: JSON the transform left alone stays JSON.
+      loader: (_code, id) => (YAML_FILE.test(id) || jsonModules.has(id.split('?')[0]!) ? 'js' : 'json'),
     },
     farm: {
       configResolved(config) {
@@ -122,13 +132,23 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       root = compiler.options.context ?? root
     },
     vite: {
-      config(config) {
-        root = config.root ?? root
-        // Everything under the served root is public to Vite's dev server; the store must not be.
-        return { server: { fs: { deny: [`**/${options.store.split(/[\\/]/).pop()}`] } } }
-      },
       configResolved(config) {
         root = config.root
+      },
+      configureServer(server) {
+        // Everything under the served root is public to Vite's dev server; the store must not be.
+        // (A server.fs.deny entry from a plugin would replace Vite's default deny list.)
+        const storeName = basename(storePath()).toLowerCase()
+        server.middlewares.use((request, response, next) => {
+          let path = (request.url ?? '').split('?')[0]!
+          try {
+            path = decodeURIComponent(path)
+          }
+          catch {}
+          if (path.replace(/\\/g, '/').split('/').pop()!.toLowerCase() !== storeName) return next()
+          response.statusCode = 403
+          response.end('unplugin-secrets: the secret store is not served')
+        })
       },
       hotUpdate({ file }) {
         if (file !== storePath()) return

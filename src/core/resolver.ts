@@ -41,16 +41,26 @@ export function suggestName(name: string, names: string[]): string | undefined {
 export class SecretResolver {
   #store: SecretStore | undefined
   #failure: SecretsError | undefined
+  #values = new Map<string, string>()
   #stamp = ''
+  #opening: Promise<void> | undefined
 
   constructor(readonly path: string, private readonly key: string | undefined) {}
 
-  /** Opens or re-opens the store if the file changed. Failures are kept and thrown at the first lookup. */
+  /**
+   * Opens or re-opens the store if the file changed. Concurrent callers share
+   * one open. Failures are kept and thrown at the first lookup.
+   */
   async prepare(): Promise<void> {
     const info = await stat(this.path).catch(() => undefined)
     const stamp = info ? `${info.mtimeMs}:${info.size}:${info.ino}` : 'missing'
-    if (stamp === this.#stamp && (this.#store || this.#failure)) return
+    if (stamp === this.#stamp) return this.#opening
     this.#stamp = stamp
+    this.#opening = this.#open()
+    return this.#opening
+  }
+
+  async #open(): Promise<void> {
     try {
       this.#store = await openStore({ path: this.path, key: this.key })
       this.#failure = undefined
@@ -59,18 +69,25 @@ export class SecretResolver {
       this.#store = undefined
       this.#failure = error instanceof SecretsError ? error : new SecretsError('STORE_MALFORMED', `Could not open ${this.path}: ${(error as Error).message}`)
     }
+    this.#values = new Map()
   }
 
-  /** The value of `name`, or a SecretsError located at the reference. */
-  lookup(name: string, loc: SourceLocation): string {
-    if (this.#failure) throw new SecretsError(this.#failure.code, `cannot expand \${secret.${name}}: ${this.#failure.message}`, { loc })
+  /** The value of `name`, or a SecretsError located by `locate()`. */
+  lookup(name: string, locate: () => SourceLocation): string {
+    const cached = this.#values.get(name)
+    if (cached !== undefined) return cached
+    if (this.#failure) throw new SecretsError(this.#failure.code, `cannot expand \${secret.${name}}: ${this.#failure.message}`, { loc: locate() })
     const store = this.#store
-    if (!store) throw new SecretsError('STORE_NOT_FOUND', `cannot expand \${secret.${name}}: the store was not opened.`, { loc })
+    if (!store) throw new SecretsError('STORE_NOT_FOUND', `cannot expand \${secret.${name}}: the store was not opened.`, { loc: locate() })
     const value = store.getSync(name)
-    if (value !== undefined) return value
-    const shown = relative(process.cwd(), this.path) || this.path
+    if (value !== undefined) {
+      this.#values.set(name, value)
+      return value
+    }
+    const relativePath = relative(process.cwd(), this.path) || this.path
+    const shown = /^[\w./@:-]+$/.test(relativePath) ? relativePath : `'${relativePath.replace(/'/g, `'\\''`)}'`
     const near = suggestName(name, store.list().map(info => info.name))
-    throw new SecretsError('SECRET_MISSING', `secret ${name} is not in ${shown}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, { loc })
+    throw new SecretsError('SECRET_MISSING', `secret ${name} is not in ${relativePath}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, { loc: locate() })
   }
 }
 

@@ -42,11 +42,12 @@ describe('every YAML scalar style', () => {
   it('a multi-document file exports an array of documents; named exports only for one document', async () => {
     const source = '---\nk: ${secret.A}\n---\n- ${secret.B}\n'
     expect(expandYamlData(source, 'c.yaml', lookup).documents).toEqual([{ k: values.A }, [values.B]])
-    const { code } = expandYaml(source, 'c.yaml', lookup)
-    expect(code).not.toContain('export const')
-    const single = expandYaml('grafana: ${secret.A}\n"not-an-id": 1\ndefault: 2\nlet: 3\n', 'c.yaml', lookup).code
-    expect(single).toContain('export const grafana = ')
-    expect(single).not.toMatch(/export const (default|let|not-an-id)/)
+    const multi = await import(`data:text/javascript,${encodeURIComponent(expandYaml(source, 'c.yaml', lookup).code)}`)
+    expect(Object.keys(multi)).toEqual(['default'])
+    const single = await import(`data:text/javascript,${encodeURIComponent(expandYaml('grafana: ${secret.A}\n"not-an-id": 1\ndefault: 2\nlet: 3\n_data: 4\ndata: 5\n_0: 6\n', 'c.yaml', lookup).code)}`)
+    expect(Object.keys(single).sort()).toEqual(['_0', '_data', 'data', 'default', 'grafana'])
+    expect(single).toMatchObject({ grafana: values.A, _data: 4, data: 5, _0: 6 })
+    expect(single.default).toEqual({ 'grafana': values.A, 'not-an-id': 1, 'default': 2, 'let': 3, '_data': 4, 'data': 5, '_0': 6 })
   })
 
   it('an alias of a scalar with a reference resolves to the same value; a value is never expanded again', () => {

@@ -141,6 +141,7 @@ describe.each(Object.keys(builders))('%s', (bundler) => {
     expect(output.yamlGrafana).toEqual(expectedYaml.grafana)
     expect(output.jsonConfig).toEqual(expectedJson)
     expect(output.plain).toEqual({ name: 'no references here', count: 3 })
+    expect(output.plainJson).toEqual({ name: 'no references here', version: '1.0.0', tags: ['$', '$$', '${HOME}'] })
   })
 
   it('keeps values out of the sourcemap', async () => {

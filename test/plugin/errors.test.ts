@@ -78,9 +78,33 @@ describe('build errors: file:line:col, the cause, the fix, never a value', () =>
   it('malformed references, references in keys, unquoted references in flow collections', async () => {
     expect((await rollupError('bad-ref', { 'entry.js': yamlEntry, 'config.yaml': 'a: 1\nb: ${secret.A-B}\n' })).message).toMatch(/config\.yaml:2:4: Invalid secret name in "\$\{secret\.A-B\}"/)
     expect((await rollupError('spaces', { 'entry.js': yamlEntry, 'config.yaml': 'b: "${ secret.X }"\n' })).message).toMatch(/config\.yaml:1:5: Malformed reference .*write \$\{secret\.X\} without spaces/)
-    expect((await rollupError('key', { 'entry.js': yamlEntry, 'config.yaml': 'ok: 1\n${secret.GRAFANA_API_KEY}: 2\n' })).message).toMatch(/config\.yaml:2:1: a \$\{secret\.…\} reference stands in the mapping key/)
+    expect((await rollupError('key', { 'entry.js': yamlEntry, 'config.yaml': 'ok: 1\n${secret.GRAFANA_API_KEY}: 2\n' })).message).toMatch(/config\.yaml:2:1: a \$\{secret\.…\} reference stands in a mapping key/)
     expect((await rollupError('flow', { 'entry.js': yamlEntry, 'config.yaml': 'list: [${secret.GRAFANA_API_KEY}]\n' })).message).toMatch(/config\.yaml:1:\d+: .*must be quoted: \["\$\{secret\.NAME\}"\]/)
     expect((await rollupError('json-key', { 'entry.js': jsonEntry, 'config.json': '{"${secret.GRAFANA_API_KEY}": 1}' })).message).toMatch(/config\.json:1:2: a \$\{secret\.…\} reference stands in the key/)
+  })
+
+  it('values never reach keys: through an alias, inside a complex key, or a bundler\'s JSON error', async () => {
+    expect((await rollupError('alias-key', { 'entry.js': yamlEntry, 'config.yaml': 'a: &k "${secret.GRAFANA_API_KEY}"\n*k : 1\n' })).message).toMatch(/config\.yaml:2:1: a \$\{secret\.…\} reference stands in a mapping key/)
+    expect((await rollupError('complex-key', { 'entry.js': yamlEntry, 'config.yaml': '? ["${secret.GRAFANA_API_KEY}"]\n: 1\n' })).message).toMatch(/config\.yaml:1:4: a \$\{secret\.…\} reference stands in a mapping key/)
+    // JSON with a comment: refused before expansion, so no parser can quote an expanded value.
+    const commented = await rollupError('json-comment', { 'entry.js': jsonEntry, 'config.json': '{"k": "${secret.GRAFANA_API_KEY}", "j": // c\n 1}' })
+    expect(commented.message).toMatch(/config\.json:1:41: the file is not valid JSON \(invalid comment token\)/)
+  })
+
+  it('a reference in a tagged non-text scalar is an error, not garbage', async () => {
+    expect((await rollupError('binary', { 'entry.js': yamlEntry, 'config.yaml': 'k: !!binary ${secret.GRAFANA_API_KEY}\n' })).message).toMatch(/config\.yaml:1:13: a \$\{secret\.…\} reference in a scalar tagged tag:yaml\.org,2002:binary/)
+  })
+
+  it('a reference spelled with escapes is text, whatever else the file holds', async () => {
+    const project = 'escaped'
+    const result = await rollupError(project, { 'entry.js': "import c from './config.yaml'\nimport j from './config.json'\nglobalThis.__escaped = [c, j]\n", 'config.yaml': 'a: "\\x24{secret.GRAFANA_API_KEY}"\nb: ${secret.GRAFANA_API_KEY}\n', 'config.json': '{"a": "\\u0024{secret.GRAFANA_API_KEY}", "b": "${secret.GRAFANA_API_KEY}"}' })
+    expect(result.message).toBe('')
+  })
+
+  it('locations inside block scalars, after multi-byte text, in CRLF files, after a BOM', async () => {
+    expect((await rollupError('block', { 'entry.js': yamlEntry, 'config.yaml': 'a: |\n  line\n  é🔑 ${secret.NOPE_1}\n' })).message).toMatch(/config\.yaml:3:7: secret NOPE_1 is not in/) // columns count UTF-16 units, as JS tools do
+    expect((await rollupError('crlf', { 'entry.js': yamlEntry, 'config.yaml': 'a: 1\r\nb: x ${secret.NOPE_2}\r\n' })).message).toMatch(/config\.yaml:2:6: secret NOPE_2 is not in/)
+    expect((await rollupError('bom-json', { 'entry.js': jsonEntry, 'config.json': '\uFEFF{"a": "${secret.NOPE_3}"}' })).message).toMatch(/config\.json:1:8: secret NOPE_3 is not in/)
   })
 
   it('YAML safety: duplicate keys and alias bombs are errors; __proto__ stays data', async () => {

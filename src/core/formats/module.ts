@@ -34,9 +34,12 @@ function toJsLiteral(value: unknown): string {
  */
 export function toModuleCode(data: unknown, namedExports: boolean): string {
   const expression = isJsonSafe(data) ? `JSON.parse(${JSON.stringify(JSON.stringify(data))})` : toJsLiteral(data)
-  const lines = [`const data = ${expression};`, 'export default data;']
+  const lines = [`const _data = ${expression};`, 'export default _data;']
   if (namedExports && data !== null && typeof data === 'object' && !Array.isArray(data)) {
-    for (const key of Object.keys(data).filter(isLegalExport)) lines.push(`export const ${key} = data[${JSON.stringify(key)}];`)
+    // Keys never become local names (a key "_data" or "data" must not collide): export generated locals under them.
+    Object.keys(data).filter(isLegalExport).forEach((key, index) => {
+      lines.push(`const _${index} = _data[${JSON.stringify(key)}];`, `export { _${index} as ${key} };`)
+    })
   }
   return `${lines.join('\n')}\n`
 }

@@ -10,8 +10,11 @@ export interface SourceMapData {
   mappings: string
 }
 
-/** Returns the value of a secret, or throws a SecretsError located at `loc`. */
-export type SecretLookup = (name: string, loc: SourceLocation) => string
+/**
+ * Returns the value of a secret, or throws a SecretsError located by
+ * `locate()` (called only on failure: locating costs a scan).
+ */
+export type SecretLookup = (name: string, locate: () => SourceLocation) => string
 
 export interface ExpandedModule {
   code: string
@@ -19,17 +22,4 @@ export interface ExpandedModule {
   map: SourceMapData | null
   /** Names of the secrets the file referenced. */
   names: Set<string>
-}
-
-/**
- * Where a reference at `offset` inside a string value sits in the source:
- * exact when the value appears verbatim in the scalar's source text (no
- * escapes, one line), else the start of the scalar.
- */
-export function referenceOffset(source: string, start: number, end: number, value: string, offset: number): number {
-  const raw = source.slice(start, end)
-  for (const skip of [0, 1]) {
-    if (raw.startsWith(value, skip)) return start + skip + offset
-  }
-  return start
 }

@@ -1,11 +1,11 @@
-import { LineCounter, parseAllDocuments, visit } from 'yaml'
-import type { Document } from 'yaml'
+import { LineCounter, isAlias, isCollection, isScalar, parseAllDocuments, visit } from 'yaml'
+import type { Document, Node, Scalar } from 'yaml'
 import { SecretsError } from '../errors'
 import type { SourceLocation } from '../errors'
-import { ReferenceSyntaxError, expandReferences, mentionsSecret } from '../reference'
+import { ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
+import { referenceOffset } from './locate'
 import { toModuleCode } from './module'
 import type { ExpandedModule, SecretLookup } from './types'
-import { referenceOffset } from './types'
 
 /** Aliases one document may expand (the yaml package's default): stops alias bombs. */
 export const MAX_ALIAS_COUNT = 100
@@ -15,15 +15,18 @@ function located(lines: LineCounter, file: string, offset: number): SourceLocati
   return { file, line, column: col - 1 }
 }
 
+/** `[` or `{` that does not belong to `${`: a flow collection on the line. */
+const FLOW_START = /(^|[^$])[[{]/
+
 function parseYaml(code: string, file: string, lines: LineCounter): Document.Parsed[] {
-  const docs = parseAllDocuments(code, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false, strict: true })
+  const docs = parseAllDocuments(code, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error' })
   if (!Array.isArray(docs)) return []
   for (const doc of docs) {
     const error = doc.errors[0]
     if (!error) continue
     const loc = located(lines, file, error.pos[0])
     const lineText = code.slice(error.pos[0] - loc.column, code.indexOf('\n', error.pos[0]) >>> 0)
-    const hint = mentionsSecret(lineText) && /[[{]/.test(lineText)
+    const hint = mentionsSecret(lineText) && FLOW_START.test(lineText)
       ? ' A ${secret.…} reference inside a flow collection ([…] or {…}) must be quoted: ["${secret.NAME}"].'
       : error.code === 'DUPLICATE_KEY' ? ' Remove or rename one of the keys.' : ''
     throw new SecretsError('YAML_INVALID', `${error.message.replace(/ at line \d+, column \d+.*$/s, '')}.${hint}`, { loc })
@@ -31,26 +34,65 @@ function parseYaml(code: string, file: string, lines: LineCounter): Document.Par
   return docs
 }
 
-/** Substitutes references in the string scalars of `doc`, in place. Keys may hold none. */
-function expandDocument(doc: Document.Parsed, code: string, file: string, lines: LineCounter, lookup: SecretLookup, names: Set<string>): void {
+interface Scan {
+  code: string
+  file: string
+  lines: LineCounter
+  lookup: SecretLookup
+  names: Set<string>
+}
+
+/** The scalar's source text, when it holds a reference as written (not spelled with escapes). */
+function writtenReference(scan: Scan, node: Scalar): string | undefined {
+  const [start, end] = node.range ?? [0, 0]
+  const raw = scan.code.slice(start, end)
+  return mentionsSecret(raw) ? raw : undefined
+}
+
+/** Keys may hold no reference: not directly, through an alias, or inside a complex key. */
+function checkKey(scan: Scan, doc: Document.Parsed, key: unknown): void {
+  const target = isAlias(key) ? key.resolve(doc) : key
+  const check = (node: Scalar) => {
+    const raw = writtenReference(scan, node)
+    if (raw === undefined || typeof node.value !== 'string') return
+    if (parseReferences(node.value).some(part => part.type === 'ref'))
+      throw new SecretsError('REFERENCE_IN_KEY', 'a ${secret.…} reference stands in a mapping key; references are expanded in values only. Move it into a value.', { loc: located(scan.lines, scan.file, (isAlias(key) ? key : node).range?.[0] ?? 0) })
+  }
+  if (isScalar(target)) check(target)
+  else if (isCollection(target)) visit(target as Node, { Scalar: (_, node) => check(node) })
+}
+
+/** Substitutes references in the string scalars of `doc`, in place. */
+function expandDocument(scan: Scan, doc: Document.Parsed): void {
+  // Keys first, before any value is expanded: an alias key points at a scalar the next pass rewrites.
+  visit(doc, { Pair: (_, pair) => checkKey(scan, doc, pair.key) })
   visit(doc, {
     Scalar(key, node) {
-      if (typeof node.value !== 'string' || !mentionsSecret(node.value)) return
-      const [start, end] = node.range ?? [0, 0]
-      if (key === 'key')
-        throw new SecretsError('REFERENCE_IN_KEY', `a \${secret.…} reference stands in the mapping key ${JSON.stringify(node.value)}; references are expanded in values only. Move it into a value.`, { loc: located(lines, file, start) })
+      const raw = writtenReference(scan, node)
+      if (raw === undefined) return
+      const start = node.range![0]
+      if (typeof node.value !== 'string')
+        throw new SecretsError('REFERENCE_INVALID', `a \${secret.…} reference in a scalar tagged ${node.tag ?? 'as non-text'}: references are expanded in text values only. Remove the tag.`, { loc: located(scan.lines, scan.file, start) })
       const value = node.value
+      const at = (offset: number) => located(scan.lines, scan.file, referenceOffset(raw, start, value, offset))
+      let parts
       try {
-        node.value = expandReferences(value, (name, offset) => {
-          names.add(name)
-          return lookup(name, located(lines, file, referenceOffset(code, start, end, value, offset)))
-        })
+        parts = parseReferences(value)
       }
       catch (error) {
-        if (error instanceof ReferenceSyntaxError)
-          throw new SecretsError('REFERENCE_INVALID', error.message, { loc: located(lines, file, referenceOffset(code, start, end, value, error.offset)) })
+        if (error instanceof ReferenceSyntaxError) throw new SecretsError('REFERENCE_INVALID', error.message, { loc: at(error.offset) })
         throw error
       }
+      if (key === 'key') {
+        node.value = parts.map(part => (part.type === 'text' ? part.text : '')).join('') // checkKey refused references: only escapes here
+        return
+      }
+      // Values are inserted as data: the result is never scanned again.
+      node.value = parts.map((part) => {
+        if (part.type === 'text') return part.text
+        scan.names.add(part.name)
+        return scan.lookup(part.name, () => at(part.offset))
+      }).join('')
     },
   })
 }
@@ -60,21 +102,22 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
   }
   catch (error) {
-    throw new SecretsError('YAML_INVALID', `${(error as Error).message} (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.`, { loc: located(lines, file, doc.range[0]) })
+    const message = (error as Error).message
+    const hint = /alias/i.test(message) ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.` : '.'
+    throw new SecretsError('YAML_INVALID', `${message.replace(/\.$/, '')}${hint}`, { loc: located(lines, file, doc.range[0]) })
   }
 }
 
 /** Parses YAML (every document), expands references in string scalars, and returns the data. */
 export function expandYamlData(code: string, file: string, lookup: SecretLookup): { documents: unknown[], names: Set<string> } {
-  const lines = new LineCounter()
-  const names = new Set<string>()
-  const docs = parseYaml(code, file, lines)
-  const scan = mentionsSecret(code)
+  const scan: Scan = { code, file, lines: new LineCounter(), lookup, names: new Set() }
+  const docs = parseYaml(code, file, scan.lines)
+  const hasReferences = mentionsSecret(code)
   const documents = docs.map((doc) => {
-    if (scan) expandDocument(doc, code, file, lines, lookup, names)
-    return toData(doc, file, lines)
+    if (hasReferences) expandDocument(scan, doc)
+    return toData(doc, file, scan.lines)
   })
-  return { documents, names }
+  return { documents, names: scan.names }
 }
 
 /**
@@ -87,4 +130,3 @@ export function expandYaml(code: string, file: string, lookup: SecretLookup): Ex
   const data = documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents
   return { code: toModuleCode(data, documents.length === 1), map: null, names }
 }
-

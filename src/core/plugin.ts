@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { basename, relative } from 'node:path'
+import { basename, relative, resolve } from 'node:path'
 import type { FilterPattern, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { SecretsError } from './errors'
 import { expandJson } from './formats/json'
@@ -9,7 +9,7 @@ import { expandYaml } from './formats/yaml'
 import type { Options } from './options'
 import { resolveOptions } from './options'
 import { mentionsSecret } from './reference'
-import { SecretResolver, storePathFrom } from './resolver'
+import { SecretResolver } from './resolver'
 
 const YAML_FILE = /\.ya?ml$/
 
@@ -33,7 +33,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   /** JSON files turned into JS modules (esbuild needs the loader to match). */
   const jsonModules = new Set<string>()
 
-  const storePath = () => storePathFrom(root, options.store)
+  const storePath = () => resolve(root, options.store)
   const getResolver = () => (resolver ??= new SecretResolver(storePath(), options.key))
 
   async function expand(code: string, id: string, forBrowser = false): Promise<ExpandedModule | undefined> {

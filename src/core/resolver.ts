@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import { relative, resolve } from 'node:path'
+import { relative } from 'node:path'
 import { SecretsError } from './errors'
 import type { SourceLocation } from './errors'
 import type { SecretStore } from './store/store'
@@ -90,5 +90,3 @@ export class SecretResolver {
     throw new SecretsError('SECRET_MISSING', `secret ${name} is not in ${relativePath}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, { loc: locate() })
   }
 }
-
-export const storePathFrom = (root: string, store: string): string => resolve(root, store)

@@ -1,5 +1,5 @@
 import { SecretsError } from '../errors'
-import { KEY_BYTES, adminPublicKey, randomAdminSecret, randomKey } from './crypto'
+import { KEY_BYTES, adminPublicKey, randomAdminSecret } from './crypto'
 import { bytesEqual, concatBytes, fromBase64Url, sha256, toBase64Url, utf8 } from './encoding'
 
 /**
@@ -51,10 +51,6 @@ function decodeKey(prefix: string, text: unknown, length: number, label: string,
   if (body[0] !== FORMAT_VERSION)
     throw new SecretsError('KEY_INVALID', `${label} is ${a} ${what} of format version ${body[0]}, which this version of unplugin-secrets cannot read. Upgrade unplugin-secrets.`)
   return body.slice(1)
-}
-
-export function generateStoreKey(trustRoot: Uint8Array): StoreKey {
-  return { dataKey: randomKey(), trustRoot }
 }
 
 export const formatStoreKey = (key: StoreKey): string => encodeKey(STORE_KEY_PREFIX, key.dataKey, key.trustRoot)

@@ -25,6 +25,12 @@ export interface Options {
    * @default []
    */
   client?: string[]
+  /**
+   * Rollup and Rolldown cannot tell a browser build from a server build: say
+   * which this is. (Vite, webpack, Rspack, esbuild and Farm tell us.)
+   * @default 'server'
+   */
+  target?: 'browser' | 'server'
 }
 
 export interface ResolvedOptions {
@@ -33,6 +39,7 @@ export interface ResolvedOptions {
   include: FilterPattern
   exclude: FilterPattern
   client: string[]
+  target: 'browser' | 'server'
 }
 
 /** Every default in one place. */
@@ -43,5 +50,6 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     include: options.include ?? [/\.ya?ml$/, /\.json$/],
     exclude: options.exclude ?? [/[\\/]node_modules[\\/]/],
     client: options.client ?? [],
+    target: options.target ?? 'server',
   }
 }

@@ -8,6 +8,7 @@ import { toModuleCode } from './formats/module'
 import { expandYaml } from './formats/yaml'
 import type { Options } from './options'
 import { resolveOptions } from './options'
+import { MIN_SCANNED_LENGTH, findLeaks, leakMessage } from './leak'
 import { mentionsSecret } from './reference'
 import { SecretResolver } from './resolver'
 
@@ -35,6 +36,32 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
 
   const storePath = () => resolve(root, options.store)
   const getResolver = () => (resolver ??= new SecretResolver(storePath(), options.key))
+  /** Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target option); Vite decides per module. */
+  let browserBuild = options.target === 'browser'
+  let warnedShortValues = false
+
+  /**
+   * The output scan: every text asset of a browser bundle against every value
+   * in the store but the allowed ones. Resolves to an error message, if any.
+   */
+  async function scanOutput(assets: { name: string, text: string }[], label: string, warn: (message: string) => void): Promise<string | undefined> {
+    const values = await getResolver().allValues().catch(() => undefined)
+    if (!values) return undefined
+    for (const name of options.client) values.delete(name)
+    const short = [...values].filter(([, value]) => value.length < MIN_SCANNED_LENGTH).map(([name]) => name)
+    if (short.length && !warnedShortValues) {
+      warnedShortValues = true
+      warn(`unplugin-secrets: ${short.join(', ')} ${short.length === 1 ? 'is' : 'are'} shorter than ${MIN_SCANNED_LENGTH} characters, so the output scan does not look for ${short.length === 1 ? 'it' : 'them'}.`)
+    }
+    const hits = findLeaks(assets, values)
+    return hits.length ? leakMessage(hits, label) : undefined
+  }
+
+  const bundleAssets = (bundle: Record<string, { type: string, code?: string, source?: string | Uint8Array }>) =>
+    Object.entries(bundle).map(([name, output]) => ({
+      name,
+      text: output.type === 'chunk' ? output.code ?? '' : typeof output.source === 'string' ? output.source : new TextDecoder().decode(output.source),
+    }))
 
   async function expand(code: string, id: string, forBrowser = false): Promise<ExpandedModule | undefined> {
     const file = id.split('?')[0]!
@@ -76,7 +103,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         // Vite knows which environment a module is for; the other bundlers' signals come with the leak guard.
         const consumer = (this as { environment?: { config?: { consumer?: string } } }).environment?.config?.consumer
         try {
-          result = await expand(code, id, consumer === 'client')
+          result = await expand(code, id, meta.framework === 'vite' ? consumer === 'client' : browserBuild)
         }
         catch (error) {
           if (!(error instanceof SecretsError)) throw error
@@ -95,9 +122,37 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         return result.map ? { code: result.code, map: result.map } : result.code
       },
     },
+    rollup: {
+      async generateBundle(_, bundle) {
+        if (!browserBuild) return
+        const message = await scanOutput(bundleAssets(bundle), 'browser bundle', text => this.warn(text))
+        if (message) this.error(message)
+      },
+    },
+    rolldown: {
+      async generateBundle(_, bundle) {
+        if (!browserBuild) return
+        const message = await scanOutput(bundleAssets(bundle as never), 'browser bundle', text => this.warn(text))
+        if (message) this.error(message)
+      },
+    },
     esbuild: {
       config(buildOptions) {
         root = buildOptions.absWorkingDir ?? root
+        browserBuild = (buildOptions.platform ?? 'browser') !== 'node'
+        buildOptions.metafile = true // the output scan reads what was written
+      },
+      setup(build) {
+        build.onEnd(async (result) => {
+          if (!browserBuild || result.errors.length) return
+          const assets = result.outputFiles
+            ? result.outputFiles.map(file => ({ name: relative(root, file.path), text: file.text }))
+            : await Promise.all(Object.keys(result.metafile?.outputs ?? {}).map(async name => ({ name, text: await readFile(resolve(root, name), 'utf8') })))
+          const warnings: { text: string }[] = []
+          const message = await scanOutput(assets, 'browser bundle', text => warnings.push({ text }))
+          // Errors returned from onEnd fail the build; pushed into result.errors they would not.
+          return { errors: message ? [{ text: message }] : [], warnings }
+        })
       },
       // unplugin applies it to untransformed files too: JSON the transform left alone stays JSON.
       loader: (_code, id) => (YAML_FILE.test(id) || jsonModules.has(id.split('?')[0]!) ? 'js' : 'json'),
@@ -105,6 +160,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     farm: {
       configResolved(config) {
         root = config.root ?? root
+        browserBuild = !/node/.test(config.compilation?.output?.targetEnv ?? 'browser')
       },
       // Farm needs a loader for .yaml and converts .json before transforms: load both here, once.
       load: {
@@ -125,12 +181,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         },
       },
     },
-    webpack(compiler) {
-      root = compiler.options.context ?? root
-    },
-    rspack(compiler) {
-      root = compiler.options.context ?? root
-    },
+    webpack: compiler => guardWebpackLike(compiler as unknown as WebpackLikeCompiler),
+    rspack: compiler => guardWebpackLike(compiler as unknown as WebpackLikeCompiler),
     vite: {
       configResolved(config) {
         root = config.root
@@ -150,6 +202,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           response.end('unplugin-secrets: the secret store is not served')
         })
       },
+      async generateBundle(_, bundle) {
+        if (this.environment.config.consumer !== 'client') return
+        const message = await scanOutput(bundleAssets(bundle), `${this.environment.name} (browser) bundle`, text => this.warn(text))
+        if (message) this.error(message)
+      },
       hotUpdate({ file }) {
         if (file !== storePath()) return
         // Import analysis skips JSON, so JSON configs are not linked to the store: name them.
@@ -158,5 +215,34 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       },
     },
   }
+  /** webpack and Rspack: the target tells browser from server; the scan runs on the finished assets. */
+  function guardWebpackLike(compiler: WebpackLikeCompiler): void {
+    root = compiler.options.context ?? root
+    const targets = [compiler.options.target ?? 'browserslist'].flat()
+    browserBuild = targets.some(target => typeof target === 'string' && /^(web|webworker|browserslist|electron-renderer)/.test(target))
+    if (!browserBuild) return
+    const { Compilation, WebpackError } = compiler.webpack
+    compiler.hooks.thisCompilation.tap('unplugin-secrets', (compilation) => {
+      compilation.hooks.processAssets.tapPromise({ name: 'unplugin-secrets', stage: Compilation.PROCESS_ASSETS_STAGE_REPORT }, async (assets) => {
+        const texts = Object.entries(assets).map(([name, asset]) => ({ name, text: String(asset.source()) }))
+        const message = await scanOutput(texts, 'browser bundle', text => compilation.warnings.push(new WebpackError(text)))
+        if (message) compilation.errors.push(new WebpackError(message))
+      })
+    })
+  }
+
   return plugin
+}
+
+/** The part of webpack's and Rspack's compiler the guard uses (their types differ in detail). */
+interface WebpackLikeCompiler {
+  options: { context?: string, target?: string | false | (string | false)[] }
+  webpack: { Compilation: { PROCESS_ASSETS_STAGE_REPORT: number }, WebpackError: new (message: string) => Error }
+  hooks: { thisCompilation: { tap: (name: string, run: (compilation: WebpackLikeCompilation) => void) => void } }
+}
+
+interface WebpackLikeCompilation {
+  errors: Error[]
+  warnings: Error[]
+  hooks: { processAssets: { tapPromise: (options: { name: string, stage: number }, run: (assets: Record<string, { source: () => string | Buffer }>) => Promise<void>) => void } }
 }

@@ -72,6 +72,15 @@ export class SecretResolver {
     this.#values = new Map()
   }
 
+  /**
+   * Every value in the store, for scanning output; undefined when the store
+   * cannot be opened (no store, no key: then nothing can have been expanded).
+   */
+  async allValues(): Promise<Map<string, string> | undefined> {
+    await this.prepare()
+    return this.#store ? this.#store.getAll() : undefined
+  }
+
   /** The value of `name`, or a SecretsError located by `locate()`. */
   lookup(name: string, locate: () => SourceLocation): string {
     const cached = this.#values.get(name)

@@ -1,0 +1,160 @@
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { findLeaks, valueSpellings } from '../../src/core/leak'
+import { ROOT, tempDir } from '../helpers'
+
+const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
+
+const SERVER_TOKEN = 'srv-token-"quoted"-é-\n-9f2c'
+const PUBLIC_MAPS_KEY = 'maps-public-key-123'
+
+let dir: string
+let key: string
+let store: string
+
+beforeAll(async () => {
+  dir = await tempDir('usec-leak-')
+  store = join(dir, 'secrets.enc.json')
+  const { createStore } = await dist('store')
+  const created = await createStore({ path: store, admin: 'test' })
+  await created.store.setMany({ SERVER_TOKEN, PUBLIC_MAPS_KEY, SHORT: 'abc' })
+  key = created.storeKey
+})
+
+/** A project folder with `files`; entry.js is the entry. */
+async function project(name: string, files: Record<string, string>): Promise<string> {
+  const folder = join(dir, name)
+  await mkdir(folder, { recursive: true })
+  for (const [file, text] of Object.entries(files)) await writeFile(join(folder, file), text)
+  return folder
+}
+
+const serverConfig = { 'entry.js': "import c from './config.yaml'\nconsole.log(c)\n", 'config.yaml': 'a: 1\ntoken: ${secret.SERVER_TOKEN}\n' }
+const publicConfig = { 'entry.js': "import c from './public.yaml'\nconsole.log(c.maps)\n", 'public.yaml': 'maps: ${secret.PUBLIC_MAPS_KEY}\n' }
+const defineLeak = { 'entry.js': 'console.log(__LEAK__)\n' }
+
+async function readOutput(folder: string): Promise<string> {
+  const files = await readdir(folder, { recursive: true })
+  const texts = await Promise.all(files.filter(file => /\.(m?js|css|html)$/.test(file)).map(file => readFile(join(folder, file), 'utf8')))
+  return texts.join('\n')
+}
+
+function expectGuardError(error: unknown, pattern: RegExp) {
+  expect(error, 'the build must fail').toBeTruthy()
+  const text = `${(error as Error).message}\n${JSON.stringify((error as { errors?: unknown }).errors ?? '')}`
+  expect(text).toMatch(pattern)
+  expect(text).not.toContain('srv-token')
+}
+
+const transformMessage = /config\.yaml:2:8: secret SERVER_TOKEN would be shipped to the browser \(client build\)\. Move the import to server code, or allow this name with client: \['SERVER_TOKEN'\]/
+
+describe('Vite', () => {
+  async function viteBuild(folder: string, options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+    const { build } = await import('vite')
+    const { default: secrets } = await dist('vite')
+    return build({ root: folder, configFile: false, logLevel: 'silent', plugins: [secrets({ key, store, ...options })], build: { outDir: join(folder, 'out'), lib: { entry: join(folder, 'entry.js'), formats: ['es'], fileName: 'entry' } }, ...extra })
+  }
+
+  it('a client build importing a config with a secret fails at the import, with the fix', async () => {
+    const error = await viteBuild(await project('vite-client', serverConfig)).then(() => undefined, (caught: unknown) => caught)
+    expectGuardError(error, transformMessage)
+  })
+
+  it('an allowed name passes and its value is in the bundle', async () => {
+    const folder = await project('vite-allowed', publicConfig)
+    await viteBuild(folder, { client: ['PUBLIC_MAPS_KEY'] })
+    expect(await readOutput(join(folder, 'out'))).toContain(PUBLIC_MAPS_KEY)
+  })
+
+  it('the output scan catches a value that reached the minified bundle another way (define)', async () => {
+    const folder = await project('vite-define', defineLeak)
+    const error = await viteBuild(folder, {}, { define: { __LEAK__: JSON.stringify(SERVER_TOKEN) } }).then(() => undefined, (caught: unknown) => caught)
+    expectGuardError(error, /secret values were found in the client \(browser\) bundle output: SERVER_TOKEN in entry\.m?js/)
+  })
+})
+
+describe('webpack and Rspack: the target decides', () => {
+  async function build(name: 'webpack' | 'rspack', folder: string, target: string, extra: Record<string, unknown> = {}) {
+    const create = name === 'webpack' ? (await import('webpack')).default : (await import('@rspack/core')).rspack
+    const { default: secrets } = await dist(name)
+    const compiler = (create as (options: object) => { run: (done: (error: Error | null, stats?: { hasErrors: () => boolean, toString: (preset: string) => string }) => void) => void })({
+      mode: 'production', target, context: folder, entry: join(folder, 'entry.js'), output: { path: join(folder, `out-${name}-${target}`) }, plugins: [secrets({ key, store })], ...extra,
+    })
+    return new Promise<void>((resolve, reject) => compiler.run((error, stats) => {
+      if (error) reject(error)
+      else if (stats?.hasErrors()) reject(new Error(stats.toString('errors-only')))
+      else resolve()
+    }))
+  }
+
+  it.each(['webpack', 'rspack'] as const)('%s: web fails at the import, node passes', async (name) => {
+    const folder = await project(`${name}-target`, serverConfig)
+    expectGuardError(await build(name, folder, 'web').then(() => undefined, (caught: unknown) => caught), transformMessage)
+    await build(name, folder, 'node')
+  })
+
+  it.each(['webpack', 'rspack'] as const)('%s: the output scan catches a define', async (name) => {
+    const folder = await project(`${name}-define`, defineLeak)
+    const { DefinePlugin } = name === 'webpack' ? (await import('webpack')).default : (await import('@rspack/core')).rspack
+    const error = await build(name, folder, 'web', { plugins: [(await dist(name)).default({ key, store }), new DefinePlugin({ __LEAK__: JSON.stringify(SERVER_TOKEN) })] }).then(() => undefined, (caught: unknown) => caught)
+    expectGuardError(error, /secret values were found in the browser bundle output: SERVER_TOKEN in main\.js/)
+  })
+})
+
+describe('esbuild: the platform decides', () => {
+  async function build(folder: string, platform: 'browser' | 'node' | 'neutral', define: Record<string, string> = {}) {
+    const { build: esbuild } = await import('esbuild')
+    const { default: secrets } = await dist('esbuild')
+    return esbuild({ entryPoints: [join(folder, 'entry.js')], absWorkingDir: folder, bundle: true, minify: true, platform, outdir: join(folder, `out-${platform}`), define, logLevel: 'silent', plugins: [secrets({ key, store })] })
+  }
+
+  it('browser and neutral fail at the import, node passes', async () => {
+    const folder = await project('esbuild-platform', serverConfig)
+    for (const platform of ['browser', 'neutral'] as const) expectGuardError(await build(folder, platform).then(() => undefined, (caught: unknown) => caught), transformMessage)
+    await build(folder, 'node')
+  })
+
+  it('the output scan catches a define in minified output', async () => {
+    const folder = await project('esbuild-define', defineLeak)
+    const error = await build(folder, 'browser', { __LEAK__: JSON.stringify(SERVER_TOKEN) }).then(() => undefined, (caught: unknown) => caught)
+    expectGuardError(error, /secret values were found in the browser bundle output: SERVER_TOKEN in out-browser\/entry\.js/)
+  })
+})
+
+describe('Rollup and Rolldown: the target option decides (default server)', () => {
+  it.each(['rollup', 'rolldown'] as const)('%s', async (name) => {
+    const folder = await project(`${name}-target`, serverConfig)
+    const bundler = name === 'rollup' ? (await import('rollup')).rollup : (await import('rolldown')).rolldown
+    const { default: secrets } = await dist(name)
+    // Rolldown builds lazily, at generate().
+    const build = (target?: string) => (bundler as (options: object) => Promise<{ generate: (o: object) => Promise<unknown> }>)({ input: join(folder, 'entry.js'), logLevel: 'silent', onwarn: () => {}, plugins: [secrets({ key, store, ...(target ? { target } : {}) })] }).then(bundle => bundle.generate({ format: 'es' }))
+    expectGuardError(await build('browser').then(() => undefined, (caught: unknown) => caught), transformMessage)
+    await build()
+    // A value another plugin writes into the output: the scan of the browser bundle catches it.
+    const leaky = { name: 'leaky', renderChunk: (code: string) => `${code}\nconsole.log(${JSON.stringify(SERVER_TOKEN)})` }
+    const clean = await project(`${name}-leaky`, { 'entry.js': 'console.log(1)\n' })
+    const bundle = await (bundler as (options: object) => Promise<{ generate: (o: object) => Promise<unknown> }>)({ input: join(clean, 'entry.js'), logLevel: 'silent', onwarn: () => {}, plugins: [secrets({ key, store, target: 'browser' }), leaky] })
+    expectGuardError(await bundle.generate({ format: 'es' }).then(() => undefined, (caught: unknown) => caught), /secret values were found in the browser bundle output: SERVER_TOKEN in entry\.js/)
+  })
+})
+
+describe('value spellings', () => {
+  it('finds a value in every spelling a minifier may pick, names the secret, never returns the value', () => {
+    const value = 'a"b\'c`d${e}\\f\ng é 🔑\u2028'
+    const spellings = valueSpellings(value)
+    for (const text of [
+      value,
+      `x=${JSON.stringify(value)}`,
+      `x='${value.replace(/\\/g, '\\\\').replace(/'/g, '\\\'').replace(/\n/g, '\\n').replace(/\u2028/g, '\\u2028')}'`,
+      `x=\`${value.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${')}\``,
+      `x="${JSON.stringify(value).slice(1, -1).replace(/[^\x20-\x7E]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`,
+    ]) {
+      expect(findLeaks([{ name: 'a.js', text }], new Map([['S', value]])), text).toEqual([{ asset: 'a.js', name: 'S' }])
+    }
+    expect(spellings.length).toBeGreaterThan(1)
+    expect(findLeaks([{ name: 'a.js', text: 'nothing here' }], new Map([['S', value]]))).toEqual([])
+    expect(findLeaks([{ name: 'a.js', text: 'abc' }], new Map([['SHORT', 'abc']]))).toEqual([])
+  })
+})

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises'
+import { chmod, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { SecretsError } from '../../src/core/errors'
@@ -107,6 +107,15 @@ describe('2. reading needs the store key', () => {
     expect(keyFile).toContain(store.id)
     expect((await stat(keyFile)).mode & 0o777).toBe(0o600)
     expect(await (await openStore({ path })).get('GAMMA')).toBe('gamma-value-3')
+  })
+
+  it('refuses a key file that other users can read, and says how to fix it', async () => {
+    const { path, storeKey, store } = await makeStore(dir)
+    const keyFile = await writeKeyFile(store.id, { storeKeys: [storeKey] })
+    await chmod(keyFile, 0o644)
+    await rejects(openStore({ path }), 'KEY_INVALID', /can be read by other users \(mode 644\)\. Make it private: chmod 600 /)
+    await chmod(keyFile, 0o600)
+    expect(await (await openStore({ path })).get('ALPHA')).toBe('alpha-value-1')
   })
 
   it('refuses a key of another store with WRONG_KEY, never garbage', async () => {

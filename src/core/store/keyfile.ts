@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import envPaths from 'env-paths'
 import { SecretsError } from '../errors'
@@ -22,6 +23,10 @@ export async function readKeyFile(storeId: string): Promise<KeyFile | undefined>
   const path = keyFilePath(storeId)
   const text = await readTextFile(path)
   if (text === undefined) return undefined
+  // As ssh does with private keys: a key file others can read is refused, not used.
+  const mode = (await stat(path)).mode & 0o777
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0)
+    throw new SecretsError('KEY_INVALID', `The key file ${path} can be read by other users (mode ${mode.toString(8).padStart(3, '0')}). Make it private: chmod 600 ${path}`)
   try {
     const json = JSON.parse(text) as Partial<KeyFile>
     if (!Array.isArray(json.storeKeys) || !json.storeKeys.every(key => typeof key === 'string') || (json.adminKey !== undefined && typeof json.adminKey !== 'string'))

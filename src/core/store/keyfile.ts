@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import envPaths from 'env-paths'
@@ -19,14 +20,10 @@ export const keyFolder = (): string => process.env.UNPLUGIN_SECRETS_KEY_DIR || j
 
 export const keyFilePath = (storeId: string): string => join(keyFolder(), `${storeId}.json`)
 
-export async function readKeyFile(storeId: string): Promise<KeyFile | undefined> {
-  const path = keyFilePath(storeId)
-  const text = await readTextFile(path)
-  if (text === undefined) return undefined
+function parseKeyFile(path: string, text: string, mode: number): KeyFile {
   // As ssh does with private keys: a key file others can read is refused, not used.
-  const mode = (await stat(path)).mode & 0o777
   if (process.platform !== 'win32' && (mode & 0o077) !== 0)
-    throw new SecretsError('KEY_INVALID', `The key file ${path} can be read by other users (mode ${mode.toString(8).padStart(3, '0')}). Make it private: chmod 600 ${path}`)
+    throw new SecretsError('KEY_INVALID', `The key file ${path} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(3, '0')}). Make it private: chmod 600 ${path}`)
   try {
     const json = JSON.parse(text) as Partial<KeyFile>
     if (!Array.isArray(json.storeKeys) || !json.storeKeys.every(key => typeof key === 'string') || (json.adminKey !== undefined && typeof json.adminKey !== 'string'))
@@ -36,6 +33,19 @@ export async function readKeyFile(storeId: string): Promise<KeyFile | undefined>
   catch {
     throw new SecretsError('KEY_INVALID', `The key file ${path} is damaged. Import the store key again: unplugin-secrets key export | unplugin-secrets key import (on a machine that has it).`)
   }
+}
+
+export async function readKeyFile(storeId: string): Promise<KeyFile | undefined> {
+  const path = keyFilePath(storeId)
+  const text = await readTextFile(path)
+  return text === undefined ? undefined : parseKeyFile(path, text, (await stat(path)).mode)
+}
+
+/** readKeyFile for synchronous callers (the start-up runtime). */
+export function readKeyFileSync(storeId: string): KeyFile | undefined {
+  const path = keyFilePath(storeId)
+  if (!existsSync(path)) return undefined
+  return parseKeyFile(path, readFileSync(path, 'utf8'), statSync(path).mode)
 }
 
 export async function writeKeyFile(storeId: string, keys: KeyFile): Promise<string> {

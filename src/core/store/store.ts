@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { SecretsError } from '../errors'
 import { assertAdminName, assertSecretName, encodeSecretValue } from '../names'
@@ -9,7 +10,8 @@ import type { AuditAction, AuditEntry, SecretRecord, StoreFile } from './format'
 import { STORE_FORMAT, parseStoreFile, serializeStoreFile } from './format'
 import type { AdminKey, StoreKey } from './keys'
 import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from './keys'
-import { keyFilePath, readKeyFile, updateKeyFile } from './keyfile'
+import type { KeyFile } from './keyfile'
+import { keyFilePath, readKeyFile, readKeyFileSync, updateKeyFile } from './keyfile'
 import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore } from './trust'
 
 export const DEFAULT_STORE_PATH = 'secrets.enc.json'
@@ -94,10 +96,12 @@ type KeySource = 'option' | 'env' | 'file'
 
 const toAuditRecord = ({ seq, at, admin, action, name }: AuditEntry): AuditRecord => ({ seq, at, admin, action, ...(name === undefined ? {} : { name }) })
 
+const storeNotFound = (path: string) =>
+  new SecretsError('STORE_NOT_FOUND', `No store at ${path}. Create one with unplugin-secrets init, or point to yours (CLI --store, plugin store option, API path option, UNPLUGIN_SECRETS_STORE at start-up).`)
+
 async function readStoreFile(path: string): Promise<StoreFile> {
   const text = await readTextFile(path)
-  if (text === undefined)
-    throw new SecretsError('STORE_NOT_FOUND', `No store at ${path}. Create one with unplugin-secrets init, or point to yours (CLI --store, plugin store option, API path option).`)
+  if (text === undefined) throw storeNotFound(path)
   return parseStoreFile(text, path)
 }
 
@@ -385,21 +389,34 @@ interface ResolvedKey {
   label: string
 }
 
-async function resolveStoreKeys(options: OpenStoreOptions, storeId: string): Promise<ResolvedKey | undefined> {
+/** Whether the keys must come from the key file (not an option or the environment). */
+const needsKeyFile = (options: OpenStoreOptions): boolean =>
+  (options.key === undefined && !process.env[STORE_KEY_ENV]) || (options.adminKey === undefined && !process.env[ADMIN_KEY_ENV])
+
+function resolveStoreKeys(options: OpenStoreOptions, storeId: string, keyFile: KeyFile | undefined): ResolvedKey | undefined {
   if (options.key !== undefined) return { candidates: [options.key], source: 'option', label: 'The store key in the key option' }
   const env = process.env[STORE_KEY_ENV]
   if (env) return { candidates: [env], source: 'env', label: `The store key in ${STORE_KEY_ENV}` }
-  const keyFile = await readKeyFile(storeId)
   if (keyFile?.storeKeys.length) return { candidates: keyFile.storeKeys, source: 'file', label: `The store key in the key file ${keyFilePath(storeId)}` }
   return undefined
 }
 
-async function resolveAdminKey(options: OpenStoreOptions, storeId: string): Promise<AdminKey | undefined> {
+function resolveAdminKey(options: OpenStoreOptions, keyFile: KeyFile | undefined): AdminKey | undefined {
   if (options.adminKey !== undefined) return parseAdminKey(options.adminKey, 'The adminKey option')
   const env = process.env[ADMIN_KEY_ENV]
   if (env) return parseAdminKey(env, ADMIN_KEY_ENV)
-  const stored = (await readKeyFile(storeId))?.adminKey
-  return stored === undefined ? undefined : parseAdminKey(stored, 'The admin key in the key file')
+  return keyFile?.adminKey === undefined ? undefined : parseAdminKey(keyFile.adminKey, 'The admin key in the key file')
+}
+
+/** Where trust is decided, once the files are read. */
+function openParsed(path: string, file: StoreFile, options: OpenStoreOptions, keyFile: KeyFile | undefined): SecretStore {
+  const keys = resolveStoreKeys(options, file.id, keyFile)
+  if (!keys)
+    throw new SecretsError('KEY_MISSING', `No store key for ${path} (store id ${file.id}). In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import (paste the key an admin gets from unplugin-secrets key export).`)
+  const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
+  const storeKey = parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
+  verifyStore(file, storeKey, path, { keySource: keys.label })
+  return new SecretStore(path, file, storeKey, keys.source, resolveAdminKey(options, keyFile))
 }
 
 /**
@@ -409,13 +426,15 @@ async function resolveAdminKey(options: OpenStoreOptions, storeId: string): Prom
 export async function openStore(options: OpenStoreOptions = {}): Promise<SecretStore> {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
   const file = await readStoreFile(path)
-  const keys = await resolveStoreKeys(options, file.id)
-  if (!keys)
-    throw new SecretsError('KEY_MISSING', `No store key for ${path} (store id ${file.id}). In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import (paste the key an admin gets from unplugin-secrets key export).`)
-  const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
-  const storeKey = parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
-  verifyStore(file, storeKey, path, { keySource: keys.label })
-  return new SecretStore(path, file, storeKey, keys.source, await resolveAdminKey(options, file.id))
+  return openParsed(path, file, options, needsKeyFile(options) ? await readKeyFile(file.id) : undefined)
+}
+
+/** openStore for synchronous callers, such as a config module evaluated at start-up. */
+export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
+  const path = resolve(options.path ?? DEFAULT_STORE_PATH)
+  if (!existsSync(path)) throw storeNotFound(path)
+  const file = parseStoreFile(readFileSync(path, 'utf8'), path)
+  return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined)
 }
 
 /**

@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     store: 'src/store.ts',
+    runtime: 'src/runtime.ts',
     vite: 'src/vite.ts',
     rollup: 'src/rollup.ts',
     rolldown: 'src/rolldown.ts',

@@ -31,6 +31,14 @@ export interface Options {
    * @default 'server'
    */
   target?: 'browser' | 'server'
+  /**
+   * `inline` writes values into the built modules. `runtime` (server builds,
+   * YAML configs) leaves the references in the output and resolves them when
+   * the server starts, through `unplugin-secrets/runtime`: no value in `dist/`.
+   * Browser modules are always inline (and guarded).
+   * @default 'inline'
+   */
+  mode?: 'inline' | 'runtime'
 }
 
 export interface ResolvedOptions {
@@ -40,6 +48,7 @@ export interface ResolvedOptions {
   exclude: FilterPattern
   client: string[]
   target: 'browser' | 'server'
+  mode: 'inline' | 'runtime'
 }
 
 /** Every default in one place. */
@@ -51,5 +60,6 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     exclude: options.exclude ?? [/[\\/]node_modules[\\/]/],
     client: options.client ?? [],
     target: options.target ?? 'server',
+    mode: options.mode ?? 'inline',
   }
 }

@@ -66,6 +66,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   async function expand(code: string, id: string, forBrowser = false): Promise<ExpandedModule | undefined> {
     const file = id.split('?')[0]!
     const shown = relative(root, file) || file
+    const atStartUp = options.mode === 'runtime' && !forBrowser
+    if (atStartUp && YAML_FILE.test(file))
+      return { ...expandYaml(code, shown, () => '', { runtime: { store: relative(root, storePath()) || storePath() } }), map: moduleMap(file, code) }
     if (mentionsSecret(code)) await getResolver().prepare()
     const lookup: SecretLookup = (name, locate) => {
       if (forBrowser && !options.client.includes(name))
@@ -73,6 +76,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       return getResolver().lookup(name, locate)
     }
     if (!YAML_FILE.test(file)) {
+      if (atStartUp && mentionsSecret(code))
+        throw new SecretsError('MODE_UNSUPPORTED', `${shown}: mode 'runtime' does not resolve JSON configs yet. Use a YAML config for secrets resolved at start-up, or mode: 'inline' for this build.`)
       const json = expandJson(code, shown, lookup, { sourcemap: true })
       if (json.code === code) return undefined // nothing to expand: the bundler's JSON handling takes the file as it is
       if (!jsonAsModule) return json

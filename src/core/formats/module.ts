@@ -32,9 +32,11 @@ function toJsLiteral(value: unknown): string {
  * `export default` for `data`, through JSON.parse when JSON carries it exactly
  * (V8 parses that faster than an object literal), plus named exports.
  */
-export function toModuleCode(data: unknown, namedExports: boolean): string {
-  const expression = isJsonSafe(data) ? `JSON.parse(${JSON.stringify(JSON.stringify(data))})` : toJsLiteral(data)
-  const lines = [`const _data = ${expression};`, 'export default _data;']
+export function toModuleCode(data: unknown, namedExports: boolean, resolveAtStartUp?: { store: string, file: string }): string {
+  const literal = isJsonSafe(data) ? `JSON.parse(${JSON.stringify(JSON.stringify(data))})` : toJsLiteral(data)
+  const lines = resolveAtStartUp
+    ? ['import { resolveConfig } from \'unplugin-secrets/runtime\';', `const _data = resolveConfig(${literal}, ${JSON.stringify(resolveAtStartUp)});`, 'export default _data;']
+    : [`const _data = ${literal};`, 'export default _data;']
   if (namedExports && data !== null && typeof data === 'object' && !Array.isArray(data)) {
     // Keys never become local names (a key "_data" or "data" must not collide): export generated locals under them.
     Object.keys(data).filter(isLegalExport).forEach((key, index) => {

@@ -40,6 +40,8 @@ interface Scan {
   lines: LineCounter
   lookup: SecretLookup
   names: Set<string>
+  /** false: check references and collect names, but leave values as written (start-up resolution). */
+  substitute: boolean
 }
 
 /** The scalar's source text, when it holds a reference as written (not spelled with escapes). */
@@ -87,6 +89,10 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         node.value = parts.map(part => (part.type === 'text' ? part.text : '')).join('') // checkKey refused references: only escapes here
         return
       }
+      if (!scan.substitute) {
+        for (const part of parts) if (part.type === 'ref') scan.names.add(part.name)
+        return
+      }
       // Values are inserted as data: the result is never scanned again.
       node.value = parts.map((part) => {
         if (part.type === 'text') return part.text
@@ -109,8 +115,8 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
 }
 
 /** Parses YAML (every document), expands references in string scalars, and returns the data. */
-export function expandYamlData(code: string, file: string, lookup: SecretLookup): { documents: unknown[], names: Set<string> } {
-  const scan: Scan = { code, file, lines: new LineCounter(), lookup, names: new Set() }
+export function expandYamlData(code: string, file: string, lookup: SecretLookup, { substitute = true } = {}): { documents: unknown[], names: Set<string> } {
+  const scan: Scan = { code, file, lines: new LineCounter(), lookup, names: new Set(), substitute }
   const docs = parseYaml(code, file, scan.lines)
   const hasReferences = mentionsSecret(code)
   const documents = docs.map((doc) => {
@@ -125,8 +131,9 @@ export function expandYamlData(code: string, file: string, lookup: SecretLookup)
  * documents for a multi-document file), and a named export for each top-level
  * key that is a legal identifier, as @rollup/plugin-yaml does.
  */
-export function expandYaml(code: string, file: string, lookup: SecretLookup): ExpandedModule {
-  const { documents, names } = expandYamlData(code, file, lookup)
+export function expandYaml(code: string, file: string, lookup: SecretLookup, { runtime }: { runtime?: { store: string } } = {}): ExpandedModule {
+  const { documents, names } = expandYamlData(code, file, lookup, { substitute: !runtime })
   const data = documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents
-  return { code: toModuleCode(data, documents.length === 1), map: null, names }
+  const resolveAtStartUp = runtime && names.size > 0 ? { store: runtime.store, file } : undefined
+  return { code: toModuleCode(data, documents.length === 1, resolveAtStartUp), map: null, names }
 }

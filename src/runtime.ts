@@ -1,0 +1,14 @@
+/**
+ * Start-up resolution for server builds made with `mode: 'runtime'`: the
+ * built config modules import this and resolve their references from the
+ * store when the server starts, so no value is written to `dist/`.
+ *
+ * @module unplugin-secrets/runtime
+ * @example
+ * ```sh
+ * UNPLUGIN_SECRETS_KEY=usec_store_… node dist/server.js
+ * ```
+ */
+export { resolveConfig } from './core/runtime'
+export type { RuntimeConfigOptions } from './core/runtime'
+export { SecretsError } from './core/errors'

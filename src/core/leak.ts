@@ -1,29 +1,30 @@
 /** Values shorter than this are not looked for in output: too many false hits. */
 export const MIN_SCANNED_LENGTH = 6
 
-const hex = (code: number, width: number) => code.toString(16).padStart(width, '0')
-
-/** The ways minifiers write characters outside printable ASCII inside a string literal. */
-const NON_ASCII_STYLES: ((text: string) => string)[] = [
-  text => text,
-  text => text.replace(/[\u2028\u2029]/g, char => `\\u${hex(char.charCodeAt(0), 4)}`),
-  text => text.replace(/[^\x00-\x7E]/g, char => `\\u${hex(char.charCodeAt(0), 4)}`),
-  text => text.replace(/[^\x00-\x7E]/g, char => (char.charCodeAt(0) < 0x100 ? `\\x${hex(char.charCodeAt(0), 2)}` : `\\u${hex(char.charCodeAt(0), 4)}`)),
-  text => text.replace(/[^\x00-\x7E]/gu, char => (char.length > 1 ? `\\u{${hex(char.codePointAt(0)!, 1)}}` : char.charCodeAt(0) < 0x100 ? `\\x${hex(char.charCodeAt(0), 2)}` : `\\u${hex(char.charCodeAt(0), 4)}`)),
-]
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', 0: '\0' }
+const LINE_CONTINUATIONS = new Set(['\n', '\r\n', '\r', '\u2028', '\u2029'])
 
 /**
- * The spellings a value can take in emitted code: as is, inside a
- * double-quoted, single-quoted or template literal, each with the ways
- * minifiers write non-ASCII characters (as they are, \uXXXX, \xNN, \u{…}).
+ * Decodes JavaScript and JSON string escapes wherever they stand in `text`:
+ * \xHH, \uHHHH, \u{…}, \n and friends, \<char>, line continuations. Whatever
+ * quoting and escaping a minifier chose for a string, its value appears in
+ * the decoded text (decoded twice for strings inside JSON.parse('…')).
  */
-export function valueSpellings(value: string): string[] {
-  const json = JSON.stringify(value).slice(1, -1)
-  const single = json.replace(/\\"/g, '"').replace(/'/g, '\\\'')
-  const template = value.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${')
-  const spellings = [value, json, single, template].flatMap(form => NON_ASCII_STYLES.map(style => style(form)))
-  const upperHex = (text: string) => text.replace(/\\(x|u\{|u)([0-9a-f]+)/g, (_, prefix: string, digits: string) => `\\${prefix}${digits.toUpperCase()}`)
-  return [...new Set([...spellings, ...spellings.map(upperHex)])]
+export function decodeEscapes(text: string): string {
+  return text.replace(/\\(?:x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|(\r\n|[\s\S]))/g, (_, hex2: string, point: string, hex4: string, char: string) => {
+    if (hex2) return String.fromCharCode(Number.parseInt(hex2, 16))
+    if (point) return Number.parseInt(point, 16) <= 0x10FFFF ? String.fromCodePoint(Number.parseInt(point, 16)) : ''
+    if (hex4) return String.fromCharCode(Number.parseInt(hex4, 16))
+    if (LINE_CONTINUATIONS.has(char)) return ''
+    return SIMPLE_ESCAPES[char] ?? char
+  })
+}
+
+/** The asset as written, with escapes decoded once, and twice. */
+function views(text: string): string[] {
+  const once = decodeEscapes(text)
+  const twice = decodeEscapes(once)
+  return [...new Set([text, once, twice])]
 }
 
 export interface LeakHit {
@@ -32,17 +33,19 @@ export interface LeakHit {
 }
 
 /**
- * Every (asset, secret) pair where the asset's text holds the secret's value
- * in any spelling. Never returns the value itself.
+ * Every (asset, secret) pair where the asset holds the secret's value, as
+ * written or in any escaped spelling. Occurrences of `allowed` values are
+ * masked first, so a secret that is part of (or equal to) an allowed value is
+ * not reported for it. Never returns a value.
  */
-export function findLeaks(assets: Iterable<{ name: string, text: string }>, secrets: Map<string, string>): LeakHit[] {
-  const needles = [...secrets]
-    .filter(([, value]) => value.length >= MIN_SCANNED_LENGTH)
-    .map(([name, value]) => ({ name, spellings: valueSpellings(value) }))
+export function findLeaks(assets: Iterable<{ name: string, text: string }>, secrets: Map<string, string>, allowed: string[] = []): LeakHit[] {
+  const needles = [...secrets].filter(([, value]) => value.length >= MIN_SCANNED_LENGTH)
+  const masks = allowed.filter(value => value.length > 0).sort((a, b) => b.length - a.length)
   const hits: LeakHit[] = []
   for (const { name: asset, text } of assets) {
-    for (const { name, spellings } of needles) {
-      if (spellings.some(spelling => text.includes(spelling))) hits.push({ asset, name })
+    const texts = views(text).map(view => masks.reduce((masked, value) => masked.split(value).join('\0'), view))
+    for (const [name, value] of needles) {
+      if (texts.some(view => view.includes(value))) hits.push({ asset, name })
     }
   }
   return hits

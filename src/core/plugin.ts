@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises'
-import { basename, relative, resolve } from 'node:path'
+import { readFile, unlink } from 'node:fs/promises'
+import { basename, isAbsolute, relative, resolve } from 'node:path'
 import type { FilterPattern, UnpluginFactory, UnpluginOptions } from 'unplugin'
 import { SecretsError } from './errors'
 import { expandJson } from './formats/json'
@@ -38,22 +38,30 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   const getResolver = () => (resolver ??= new SecretResolver(storePath(), options.key))
   /** Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target option); Vite decides per module. */
   let browserBuild = options.target === 'browser'
+  let esbuildConfigured = false
+  let warnedNoScan = false
   let warnedShortValues = false
 
   /**
    * The output scan: every text asset of a browser bundle against every value
    * in the store but the allowed ones. Resolves to an error message, if any.
    */
-  async function scanOutput(assets: { name: string, text: string }[], label: string, warn: (message: string) => void): Promise<string | undefined> {
+  async function scanOutput(assets: { name: string, text: string }[], label: string, warn: (message: string) => void, onHit?: (asset: string) => void): Promise<string | undefined> {
     const values = await getResolver().allValues().catch(() => undefined)
-    if (!values) return undefined
+    if (!values) {
+      if (!warnedNoScan) warn(`unplugin-secrets: the browser output was not scanned for secret values: the store ${relative(root, storePath()) || storePath()} or its key is not available to this build.`)
+      warnedNoScan = true
+      return undefined
+    }
+    const allowed = options.client.map(name => values.get(name)).filter((value): value is string => value !== undefined)
     for (const name of options.client) values.delete(name)
     const short = [...values].filter(([, value]) => value.length < MIN_SCANNED_LENGTH).map(([name]) => name)
     if (short.length && !warnedShortValues) {
       warnedShortValues = true
       warn(`unplugin-secrets: ${short.join(', ')} ${short.length === 1 ? 'is' : 'are'} shorter than ${MIN_SCANNED_LENGTH} characters, so the output scan does not look for ${short.length === 1 ? 'it' : 'them'}.`)
     }
-    const hits = findLeaks(assets, values)
+    const hits = findLeaks(assets, values, allowed)
+    for (const hit of hits) onHit?.(hit.asset)
     return hits.length ? leakMessage(hits, label) : undefined
   }
 
@@ -63,12 +71,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       text: output.type === 'chunk' ? output.code ?? '' : typeof output.source === 'string' ? output.source : new TextDecoder().decode(output.source),
     }))
 
-  async function expand(code: string, id: string, forBrowser = false): Promise<ExpandedModule | undefined> {
+  /** The store path a runtime-mode build writes: absolute stays absolute, else relative to the build's working directory. */
+  const startUpStorePath = () => (isAbsolute(options.store) ? options.store : relative(process.cwd(), storePath()) || options.store)
+
+  async function expand(code: string, id: string, forBrowser = false, devServer = false): Promise<ExpandedModule | undefined> {
     const file = id.split('?')[0]!
     const shown = relative(root, file) || file
-    const atStartUp = options.mode === 'runtime' && !forBrowser
+    const atStartUp = options.mode === 'runtime' && !forBrowser && !devServer
     if (atStartUp && YAML_FILE.test(file))
-      return { ...expandYaml(code, shown, () => '', { runtime: { store: relative(root, storePath()) || storePath() } }), map: moduleMap(file, code) }
+      return { ...expandYaml(code, shown, () => '', { runtime: { store: startUpStorePath() } }), map: moduleMap(file, code) }
     if (mentionsSecret(code)) await getResolver().prepare()
     const lookup: SecretLookup = (name, locate) => {
       if (forBrowser && !options.client.includes(name))
@@ -76,9 +87,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       return getResolver().lookup(name, locate)
     }
     if (!YAML_FILE.test(file)) {
-      if (atStartUp && mentionsSecret(code))
-        throw new SecretsError('MODE_UNSUPPORTED', `${shown}: mode 'runtime' does not resolve JSON configs yet. Use a YAML config for secrets resolved at start-up, or mode: 'inline' for this build.`)
-      const json = expandJson(code, shown, lookup, { sourcemap: true })
+      const refuseAtStartUp: SecretLookup = (_, locate) => {
+        throw new SecretsError('MODE_UNSUPPORTED', 'mode \'runtime\' does not resolve JSON configs yet. Use a YAML config for secrets resolved at start-up, or mode: \'inline\' for this build.', { loc: locate() })
+      }
+      const json = expandJson(code, shown, atStartUp ? refuseAtStartUp : lookup, { sourcemap: true })
       if (json.code === code) return undefined // nothing to expand: the bundler's JSON handling takes the file as it is
       if (!jsonAsModule) return json
       jsonModules.add(file)
@@ -106,9 +118,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         if (meta.framework === 'farm') return // done by farm.load
         let result: ExpandedModule | undefined
         // Vite knows which environment a module is for; the other bundlers' signals come with the leak guard.
-        const consumer = (this as { environment?: { config?: { consumer?: string } } }).environment?.config?.consumer
+        const environment = (this as { environment?: { mode?: string, config?: { consumer?: string } } }).environment
         try {
-          result = await expand(code, id, meta.framework === 'vite' ? consumer === 'client' : browserBuild)
+          // In Vite dev the values live in the dev server's memory anyway: resolve them there (and follow store changes).
+          result = meta.framework === 'vite'
+            ? await expand(code, id, environment?.config?.consumer !== 'server', environment?.mode === 'dev')
+            : await expand(code, id, browserBuild)
         }
         catch (error) {
           if (!(error instanceof SecretsError)) throw error
@@ -127,22 +142,33 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         return result.map ? { code: result.code, map: result.map } : result.code
       },
     },
+    // order 'post': after every other plugin's generateBundle, so assets they add (HTML, CSS) are scanned too.
     rollup: {
-      async generateBundle(_, bundle) {
-        if (!browserBuild) return
-        const message = await scanOutput(bundleAssets(bundle), 'browser bundle', text => this.warn(text))
-        if (message) this.error(message)
+      generateBundle: {
+        order: 'post',
+        async handler(_, bundle) {
+          if (!browserBuild) return
+          const message = await scanOutput(bundleAssets(bundle), 'browser bundle', text => this.warn(text))
+          if (message) this.error(message)
+        },
       },
     },
     rolldown: {
-      async generateBundle(_, bundle) {
-        if (!browserBuild) return
-        const message = await scanOutput(bundleAssets(bundle as never), 'browser bundle', text => this.warn(text))
-        if (message) this.error(message)
+      generateBundle: {
+        order: 'post',
+        async handler(_, bundle) {
+          if (!browserBuild) return
+          const message = await scanOutput(bundleAssets(bundle as never), 'browser bundle', text => this.warn(text))
+          if (message) this.error(message)
+        },
       },
     },
     esbuild: {
       config(buildOptions) {
+        // The plugin keeps per-build state (root, browser or server): two builds sharing it would mix them up.
+        if (esbuildConfigured)
+          throw new SecretsError('USAGE', 'one secrets() plugin instance was given to two esbuild builds; call secrets() once per build (for example plugins: [secrets()] inside each build\'s options).')
+        esbuildConfigured = true
         root = buildOptions.absWorkingDir ?? root
         browserBuild = (buildOptions.platform ?? 'browser') !== 'node'
         buildOptions.metafile = true // the output scan reads what was written
@@ -155,6 +181,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
             : await Promise.all(Object.keys(result.metafile?.outputs ?? {}).map(async name => ({ name, text: await readFile(resolve(root, name), 'utf8') })))
           const warnings: { text: string }[] = []
           const message = await scanOutput(assets, 'browser bundle', text => warnings.push({ text }))
+          // esbuild has written the files already: a failed build must not leave them behind.
+          if (message && !result.outputFiles) await Promise.all(assets.map(asset => unlink(resolve(root, asset.name)).catch(() => {})))
           // Errors returned from onEnd fail the build; pushed into result.errors they would not.
           return { errors: message ? [{ text: message }] : [], warnings }
         })
@@ -175,7 +203,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           if (!matchesFilter(id, options.include, options.exclude)) return null
           let result: ExpandedModule | undefined
           try {
-            result = await expand(await readFile(id, 'utf8'), id)
+            result = await expand(await readFile(id, 'utf8'), id, browserBuild)
           }
           catch (error) {
             throw error instanceof SecretsError ? new Error(error.message) : error
@@ -207,10 +235,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           response.end('unplugin-secrets: the secret store is not served')
         })
       },
-      async generateBundle(_, bundle) {
-        if (this.environment.config.consumer !== 'client') return
-        const message = await scanOutput(bundleAssets(bundle), `${this.environment.name} (browser) bundle`, text => this.warn(text))
-        if (message) this.error(message)
+      generateBundle: {
+        order: 'post',
+        async handler(_, bundle) {
+          if (this.environment.config.consumer === 'server') return
+          const message = await scanOutput(bundleAssets(bundle), `${this.environment.name} (browser) bundle`, text => this.warn(text))
+          if (message) this.error(message)
+        },
       },
       hotUpdate({ file }) {
         if (file !== storePath()) return
@@ -223,15 +254,19 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   /** webpack and Rspack: the target tells browser from server; the scan runs on the finished assets. */
   function guardWebpackLike(compiler: WebpackLikeCompiler): void {
     root = compiler.options.context ?? root
+    // Fail closed: a server build is one whose every target is a Node one; false, es20xx, browserslist, nwjs, electron-preload count as browser.
     const targets = [compiler.options.target ?? 'browserslist'].flat()
-    browserBuild = targets.some(target => typeof target === 'string' && /^(web|webworker|browserslist|electron-renderer)/.test(target))
+    browserBuild = !targets.every(target => typeof target === 'string' && /^(node|async-node|electron-main)/.test(target))
     if (!browserBuild) return
     const { Compilation, WebpackError } = compiler.webpack
     compiler.hooks.thisCompilation.tap('unplugin-secrets', (compilation) => {
       compilation.hooks.processAssets.tapPromise({ name: 'unplugin-secrets', stage: Compilation.PROCESS_ASSETS_STAGE_REPORT }, async (assets) => {
         const texts = Object.entries(assets).map(([name, asset]) => ({ name, text: String(asset.source()) }))
-        const message = await scanOutput(texts, 'browser bundle', text => compilation.warnings.push(new WebpackError(text)))
-        if (message) compilation.errors.push(new WebpackError(message))
+        const hits: string[] = []
+        const message = await scanOutput(texts, 'browser bundle', text => compilation.warnings.push(new WebpackError(text)), hit => hits.push(hit))
+        if (!message) return
+        compilation.errors.push(new WebpackError(message))
+        for (const name of new Set(hits)) compilation.deleteAsset(name) // not emitted even where errors do not stop emitting
       })
     })
   }
@@ -247,6 +282,7 @@ interface WebpackLikeCompiler {
 }
 
 interface WebpackLikeCompilation {
+  deleteAsset: (name: string) => void
   errors: Error[]
   warnings: Error[]
   hooks: { processAssets: { tapPromise: (options: { name: string, stage: number }, run: (assets: Record<string, { source: () => string | Buffer }>) => Promise<void>) => void } }

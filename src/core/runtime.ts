@@ -1,59 +1,67 @@
 import { resolve } from 'node:path'
 import { SecretsError } from './errors'
-import { parseReferences } from './reference'
 import type { SecretStore } from './store/store'
 import { openStoreSync } from './store/store'
 
+/** A string's parts: text, and `{ secret: NAME }` for each reference. */
+export type ReferenceParts = (string | { secret: string })[]
+
 export interface RuntimeConfigOptions {
-  /** The store path the build used, relative to the bundler's root; at start-up relative to the working directory. */
+  /** The store path the build wrote: absolute, or relative to the working directory at start-up. */
   store: string
   /** The config file, for messages. */
   file: string
+  /** Where the strings with references are in the data, and their parts (recorded at build time). */
+  refs: [(string | number)[], ReferenceParts][]
 }
 
 const opened = new Map<string, SecretStore>()
 
-/** Deep copy of `data` with every string passed through `change` (plain objects and arrays; own keys, __proto__ included). */
-function mapStrings(data: unknown, change: (text: string) => string): unknown {
-  if (typeof data === 'string') return change(data)
-  if (Array.isArray(data)) return data.map(item => mapStrings(item, change))
+/** Deep copy of plain objects and arrays; own keys only, `__proto__` included. */
+function copy(data: unknown): unknown {
+  if (Array.isArray(data)) return data.map(copy)
   if (data !== null && typeof data === 'object' && Object.getPrototypeOf(data) === Object.prototype)
-    return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, mapStrings(value, change)]))
+    return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, copy(value)]))
   return data
 }
 
-function referencedNames(data: unknown): Set<string> {
-  const names = new Set<string>()
-  mapStrings(data, (text) => {
-    for (const part of parseReferences(text)) if (part.type === 'ref') names.add(part.name)
-    return text
-  })
-  return names
+/** Sets `value` at `path` with own-property semantics (a "__proto__" key never reaches the prototype). */
+function setAt(root: unknown, path: (string | number)[], value: string): void {
+  let target = root as Record<string | number, unknown>
+  for (const key of path.slice(0, -1)) target = Object.getOwnPropertyDescriptor(target, key)!.value as Record<string | number, unknown>
+  Object.defineProperty(target, path.at(-1)!, { value, writable: true, enumerable: true, configurable: true })
+}
+
+function open(path: string, file: string): SecretStore {
+  const cached = opened.get(path)
+  if (cached) return cached
+  try {
+    const store = openStoreSync({ path, readOnly: true })
+    opened.set(path, store)
+    return store
+  }
+  catch (error) {
+    if (!(error instanceof SecretsError)) throw error
+    throw new SecretsError(error.code, `${file}: cannot resolve its secrets at start-up: ${error.message}`)
+  }
 }
 
 /**
- * Resolves the `${secret.NAME}` references of a config built with
- * `mode: 'runtime'`, when its module is first evaluated: opens the store
- * (UNPLUGIN_SECRETS_STORE, else the build's path from the working directory;
- * key from UNPLUGIN_SECRETS_KEY or the key file), verifies it, and fails with
- * one error listing every missing name.
+ * Resolves the references of a config built with `mode: 'runtime'` when its
+ * module is first evaluated: opens the store (UNPLUGIN_SECRETS_STORE, else the
+ * build's path; key from UNPLUGIN_SECRETS_KEY or the key file), verifies it,
+ * and fails with one error listing every missing name. Only the strings the
+ * build recorded are touched: other text is never read as a reference.
  */
 export function resolveConfig<T>(data: T, options: RuntimeConfigOptions): T {
-  const names = referencedNames(data)
+  if (options.refs.length === 0) return data
   const path = resolve(process.env.UNPLUGIN_SECRETS_STORE || options.store)
-  let store = opened.get(path)
-  if (names.size > 0 && !store) {
-    try {
-      store = openStoreSync({ path })
-    }
-    catch (error) {
-      if (!(error instanceof SecretsError)) throw error
-      throw new SecretsError(error.code, `${options.file}: cannot resolve its secrets at start-up: ${error.message}`)
-    }
-    opened.set(path, store)
-  }
-  const missing = [...names].filter(name => !store!.has(name)).sort()
+  const store = open(path, options.file)
+  const names = new Set(options.refs.flatMap(([, parts]) => parts.filter(part => typeof part !== 'string').map(part => part.secret)))
+  const missing = [...names].filter(name => !store.has(name)).sort()
   if (missing.length > 0)
     throw new SecretsError('SECRET_MISSING', `${options.file}: ${missing.length === 1 ? 'secret' : `${missing.length} secrets`} missing from ${path} at start-up: ${missing.join(', ')}. Add ${missing.length === 1 ? 'it' : 'each'} with: unplugin-secrets set ${missing[0]} --store ${path}`)
-  return mapStrings(data, text => parseReferences(text).map(part => (part.type === 'text' ? part.text : store!.getSync(part.name)!)).join('')) as T
+  const result = copy(data)
+  for (const [at, parts] of options.refs) setAt(result, at, parts.map(part => (typeof part === 'string' ? part : store.getSync(part.secret)!)).join(''))
+  return result as T
 }

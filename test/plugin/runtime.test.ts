@@ -18,12 +18,16 @@ const expectedConfig = {
   grafana: { api_key: GRAFANA_API_KEY, header: `Bearer ${GRAFANA_API_KEY}` },
   db: { url: `postgres://app:${DB_PASSWORD}@db/app` },
   literal: '${secret.NOT_A_REFERENCE}',
+  escaped: '${secret.NOT_A_NAME}',
+  aliasSource: DB_PASSWORD,
+  aliasCopy: DB_PASSWORD,
+  ['__proto__']: { polluted: DB_PASSWORD },
 }
 
 beforeAll(async () => {
   await rm(DIR, { recursive: true, force: true })
   await mkdir(DIR, { recursive: true })
-  await writeFile(join(DIR, 'config.yaml'), 'grafana:\n  api_key: ${secret.GRAFANA_API_KEY}\n  header: Bearer ${secret.GRAFANA_API_KEY}\ndb:\n  url: postgres://app:${secret.DB_PASSWORD}@db/app\nliteral: $${secret.NOT_A_REFERENCE}\n')
+  await writeFile(join(DIR, 'config.yaml'), 'grafana:\n  api_key: ${secret.GRAFANA_API_KEY}\n  header: Bearer ${secret.GRAFANA_API_KEY}\ndb:\n  url: postgres://app:${secret.DB_PASSWORD}@db/app\nliteral: $${secret.NOT_A_REFERENCE}\nescaped: "\\u0024{secret.NOT_A_NAME}"\naliasSource: &a ${secret.DB_PASSWORD}\naliasCopy: *a\n__proto__:\n  polluted: ${secret.DB_PASSWORD}\n')
   await writeFile(join(DIR, 'plain.json'), '{ "port": 8080 }\n')
   await writeFile(join(DIR, 'entry.js'), "import config from './config.yaml'\nimport plain from './plain.json'\nconsole.log(JSON.stringify({ config, plain }))\n")
   const { createStore } = await dist('store')
@@ -40,8 +44,8 @@ const options = () => ({ mode: 'runtime' as const })
 
 /**
  * Each builds DIR/entry.js for Node into DIR/out-<bundler>/ and returns the
- * file to run and the folder to run it from (the build's root: the store path
- * is resolved from the working directory at start-up).
+ * file to run and the folder to run it from: the one the build ran in (the
+ * store path is written relative to it, and resolved from it at start-up).
  */
 const builders: Record<string, () => Promise<{ file: string, cwd: string }>> = {
   async vite() {
@@ -49,7 +53,7 @@ const builders: Record<string, () => Promise<{ file: string, cwd: string }>> = {
     const { default: secrets } = await dist('vite')
     await build({ root: DIR, configFile: false, logLevel: 'silent', plugins: [secrets(options())], build: { ssr: join(DIR, 'entry.js'), outDir: join(DIR, 'out-vite'), minify: false } })
     const name = (await readdir(join(DIR, 'out-vite'))).find(file => /^entry\.m?js$/.test(file))!
-    return { file: join(DIR, 'out-vite', name), cwd: DIR }
+    return { file: join(DIR, 'out-vite', name), cwd: process.cwd() }
   },
   async rollup() {
     const { rollup } = await import('rollup')
@@ -57,7 +61,7 @@ const builders: Record<string, () => Promise<{ file: string, cwd: string }>> = {
     const { default: secrets } = await dist('rollup')
     const bundle = await rollup({ input: join(DIR, 'entry.js'), onwarn: () => {}, plugins: [secrets({ ...options(), store: join(DIR, 'secrets.enc.json') }), json()] })
     await bundle.write({ file: join(DIR, 'out-rollup/entry.mjs'), format: 'es' })
-    return { file: join(DIR, 'out-rollup/entry.mjs'), cwd: process.cwd() } // Rollup has no root: the working directory is it
+    return { file: join(DIR, 'out-rollup/entry.mjs'), cwd: process.cwd() }
   },
   async rolldown() {
     const { rolldown } = await import('rolldown')
@@ -71,27 +75,27 @@ const builders: Record<string, () => Promise<{ file: string, cwd: string }>> = {
     const { default: secrets } = await dist('rspack')
     const compiler = rspack({ mode: 'production', target: 'node', context: DIR, entry: join(DIR, 'entry.js'), output: { path: join(DIR, 'out-rspack'), filename: 'entry.cjs' }, optimization: { minimize: false }, plugins: [secrets(options())] })
     await new Promise<void>((resolve, reject) => compiler.run((error, stats) => (error ? reject(error) : stats?.hasErrors() ? reject(new Error(stats.toString('errors-only'))) : resolve())))
-    return { file: join(DIR, 'out-rspack/entry.cjs'), cwd: DIR }
+    return { file: join(DIR, 'out-rspack/entry.cjs'), cwd: process.cwd() }
   },
   async farm() {
     const { build } = await import('@farmfe/core')
     const { default: secrets } = await dist('farm')
     // Farm resolves only installed packages; here the package is the repository itself, so leave it to Node.
     await build({ root: DIR, compilation: { input: { entry: './entry.js' }, output: { path: join(DIR, 'out-farm'), targetEnv: 'node', format: 'esm', entryFilename: '[entryName].mjs' }, external: ['^unplugin-secrets/runtime$'], minify: false, persistentCache: false, presetEnv: false }, plugins: [secrets(options())] })
-    return { file: join(DIR, 'out-farm/entry.mjs'), cwd: DIR }
+    return { file: join(DIR, 'out-farm/entry.mjs'), cwd: process.cwd() }
   },
   async esbuild() {
     const { build } = await import('esbuild')
     const { default: secrets } = await dist('esbuild')
     await build({ entryPoints: [join(DIR, 'entry.js')], absWorkingDir: DIR, bundle: true, format: 'esm', platform: 'node', outfile: join(DIR, 'out-esbuild/entry.mjs'), logLevel: 'silent', packages: 'external', plugins: [secrets(options())] })
-    return { file: join(DIR, 'out-esbuild/entry.mjs'), cwd: DIR }
+    return { file: join(DIR, 'out-esbuild/entry.mjs'), cwd: process.cwd() }
   },
   async webpack() {
     const webpack = (await import('webpack')).default
     const { default: secrets } = await dist('webpack')
     const compiler = webpack({ mode: 'production', target: 'node', context: DIR, entry: join(DIR, 'entry.js'), output: { path: join(DIR, 'out-webpack'), filename: 'entry.cjs' }, optimization: { minimize: false }, plugins: [secrets(options())] })
     await new Promise<void>((resolve, reject) => compiler.run((error, stats) => (error ? reject(error) : stats?.hasErrors() ? reject(new Error(stats.toString('errors-only'))) : resolve())))
-    return { file: join(DIR, 'out-webpack/entry.cjs'), cwd: DIR }
+    return { file: join(DIR, 'out-webpack/entry.cjs'), cwd: process.cwd() }
   },
 }
 
@@ -118,7 +122,7 @@ describe.each(Object.keys(builders))('mode: \'runtime\' with %s', (bundler) => {
   it('resolves the config when the server starts with the key', () => {
     const result = start(built, { UNPLUGIN_SECRETS_KEY: key })
     expect(result.stderr).toBe('')
-    expect(JSON.parse(result.stdout)).toEqual({ config: expectedConfig, plain: { port: 8080 } })
+    expect(JSON.parse(result.stdout)).toEqual({ config: JSON.parse(JSON.stringify(expectedConfig)), plain: { port: 8080 } })
   })
 
   it('fails at start-up with one clear error without the key, or with names missing', () => {
@@ -140,7 +144,7 @@ describe('mode: \'runtime\' limits', () => {
     const { default: json } = await import('@rollup/plugin-json')
     const { default: secrets } = await dist('rollup')
     const error = await rollup({ input: join(DIR, 'json-entry.js'), onwarn: () => {}, plugins: [secrets({ mode: 'runtime', store: join(DIR, 'secrets.enc.json') }), json()] }).then(() => undefined, (caught: Error) => caught)
-    expect(error?.message).toMatch(/secret\.json: mode 'runtime' does not resolve JSON configs yet\. Use a YAML config for secrets resolved at start-up, or mode: 'inline' for this build\./)
+    expect(error?.message).toMatch(/secret\.json:1:8: mode 'runtime' does not resolve JSON configs yet\. Use a YAML config for secrets resolved at start-up, or mode: 'inline' for this build\./)
   })
 
   it('browser builds stay inline and guarded', async () => {

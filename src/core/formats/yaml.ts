@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { LineCounter, isAlias, isCollection, isScalar, parseAllDocuments, visit } from 'yaml'
 import type { Document, Node, Scalar } from 'yaml'
 import { SecretsError } from '../errors'
@@ -40,9 +41,15 @@ interface Scan {
   lines: LineCounter
   lookup: SecretLookup
   names: Set<string>
-  /** false: check references and collect names, but leave values as written (start-up resolution). */
-  substitute: boolean
+  /**
+   * Start-up resolution: instead of values, strings with references get a
+   * placeholder (`marker` + index) and their parts are kept in `deferred`.
+   */
+  defer?: { marker: string, deferred: ReferenceParts[] }
 }
+
+/** A string's parts: text, and `{ secret: NAME }` for each reference. */
+export type ReferenceParts = (string | { secret: string })[]
 
 /** The scalar's source text, when it holds a reference as written (not spelled with escapes). */
 function writtenReference(scan: Scan, node: Scalar): string | undefined {
@@ -89,8 +96,10 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         node.value = parts.map(part => (part.type === 'text' ? part.text : '')).join('') // checkKey refused references: only escapes here
         return
       }
-      if (!scan.substitute) {
+      if (scan.defer && parts.some(part => part.type === 'ref')) {
         for (const part of parts) if (part.type === 'ref') scan.names.add(part.name)
+        node.value = `${scan.defer.marker}${scan.defer.deferred.length}`
+        scan.defer.deferred.push(parts.map(part => (part.type === 'text' ? part.text : { secret: part.name })))
         return
       }
       // Values are inserted as data: the result is never scanned again.
@@ -115,8 +124,8 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
 }
 
 /** Parses YAML (every document), expands references in string scalars, and returns the data. */
-export function expandYamlData(code: string, file: string, lookup: SecretLookup, { substitute = true } = {}): { documents: unknown[], names: Set<string> } {
-  const scan: Scan = { code, file, lines: new LineCounter(), lookup, names: new Set(), substitute }
+export function expandYamlData(code: string, file: string, lookup: SecretLookup, { defer }: { defer?: Scan['defer'] } = {}): { documents: unknown[], names: Set<string> } {
+  const scan: Scan = { code, file, lines: new LineCounter(), lookup, names: new Set(), ...(defer ? { defer } : {}) }
   const docs = parseYaml(code, file, scan.lines)
   const hasReferences = mentionsSecret(code)
   const documents = docs.map((doc) => {
@@ -132,8 +141,22 @@ export function expandYamlData(code: string, file: string, lookup: SecretLookup,
  * key that is a legal identifier, as @rollup/plugin-yaml does.
  */
 export function expandYaml(code: string, file: string, lookup: SecretLookup, { runtime }: { runtime?: { store: string } } = {}): ExpandedModule {
-  const { documents, names } = expandYamlData(code, file, lookup, { substitute: !runtime })
+  const defer = runtime ? { marker: `\0unplugin-secrets:${randomBytes(6).toString('hex')}:`, deferred: [] as ReferenceParts[] } : undefined
+  const { documents, names } = expandYamlData(code, file, lookup, { defer })
   const data = documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents
-  const resolveAtStartUp = runtime && names.size > 0 ? { store: runtime.store, file } : undefined
-  return { code: toModuleCode(data, documents.length === 1, resolveAtStartUp), map: null, names }
+  if (!defer || names.size === 0) return { code: toModuleCode(data, documents.length === 1), map: null, names }
+  // Where each placeholder ended up (aliases and merge keys copy it): [path, parts] pairs for the runtime.
+  const refs: [(string | number)[], ReferenceParts][] = []
+  const collect = (value: unknown, path: (string | number)[]): unknown => {
+    if (typeof value === 'string' && value.startsWith(defer.marker)) {
+      refs.push([path, defer.deferred[Number(value.slice(defer.marker.length))]!])
+      return ''
+    }
+    if (Array.isArray(value)) return value.map((item, index) => collect(item, [...path, index]))
+    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, collect(item, [...path, key])]))
+    return value
+  }
+  const template = collect(data, [])
+  return { code: toModuleCode(template, documents.length === 1, { store: runtime!.store, file, refs }), map: null, names }
 }

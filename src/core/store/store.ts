@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { SecretsError } from '../errors'
 import { assertAdminName, assertSecretName, encodeSecretValue } from '../names'
@@ -19,6 +19,8 @@ export const STORE_KEY_ENV = 'UNPLUGIN_SECRETS_KEY'
 export const ADMIN_KEY_ENV = 'UNPLUGIN_SECRETS_ADMIN_KEY'
 
 export interface OpenStoreOptions {
+  /** Open for reading only: no admin key is looked for (start-up code). */
+  readOnly?: boolean
   /** Store file. Default: `secrets.enc.json` in the current directory. */
   path?: string
   /** Store key (`usec_store_…`). Default: `UNPLUGIN_SECRETS_KEY`, then the key file. */
@@ -391,7 +393,7 @@ interface ResolvedKey {
 
 /** Whether the keys must come from the key file (not an option or the environment). */
 const needsKeyFile = (options: OpenStoreOptions): boolean =>
-  (options.key === undefined && !process.env[STORE_KEY_ENV]) || (options.adminKey === undefined && !process.env[ADMIN_KEY_ENV])
+  (options.key === undefined && !process.env[STORE_KEY_ENV]) || (!options.readOnly && options.adminKey === undefined && !process.env[ADMIN_KEY_ENV])
 
 function resolveStoreKeys(options: OpenStoreOptions, storeId: string, keyFile: KeyFile | undefined): ResolvedKey | undefined {
   if (options.key !== undefined) return { candidates: [options.key], source: 'option', label: 'The store key in the key option' }
@@ -416,7 +418,7 @@ function openParsed(path: string, file: StoreFile, options: OpenStoreOptions, ke
   const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
   const storeKey = parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
   verifyStore(file, storeKey, path, { keySource: keys.label })
-  return new SecretStore(path, file, storeKey, keys.source, resolveAdminKey(options, keyFile))
+  return new SecretStore(path, file, storeKey, keys.source, options.readOnly ? undefined : resolveAdminKey(options, keyFile))
 }
 
 /**
@@ -432,8 +434,15 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<SecretS
 /** openStore for synchronous callers, such as a config module evaluated at start-up. */
 export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  if (!existsSync(path)) throw storeNotFound(path)
-  const file = parseStoreFile(readFileSync(path, 'utf8'), path)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  }
+  catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw storeNotFound(path)
+    throw new SecretsError('STORE_NOT_FOUND', `Could not read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, { cause: error })
+  }
+  const file = parseStoreFile(text, path)
   return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined)
 }
 

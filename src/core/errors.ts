@@ -8,7 +8,6 @@ export const errorCodes = {
   REFERENCE_INVALID: 'a ${secret.NAME} reference is malformed',
   REFERENCE_IN_KEY: 'a ${secret.NAME} reference stands in a mapping key',
   SECRET_MISSING: 'a config references a secret the store does not have',
-  MODE_UNSUPPORTED: 'the option mode: \'runtime\' cannot handle this config',
   SECRET_IN_CLIENT: 'a secret that is not allowed for the browser is referenced by a module for the browser',
   YAML_INVALID: 'a YAML config does not parse (or is unsafe: duplicate keys, alias bombs)',
   JSON_INVALID: 'a JSON config that holds a reference does not parse',

@@ -33,7 +33,7 @@ export interface Options {
   target?: 'browser' | 'server'
   /**
    * `inline` writes values into the built modules. `runtime` (server builds,
-   * YAML configs) leaves the references in the output and resolves them when
+   * YAML and JSON configs) leaves the references in the output and resolves them when
    * the server starts, through `unplugin-secrets/runtime`: no value in `dist/`.
    * Browser modules are always inline (and guarded).
    * @default 'inline'

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { readFile, unlink } from 'node:fs/promises'
 import { basename, isAbsolute, relative, resolve } from 'node:path'
 import type { FilterPattern, UnpluginFactory, UnpluginOptions } from 'unplugin'
@@ -13,6 +14,18 @@ import { mentionsSecret } from './reference'
 import { SecretResolver } from './resolver'
 
 const YAML_FILE = /\.ya?ml$/
+/** Rollup, runtime mode: a JSON config with references, loaded by us as a module (out of @rollup/plugin-json's way). */
+const RUNTIME_JSON = '?unplugin-secrets-runtime'
+
+/** Whether a JSON text holds references (not only escapes); an invalid file is left to the normal path's errors. */
+function jsonHasReferences(text: string, file: string): boolean {
+  try {
+    return expandJson(text, file, () => '').names.size > 0
+  }
+  catch {
+    return false
+  }
+}
 
 /** include/exclude for Farm's raw hooks, where unplugin's filter does not run: regexes, and strings as substrings. */
 function matchesFilter(id: string, include: FilterPattern, exclude: FilterPattern): boolean {
@@ -87,10 +100,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       return getResolver().lookup(name, locate)
     }
     if (!YAML_FILE.test(file)) {
-      const refuseAtStartUp: SecretLookup = (_, locate) => {
-        throw new SecretsError('MODE_UNSUPPORTED', 'mode \'runtime\' does not resolve JSON configs yet. Use a YAML config for secrets resolved at start-up, or mode: \'inline\' for this build.', { loc: locate() })
+      if (atStartUp && expandJson(code, shown, () => '').names.size > 0) {
+        // Checked as JSON above (strict, keys, references); strict JSON is YAML 1.2, so the YAML path builds the start-up module.
+        jsonModules.add(file)
+        return { ...expandYaml(code, shown, () => '', { runtime: { store: startUpStorePath() } }), map: moduleMap(file, code), moduleType: 'js' }
       }
-      const json = expandJson(code, shown, atStartUp ? refuseAtStartUp : lookup, { sourcemap: true })
+      const json = expandJson(code, shown, lookup, { sourcemap: true })
       if (json.code === code) return undefined // nothing to expand: the bundler's JSON handling takes the file as it is
       if (!jsonAsModule) return json
       jsonModules.add(file)
@@ -139,11 +154,30 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         else {
           users.delete(id)
         }
-        return result.map ? { code: result.code, map: result.map } : result.code
+        return { code: result.code, ...(result.map ? { map: result.map } : {}), ...(result.moduleType ? { moduleType: result.moduleType } : {}) }
       },
     },
     // order 'post': after every other plugin's generateBundle, so assets they add (HTML, CSS) are scanned too.
     rollup: {
+      async resolveId(source, importer, resolveOptions) {
+        if (options.mode !== 'runtime' || browserBuild || !/\.json$/.test(source)) return null
+        const resolved = await this.resolve(source, importer, { ...resolveOptions, skipSelf: true })
+        if (!resolved || resolved.external) return null
+        const text = await readFile(resolved.id, 'utf8').catch(() => undefined)
+        return text !== undefined && jsonHasReferences(text, resolved.id) ? `${resolved.id}${RUNTIME_JSON}` : null
+      },
+      async load(id) {
+        if (!id.endsWith(RUNTIME_JSON)) return null
+        const file = id.slice(0, -RUNTIME_JSON.length)
+        try {
+          const result = (await expand(await readFile(file, 'utf8'), file))!
+          return { code: result.code, map: result.map }
+        }
+        catch (error) {
+          if (!(error instanceof SecretsError)) throw error
+          return this.error(error.message)
+        }
+      },
       generateBundle: {
         order: 'post',
         async handler(_, bundle) {
@@ -257,7 +291,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     // Fail closed: a server build is one whose every target is a Node one; false, es20xx, browserslist, nwjs, electron-preload count as browser.
     const targets = [compiler.options.target ?? 'browserslist'].flat()
     browserBuild = !targets.every(target => typeof target === 'string' && /^(node|async-node|electron-main)/.test(target))
-    if (!browserBuild) return
+    if (!browserBuild) {
+      // Runtime mode turns JSON configs with references into JS modules: webpack must not parse them as JSON.
+      if (options.mode === 'runtime')
+        compiler.options.module.rules.push({ test: (resource: string) => /\.json$/.test(resource) && jsonHasReferences(readFileSync(resource, 'utf8'), resource), type: 'javascript/auto' })
+      return
+    }
     const { Compilation, WebpackError } = compiler.webpack
     compiler.hooks.thisCompilation.tap('unplugin-secrets', (compilation) => {
       compilation.hooks.processAssets.tapPromise({ name: 'unplugin-secrets', stage: Compilation.PROCESS_ASSETS_STAGE_REPORT }, async (assets) => {
@@ -276,7 +315,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
 
 /** The part of webpack's and Rspack's compiler the guard uses (their types differ in detail). */
 interface WebpackLikeCompiler {
-  options: { context?: string, target?: string | false | (string | false)[] }
+  options: { context?: string, target?: string | false | (string | false)[], module: { rules: object[] } }
   webpack: { Compilation: { PROCESS_ASSETS_STAGE_REPORT: number }, WebpackError: new (message: string) => Error }
   hooks: { thisCompilation: { tap: (name: string, run: (compilation: WebpackLikeCompilation) => void) => void } }
 }

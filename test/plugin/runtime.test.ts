@@ -29,7 +29,8 @@ beforeAll(async () => {
   await mkdir(DIR, { recursive: true })
   await writeFile(join(DIR, 'config.yaml'), 'grafana:\n  api_key: ${secret.GRAFANA_API_KEY}\n  header: Bearer ${secret.GRAFANA_API_KEY}\ndb:\n  url: postgres://app:${secret.DB_PASSWORD}@db/app\nliteral: $${secret.NOT_A_REFERENCE}\nescaped: "\\u0024{secret.NOT_A_NAME}"\naliasSource: &a ${secret.DB_PASSWORD}\naliasCopy: *a\n__proto__:\n  polluted: ${secret.DB_PASSWORD}\n')
   await writeFile(join(DIR, 'plain.json'), '{ "port": 8080 }\n')
-  await writeFile(join(DIR, 'entry.js'), "import config from './config.yaml'\nimport plain from './plain.json'\nconsole.log(JSON.stringify({ config, plain }))\n")
+  await writeFile(join(DIR, 'secret.json'), '{\n  "token": "Bearer ${secret.GRAFANA_API_KEY}",\n  "port": 1,\n  "escaped": "$${secret.X}"\n}\n')
+  await writeFile(join(DIR, 'entry.js'), "import config from './config.yaml'\nimport plain from './plain.json'\nimport secret from './secret.json'\nconsole.log(JSON.stringify({ config, plain, secret }))\n")
   const { createStore } = await dist('store')
   const created = await createStore({ path: join(DIR, 'secrets.enc.json'), admin: 'test' })
   await created.store.setMany({ GRAFANA_API_KEY, DB_PASSWORD })
@@ -122,7 +123,7 @@ describe.each(Object.keys(builders))('mode: \'runtime\' with %s', (bundler) => {
   it('resolves the config when the server starts with the key', () => {
     const result = start(built, { UNPLUGIN_SECRETS_KEY: key })
     expect(result.stderr).toBe('')
-    expect(JSON.parse(result.stdout)).toEqual({ config: JSON.parse(JSON.stringify(expectedConfig)), plain: { port: 8080 } })
+    expect(JSON.parse(result.stdout)).toEqual({ config: JSON.parse(JSON.stringify(expectedConfig)), plain: { port: 8080 }, secret: { token: `Bearer ${GRAFANA_API_KEY}`, port: 1, escaped: '${secret.X}' } })
   })
 
   it('fails at start-up with one clear error without the key, or with names missing', () => {
@@ -136,17 +137,7 @@ describe.each(Object.keys(builders))('mode: \'runtime\' with %s', (bundler) => {
   })
 })
 
-describe('mode: \'runtime\' limits', () => {
-  it('a JSON config with references is refused with what to do instead', async () => {
-    await writeFile(join(DIR, 'secret.json'), '{"k": "${secret.DB_PASSWORD}"}\n')
-    await writeFile(join(DIR, 'json-entry.js'), "import c from './secret.json'\nconsole.log(c)\n")
-    const { rollup } = await import('rollup')
-    const { default: json } = await import('@rollup/plugin-json')
-    const { default: secrets } = await dist('rollup')
-    const error = await rollup({ input: join(DIR, 'json-entry.js'), onwarn: () => {}, plugins: [secrets({ mode: 'runtime', store: join(DIR, 'secrets.enc.json') }), json()] }).then(() => undefined, (caught: Error) => caught)
-    expect(error?.message).toMatch(/secret\.json:1:8: mode 'runtime' does not resolve JSON configs yet\. Use a YAML config for secrets resolved at start-up, or mode: 'inline' for this build\./)
-  })
-
+describe('mode: \'runtime\' in browser builds', () => {
   it('browser builds stay inline and guarded', async () => {
     const { rollup } = await import('rollup')
     const { default: json } = await import('@rollup/plugin-json')

@@ -22,4 +22,6 @@ export interface ExpandedModule {
   map: SourceMapData | null
   /** Names of the secrets the file referenced. */
   names: Set<string>
+  /** Set when a .json file became a JS module (Vite and Rolldown read it; webpack gets a rule). */
+  moduleType?: 'js'
 }

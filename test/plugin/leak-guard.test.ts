@@ -123,6 +123,28 @@ describe('esbuild: the platform decides', () => {
   })
 })
 
+describe('Farm: targetEnv decides', () => {
+  /** Farm reports a failed build and exits: build in a child process. */
+  async function farm(folder: string, targetEnv: string) {
+    const { runNode } = await import('../helpers')
+    return runNode(`
+      import { build } from '@farmfe/core'
+      import secrets from ${JSON.stringify(join(ROOT, 'dist/farm.mjs'))}
+      await build({ root: ${JSON.stringify(folder)}, compilation: { input: { entry: './entry.js' }, output: { path: ${JSON.stringify(join(folder, `out-${targetEnv}`))}, targetEnv: ${JSON.stringify(targetEnv)}, format: 'esm', entryFilename: '[entryName].mjs' }, persistentCache: false, presetEnv: false }, plugins: [secrets({ key: ${JSON.stringify(key)}, store: ${JSON.stringify(store)} })] })
+    `, { cwd: ROOT })
+  }
+
+  // Farm's output is not scanned yet: returning resources from finalizeResources made Farm 1.7 panic.
+  it('browser fails at the import, node passes', async () => {
+    const folder = await project('farm-target', serverConfig)
+    const browser = await farm(folder, 'browser')
+    expect(browser.code).not.toBe(0)
+    expectGuardError(new Error(browser.stdout + browser.stderr), /secret SERVER_TOKEN would be shipped to the browser/)
+    const server = await farm(folder, 'node')
+    expect(server.code, server.stdout + server.stderr).toBe(0)
+  }, 60_000)
+})
+
 describe('Rollup and Rolldown: the target option decides (default server)', () => {
   it.each(['rollup', 'rolldown'] as const)('%s', async (name) => {
     const folder = await project(`${name}-target`, serverConfig)

@@ -146,3 +146,19 @@ describe('mode: \'runtime\' in browser builds', () => {
     expect(error?.message).toMatch(/secret GRAFANA_API_KEY would be shipped to the browser/)
   })
 })
+
+describe('mode: \'runtime\' with chunked and nested output', () => {
+  it('two entries sharing the config chunk both resolve it at start-up', async () => {
+    await writeFile(join(DIR, 'second.js'), "import config from './config.yaml'\nconsole.log(JSON.stringify(config.db))\n")
+    const { rollup } = await import('rollup')
+    const { default: json } = await import('@rollup/plugin-json')
+    const { default: secrets } = await dist('rollup')
+    const bundle = await rollup({ input: { 'server/main': join(DIR, 'entry.js'), 'jobs/nested/second': join(DIR, 'second.js') }, onwarn: () => {}, plugins: [secrets({ mode: 'runtime', store: join(DIR, 'secrets.enc.json') }), json()] })
+    const { output } = await bundle.write({ dir: join(DIR, 'out-chunks'), format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs' })
+    expect(output.filter(item => item.type === 'chunk').length).toBeGreaterThan(2) // the config lives in a shared chunk
+    const main = start({ file: join(DIR, 'out-chunks/server/main.mjs'), cwd: process.cwd() }, { UNPLUGIN_SECRETS_KEY: key })
+    expect(JSON.parse(main.stdout).config.db.url).toBe(`postgres://app:${DB_PASSWORD}@db/app`)
+    const second = start({ file: join(DIR, 'out-chunks/jobs/nested/second.mjs'), cwd: process.cwd() }, { UNPLUGIN_SECRETS_KEY: key })
+    expect(JSON.parse(second.stdout)).toEqual({ url: `postgres://app:${DB_PASSWORD}@db/app` })
+  })
+})

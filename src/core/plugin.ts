@@ -299,7 +299,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     }
     const { Compilation, WebpackError } = compiler.webpack
     compiler.hooks.thisCompilation.tap('unplugin-secrets', (compilation) => {
-      compilation.hooks.processAssets.tapPromise({ name: 'unplugin-secrets', stage: Compilation.PROCESS_ASSETS_STAGE_REPORT }, async (assets) => {
+      compilation.hooks.processAssets.tapPromise({ name: 'unplugin-secrets', stage: Compilation.PROCESS_ASSETS_STAGE_REPORT, additionalAssets: true }, async (assets) => {
         const texts = Object.entries(assets).map(([name, asset]) => ({ name, text: String(asset.source()) }))
         const hits: string[] = []
         const message = await scanOutput(texts, 'browser bundle', text => compilation.warnings.push(new WebpackError(text)), hit => hits.push(hit))
@@ -324,5 +324,5 @@ interface WebpackLikeCompilation {
   deleteAsset: (name: string) => void
   errors: Error[]
   warnings: Error[]
-  hooks: { processAssets: { tapPromise: (options: { name: string, stage: number }, run: (assets: Record<string, { source: () => string | Buffer }>) => Promise<void>) => void } }
+  hooks: { processAssets: { tapPromise: (options: { name: string, stage: number, additionalAssets?: boolean }, run: (assets: Record<string, { source: () => string | Buffer }>) => Promise<void>) => void } }
 }

@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     store: 'src/store.ts',
     runtime: 'src/runtime.ts',
+    config: 'src/config.ts',
     vite: 'src/vite.ts',
     rollup: 'src/rollup.ts',
     rolldown: 'src/rolldown.ts',

@@ -10,11 +10,10 @@
  * unplugin-secrets list
  * ```
  */
-import { existsSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { version } from '../../package.json'
 import { SecretsError } from '../core/errors'
-import { DEFAULT_STORE_PATH } from '../core/store/store'
+import { DEFAULT_STORE_PATH, findStore } from '../core/store/store'
 import type { Command } from './command'
 import { parseCommandArgs, usageError } from './command'
 import { admins } from './commands/admins'
@@ -64,14 +63,6 @@ function commandHelp(command: Command): string {
   ].join('\n')
 }
 
-function findStore(from: string): string {
-  for (let folder = resolve(from); ; folder = dirname(folder)) {
-    const candidate = join(folder, DEFAULT_STORE_PATH)
-    if (existsSync(candidate)) return candidate
-    if (dirname(folder) === folder) return resolve(from, DEFAULT_STORE_PATH)
-  }
-}
-
 /** Options before the command name: --store, --help, --version. */
 function splitLeadingGlobals(argv: string[]) {
   let store: string | undefined
@@ -94,8 +85,8 @@ function splitLeadingGlobals(argv: string[]) {
 
 function resolveStorePath(command: Command, store: string | undefined): string {
   if (store === '') throw usageError('--store needs a path.')
-  const fromEnv = process.env.UNPLUGIN_SECRETS_STORE || undefined
-  return resolve(store ?? fromEnv ?? (command === init ? DEFAULT_STORE_PATH : findStore(process.cwd())))
+  if (store !== undefined) return resolve(store)
+  return command === init ? resolve(process.env.UNPLUGIN_SECRETS_STORE || DEFAULT_STORE_PATH) : findStore(process.cwd())
 }
 
 export async function main(argv: string[]): Promise<number> {

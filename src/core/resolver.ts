@@ -33,6 +33,14 @@ export function suggestName(name: string, names: string[]): string | undefined {
   return best
 }
 
+/** The error for a name the store does not have: located, with a near name and the command to add it. */
+export function missingSecret(store: SecretStore, name: string, locate?: () => SourceLocation): SecretsError {
+  const relativePath = relative(process.cwd(), store.path) || store.path
+  const shown = /^[\w./@:-]+$/.test(relativePath) ? relativePath : `'${relativePath.replace(/'/g, `'\\''`)}'`
+  const near = suggestName(name, store.list().map(info => info.name))
+  return new SecretsError('SECRET_MISSING', `secret ${name} is not in ${relativePath}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, locate ? { loc: locate() } : {})
+}
+
 /**
  * Opens the store the first time a file needs it, and again whenever the
  * store file changed on disk (so `unplugin-secrets set` reaches a running
@@ -93,9 +101,6 @@ export class SecretResolver {
       this.#values.set(name, value)
       return value
     }
-    const relativePath = relative(process.cwd(), this.path) || this.path
-    const shown = /^[\w./@:-]+$/.test(relativePath) ? relativePath : `'${relativePath.replace(/'/g, `'\\''`)}'`
-    const near = suggestName(name, store.list().map(info => info.name))
-    throw new SecretsError('SECRET_MISSING', `secret ${name} is not in ${relativePath}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, { loc: locate() })
+    throw missingSecret(store, name, locate)
   }
 }

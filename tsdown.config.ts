@@ -6,6 +6,8 @@ export default defineConfig({
     store: 'src/store.ts',
     runtime: 'src/runtime.ts',
     config: 'src/config.ts',
+    register: 'src/register.ts',
+    loader: 'src/loader.ts',
     vite: 'src/vite.ts',
     rollup: 'src/rollup.ts',
     rolldown: 'src/rolldown.ts',
@@ -20,6 +22,6 @@ export default defineConfig({
   target: 'node20.19',
   dts: true,
   clean: true,
-  // The CLI is the `bin`, not an import path.
-  exports: { exclude: ['cli'] },
+  // The CLI is the `bin`, and the loader is registered by ./register: neither is an import path.
+  exports: { exclude: ['cli', 'loader'] },
 })

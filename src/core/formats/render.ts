@@ -1,0 +1,44 @@
+import MagicString from 'magic-string'
+import { parseAllDocuments, visit } from 'yaml'
+import { mentionsSecret, parseReferences } from '../reference'
+import { expandJson } from './json'
+import type { SecretLookup } from './types'
+import { expandYamlData } from './yaml'
+
+/** A YAML double-quoted scalar for `value`: JSON's escapes are YAML's, plus the characters YAML must not see raw. */
+export function yamlDoubleQuoted(value: string): string {
+  return JSON.stringify(value).replace(/[\u007F-\u009F\u2028\u2029\uFEFF\uFFFE\uFFFF]/g, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/**
+ * The file with every string that holds a reference (or an escape) replaced
+ * by its final value, keeping format, comments and layout: JSON is edited in
+ * place; in YAML each such scalar becomes a double-quoted scalar (a block
+ * scalar `|`/`>` too). Every other line is byte-identical. `$${secret.X}`
+ * renders as the literal `${secret.X}`: the output is final.
+ */
+export function renderConfig(code: string, file: string, lookup: SecretLookup): { code: string, names: Set<string> } {
+  if (!/\.ya?ml$/i.test(file)) {
+    const json = expandJson(code, file, lookup)
+    return { code: json.code, names: json.names }
+  }
+  if (!mentionsSecret(code)) return { code, names: new Set() }
+  // The YAML path checks everything first (syntax, keys, references, missing names), with locations.
+  const { names } = expandYamlData(code, file, lookup)
+  const edits = new MagicString(code)
+  const docs = parseAllDocuments(code, { merge: true, uniqueKeys: true, logLevel: 'error' })
+  for (const doc of Array.isArray(docs) ? docs : []) {
+    visit(doc, {
+      Scalar(_, node) {
+        const [start, end] = node.range ?? [0, 0]
+        const raw = code.slice(start, end)
+        if (!mentionsSecret(raw) || typeof node.value !== 'string') return
+        const value = parseReferences(node.value).map(part => (part.type === 'text' ? part.text : lookup(part.name, () => ({ file, line: 0, column: 0 })))).join('')
+        // A block scalar's range ends after its last line break: keep one.
+        const newline = /^[|>]/.test(raw) && raw.endsWith('\n') ? '\n' : ''
+        edits.overwrite(start, end, yamlDoubleQuoted(value) + newline)
+      },
+    })
+  }
+  return { code: edits.toString(), names }
+}

@@ -18,6 +18,7 @@ import type { Command } from './command'
 import { parseCommandArgs, usageError } from './command'
 import { admins } from './commands/admins'
 import { get } from './commands/get'
+import { check } from './commands/check'
 import { render } from './commands/render'
 import { init } from './commands/init'
 import { key } from './commands/key'
@@ -29,7 +30,7 @@ import { set } from './commands/set'
 import { verify } from './commands/verify'
 import { note, paint, print, printable } from './io'
 
-const commands: Command[] = [init, set, get, list, rm, rotate, admins, verify, log, key, render]
+const commands: Command[] = [init, set, get, list, rm, rotate, admins, verify, log, key, render, check]
 
 function mainHelp(): string {
   const width = Math.max(...commands.map(c => c.name.length))

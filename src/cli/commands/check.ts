@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises'
+import { relative } from 'node:path'
+import { glob } from 'tinyglobby'
+import { SecretsError, formatLocation } from '../../core/errors'
+import type { SourceLocation } from '../../core/errors'
+import { expandJson } from '../../core/formats/json'
+import { expandYamlData } from '../../core/formats/yaml'
+import { mentionsSecret } from '../../core/reference'
+import { parseStoreFile } from '../../core/store/format'
+import { readTextFile } from '../../core/store/files'
+import type { Command } from '../command'
+import { print, printable } from '../io'
+
+const DEFAULT_GLOBS = ['**/*.{yaml,yml,json}']
+const IGNORE = ['**/node_modules/**', '**/.git/**']
+
+export const check: Command = {
+  name: 'check',
+  summary: 'list every reference in config files and whether the store has it (no key needed)',
+  usage: 'check [GLOB...]',
+  details: [
+    `  GLOB   files to scan (default: ${DEFAULT_GLOBS.join(' ')}, without node_modules and .git)`,
+    '',
+    '  Prints file:line:col, the name, and "ok" or "MISSING" for every reference;',
+    '  exit 1 when a name is missing or a reference is malformed. Reads only the',
+    '  names in the store, which need no key (they are not verified without it).',
+  ].join('\n'),
+  example: 'unplugin-secrets check "config/**/*.yaml" "k8s/*.yaml"',
+  options: {},
+  positionals: [0, 100],
+  async run({ storePath, positionals }) {
+    const text = await readTextFile(storePath)
+    if (text === undefined) throw new SecretsError('STORE_NOT_FOUND', `No store at ${storePath}. Create one with unplugin-secrets init, or pass --store PATH.`)
+    const names = new Set(parseStoreFile(text, storePath).secrets.keys())
+    const files = (await glob(positionals.length ? positionals : DEFAULT_GLOBS, { ignore: IGNORE, absolute: true, dot: false })).sort()
+    let problems = 0
+    let references = 0
+    for (const file of files) {
+      if (file === storePath) continue
+      const code = await readFile(file, 'utf8').catch(() => '')
+      if (!mentionsSecret(code)) continue
+      const shown = relative(process.cwd(), file) || file
+      const found: { name: string, loc: SourceLocation }[] = []
+      const record = (name: string, locate: () => SourceLocation) => {
+        found.push({ name, loc: locate() })
+        return ''
+      }
+      try {
+        if (/\.ya?ml$/i.test(file)) expandYamlData(code, shown, record)
+        else expandJson(code, shown, record)
+      }
+      catch (error) {
+        if (!(error instanceof SecretsError)) throw error
+        print(printable(`${error.message}  ERROR`))
+        problems++
+        continue
+      }
+      for (const { name, loc } of found) {
+        references++
+        const ok = names.has(name)
+        if (!ok) problems++
+        print(`${formatLocation(loc)}  ${name}  ${ok ? 'ok' : 'MISSING'}`)
+      }
+    }
+    print(`${references} reference${references === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}; ${problems === 0 ? 'all present' : `${problems} problem${problems === 1 ? '' : 's'}`}.`)
+    return problems === 0 ? 0 : 1
+  },
+}

@@ -13,26 +13,31 @@
 import { resolve } from 'node:path'
 import { version } from '../../package.json'
 import { SecretsError } from '../core/errors'
-import { DEFAULT_STORE_PATH, findStore } from '../core/store/store'
+import { DEFAULT_STORE_PATH, findStore } from '../core/store/locate'
 import type { Command } from './command'
 import { parseCommandArgs, usageError } from './command'
-import { admins } from './commands/admins'
-import { get } from './commands/get'
-import { check } from './commands/check'
-import { render } from './commands/render'
-import { init } from './commands/init'
-import { key } from './commands/key'
-import { list } from './commands/list'
-import { log } from './commands/log'
-import { rm } from './commands/rm'
-import { rotate } from './commands/rotate'
-import { set } from './commands/set'
-import { verify } from './commands/verify'
 import { note, paint, print, printable } from './io'
 
-const commands: Command[] = [init, set, get, list, rm, rotate, admins, verify, log, key, render, check]
+/** Each command's module is imported when it runs: a command pays only for what it uses (render/check load the YAML parser, list does not). */
+const commandLoaders: Record<string, () => Promise<Command>> = {
+  init: () => import('./commands/init').then(m => m.init),
+  set: () => import('./commands/set').then(m => m.set),
+  get: () => import('./commands/get').then(m => m.get),
+  list: () => import('./commands/list').then(m => m.list),
+  rm: () => import('./commands/rm').then(m => m.rm),
+  rotate: () => import('./commands/rotate').then(m => m.rotate),
+  admins: () => import('./commands/admins').then(m => m.admins),
+  verify: () => import('./commands/verify').then(m => m.verify),
+  log: () => import('./commands/log').then(m => m.log),
+  key: () => import('./commands/key').then(m => m.key),
+  render: () => import('./commands/render').then(m => m.render),
+  check: () => import('./commands/check').then(m => m.check),
+}
+const commandNames = Object.keys(commandLoaders)
+const loadCommand = (name: string): Promise<Command> | undefined => (Object.hasOwn(commandLoaders, name) ? commandLoaders[name]!() : undefined)
+const loadAll = (): Promise<Command[]> => Promise.all(commandNames.map(name => commandLoaders[name]!()))
 
-function mainHelp(): string {
+function mainHelp(commands: Command[]): string {
   const width = Math.max(...commands.map(c => c.name.length))
   return [
     `unplugin-secrets ${version}: encrypted, admin-signed secrets for config files`,
@@ -88,7 +93,7 @@ function splitLeadingGlobals(argv: string[]) {
 function resolveStorePath(command: Command, store: string | undefined): string {
   if (store === '') throw usageError('--store needs a path.')
   if (store !== undefined) return resolve(store)
-  return command === init ? resolve(process.env.UNPLUGIN_SECRETS_STORE || DEFAULT_STORE_PATH) : findStore(process.cwd())
+  return command.name === 'init' ? resolve(process.env.UNPLUGIN_SECRETS_STORE || DEFAULT_STORE_PATH) : findStore(process.cwd())
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -100,20 +105,20 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = globals.rest
   if (name === undefined) {
     if (globals.help) {
-      print(mainHelp())
+      print(mainHelp(await loadAll()))
       return 0
     }
-    note(mainHelp()) // no command: a usage error, so help goes to stderr
+    note(mainHelp(await loadAll())) // no command: a usage error, so help goes to stderr
     return 2
   }
   if (name === 'help') {
-    const topic = args[0] === undefined ? undefined : commands.find(c => c.name === args[0])
-    if (args[0] !== undefined && !topic) throw usageError(`No command "${args[0]}". Commands: ${commands.map(c => c.name).join(', ')}.`)
-    print(topic ? commandHelp(topic) : mainHelp())
+    const topic = args[0] === undefined ? undefined : await loadCommand(args[0])
+    if (args[0] !== undefined && !topic) throw usageError(`No command "${args[0]}". Commands: ${commandNames.join(', ')}.`)
+    print(topic ? commandHelp(topic) : mainHelp(await loadAll()))
     return 0
   }
-  const command = commands.find(c => c.name === name)
-  if (!command) throw usageError(`Unknown command "${name}". Commands: ${commands.map(c => c.name).join(', ')}.`)
+  const command = await loadCommand(name)
+  if (!command) throw usageError(`Unknown command "${name}". Commands: ${commandNames.join(', ')}.`)
   if (globals.help) {
     print(commandHelp(command))
     return 0

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { SecretsError } from '../errors'
 import { assertAdminName, assertSecretName, encodeSecretValue } from '../names'
 import { dataKeyId, decryptValue, encryptValue, randomKey, valueAad } from './crypto'
@@ -14,7 +14,8 @@ import type { KeyFile } from './keyfile'
 import { keyFilePath, readKeyFile, readKeyFileSync, updateKeyFile } from './keyfile'
 import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore } from './trust'
 
-export const DEFAULT_STORE_PATH = 'secrets.enc.json'
+export { DEFAULT_STORE_PATH, findStore } from './locate'
+import { DEFAULT_STORE_PATH } from './locate'
 export const STORE_KEY_ENV = 'UNPLUGIN_SECRETS_KEY'
 export const ADMIN_KEY_ENV = 'UNPLUGIN_SECRETS_ADMIN_KEY'
 
@@ -419,19 +420,6 @@ function openParsed(path: string, file: StoreFile, options: OpenStoreOptions, ke
   const storeKey = parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
   verifyStore(file, storeKey, path, { keySource: keys.label })
   return new SecretStore(path, file, storeKey, keys.source, options.readOnly ? undefined : resolveAdminKey(options, keyFile))
-}
-
-/**
- * Where tools look for the store when no path is given: UNPLUGIN_SECRETS_STORE,
- * else the nearest secrets.enc.json in `from` or a parent folder, else one in `from`.
- */
-export function findStore(from: string = process.cwd()): string {
-  if (process.env.UNPLUGIN_SECRETS_STORE) return resolve(process.env.UNPLUGIN_SECRETS_STORE)
-  for (let folder = resolve(from); ; folder = dirname(folder)) {
-    const candidate = join(folder, DEFAULT_STORE_PATH)
-    if (existsSync(candidate)) return candidate
-    if (dirname(folder) === folder) return resolve(from, DEFAULT_STORE_PATH)
-  }
 }
 
 /**

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { SecretsError } from '../../src/core/errors'
-import { dataKeyId, decryptValue, encryptValue, randomKey, signMessage, valueAad, verifyMessage } from '../../src/core/store/crypto'
+import { randomBytes } from 'node:crypto'
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { dataKeyId, decryptNative, decryptValue, encryptValue, randomKey, signMessage, valueAad, verifyMessage } from '../../src/core/store/crypto'
 import { canonicalJson, fromBase64, fromBase64Url } from '../../src/core/store/encoding'
 import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from '../../src/core/store/keys'
 
@@ -59,6 +61,21 @@ describe('crypto', () => {
     expect(decryptValue(key, valueAad('other', dataKeyId(key), 'NAME', 1), sealed)).toBeUndefined()
     expect(decryptValue(key, aad, 'not base64!')).toBeUndefined()
     expect(decryptValue(key, aad, '')).toBeUndefined()
+  })
+
+  it('the native decryption path gives noble\'s bytes, and rejects what noble rejects', () => {
+    for (let i = 0; i < 200; i++) {
+      const key = randomKey()
+      const nonce = new Uint8Array(randomBytes(24))
+      const aad = new Uint8Array(randomBytes(i % 40))
+      const plaintext = new Uint8Array(randomBytes((i * 37) % 3000))
+      const sealed = xchacha20poly1305(key, nonce, aad).encrypt(plaintext)
+      expect(decryptNative(key, nonce, aad, sealed)).toEqual(plaintext)
+      const damaged = sealed.slice()
+      damaged[i % damaged.length]! ^= 1
+      expect(() => decryptNative(key, nonce, aad, damaged)).toThrow()
+      expect(() => xchacha20poly1305(key, nonce, aad).decrypt(damaged)).toThrow()
+    }
   })
 
   it('separates signature domains: an audit signature is not a store signature', () => {

@@ -3,9 +3,8 @@
 // ratios and writes bench/results.md. (Store numbers: npm run bench:store.)
 import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { cpus, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import json from '@rollup/plugin-json'
 import yamlPeer from '@rollup/plugin-yaml'
@@ -13,8 +12,8 @@ import { rollup } from 'rollup'
 import { parse as yamlParse, stringify as yamlStringify } from 'yaml'
 import secretsRollup from '../dist/rollup.mjs'
 import { createStore } from '../dist/store.mjs'
+import { RUNS, machine, measure } from './measure.mjs'
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 10)
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -58,18 +57,6 @@ function generate(bytes, seed) {
   return { yaml: yamlStringify(data), json: JSON.stringify(data, null, 2), plainYaml: yamlStringify(JSON.parse(JSON.stringify(data).replace(/\$\{secret\./g, '{secret.'))), names }
 }
 
-async function measure(fn, runs = RUNS) {
-  await fn()
-  const times = []
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now()
-    await fn()
-    times.push(performance.now() - start)
-  }
-  times.sort((a, b) => a - b)
-  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times.at(-1) }
-}
-
 const fmt = t => `${t.median.toFixed(2)} ms (${t.min.toFixed(1)}–${t.max.toFixed(1)})`
 const ratio = (a, b) => (a.median / b.median).toFixed(2)
 const rows = []
@@ -86,7 +73,7 @@ function transformer(plugin) {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'usec-bench-'))
-const header = `unplugin-secrets benchmark — Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, ${new Date().toISOString().slice(0, 10)}, medians of ${RUNS} runs (min–max)`
+const header = `unplugin-secrets benchmark — ${machine()}, medians of ${RUNS} runs (min–max)`
 console.log(header)
 try {
   const storePath = join(dir, 'secrets.enc.json')

@@ -2,30 +2,22 @@
 // and 10,000 secrets. Prints medians (min/max) of repeated runs after a warm-up.
 // Uses the built package (dist/), as users do.
 import { mkdtemp, rm, stat } from 'node:fs/promises'
-import { cpus, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { RUNS, machine, measure } from './measure.mjs'
 import { createStore, openStore } from '../dist/store.mjs'
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 10)
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number)
 
-async function measure(label, fn, runs = RUNS) {
-  await fn() // warm-up
-  const times = []
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now()
-    await fn()
-    times.push(performance.now() - start)
-  }
-  times.sort((a, b) => a - b)
-  const row = { label, median: times[Math.floor(times.length / 2)], min: times[0], max: times.at(-1) }
+async function timed(label, fn, runs = RUNS) {
+  const row = await measure(fn, runs)
   console.log(`${label.padEnd(44)} ${row.median.toFixed(2).padStart(9)} ms   (min ${row.min.toFixed(2)}, max ${row.max.toFixed(2)}, ${runs} runs)`)
   return row
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'usec-bench-'))
-console.log(`unplugin-secrets store benchmark — Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, ${new Date().toISOString().slice(0, 10)}`)
+console.log(`unplugin-secrets store benchmark — ${machine()}`)
 try {
   for (const size of SIZES) {
     const path = join(dir, `store-${size}.enc.json`)
@@ -35,12 +27,12 @@ try {
     const built = performance.now()
     await store.setMany(values)
     console.log(`\n${size} secrets (one value 48 B; file ${((await stat(path)).size / 1024).toFixed(0)} KiB, ${size + 1} audit entries; written in ${(performance.now() - built).toFixed(0)} ms)`)
-    await measure(`open + verify (openStore)`, () => openStore({ path, key: storeKey }))
+    await timed(`open + verify (openStore)`, () => openStore({ path, key: storeKey }))
     const opened = await openStore({ path, key: storeKey })
-    await measure(`get one value`, () => opened.get('SECRET_00007'), 1000)
-    await measure(`resolve 20 names`, async () => { for (let i = 0; i < 20; i++) await opened.get(`SECRET_${String(i * 37 % size).padStart(5, '0')}`) }, 100)
-    await measure(`decrypt all (getAll)`, () => opened.getAll())
-    await measure(`full verify (every signature and ciphertext)`, () => opened.verify(), size > 1000 ? 3 : RUNS)
+    await timed(`get one value`, () => opened.get('SECRET_00007'), 1000)
+    await timed(`resolve 20 names`, async () => { for (let i = 0; i < 20; i++) await opened.get(`SECRET_${String(i * 37 % size).padStart(5, '0')}`) }, 100)
+    await timed(`decrypt all (getAll)`, () => opened.getAll())
+    await timed(`full verify (every signature and ciphertext)`, () => opened.verify(), size > 1000 ? 3 : RUNS)
   }
 }
 finally {

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs'
 import Module, { register } from 'node:module'
 import { expandJson } from './core/formats/json'
 import { mentionsSecret } from './core/reference'
-import { missingSecret } from './core/resolver'
+import { storeLookup } from './core/resolver'
 import { findStore, openStoreSync } from './core/store/store'
 import type { SecretStore } from './core/store/store'
 
@@ -28,6 +28,5 @@ extensions['.json'] = (module, filename) => {
   const text = readFileSync(filename, 'utf8')
   if (!mentionsSecret(text)) return requireJson(module, filename)
   store ??= openStoreSync({ path: findStore(), readOnly: true })
-  const opened = store
-  module.exports = JSON.parse(expandJson(text, filename, (name, locate) => opened.getSync(name) ?? (() => { throw missingSecret(opened, name, locate) })()).code.replace(/^\uFEFF/, ''))
+  module.exports = JSON.parse(expandJson(text, filename, storeLookup(store)).code.replace(/^\uFEFF/, ''))
 }

@@ -5,7 +5,7 @@ import { toModuleCode } from './formats/module'
 import type { SecretLookup, SourceMapData } from './formats/types'
 import { expandYamlData } from './formats/yaml'
 import { mentionsSecret, parseReferences, ReferenceSyntaxError } from './reference'
-import { missingSecret } from './resolver'
+import { missingSecret, storeLookup } from './resolver'
 import type { SecretStore } from './store/store'
 import { findStore, openStore } from './store/store'
 
@@ -33,10 +33,6 @@ function lazyStore(options: ConfigOptions): () => Promise<SecretStore> {
   return () => (opening ??= typeof options.store === 'object'
     ? Promise.resolve(options.store)
     : openStore({ path: options.store ?? findStore(), key: options.key }))
-}
-
-function storeLookup(store: SecretStore): SecretLookup {
-  return (name, locate) => store.getSync(name) ?? (() => { throw missingSecret(store, name, locate) })()
 }
 
 /**

@@ -5,7 +5,7 @@ import { expandJson } from './formats/json'
 import type { SecretLookup } from './formats/types'
 import { expandYaml } from './formats/yaml'
 import { mentionsSecret } from './reference'
-import { missingSecret } from './resolver'
+import { storeLookup } from './resolver'
 import type { SecretStore } from './store/store'
 import { findStore, openStore } from './store/store'
 
@@ -27,7 +27,7 @@ function lookupFor(file: string): () => Promise<SecretLookup> {
       if (!(error instanceof SecretsError)) throw error
       throw new SecretsError(error.code, `${file}: cannot expand its secrets: ${error.message}`)
     }
-    return (name, locate) => store.getSync(name) ?? (() => { throw missingSecret(store, name, locate) })()
+    return storeLookup(store)
   }
 }
 

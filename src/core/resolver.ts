@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import { relative } from 'node:path'
 import { SecretsError } from './errors'
 import type { SourceLocation } from './errors'
+import type { SecretLookup } from './formats/types'
 import type { SecretStore } from './store/store'
 import { openStore } from './store/store'
 
@@ -39,6 +40,15 @@ export function missingSecret(store: SecretStore, name: string, locate?: () => S
   const shown = /^[\w./@:-]+$/.test(relativePath) ? relativePath : `'${relativePath.replace(/'/g, `'\\''`)}'`
   const near = suggestName(name, store.list().map(info => info.name))
   return new SecretsError('SECRET_MISSING', `secret ${name} is not in ${relativePath}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, locate ? { loc: locate() } : {})
+}
+
+/** A lookup over an opened store: the value, or the missing-secret error at the reference. */
+export function storeLookup(store: SecretStore): SecretLookup {
+  return (name, locate) => {
+    const value = store.getSync(name)
+    if (value === undefined) throw missingSecret(store, name, locate)
+    return value
+  }
 }
 
 /**

@@ -1,10 +1,8 @@
 import { resolve } from 'node:path'
 import { SecretsError } from './errors'
+import type { ReferenceParts } from './formats/yaml'
 import type { SecretStore } from './store/store'
 import { openStoreSync } from './store/store'
-
-/** A string's parts: text, and `{ secret: NAME }` for each reference. */
-export type ReferenceParts = (string | { secret: string })[]
 
 export interface RuntimeConfigOptions {
   /** The store path the build wrote: absolute, or relative to the working directory at start-up. */

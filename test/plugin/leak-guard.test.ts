@@ -98,8 +98,10 @@ describe('webpack and Rspack: the target decides', () => {
   it.each(['webpack', 'rspack'] as const)('%s: the output scan catches a define', async (name) => {
     const folder = await project(`${name}-define`, defineLeak)
     const { DefinePlugin } = name === 'webpack' ? (await import('webpack')).default : (await import('@rspack/core')).rspack
-    const error = await build(name, folder, 'web', { plugins: [(await dist(name)).default({ key, store }), new DefinePlugin({ __LEAK__: JSON.stringify(SERVER_TOKEN) })] }).then(() => undefined, (caught: unknown) => caught)
+    // development mode emits despite errors: the leaky asset must still not be written
+    const error = await build(name, folder, 'web', { mode: 'development', devtool: false, plugins: [(await dist(name)).default({ key, store }), new DefinePlugin({ __LEAK__: JSON.stringify(SERVER_TOKEN) })] }).then(() => undefined, (caught: unknown) => caught)
     expectGuardError(error, /secret values were found in the browser bundle output: SERVER_TOKEN in main\.js/)
+    await expect(readFile(join(folder, `out-${name}-web`, 'main.js'))).rejects.toThrow(/ENOENT/)
   })
 })
 
@@ -120,6 +122,19 @@ describe('esbuild: the platform decides', () => {
     const folder = await project('esbuild-define', defineLeak)
     const error = await build(folder, 'browser', { __LEAK__: JSON.stringify(SERVER_TOKEN) }).then(() => undefined, (caught: unknown) => caught)
     expectGuardError(error, /secret values were found in the browser bundle output: SERVER_TOKEN in out-browser\/entry\.js/)
+    // esbuild wrote the file before onEnd: the failed build removes it
+    await expect(readFile(join(folder, 'out-browser', 'entry.js'))).rejects.toThrow(/ENOENT/)
+  })
+
+  it('one plugin instance shared by two builds is refused', async () => {
+    const folder = await project('esbuild-shared', serverConfig)
+    const { build: esbuild } = await import('esbuild')
+    const { default: secrets } = await dist('esbuild')
+    const shared = [secrets({ key, store })]
+    const options = (platform: 'browser' | 'node') => ({ entryPoints: [join(folder, 'entry.js')], absWorkingDir: folder, bundle: true, platform, write: false, logLevel: 'silent' as const, plugins: shared })
+    await esbuild(options('node'))
+    const error = await esbuild(options('browser')).then(() => undefined, (caught: unknown) => caught as Error)
+    expect(error?.message).toMatch(/one secrets\(\) plugin instance was given to two esbuild builds; call secrets\(\) once per build/)
   })
 })
 

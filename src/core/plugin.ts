@@ -205,7 +205,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         esbuildConfigured = true
         root = buildOptions.absWorkingDir ?? root
         browserBuild = (buildOptions.platform ?? 'browser') !== 'node'
-        buildOptions.metafile = true // the output scan reads what was written
+        if (browserBuild) buildOptions.metafile = true // the output scan reads what was written (server builds are not scanned)
       },
       setup(build) {
         build.onEnd(async (result) => {

@@ -1,6 +1,5 @@
 import MagicString from 'magic-string'
-import { parseAllDocuments, visit } from 'yaml'
-import { mentionsSecret, parseReferences } from '../reference'
+import { mentionsSecret } from '../reference'
 import { expandJson } from './json'
 import type { SecretLookup } from './types'
 import { expandYamlData } from './yaml'
@@ -23,22 +22,14 @@ export function renderConfig(code: string, file: string, lookup: SecretLookup): 
     return { code: json.code, names: json.names }
   }
   if (!mentionsSecret(code)) return { code, names: new Set() }
-  // The YAML path checks everything first (syntax, keys, references, missing names), with locations.
-  const { names } = expandYamlData(code, file, lookup)
+  // One pass: the YAML path checks everything (syntax, keys, references, missing names) and reports each rewritten scalar.
   const edits = new MagicString(code)
-  const docs = parseAllDocuments(code, { merge: true, uniqueKeys: true, logLevel: 'error' })
-  for (const doc of Array.isArray(docs) ? docs : []) {
-    visit(doc, {
-      Scalar(_, node) {
-        const [start, end] = node.range ?? [0, 0]
-        const raw = code.slice(start, end)
-        if (!mentionsSecret(raw) || typeof node.value !== 'string') return
-        const value = parseReferences(node.value).map(part => (part.type === 'text' ? part.text : lookup(part.name, () => ({ file, line: 0, column: 0 })))).join('')
-        // A block scalar's range ends after its last line break: keep one.
-        const newline = /^[|>]/.test(raw) && raw.endsWith('\n') ? '\n' : ''
-        edits.overwrite(start, end, yamlDoubleQuoted(value) + newline)
-      },
-    })
-  }
+  const { names } = expandYamlData(code, file, lookup, {
+    onRewrite(start, end, raw, value) {
+      // A block scalar's range ends after its last line break: keep one.
+      const newline = /^[|>]/.test(raw) && raw.endsWith('\n') ? '\n' : ''
+      edits.overwrite(start, end, yamlDoubleQuoted(value) + newline)
+    },
+  })
   return { code: edits.toString(), names }
 }

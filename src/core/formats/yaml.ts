@@ -46,6 +46,8 @@ interface Scan {
    * placeholder (`marker` + index) and their parts are kept in `deferred`.
    */
   defer?: { marker: string, deferred: ReferenceParts[] }
+  /** Told the source range and final text of every scalar whose value changed (render edits the file with it). */
+  onRewrite?: (start: number, end: number, raw: string, value: string) => void
 }
 
 /** A string's parts: text, and `{ secret: NAME }` for each reference. */
@@ -93,7 +95,9 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         throw error
       }
       if (key === 'key') {
-        node.value = parts.map(part => (part.type === 'text' ? part.text : '')).join('') // checkKey refused references: only escapes here
+        const text = parts.map(part => (part.type === 'text' ? part.text : '')).join('') // checkKey refused references: only escapes here
+        node.value = text
+        scan.onRewrite?.(start, node.range![1], raw, text)
         return
       }
       if (scan.defer && parts.some(part => part.type === 'ref')) {
@@ -103,11 +107,13 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         return
       }
       // Values are inserted as data: the result is never scanned again.
-      node.value = parts.map((part) => {
+      const expanded = parts.map((part) => {
         if (part.type === 'text') return part.text
         scan.names.add(part.name)
         return scan.lookup(part.name, () => at(part.offset))
       }).join('')
+      node.value = expanded
+      scan.onRewrite?.(start, node.range![1], raw, expanded)
     },
   })
 }
@@ -124,8 +130,8 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
 }
 
 /** Parses YAML (every document), expands references in string scalars, and returns the data. */
-export function expandYamlData(code: string, file: string, lookup: SecretLookup, { defer }: { defer?: Scan['defer'] } = {}): { documents: unknown[], names: Set<string> } {
-  const scan: Scan = { code, file, lines: new LineCounter(), lookup, names: new Set(), ...(defer ? { defer } : {}) }
+export function expandYamlData(code: string, file: string, lookup: SecretLookup, { defer, onRewrite }: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
+  const scan: Scan = { code, file, lines: new LineCounter(), lookup, names: new Set(), ...(defer ? { defer } : {}), ...(onRewrite ? { onRewrite } : {}) }
   const docs = parseYaml(code, file, scan.lines)
   const hasReferences = mentionsSecret(code)
   const documents = docs.map((doc) => {

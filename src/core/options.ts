@@ -39,6 +39,13 @@ export interface Options {
    * @default 'inline'
    */
   mode?: 'inline' | 'runtime'
+  /**
+   * The YAML parse cache: parsed configs with no value in them, keyed by
+   * content, kept in memory and in this folder (relative to the root) so a
+   * store change or a repeat build does not parse again. `false`: memory only.
+   * @default 'node_modules/.cache/unplugin-secrets' of the nearest package.json folder
+   */
+  cache?: boolean | string
 }
 
 export interface ResolvedOptions {
@@ -49,6 +56,7 @@ export interface ResolvedOptions {
   client: string[]
   target: 'browser' | 'server'
   mode: 'inline' | 'runtime'
+  cache: boolean | string
 }
 
 /** Every default in one place. */
@@ -61,5 +69,6 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     client: options.client ?? [],
     target: options.target ?? 'server',
     mode: options.mode ?? 'inline',
+    cache: options.cache ?? true,
   }
 }

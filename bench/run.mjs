@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import json from '@rollup/plugin-json'
 import yamlPeer from '@rollup/plugin-yaml'
 import { rollup } from 'rollup'
@@ -87,9 +87,9 @@ function realConfigs() {
 const fmt = t => `${t.median.toFixed(2)} ms (${t.min.toFixed(1)}–${t.max.toFixed(1)})`
 const ratio = (a, b) => (a.median / b.median).toFixed(2)
 const rows = []
-const row = (group, label, time, floor, peer) => {
-  rows.push({ group, label, time, floorRatio: floor ? ratio(time, floor) : '', peerRatio: peer ? ratio(time, peer) : '' })
-  console.log(`${group.padEnd(18)} ${label.padEnd(46)} ${fmt(time).padStart(26)}  ${floor ? `×${ratio(time, floor)} floor` : ''} ${peer ? `×${ratio(time, peer)} peer` : ''}`)
+const row = (group, label, time, floor, peer, sameParser) => {
+  rows.push({ group, label, time, floorRatio: floor ? ratio(time, floor) : '', peerRatio: peer ? ratio(time, peer) : '', sameRatio: sameParser ? ratio(time, sameParser) : '' })
+  console.log(`${group.padEnd(22)} ${label.padEnd(58)} ${fmt(time).padStart(26)}  ${floor ? `×${ratio(time, floor)} floor` : ''} ${peer ? `×${ratio(time, peer)} peer` : ''} ${sameParser ? `×${ratio(time, sameParser)} unplugin-yaml` : ''}`)
 }
 
 /** A transform hook called as a bundler would call it. */
@@ -113,6 +113,8 @@ try {
   const ours = transformer(secretsRollup({ store: storePath, key: storeKey }))
   const peerYaml = transformer(yamlPeer())
   const peerJson = transformer(json())
+  // unplugin-yaml cannot sit in our dev dependencies (its peer ranges): bench/peers installs it.
+  const unpluginYaml = transformer((await import(new URL('./peers/node_modules/unplugin-yaml/dist/rollup.js', import.meta.url))).default())
   // A new file name on every call: the parse cache never hits (its memory copy is per file).
   let fresh = 0
   const parsing = transformer(secretsRollup({ store: storePath, key: storeKey, cache: false }))
@@ -124,18 +126,36 @@ try {
     row(group, 'yaml.parse (our parser, the floor)', floor)
     const peer = await measure(() => peerYaml(plainYaml, '/c.yaml'))
     row(group, '@rollup/plugin-yaml (js-yaml), no references', peer, floor)
-    row(group, 'ours, no references', await measure(() => parsing(plainYaml, `/p${fresh++}.yaml`)), floor, peer)
-    row(group, `ours, ${refs} reference(s)`, await measure(() => parsing(yaml, `/r${fresh++}.yaml`)), floor, peer)
+    const sameParser = await measure(() => unpluginYaml(plainYaml, '/c.yaml'))
+    row(group, 'unplugin-yaml 3 (the yaml package), no references', sameParser, floor, peer)
+    row(group, 'ours, no references', await measure(() => parsing(plainYaml, `/p${fresh++}.yaml`)), floor, peer, sameParser)
+    row(group, `ours, ${refs} reference(s)`, await measure(() => parsing(yaml, `/r${fresh++}.yaml`)), floor, peer, sameParser)
     // The store changed (dev server, watch mode): the same plugin instance transforms the unchanged file again.
-    row(group, `ours, ${refs} reference(s), store changed (memory cache)`, await measure(() => ours(yaml, '/c.yaml')), floor, peer)
+    row(group, `ours, ${refs} reference(s), store changed (memory cache)`, await measure(() => ours(yaml, '/c.yaml')), floor, peer, sameParser)
     // A repeat build: a new plugin instance (a new process) and the entry on disk.
     const disk = join(cacheDir, group.replace(/\W/g, ''))
     await transformer(secretsRollup({ store: storePath, key: storeKey, cache: disk }))(yaml, '/c.yaml')
-    row(group, `ours, ${refs} reference(s), repeat build (disk cache)`, await measure(() => transformer(secretsRollup({ store: storePath, key: storeKey, cache: disk }))(yaml, '/c.yaml')), floor, peer)
+    row(group, `ours, ${refs} reference(s), repeat build (disk cache)`, await measure(() => transformer(secretsRollup({ store: storePath, key: storeKey, cache: disk }))(yaml, '/c.yaml')), floor, peer, sameParser)
   }
 
   for (const input of inputs) await yamlRows(`YAML ${input.label}`, input.yaml, input.plainYaml, input.names.length)
   for (const config of realConfigs()) await yamlRows(`${config.label}`, config.yaml, config.plainYaml, config.names.length)
+  // Loading the generated module: ours (JSON.parse of a string literal) against @rollup/plugin-yaml's object literal.
+  {
+    const big = inputs.at(-1)
+    let loads = 0
+    const load = async (code) => {
+      const file = join(dir, `load-${loads++}.mjs`)
+      await writeFile(file, code)
+      return () => import(`${pathToFileURL(file).href}?${loads++}`)
+    }
+    const peerModule = await load((await peerYaml(big.plainYaml, '/c.yaml')).code)
+    const peerLoad = await measure(peerModule)
+    row('import() 1 MB', '@rollup/plugin-yaml output (object literal)', peerLoad)
+    const ourModule = await load((await parsing(big.plainYaml, '/load.yaml')).code)
+    row('import() 1 MB', 'ours (JSON.parse of a string)', await measure(ourModule), undefined, peerLoad)
+  }
+
   for (const input of inputs) {
     const group = `JSON ${input.label}`
     const floor = await measure(() => JSON.parse(input.json))
@@ -183,7 +203,7 @@ try {
   const server = await vite.createServer({ root: dir, logLevel: 'silent', configFile: false, server: { port: 0, host: '127.0.0.1' }, plugins: [secretsVite({ store: storePath, key: storeKey, cache: false, client: [...names] })] })
   await server.listen()
   try {
-    const url = `http://127.0.0.1:${server.httpServer.address().port}/c.yaml`
+    const url = `http://127.0.0.1:${server.httpServer.address().port}/c.yaml?import`
     let version = 0
     const devChange = async () => {
       const value = `dev-value-${++version}-${'y'.repeat(20)}`
@@ -211,8 +231,8 @@ try {
   row('CLI cold start', 'unplugin-secrets list', await measure(run([cli, 'list'])), nodeFloor)
   row('CLI cold start', 'unplugin-secrets get SECRET_0', await measure(run([cli, 'get', 'SECRET_0'])), nodeFloor)
 
-  const table = ['| group | row | median (min–max) | × floor | × peer |', '| --- | --- | --- | --- | --- |', ...rows.map(r => `| ${r.group} | ${r.label} | ${fmt(r.time)} | ${r.floorRatio} | ${r.peerRatio} |`)]
-  await writeFile(join(ROOT, 'bench/results.md'), `# Benchmark results\n\n${header}\n\nGenerated by \`npm run bench\`. "× floor" is against the first row of the group (the parser alone, or no plugin); "× peer" against the peer plugin's row.\n\n${table.join('\n')}\n`)
+  const table = ['| group | row | median (min–max) | × floor | × peer | × unplugin-yaml |', '| --- | --- | --- | --- | --- | --- |', ...rows.map(r => `| ${r.group} | ${r.label} | ${fmt(r.time)} | ${r.floorRatio} | ${r.peerRatio} | ${r.sameRatio} |`)]
+  await writeFile(join(ROOT, 'bench/results.md'), `# Benchmark results\n\n${header}\n\nGenerated by \`npm run bench\`. "× floor" is against the first row of the group (the parser alone, or no plugin); "× peer" against the peer plugin's row (@rollup/plugin-yaml, @rollup/plugin-json, or as labelled); "× unplugin-yaml" against unplugin-yaml 3, which parses with the same \`yaml\` package but expands nothing and maps nothing.\n\n${table.join('\n')}\n`)
   console.log('\nWrote bench/results.md')
 }
 finally {

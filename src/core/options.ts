@@ -39,6 +39,18 @@ export interface Options {
    * @default 'inline'
    */
   mode?: 'inline' | 'runtime'
+  /**
+   * Vite dev server only: the admin dashboard at `/__secrets/` (sign-in with
+   * an admin key or the one-time link printed at start-up). Never in a build.
+   * @default true
+   */
+  dashboard?: boolean
+  /**
+   * Days after which the dashboard flags a secret whose value was last set
+   * earlier ("rotate keys regularly"); `false` turns the banner off.
+   * @default 90
+   */
+  maxAge?: number | false
 }
 
 export interface ResolvedOptions {
@@ -49,6 +61,8 @@ export interface ResolvedOptions {
   client: string[]
   target: 'browser' | 'server'
   mode: 'inline' | 'runtime'
+  dashboard: boolean
+  maxAge: number | false
 }
 
 /** Every default in one place. */
@@ -61,5 +75,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     client: options.client ?? [],
     target: options.target ?? 'server',
     mode: options.mode ?? 'inline',
+    dashboard: options.dashboard ?? true,
+    maxAge: options.maxAge ?? 90,
   }
 }

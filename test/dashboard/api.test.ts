@@ -134,7 +134,7 @@ describe('dashboard API', () => {
     const store = await dev.openStore()
     store.verify() // every audit signature and the file signature
     expect(store.log().slice(-2)).toMatchObject([{ action: 'create', name: 'API_TOKEN', admin: 'test' }, { action: 'update', name: 'API_TOKEN', admin: 'test' }])
-    expect(await (store as unknown as { get: (name: string) => Promise<string> }).get('API_TOKEN')).toBe(UPDATED)
+    expect(await store.get('API_TOKEN')).toBe(UPDATED)
 
     const deleted = await dev.request('DELETE', '/__secrets/api/secrets/API_TOKEN', { headers: writeHeaders() })
     expect(deleted.status).toBe(200)

@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'node:http'
-import { cp } from 'node:fs/promises'
-import { join } from 'node:path'
+import { cp, mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { InlineConfig, ViteDevServer } from 'vite'
+import type { SecretStore } from '../../src/core/store/store'
 import { ROOT, tempDir } from '../helpers'
 import { createLiveStore } from '../plugin/live-store'
 import { readStore, resign, writeStore } from '../store/fixtures'
@@ -18,12 +19,20 @@ export const seen: { url: string, result: HttpResult }[] = []
 
 /**
  * A Vite dev server with the plugin (from dist/) on a temp copy of the shared
- * config fixtures and a real store whose keys are in a key file, as on an
+ * config fixtures (or the given files) and a real store whose keys are in a key file, as on an
  * admin's machine. The start-up banner is captured.
  */
-export async function startDevServer(values: Record<string, string>, { plugin = {}, vite = {} }: { plugin?: Record<string, unknown>, vite?: InlineConfig } = {}) {
+export async function startDevServer(values: Record<string, string>, { plugin = {}, vite = {}, files }: { plugin?: Record<string, unknown>, vite?: InlineConfig, files?: Record<string, string> } = {}) {
   const dir = await tempDir('usec-dashboard-')
-  await cp(join(ROOT, 'test/fixtures/configs'), dir, { recursive: true })
+  if (files) {
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true })
+      await writeFile(join(dir, path), text)
+    }
+  }
+  else {
+    await cp(join(ROOT, 'test/fixtures/configs'), dir, { recursive: true })
+  }
   const live = await createLiveStore(dir, values)
   process.env.UNPLUGIN_SECRETS_KEY_DIR = live.keyDir
   const { createServer, createLogger } = await import('vite')
@@ -76,7 +85,7 @@ export async function startDevServer(values: Record<string, string>, { plugin = 
   /** The store as a setup script sees it (dist/store.mjs, keys from the key file). */
   const openStore = async () => {
     const { openStore: open } = await import(pathToFileURL(join(ROOT, 'dist/store.mjs')).href)
-    return open({ path: live.store }) as Promise<{ list: () => { name: string, version: number }[], log: () => { action: string, name?: string, admin: string }[], verify: () => unknown, set: (name: string, value: string, options?: { description?: string }) => Promise<unknown> }>
+    return open({ path: live.store }) as Promise<SecretStore>
   }
 
   const close = async () => {

@@ -65,15 +65,17 @@ describe('dashboard API', () => {
   it('refuses a Host or Origin that is not the dev server with 403, even with a session', async () => {
     const otherPort = dev.port === 1 ? 2 : dev.port - 1
     const foreign: Record<string, string>[] = [
-      { host: `attacker.example:${dev.port}` }, // DNS rebinding: the attacker's name resolving to 127.0.0.1
-      { host: `127.0.0.1:${otherPort}` },
+      // DNS rebinding: the attacker's name resolving to 127.0.0.1; to the browser the request is same-origin.
+      { host: `attacker.example:${dev.port}`, origin: `http://attacker.example:${dev.port}` },
+      { host: `attacker.example:${dev.port}` },
+      { host: `127.0.0.1:${otherPort}`, origin: `http://127.0.0.1:${otherPort}` },
       { host: `127.0.0.1:${dev.port}`, origin: 'http://attacker.example' },
       { host: `127.0.0.1:${dev.port}`, origin: `http://localhost:${dev.port}` },
       { host: `127.0.0.1:${dev.port}`, origin: 'null' },
     ]
     for (const headers of foreign) {
       for (const [method, path] of [['GET', '/__secrets/api/secrets'], ['POST', '/__secrets/api/secrets'], ['GET', '/__secrets/']] as const) {
-        const response = await dev.request(method, path, { headers: { ...writeHeaders(), ...headers }, body: method === 'POST' ? { name: 'FOREIGN', value: 'x' } : undefined })
+        const response = await dev.request(method, path, { headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, ...headers }, body: method === 'POST' ? { name: 'FOREIGN', value: 'x' } : undefined })
         expect(response.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(403)
         expect(response.body).toMatch(/Refused: the (Host header|Origin) .* (does not name this dev server|is not this dev server)/)
       }

@@ -200,6 +200,24 @@ describe('dashboard API', () => {
   })
 })
 
+describe('start-up banner without an admin key of the store on this machine', () => {
+  it('prints the URL and says to sign in with an admin key, with no link', async () => {
+    const { generateAdminKey, formatAdminKey } = await import('../../src/core/store/keys')
+    process.env.UNPLUGIN_SECRETS_ADMIN_KEY = formatAdminKey(generateAdminKey()) // a key, but not an admin of this store
+    const other = await startDevServer({ A: 'a-value-for-no-admin' })
+    try {
+      const lines = other.banner.join('\n')
+      expect(lines).toContain(`Secrets: ${other.origin}/__secrets/`)
+      expect(lines).toContain('Sign in with your admin key (none on this machine for this store)')
+      expect(lines).not.toContain('token=')
+    }
+    finally {
+      delete process.env.UNPLUGIN_SECRETS_ADMIN_KEY
+      await other.close()
+    }
+  })
+})
+
 describe('dashboard: false', () => {
   it('mounts no route and prints no dashboard line', async () => {
     const off = await startDevServer({ A: 'a-value-for-off' }, { plugin: { dashboard: false } })

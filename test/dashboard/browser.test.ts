@@ -210,6 +210,13 @@ describe('dashboard in chromium', () => {
     await row('SLACK_WEBHOOK_URL').waitFor()
   })
 
+  it('signs out: the session ends and the page is the sign-in form again', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByLabel('Admin key').waitFor()
+    expect(await page.locator('table, #add-secret').count()).toBe(0)
+    expect(await page.evaluate(async () => (await fetch('/__secrets/api/secrets')).status)).toBe(401)
+  })
+
   it('never sent a stored value to the browser', async () => {
     expect(bodies.length).toBeGreaterThan(15)
     for (const { url, body } of bodies) {

@@ -236,6 +236,21 @@ function appPage(): void {
     element<HTMLButtonElement>('delete-cancel').focus()
   }
 
+  /** A dialog's request: on success the dialog closes, a screen reader hears `done` and the table reloads; on failure the dialog shows why. */
+  async function submit(node: HTMLDialogElement, error: HTMLElement, done: string, request: () => Promise<unknown>): Promise<void> {
+    error.hidden = true
+    try {
+      await request()
+      node.close()
+      announce.textContent = done
+      await load()
+    }
+    catch (caught) {
+      error.textContent = (caught as Error).message
+      error.hidden = false
+    }
+  }
+
   const restoreFocus = () => lastFocus?.focus()
   dialog.addEventListener('close', () => {
     valueInput.value = '' // nothing typed stays in the page
@@ -257,39 +272,19 @@ function appPage(): void {
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
     if (!checkName()) return nameInput.focus()
-    save.disabled = true
-    formError.hidden = true
     const name = nameInput.value
-    try {
-      if (editing) await api(`secrets/${encodeURIComponent(name)}`, { method: 'PUT', body: { value: valueInput.value, description: descriptionInput.value } })
-      else await api('secrets', { method: 'POST', body: { name, value: valueInput.value, description: descriptionInput.value } })
-      dialog.close()
-      announce.textContent = `${name} saved.`
-      await load()
-    }
-    catch (caught) {
-      formError.textContent = (caught as Error).message
-      formError.hidden = false
-    }
-    finally {
-      save.disabled = false
-    }
+    save.disabled = true
+    await submit(dialog, formError, `${name} saved.`, () => editing
+      ? api(`secrets/${encodeURIComponent(name)}`, { method: 'PUT', body: { value: valueInput.value, description: descriptionInput.value } })
+      : api('secrets', { method: 'POST', body: { name, value: valueInput.value, description: descriptionInput.value } }))
+    save.disabled = false
   })
 
   deleteForm.addEventListener('submit', async (event) => {
     event.preventDefault()
     if (!deleting) return
     const name = deleting.name
-    try {
-      await api(`secrets/${encodeURIComponent(name)}`, { method: 'DELETE' })
-      deleteDialog.close()
-      announce.textContent = `${name} deleted.`
-      await load()
-    }
-    catch (caught) {
-      deleteError.textContent = (caught as Error).message
-      deleteError.hidden = false
-    }
+    await submit(deleteDialog, deleteError, `${name} deleted.`, () => api(`secrets/${encodeURIComponent(name)}`, { method: 'DELETE' }))
   })
 
   void load()

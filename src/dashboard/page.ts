@@ -54,6 +54,7 @@ export function renderApp({ admin, csrf, store }: { admin: string, csrf: string,
 <main>
 <div id="stale-banner" class="banner" role="status" hidden></div>
 <div id="missing-banner" class="banner" role="status" hidden></div>
+<div id="problems-banner" class="banner" role="status" hidden></div>
 <p id="loading" class="state" role="status">Loading secrets…</p>
 <div id="load-error" class="state error" role="alert" hidden><p id="load-error-text"></p><button type="button" id="retry">Try again</button></div>
 <div id="empty" class="state" hidden><p>No secrets yet.</p><p>Add one, then write <code>\${secret.NAME}</code> in a config file instead of the credential.</p></div>

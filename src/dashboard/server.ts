@@ -172,7 +172,13 @@ export class Dashboard {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use GET to list secrets and POST to add one.')
     }
     if (route.startsWith('secrets/')) {
-      const name = decodeURIComponent(route.slice('secrets/'.length))
+      let name: string
+      try {
+        name = decodeURIComponent(route.slice('secrets/'.length))
+      }
+      catch {
+        throw new HttpError(400, 'BAD_REQUEST', 'The secret name in the URL is not valid percent-encoding.')
+      }
       assertSecretName(name)
       if (method === 'PUT') return sendJson(response, 200, await this.#update(session, name, await readJsonBody(request)))
       if (method === 'DELETE') return sendJson(response, 200, await this.#delete(session, name))

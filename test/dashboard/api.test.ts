@@ -1,3 +1,5 @@
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DevServer } from './dev-server'
 import { seen, startDevServer } from './dev-server'
@@ -122,6 +124,17 @@ describe('dashboard API', () => {
     expect(list.secrets.map((secret: { name: string, stale: boolean }) => [secret.name, secret.stale])).toEqual([['BIG', false], ['DB_PASSWORD', true], ['EMPTY', false], ['GRAFANA_API_KEY', false]])
   })
 
+  it('reports config files it could not scan, so "where used" is known to be incomplete', async () => {
+    await writeFile(join(dev.dir, 'broken.yaml'), 'token: ${ secret.GRAFANA_API_KEY }\n')
+    try {
+      const list = JSON.parse((await dev.request('GET', '/__secrets/api/secrets', { headers: { cookie: session.cookie } })).body)
+      expect(list.problems).toEqual([{ file: 'broken.yaml', message: 'broken.yaml:1:8: Malformed reference "${ secret.GRAFANA_API_KEY }": write ${secret.GRAFANA_API_KEY} without spaces.' }])
+    }
+    finally {
+      await rm(join(dev.dir, 'broken.yaml'))
+    }
+  })
+
   it('a secret added, changed and deleted through the API is signed by the session\'s admin and in the audit log', async () => {
     const created = await dev.request('POST', '/__secrets/api/secrets', { headers: writeHeaders(), body: { name: 'API_TOKEN', value: ADDED, description: 'from the API' } })
     expect(created.status).toBe(201)
@@ -154,6 +167,7 @@ describe('dashboard API', () => {
       ['POST', '/__secrets/api/secrets', `{"name":"OK_NAME","value":"${ADDED}"`, 400, 'BAD_REQUEST'],
       ['PUT', '/__secrets/api/secrets/NOT_THERE', { value: ADDED }, 404, 'SECRET_NOT_FOUND'],
       ['PUT', '/__secrets/api/secrets/bad-name', { value: ADDED }, 400, 'INVALID_NAME'],
+      ['PUT', '/__secrets/api/secrets/%E0%A4%A', { value: ADDED }, 400, 'BAD_REQUEST'],
     ]
     for (const [method, path, body, status, code] of cases) {
       const response = await dev.request(method, path, { headers: writeHeaders(), body })

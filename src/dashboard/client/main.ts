@@ -89,6 +89,7 @@ function appPage(): void {
   const empty = element<HTMLDivElement>('empty')
   const staleBanner = element<HTMLDivElement>('stale-banner')
   const missingBanner = element<HTMLDivElement>('missing-banner')
+  const problemsBanner = element<HTMLDivElement>('problems-banner')
   const announce = element<HTMLParagraphElement>('announce')
 
   const dialog = element<HTMLDialogElement>('secret-dialog')
@@ -134,6 +135,9 @@ function appPage(): void {
       : undefined)
     banner(missingBanner, list.missing.length
       ? `Referenced in configs but not in the store: ${list.missing.map(item => `${item.name} (${item.usedIn.map(place).join(', ')})`).join('; ')}. Builds that import those configs fail until you add ${list.missing.length === 1 ? 'it' : 'them'}.`
+      : undefined)
+    banner(problemsBanner, list.problems.length
+      ? `Where used is incomplete: ${list.problems.map(problem => problem.message).join(' ')}`
       : undefined)
     body.replaceChildren(...list.secrets.map(row))
     show(list.secrets.length ? 'table' : 'empty')

@@ -12,6 +12,7 @@ export type DashboardErrorCode =
   | 'BAD_REQUEST'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
+  | 'INTERNAL_ERROR'
 
 /** What a failed request answers: status, stable code, a message that never holds a value. */
 export class HttpError extends Error {

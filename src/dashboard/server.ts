@@ -86,7 +86,7 @@ export class Dashboard {
         ? error
         : error instanceof SecretsError
           ? new HttpError(statusOf(error.code), error.code, error.message)
-          : new HttpError(500, 'BAD_REQUEST', 'The dashboard failed on this request; the dev server\'s terminal has the details.')
+          : new HttpError(500, 'INTERNAL_ERROR', 'The dashboard failed on this request; the dev server\'s terminal has the details.')
       if (!(error instanceof HttpError) && !(error instanceof SecretsError)) console.error(error)
       if (response.headersSent) return response.end()
       if (isApi) sendJson(response, failure.status, { error: { code: failure.code, message: failure.message } }, failure.headers)

@@ -60,17 +60,17 @@ export class UsageScanner {
     const { root, include, exclude, ignore } = this.options
     const patterns = [include].flat().filter(p => p !== null && p !== undefined)
     const globs = patterns.filter((p): p is string => typeof p === 'string')
+    // String excludes are globs: tinyglobby skips them while walking (the transformed files passed the plugin's filter already).
+    const skip = ['**/node_modules/**', '**/.git/**', ...[exclude].flat().filter((p): p is string => typeof p === 'string')]
     const byRegex = patterns.some(p => p instanceof RegExp)
-      ? (await glob(CONFIG_GLOB, { cwd: root, absolute: true, ignore: ['**/node_modules/**', '**/.git/**'] })).filter(file => matches(file, include))
+      ? (await glob(CONFIG_GLOB, { cwd: root, absolute: true, ignore: skip })).filter(file => matches(file, include))
       : []
-    const byGlob = globs.length ? await glob(globs, { cwd: root, absolute: true, ignore: ['**/node_modules/**', '**/.git/**'] }) : []
+    const byGlob = globs.length ? await glob(globs, { cwd: root, absolute: true, ignore: skip }) : []
     const transformed = [...this.options.transformed()].map(id => id.split('?')[0]!).filter(id => isAbsolute(id))
     const ignored = ignore.map(path => resolve(path))
     const isIgnored = (file: string) => ignored.some(path => file === path || file.startsWith(path + sep))
-    const excludedGlobs = [exclude].flat().filter((p): p is string => typeof p === 'string')
-    const excludedByGlob = new Set(excludedGlobs.length ? await glob(excludedGlobs, { cwd: root, absolute: true }) : [])
     return [...new Set([...byRegex, ...byGlob, ...transformed].map(file => resolve(file)))]
-      .filter(file => !isIgnored(file) && !matches(file, exclude) && !excludedByGlob.has(file))
+      .filter(file => !isIgnored(file) && !matches(file, exclude))
       .sort()
   }
 

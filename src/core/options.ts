@@ -46,6 +46,18 @@ export interface Options {
    * @default 'node_modules/.cache/unplugin-secrets' of the nearest package.json folder
    */
   cache?: boolean | string
+  /**
+   * Vite dev server only: the admin dashboard at `/__secrets/` (sign-in with
+   * an admin key or the one-time link printed at start-up). Never in a build.
+   * @default true
+   */
+  dashboard?: boolean
+  /**
+   * Days after which the dashboard flags a secret whose value was last set
+   * earlier ("rotate keys regularly"); `false` turns the banner off.
+   * @default 90
+   */
+  maxAge?: number | false
 }
 
 export interface ResolvedOptions {
@@ -57,6 +69,8 @@ export interface ResolvedOptions {
   target: 'browser' | 'server'
   mode: 'inline' | 'runtime'
   cache: boolean | string
+  dashboard: boolean
+  maxAge: number | false
 }
 
 /** Every default in one place. */
@@ -70,5 +84,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     target: options.target ?? 'server',
     mode: options.mode ?? 'inline',
     cache: options.cache ?? true,
+    dashboard: options.dashboard ?? true,
+    maxAge: options.maxAge ?? 90,
   }
 }

@@ -262,7 +262,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       configResolved(config) {
         root = config.root
       },
-      configureServer(server) {
+      async configureServer(server) {
         // Everything under the served root is public to Vite's dev server; the store must not be.
         // (A server.fs.deny entry from a plugin would replace Vite's default deny list.)
         const storeName = basename(storePath()).toLowerCase()
@@ -276,6 +276,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           response.statusCode = 403
           response.end('unplugin-secrets: the secret store is not served')
         })
+        if (options.dashboard) {
+          const { mountDashboard } = await import('../dashboard/mount')
+          await mountDashboard(server, { storePath: storePath(), key: options.key, include: options.include, exclude: options.exclude, maxAge: options.maxAge, transformed: () => users })
+        }
       },
       generateBundle: {
         order: 'post',

@@ -194,9 +194,10 @@ export function yamlTemplate(code: string, file: string): YamlTemplate | undefin
     if (Array.isArray(value)) return value.map((item, index) => collect(item, [...path, index]))
     if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
       return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, collect(item, [...path, key])]))
-    if (deferred.length && holdsMarker(value, marker)) opaque = true
+    if (holdsMarker(value, marker)) opaque = true
     return value
   }
+  if (deferred.length === 0) return { data, single, refs } // nothing to take out
   const template = collect(data, [])
   return opaque ? undefined : { data: template, single, refs }
 }

@@ -257,22 +257,26 @@ export function unsignedJson(file: Omit<StoreFile, 'signature'>) {
 }
 
 /*
- * Canonical JSON (keys sorted, undefined left out: encoding.ts canonicalJson)
- * of the records a store holds, by JSON.stringify with the record's fields in
- * sorted order as the replacer list: the same text, natively, ~10x faster on
- * 10,000 secrets. A test checks both give the same text.
+ * Canonical JSON (keys sorted, undefined left out) of the records a store
+ * holds: JSON.stringify of each record rebuilt with its fields in sorted
+ * order (undefined fields are left out by JSON.stringify), natively and ~10x
+ * faster than a generic sorting serializer on 10,000 secrets. A test checks
+ * these against the generic definition.
  */
-const ADMIN_FIELDS = ['addedAt', 'addedBy', 'publicKey']
-const SECRET_FIELDS = ['createdAt', 'description', 'updatedAt', 'updatedBy', 'value', 'version']
-const AUDIT_FIELDS = ['action', 'admin', 'at', 'keyId', 'name', 'prev', 'publicKey', 'seq', 'sig', 'store']
-const AUDIT_SIGNED_FIELDS = AUDIT_FIELDS.filter(field => field !== 'sig')
+const canonicalAdmin = ({ addedAt, addedBy, publicKey }: AdminRecord): string => JSON.stringify({ addedAt, addedBy, publicKey })
+const canonicalSecret = ({ createdAt, description, updatedAt, updatedBy, value, version }: SecretRecord): string =>
+  JSON.stringify({ createdAt, description, updatedAt, updatedBy, value, version })
 
 /** Canonical JSON of an audit entry. */
-export const canonicalEntry = (entry: AuditEntry): string => JSON.stringify(entry, AUDIT_FIELDS)
+export const canonicalEntry = ({ action, admin, at, keyId, name, prev, publicKey, seq, sig, store }: Omit<AuditEntry, 'sig'> & { sig?: string | undefined }): string =>
+  JSON.stringify({ action, admin, at, keyId, name, prev, publicKey, seq, sig, store })
 
-function canonicalMap<T>(map: Map<string, T>, fields: string[]): string {
+/** The bytes an audit entry signature covers: its canonical JSON without `sig`. */
+export const auditSignedContent = (entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string => canonicalEntry({ ...entry, sig: undefined })
+
+function canonicalMap<T>(map: Map<string, T>, canonical: (record: T) => string): string {
   const names = [...map.keys()].sort()
-  return `{${names.map(name => `${JSON.stringify(name)}:${JSON.stringify(map.get(name), fields)}`).join(',')}}`
+  return `{${names.map(name => `${JSON.stringify(name)}:${canonical(map.get(name)!)}`).join(',')}}`
 }
 
 /**
@@ -282,11 +286,9 @@ function canonicalMap<T>(map: Map<string, T>, fields: string[]): string {
  */
 export function signedDigest(file: Omit<StoreFile, 'signature'>, known?: WeakMap<object, string>): string {
   const audit = file.audit.map(entry => known?.get(entry) ?? canonicalEntry(entry)).join(',')
-  return sha256Hex(`{"admins":${canonicalMap(file.admins, ADMIN_FIELDS)},"audit":[${audit}],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)},"keyId":${JSON.stringify(file.keyId)},"revision":${JSON.stringify(file.revision)},"secrets":${canonicalMap(file.secrets, SECRET_FIELDS)}}`)
+  return sha256Hex(`{"admins":${canonicalMap(file.admins, canonicalAdmin)},"audit":[${audit}],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)},"keyId":${JSON.stringify(file.keyId)},"revision":${JSON.stringify(file.revision)},"secrets":${canonicalMap(file.secrets, canonicalSecret)}}`)
 }
 
-/** The bytes an audit entry signature covers. */
-export const auditSignedContent = (entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string => JSON.stringify(entry, AUDIT_SIGNED_FIELDS)
 
 /** Field order for people reading the file; signatures use the canonical (sorted) form. */
 function orderedEntry({ seq, at, admin, action, name, publicKey, store, keyId, prev, sig }: AuditEntry): AuditEntry {

@@ -67,7 +67,13 @@ describe('crypto', () => {
     expect(decryptValue(key, aad, '')).toBeUndefined()
   })
 
-  it('HChaCha20 from node\'s ChaCha20 keystream equals noble\'s, and native encryption is noble\'s XChaCha20-Poly1305', () => {
+  it('HChaCha20 gives the draft-irtf-cfrg-xchacha test vector (2.2.1)', () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i)
+    const input = Buffer.from('000000090000004a0000000031415927', 'hex')
+    expect(Buffer.from(hchacha20(key, input)).toString('hex')).toBe('82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc')
+  })
+
+  it('HChaCha20 equals noble\'s, and native encryption is noble\'s XChaCha20-Poly1305', () => {
     const words = (bytes: Uint8Array) => new Uint32Array(bytes.slice().buffer)
     const SIGMA = new Uint32Array([0x61707865, 0x3320646E, 0x79622D32, 0x6B206574])
     for (let i = 0; i < 200; i++) {

@@ -80,7 +80,21 @@ export interface VerifyReport {
   lastChange: AuditRecord
 }
 
-export interface SetOptions {
+/**
+ * Conditions a write checks against the store file as re-read under the
+ * lock, so two writers that read the same state cannot both win.
+ */
+export interface WriteCondition {
+  /** Only when the store has no secret of this name; else SECRET_EXISTS. */
+  ifAbsent?: boolean
+  /**
+   * Only when the secret is at this version (the one you read); else
+   * SECRET_CHANGED, or SECRET_NOT_FOUND from `set` when it is gone.
+   */
+  ifVersion?: number
+}
+
+export interface SetOptions extends WriteCondition {
   /** Free text shown by `list`; kept when omitted on an update. */
   description?: string
 }
@@ -96,6 +110,15 @@ export interface RotateOptions {
 }
 
 type KeySource = 'option' | 'env' | 'file'
+
+function assertCondition(name: string, { ifAbsent, ifVersion }: WriteCondition): void {
+  if (ifAbsent !== undefined && typeof ifAbsent !== 'boolean')
+    throw new SecretsError('USAGE', `ifAbsent for ${name} must be true or false; got ${JSON.stringify(ifAbsent)}.`)
+  if (ifVersion !== undefined && !(Number.isSafeInteger(ifVersion) && ifVersion > 0))
+    throw new SecretsError('USAGE', `ifVersion for ${name} must be a whole number above 0 (a version from list()); got ${JSON.stringify(ifVersion)}.`)
+  if (ifAbsent && ifVersion !== undefined)
+    throw new SecretsError('USAGE', `Give ${name} either ifAbsent or ifVersion, not both: a secret cannot be absent and at a version.`)
+}
 
 const toAuditRecord = ({ seq, at, admin, action, name }: AuditEntry): AuditRecord => ({ seq, at, admin, action, ...(name === undefined ? {} : { name }) })
 
@@ -242,16 +265,18 @@ export class SecretStore {
     return this.list().find(info => info.name === name)!
   }
 
-  /** Creates or updates several secrets in one write. */
+  /** Creates or updates several secrets in one write (all or none: a failed condition writes nothing). */
   async setMany(values: Record<string, string | ({ value: string } & SetOptions)>): Promise<void> {
     const entries = Object.entries(values).map(([name, entry]) => {
       assertSecretName(name)
-      const { value, description } = typeof entry === 'string' ? { value: entry, description: undefined } : entry
+      const { value, description, ...condition } = typeof entry === 'string' ? { value: entry, description: undefined } : entry
       if (description !== undefined && typeof description !== 'string')
         throw new SecretsError('INVALID_VALUE', `The description of ${name} must be a string.`)
-      return { name, plaintext: encodeSecretValue(name, value), description }
+      assertCondition(name, condition)
+      return { name, plaintext: encodeSecretValue(name, value), description, condition }
     })
     await this.#change((change) => {
+      for (const { name, condition } of entries) this.#checkCondition(change, name, condition, true)
       for (const { name, plaintext, description } of entries) {
         const previous = change.secrets.get(name)
         const version = (previous?.version ?? 0) + 1
@@ -269,14 +294,33 @@ export class SecretStore {
     })
   }
 
-  /** Deletes a secret; resolves to false (and writes nothing) when it does not exist. */
-  async delete(name: string): Promise<boolean> {
+  /**
+   * Deletes a secret; resolves to false (and writes nothing) when it does not
+   * exist. With `ifVersion`, only that version is deleted (else SECRET_CHANGED).
+   */
+  async delete(name: string, options: Pick<WriteCondition, 'ifVersion'> = {}): Promise<boolean> {
     assertSecretName(name)
+    const condition = { ifVersion: options.ifVersion }
+    assertCondition(name, condition)
     return this.#change((change) => {
-      if (!change.secrets.delete(name)) return false
+      if (!change.secrets.has(name)) return false
+      this.#checkCondition(change, name, condition, false)
+      change.secrets.delete(name)
       change.record('delete', { name })
       return true
     })
+  }
+
+  /** Throws unless `name` in the freshly read file meets `condition`. */
+  #checkCondition(change: Change, name: string, { ifAbsent, ifVersion }: WriteCondition, setting: boolean): void {
+    const current = change.secrets.get(name)
+    if (ifAbsent && current)
+      throw new SecretsError('SECRET_EXISTS', `${name} already exists in ${this.path} (version ${current.version}, set by ${current.updatedBy}); nothing was written. Update it without ifAbsent, or choose another name.`)
+    if (ifVersion === undefined) return
+    if (!current && setting)
+      throw new SecretsError('SECRET_NOT_FOUND', `${name} is no longer in ${this.path} (deleted since you read version ${ifVersion}); nothing was written. Re-read the store; set it again without ifVersion to re-create it.`)
+    if (current && current.version !== ifVersion)
+      throw new SecretsError('SECRET_CHANGED', `${name} in ${this.path} was changed by someone else since you read it: it is at version ${current.version} (set by ${current.updatedBy}), not ${ifVersion}; nothing was written. Re-read it, then try again.`)
   }
 
   /**

@@ -31,6 +31,7 @@ export function statusOf(code: SecretsErrorCode): number {
     case 'SECRET_NOT_FOUND':
       return 404
     case 'SECRET_EXISTS':
+    case 'SECRET_CHANGED':
       return 409
     case 'ADMIN_REQUIRED':
     case 'NOT_ADMIN':
@@ -57,21 +58,28 @@ export function sendText(response: ServerResponse, status: number, type: string,
 }
 
 /** A value is at most 1 MiB of UTF-8; as JSON with every character escaped, it stays under this. */
-const MAX_BODY_BYTES = 8 * 1024 * 1024
+export const MAX_BODY_BYTES = 8 * 1024 * 1024
+/** A sign-in body is `{ "adminKey": "usec_admin_…" }`: well under this. */
+export const MAX_SIGN_IN_BYTES = 4 * 1024
+
+const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`)
 
 /**
  * The request's JSON object. Only `application/json` is accepted: an HTML
  * form on another site cannot send it without a CORS preflight. A parse
  * error never echoes the body (it may hold a value).
  */
-export async function readJsonBody(request: IncomingMessage): Promise<Record<string, unknown>> {
+export async function readJsonBody(request: IncomingMessage, maxBytes = MAX_BODY_BYTES, tooLarge = 'a value may be at most 1 MiB of UTF-8'): Promise<Record<string, unknown>> {
   if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? ''))
     throw new HttpError(415, 'BAD_REQUEST', 'Send the request body as application/json.')
+  const refuse = () => new HttpError(413, maxBytes === MAX_BODY_BYTES ? 'VALUE_TOO_LARGE' : 'BAD_REQUEST', `The request body is over ${sizeText(maxBytes)}; ${tooLarge}.`)
+  // Refused before a byte of the body is read when the sender says how big it is.
+  if (Number(request.headers['content-length'] ?? 0) > maxBytes) throw refuse()
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of request) {
     size += (chunk as Buffer).length
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'VALUE_TOO_LARGE', 'The request body is over 8 MiB; a value may be at most 1 MiB of UTF-8.')
+    if (size > maxBytes) throw refuse()
     chunks.push(chunk as Buffer)
   }
   let body: unknown

@@ -3,6 +3,7 @@ import type { ViteDevServer } from 'vite'
 import { SecretsError } from '../core/errors'
 import type { DashboardOptions } from './server'
 import { DASHBOARD_PATH, Dashboard } from './server'
+import { LINK_MS } from './sessions'
 
 export type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
 
@@ -12,12 +13,19 @@ function assertMaxAge(maxAge: number | false): void {
 }
 
 /**
- * The dashboard on a Vite dev server: its routes before Vite's own, and its
- * URL in the start-up banner, with a one-time sign-in link when this
- * machine holds an admin key of the store.
+ * The dashboard on a Vite dev server: its routes before all of Vite's own
+ * (CORS and host check included), and its URL in the start-up banner, with a
+ * one-time sign-in link when this machine holds an admin key of the store.
+ *
+ * Not mounted without an HTTP server of Vite's own (`server.middlewareMode`:
+ * Vitest's internal server, frameworks that embed Vite): there is no banner
+ * to print a link to, and the host app decides who reaches its routes.
+ * (`process.env.VITEST` is no signal: Vitest sets it in the worker, so it
+ * would also hide the dashboard of a dev server a test starts.)
  */
-export async function mountDashboard(server: ViteDevServer, options: MountOptions): Promise<Dashboard> {
+export async function mountDashboard(server: ViteDevServer, options: MountOptions): Promise<Dashboard | undefined> {
   assertMaxAge(options.maxAge)
+  if (!server.httpServer) return undefined
   const { config } = server
   const allowed = config.server.allowedHosts
   const hosts = [
@@ -29,8 +37,10 @@ export async function mountDashboard(server: ViteDevServer, options: MountOption
     root: config.root,
     hosts,
     ignore: [options.storePath, resolve(config.root, config.build.outDir)],
+    logger: config.logger,
   })
-  server.middlewares.use(dashboard.handle)
+  // First in the stack: Vite's CORS middleware would otherwise answer preflights (OPTIONS) under /__secrets/ itself.
+  server.middlewares.stack.unshift({ route: '', handle: dashboard.handle as (typeof server.middlewares.stack)[number]['handle'] })
 
   // Decided before the banner is printed: printUrls is synchronous.
   const admin = await dashboard.localAdmin()
@@ -42,7 +52,7 @@ export async function mountDashboard(server: ViteDevServer, options: MountOption
     const url = new URL(DASHBOARD_PATH, local).href
     const { info } = config.logger
     info(`  \u279C  Secrets: ${url}`)
-    if (admin) info(`  \u279C  Sign in as ${admin} (one-time link): ${url}?token=${dashboard.sessions.issueLinkToken()}`)
+    if (admin) info(`  \u279C  Sign in as ${admin} (one-time link, ${LINK_MS / 60_000} min): ${url}?token=${dashboard.sessions.issueLinkToken()}`)
     else info('  \u279C  Sign in with your admin key (none on this machine for this store)')
   }
   return dashboard

@@ -98,7 +98,11 @@ export class UsageScanner {
       references = findReferences(code, shown).map(({ name, loc }) => ({ name, usage: { file: shown, line: loc.line, column: loc.column + 1 } }))
     }
     catch (caught) {
-      if (!(caught instanceof SecretsError)) throw caught
+      if (!(caught instanceof SecretsError)) {
+        // Unreadable (EACCES, a socket, removed meanwhile): reported, not cached (a chmod changes no mtime), and the scan goes on.
+        const code = (caught as NodeJS.ErrnoException).code ?? (caught as Error).name
+        return { stamp, references: [], error: `${shown}: could not be read (${code}). Check that it is a readable file, or exclude it with the plugin's exclude option.` }
+      }
       error = caught.message
     }
     const entry: ScannedFile = { stamp, references, ...(error === undefined ? {} : { error }) }

@@ -74,7 +74,7 @@ describe('dashboard in chromium', () => {
       const { generateAdminKey, formatAdminKey } = await import('../../src/core/store/keys')
       await visit.getByLabel('Admin key').fill(formatAdminKey(generateAdminKey()))
       await visit.getByRole('button', { name: 'Sign in' }).click()
-      await expect.poll(() => visit.locator('#signin-error').textContent()).toMatch(/is not an admin of .*secrets\.enc\.json/)
+      await expect.poll(() => visit.locator('#signin-error').textContent()).toBe('That key is not an admin key of this store. Check that you pasted the whole usec_admin_… key of an admin of this project\'s store; the dev server\'s terminal says more.')
       expect(await visit.locator('table, #add-secret').count()).toBe(0)
       expect((await stranger.cookies()).length).toBe(0)
     }

@@ -20,7 +20,8 @@ export const seen: { url: string, result: HttpResult }[] = []
 /**
  * A Vite dev server with the plugin (from dist/) on a temp copy of the shared
  * config fixtures (or the given files) and a real store whose keys are in a key file, as on an
- * admin's machine. The start-up banner is captured.
+ * admin's machine. The start-up banner (`banner`: info) and everything else the
+ * dev server printed (`terminal`: info, warnings, errors) are captured.
  */
 export async function startDevServer(values: Record<string, string>, { plugin = {}, vite = {}, files }: { plugin?: Record<string, unknown>, vite?: InlineConfig, files?: Record<string, string> } = {}) {
   const dir = await tempDir('usec-dashboard-')
@@ -38,13 +39,22 @@ export async function startDevServer(values: Record<string, string>, { plugin = 
   const { createServer, createLogger } = await import('vite')
   const { default: secrets } = await import(pathToFileURL(join(ROOT, 'dist/vite.mjs')).href)
   const banner: string[] = []
+  const terminal: string[] = []
   const logger = createLogger('silent')
-  logger.info = (message) => { banner.push(message) }
+  logger.info = (message) => { banner.push(message); terminal.push(message) }
+  logger.warn = (message) => { terminal.push(message) }
+  logger.warnOnce = (message) => { terminal.push(message) }
+  logger.error = (message) => { terminal.push(message) }
   const server: ViteDevServer = await createServer({ root: dir, configFile: false, customLogger: logger, plugins: [secrets(plugin)], ...vite, server: { port: 0, host: '127.0.0.1', ...vite.server } })
   await server.listen()
   server.printUrls()
   const port = (server.httpServer!.address() as { port: number }).port
   const origin = `http://127.0.0.1:${port}`
+  /** The path and query of the printed one-time link. */
+  const linkPath = () => {
+    const link = new URL(banner.findLast(line => line.includes('?token='))!.match(/http\S+/)![0])
+    return link.pathname + link.search
+  }
 
   /** A raw HTTP request (node:http, so Host and Origin can be anything), recorded in `seen`. */
   const request = (method: string, path: string, { headers = {}, body }: { headers?: Record<string, string>, body?: unknown } = {}) =>
@@ -66,8 +76,7 @@ export async function startDevServer(values: Record<string, string>, { plugin = 
 
   /** Redeems the printed one-time link; resolves to the session cookie and the page's CSRF token. */
   const signInWithLink = async () => {
-    const link = new URL(banner.find(line => line.includes('?token='))!.match(/http\S+/)![0])
-    const redeemed = await request('GET', link.pathname + link.search)
+    const redeemed = await request('GET', linkPath())
     const cookie = String(redeemed.headers['set-cookie']).split(';')[0]!
     const page = await request('GET', '/__secrets/', { headers: { cookie } })
     const csrf = page.body.match(/name="csrf-token" content="([^"]+)"/)![1]!
@@ -93,7 +102,16 @@ export async function startDevServer(values: Record<string, string>, { plugin = 
     delete process.env.UNPLUGIN_SECRETS_KEY_DIR
   }
 
-  return { dir, server, banner, port, origin, live, request, signInWithLink, backdate, openStore, close }
+  /** Signs in with an admin key through the form's API; resolves to the session cookie and CSRF token. */
+  const signInWithKey = async (adminKey: string) => {
+    const signedIn = await request('POST', '/__secrets/api/signin', { headers: { origin }, body: { adminKey } })
+    if (signedIn.status !== 200) throw new Error(`sign-in answered ${signedIn.status}: ${signedIn.body}`)
+    const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!
+    const csrf = (await request('GET', '/__secrets/', { headers: { cookie } })).body.match(/name="csrf-token" content="([^"]+)"/)![1]!
+    return { cookie, csrf }
+  }
+
+  return { dir, server, banner, terminal, port, origin, live, request, linkPath, signInWithLink, signInWithKey, backdate, openStore, close }
 }
 
 export type DevServer = Awaited<ReturnType<typeof startDevServer>>

@@ -278,8 +278,9 @@ function appPage(): void {
     if (!checkName()) return nameInput.focus()
     const name = nameInput.value
     save.disabled = true
+    // An edit names the version it replaces: the server refuses it (SECRET_CHANGED) if someone changed the secret since this page loaded.
     await submit(dialog, formError, `${name} saved.`, () => editing
-      ? api(`secrets/${encodeURIComponent(name)}`, { method: 'PUT', body: { value: valueInput.value, description: descriptionInput.value } })
+      ? api(`secrets/${encodeURIComponent(name)}`, { method: 'PUT', body: { value: valueInput.value, description: descriptionInput.value, version: editing.version } })
       : api('secrets', { method: 'POST', body: { name, value: valueInput.value, description: descriptionInput.value } }))
     save.disabled = false
   })
@@ -287,8 +288,8 @@ function appPage(): void {
   deleteForm.addEventListener('submit', async (event) => {
     event.preventDefault()
     if (!deleting) return
-    const name = deleting.name
-    await submit(deleteDialog, deleteError, `${name} deleted.`, () => api(`secrets/${encodeURIComponent(name)}`, { method: 'DELETE' }))
+    const { name, version } = deleting
+    await submit(deleteDialog, deleteError, `${name} deleted.`, () => api(`secrets/${encodeURIComponent(name)}?version=${version}`, { method: 'DELETE' }))
   })
 
   void load()

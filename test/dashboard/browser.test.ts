@@ -22,7 +22,8 @@ const GRAFANA_FIRST = 'glsa_first_4f1c0e8b2d'
 const GRAFANA_SECOND = 'glsa_second_9a7d3e51c6'
 const DB_VALUE = 'db-password-77c2f1a0'
 const SLACK_VALUE = 'https://hooks.slack.example/T000/B000/x9y8z7'
-const ALL_VALUES = [GRAFANA_FIRST, GRAFANA_SECOND, DB_VALUE, SLACK_VALUE]
+const STALE_EDIT = 'db-password-stale-edit-3e9b'
+const ALL_VALUES = [GRAFANA_FIRST, GRAFANA_SECOND, DB_VALUE, SLACK_VALUE, STALE_EDIT]
 
 const FILES = {
   'config/integrations.yaml': 'grafana:\n  url: https://grafana.example.com\n  api_key: ${secret.GRAFANA_API_KEY}\n',
@@ -166,6 +167,22 @@ describe('dashboard in chromium', () => {
     // Loaded before with the first value: only the plugin's hotUpdate path (store file changed) brings the new one.
     await waitFor(async () => (await configValue('/config/integrations.yaml')) === GRAFANA_SECOND)
     await waitFor(async () => (await configValue('/config/integrations.json')) === `Bearer ${GRAFANA_SECOND}`)
+  })
+
+  it('refuses an edit of a secret someone changed since the page loaded, and says to reload', async () => {
+    await page.getByRole('button', { name: 'Edit DB_PASSWORD' }).click()
+    // Meanwhile, in a terminal: the same secret set again (version 2).
+    await (await dev.openStore()).set('DB_PASSWORD', DB_VALUE)
+    await page.getByLabel('New value').fill(STALE_EDIT)
+    await page.getByRole('button', { name: 'Save' }).click()
+    await expect.poll(() => page.locator('#secret-error').textContent()).toBe('DB_PASSWORD was changed by someone else since you opened this page; nothing was saved. Reload the page to see its current version, then try again.')
+    expect(await page.locator('#secret-dialog').getAttribute('open')).toBe('')
+    const store = await dev.openStore()
+    expect(store.list().find(info => info.name === 'DB_PASSWORD')!.version).toBe(2)
+    expect(await store.get('DB_PASSWORD')).toBe(DB_VALUE)
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await page.reload()
+    await expect.poll(() => row('DB_PASSWORD').locator('td').nth(2).textContent()).toBe('2')
   })
 
   it('deletes after a confirmation that names the config files that would break', async () => {

@@ -35,6 +35,8 @@ export function runCli(args: string[], options: { cwd: string, env?: Record<stri
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk })
     child.on('error', reject)
     child.on('close', code => resolvePromise({ code: code ?? -1, stdout, stderr }))
+    // A command that exits without reading stdin (--help) closes the pipe: EPIPE is not a test failure.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => { if (error.code !== 'EPIPE') reject(error) })
     child.stdin.end(options.input ?? '')
   })
 }

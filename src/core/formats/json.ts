@@ -1,6 +1,7 @@
-import { printParseErrorCode, visit } from 'jsonc-parser'
+import { printParseErrorCode } from 'jsonc-parser'
 import MagicString from 'magic-string'
 import { SecretsError } from '../errors'
+import { visitJson } from '../jsonc'
 import type { SourceLocation } from '../errors'
 import { ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
 import { referenceOffset } from './locate'
@@ -41,7 +42,7 @@ export function expandJson(code: string, file: string, lookup: SecretLookup, { s
   let failure: SecretsError | undefined
   // Strict JSON: a bundler's own parser would quote the expanded text in its error for anything less.
   const strict = code.startsWith('\uFEFF') ? ` ${code.slice(1)}` : code
-  visit(strict, {
+  visitJson(strict, {
     onObjectProperty(property, offset, length) {
       if (failure || !mentionsSecret(code.slice(offset, offset + length))) return
       try {
@@ -74,7 +75,9 @@ export function expandJson(code: string, file: string, lookup: SecretLookup, { s
     onError(error, offset) {
       failure ??= new SecretsError('JSON_INVALID', `the file is not valid JSON (${jsonErrorText(error)}). Fix the JSON; references are only expanded in valid files.`, { loc: at(offset) })
     },
-  }, { allowTrailingComma: false, disallowComments: true })
+  }, { allowTrailingComma: false, disallowComments: true }, () => {
+    failure ??= new SecretsError('JSON_INVALID', 'the file nests arrays or objects too deeply to parse. Flatten the structure.', { loc: at(0) })
+  })
   if (failure) throw failure
   return { code: edits.toString(), map: sourcemap ? edits.generateMap({ hires: 'boundary', source: file, includeContent: false }) : null, names }
 }

@@ -1,6 +1,6 @@
 import { SecretsError } from '../errors'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
-import { visit } from 'jsonc-parser'
+import { visitJson } from '../jsonc'
 import { canonicalJson, sha256Hex } from './encoding'
 
 export const STORE_FORMAT = 'unplugin-secrets/v1'
@@ -121,7 +121,7 @@ function checkJsonText(text: string, file: string): void {
   const restore = `Restore it from git (git checkout -- ${file}).`
   const keys: Set<string>[] = []
   let failure: SecretsError | undefined
-  visit(text, {
+  visitJson(text, {
     onObjectBegin: () => void keys.push(new Set()),
     onObjectEnd: () => void keys.pop(),
     onObjectProperty(name, offset) {
@@ -136,7 +136,9 @@ function checkJsonText(text: string, file: string): void {
         ? new SecretsError('STORE_MALFORMED', `${file}: the file ends before its JSON is complete (truncated or half-written). ${restore}`)
         : new SecretsError('STORE_MALFORMED', `${file}:${locate(text, offset)}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
     },
-  }, { disallowComments: true, allowTrailingComma: false })
+  }, { disallowComments: true, allowTrailingComma: false }, () => {
+    failure ??= new SecretsError('STORE_MALFORMED', `${file}: the file nests arrays or objects thousands of levels deep, which a store never does. ${restore}`)
+  })
   if (failure) throw failure
 }
 

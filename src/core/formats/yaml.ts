@@ -55,7 +55,15 @@ function duplicateKey(doc: Document.Parsed): ParseProblem | undefined {
   return found
 }
 
+/**
+ * Larger YAML is refused before parsing: the parser holds about 60 bytes of
+ * memory per character (16 Mi characters: about 1 GB, 7 s here).
+ */
+export const MAX_YAML_LENGTH = 16 * 1024 * 1024
+
 function parseYaml(code: string, file: string, lines: LineCounter): Document.Parsed[] {
+  if (code.length > MAX_YAML_LENGTH)
+    throw new SecretsError('YAML_INVALID', `the file is ${(code.length / 1024 / 1024).toFixed(1)} Mi characters of YAML; YAML configs are limited to 16 Mi (parsing takes about 60 times the file's size in memory). Split the file, or make it JSON.`, { loc: { file, line: 1, column: 0 } })
   const docs = parseAllDocuments(code, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: false, strict: true, logLevel: 'error' })
   if (!Array.isArray(docs)) return []
   for (const doc of docs) {

@@ -114,8 +114,18 @@ function checkKey(scan: Scan, doc: Document.Parsed, key: unknown): void {
   const check = (node: Scalar) => {
     const raw = writtenReference(scan, node)
     if (raw === undefined || typeof node.value !== 'string') return
-    if (parseReferences(node.value).some(part => part.type === 'ref'))
-      throw new SecretsError('REFERENCE_IN_KEY', 'a ${secret.…} reference stands in a mapping key; references are expanded in values only. Move it into a value.', { loc: located(scan.lines, scan.file, (isAlias(key) ? key : node).range?.[0] ?? 0) })
+    const loc = located(scan.lines, scan.file, (isAlias(key) ? key : node).range?.[0] ?? 0)
+    let parts
+    try {
+      parts = parseReferences(node.value)
+    }
+    catch (error) {
+      // A malformed reference in a key, located like one in a value.
+      if (error instanceof ReferenceSyntaxError) throw new SecretsError('REFERENCE_INVALID', error.message, { loc })
+      throw error
+    }
+    if (parts.some(part => part.type === 'ref'))
+      throw new SecretsError('REFERENCE_IN_KEY', 'a ${secret.…} reference stands in a mapping key; references are expanded in values only. Move it into a value.', { loc })
   }
   if (isScalar(target)) check(target)
   else if (isCollection(target)) visit(target as Node, { Scalar: (_, node) => check(node) })

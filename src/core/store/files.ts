@@ -184,9 +184,13 @@ export async function withFileLock<T>(path: string, run: () => Promise<T>, role:
       try {
         await handle.writeFile(JSON.stringify(owner))
       }
-      finally {
-        await handle.close()
+      catch (error) {
+        // A full disk can take the file but not its content: an empty lock would stall the next writer.
+        await handle.close().catch(() => {})
+        await unlink(lockPath).catch(() => {})
+        throw error
       }
+      await handle.close()
       break
     }
     catch (error) {

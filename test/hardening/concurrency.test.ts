@@ -8,7 +8,7 @@
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { writeKeyFile } from '../../src/core/store/keyfile'
-import { openStore } from '../../src/core/store/store'
+import { openStore, openStoreSync } from '../../src/core/store/store'
 import { tempDir } from '../helpers'
 import { makeStore } from '../store/fixtures'
 import { cli, filesIn, storeScript } from './harness'
@@ -97,5 +97,32 @@ describe('concurrent writers', () => {
     expect(store.list().map(info => info.name)).toEqual(Array.from({ length: 10 }, (_, w) => `AFTER_${w}`).sort())
     expect(store.has('HOLDER')).toBe(false)
     expect(await filesIn(dirname(path))).toEqual(['secrets.enc.json'])
+  }, 120_000)
+
+  it('readers (openStore and openStoreSync, keys from the key file) during 100 rotations by another process: never WRONG_KEY (was ~3% of opens)', async () => {
+    const { path } = await storeWithKeyFile({ A: 'a-value' })
+    const rotator = storeScript(`
+      const store = await openStore({ path: ${JSON.stringify(path)} })
+      for (let i = 0; i < 100; i++) await store.rotate()
+    `, env)
+    let rotating = true
+    const done = rotator.done.finally(() => { rotating = false })
+    const failures: Record<string, number> = {}
+    let reads = 0
+    while (rotating) {
+      for (const open of [() => openStore({ path, readOnly: true }), async () => openStoreSync({ path, readOnly: true })]) {
+        try {
+          expect(await (await open()).get('A')).toBe('a-value')
+          reads++
+        }
+        catch (error) {
+          const key = `${(error as { code?: string }).code}: ${(error as Error).message.slice(0, 80)}`
+          failures[key] = (failures[key] ?? 0) + 1
+        }
+      }
+    }
+    expect(await done, (await done).stderr).toMatchObject({ code: 0 })
+    expect(failures).toEqual({})
+    expect(reads).toBeGreaterThan(50)
   }, 120_000)
 })

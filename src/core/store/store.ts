@@ -428,23 +428,45 @@ function openParsed(path: string, file: StoreFile, options: OpenStoreOptions, ke
  */
 export async function openStore(options: OpenStoreOptions = {}): Promise<SecretStore> {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  const file = await readStoreFile(path)
-  return openParsed(path, file, options, needsKeyFile(options) ? await readKeyFile(file.id) : undefined)
+  for (let attempt = 1; ; attempt++) {
+    const file = await readStoreFile(path)
+    try {
+      return openParsed(path, file, options, needsKeyFile(options) ? await readKeyFile(file.id) : undefined)
+    }
+    catch (error) {
+      if (!rotatedMeanwhile(error, options, attempt)) throw error
+    }
+  }
 }
+
+/**
+ * Whether to read the store and key file again: another process rotated
+ * between the two reads, so the key file no longer holds the key of the
+ * store as it was read (a reader saw WRONG_KEY in ~3% of opens during rotations).
+ */
+const rotatedMeanwhile = (error: unknown, options: OpenStoreOptions, attempt: number): boolean =>
+  attempt < 3 && error instanceof SecretsError && error.code === 'WRONG_KEY' && options.key === undefined && !process.env[STORE_KEY_ENV]
 
 /** openStore for synchronous callers, such as a config module evaluated at start-up. */
 export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
+  for (let attempt = 1; ; attempt++) {
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    }
+    catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw storeNotFound(path)
+      throw new SecretsError('STORE_NOT_FOUND', `Could not read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, { cause: error })
+    }
+    const file = parseStoreFile(text, path)
+    try {
+      return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined)
+    }
+    catch (error) {
+      if (!rotatedMeanwhile(error, options, attempt)) throw error
+    }
   }
-  catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw storeNotFound(path)
-    throw new SecretsError('STORE_NOT_FOUND', `Could not read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, { cause: error })
-  }
-  const file = parseStoreFile(text, path)
-  return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined)
 }
 
 /**

@@ -58,13 +58,28 @@ const words = (bytes: Uint8Array): Uint32Array => new Uint32Array(bytes.slice().
  */
 export function decryptNative(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
   const subkey = new Uint32Array(8)
-  hchacha(SIGMA, words(key), words(nonce.subarray(0, 16)), subkey)
+  const keyWords = words(key)
+  hchacha(SIGMA, keyWords, words(nonce.subarray(0, 16)), subkey)
   const iv = new Uint8Array(12)
   iv.set(nonce.subarray(16, NONCE_BYTES), 4)
   const decipher = createDecipheriv('chacha20-poly1305', new Uint8Array(subkey.buffer), iv, { authTagLength: TAG_BYTES })
+  // The cipher holds its own copy: wipe ours (best effort, see the README's Reliability section).
+  keyWords.fill(0)
+  subkey.fill(0)
   decipher.setAAD(aad, { plaintextLength: sealed.length - TAG_BYTES })
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
-  return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]))
+  const head = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES))
+  try {
+    const tail = decipher.final() // throws when authentication fails: head is then unauthenticated text, wiped below
+    const plaintext = new Uint8Array(head.length + tail.length)
+    plaintext.set(head)
+    plaintext.set(tail, head.length)
+    tail.fill(0)
+    return plaintext
+  }
+  finally {
+    head.fill(0) // node's buffers may come from a shared pool: leave no plaintext there
+  }
 }
 
 /**
@@ -74,7 +89,9 @@ export function decryptNative(key: Uint8Array, nonce: Uint8Array, aad: Uint8Arra
  */
 export function revisionMac(dataKey: Uint8Array, storeId: string, digest: string): string {
   const macKey = new Uint8Array(hkdfSync('sha256', dataKey, utf8(storeId), utf8('unplugin-secrets/revision-mac'), KEY_BYTES))
-  return createHmac('sha256', macKey).update(digest).digest('base64')
+  const hmac = createHmac('sha256', macKey)
+  macKey.fill(0)
+  return hmac.update(digest).digest('base64')
 }
 
 export function macMatches(expected: string, actual: string): boolean {

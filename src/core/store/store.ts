@@ -234,6 +234,9 @@ export class SecretStore {
     catch {
       throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} is not UTF-8 text. Have an admin set ${name} again.`)
     }
+    finally {
+      plaintext.fill(0) // the string stays (JavaScript cannot wipe strings); the bytes need not
+    }
   }
 
   /** Creates or updates a secret. Needs an admin key. */
@@ -266,6 +269,8 @@ export class SecretStore {
         })
         change.record(previous ? 'update' : 'create', { name })
       }
+    }).finally(() => {
+      for (const { plaintext } of entries) plaintext.fill(0) // encrypted or refused: the bytes are not needed any more
     })
   }
 
@@ -294,6 +299,7 @@ export class SecretStore {
         if (!plaintext)
           throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} does not decrypt, so the store cannot be rotated. Have an admin set ${name} again first.`)
         change.secrets.set(name, { ...record, value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext) })
+        plaintext.fill(0)
       }
       change.record('rotate', { keyId: change.keyId })
     }, {
@@ -306,7 +312,9 @@ export class SecretStore {
       },
       afterWrite: async () => {
         // Under the store lock, so no other rotation interleaves: only the new key opens the store now.
+        const retired = this.#storeKey
         this.#storeKey = newKey
+        retired.dataKey.fill(0)
         await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey] })).catch(() => {})
       },
     })

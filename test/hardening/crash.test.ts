@@ -97,8 +97,9 @@ describe('SIGKILL during set / rm / rotate: nothing lost, nothing half-written',
           await new Promise(resolve => setTimeout(resolve, rand() * 25))
           child.process.kill('SIGKILL')
           const result = await child.done
-          killed = result.signal === 'SIGKILL' && !result.stdout.includes('done')
-          if (!killed) expect(result, result.stderr).toMatchObject({ code: 0 })
+          // Killed after the write finished ('done' printed) counts as a completed write.
+          killed = !result.stdout.includes('done')
+          if (killed) expect(result.signal, result.stderr).toBe('SIGKILL')
           tally.random++
         }
         if (killed) tally.killedMidRun++

@@ -180,6 +180,7 @@ describe('SecretsError objects never hold a value', () => {
     await writeFile(path, original)
     const { store: other } = await makeStore(dir, { X: 'x' })
     await collect(() => openStore({ path, key: other.exportKey() }))
+    console.log(`error objects: ${errors.length} SecretsErrors of ${new Set(errors.map(error => error.code)).size} codes checked`)
     expect(errors.length).toBeGreaterThanOrEqual(15)
     expect(new Set(errors.map(error => error.code)).size).toBeGreaterThanOrEqual(8)
     for (const error of errors) {

@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsdown'
 
-export default defineConfig({
+export default defineConfig([{
   entry: {
     index: 'src/index.ts',
     store: 'src/store.ts',
@@ -24,4 +24,13 @@ export default defineConfig({
   clean: true,
   // The CLI is the `bin`, and the loader is registered by ./register: neither is an import path.
   exports: { exclude: ['cli', 'loader'] },
-})
+}, {
+  // The dashboard page's script: one self-contained file for the browser, read and served by dist/ at /__secrets/dashboard.js.
+  entry: { 'dashboard-client': 'src/dashboard/client/main.ts' },
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  dts: false,
+  clean: false,
+  outExtensions: () => ({ js: '.js' }),
+}])

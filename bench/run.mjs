@@ -2,15 +2,18 @@
 // and CLI cold start, in one process run on the same inputs. Prints medians and
 // ratios and writes bench/results.md. (Store numbers: npm run bench:store.)
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import json from '@rollup/plugin-json'
 import yamlPeer from '@rollup/plugin-yaml'
 import { rollup } from 'rollup'
 import { parse as yamlParse, stringify as yamlStringify } from 'yaml'
+import * as vite from 'vite'
 import secretsRollup from '../dist/rollup.mjs'
+import secretsVite from '../dist/vite.mjs'
 import { createStore } from '../dist/store.mjs'
 import { RUNS, machine, measure } from './measure.mjs'
 
@@ -57,12 +60,36 @@ function generate(bytes, seed) {
   return { yaml: yamlStringify(data), json: JSON.stringify(data, null, 2), plainYaml: yamlStringify(JSON.parse(JSON.stringify(data).replace(/\$\{secret\./g, '{secret.'))), names }
 }
 
+/**
+ * The real configs of ../shared/corpus with 20 references added: a line
+ * `x-secret-N: ${secret.REAL_N}` opens 20 block mappings spread over the file.
+ */
+function realConfigs() {
+  return [['openapi-twilio-api-v2010.yaml', 'Twilio OpenAPI 1.5 MB'], ['helm-bitnami-postgresql-values.yaml', 'Helm values 92 KB']].map(([file, label]) => {
+    const plainYaml = readFileSync(join(ROOT, '../shared/corpus/real-configs', file), 'utf8')
+    const lines = plainYaml.split('\n')
+    const indent = line => line.length - line.trimStart().length
+    const openings = []
+    for (let i = 0; i + 1 < lines.length; i++)
+      if (/^\s*[\w-]+:\s*$/.test(lines[i]) && indent(lines[i + 1]) > indent(lines[i]) && /^\s*[\w-]+:/.test(lines[i + 1])) openings.push(i + 1)
+    const names = []
+    const chosen = new Set(Array.from({ length: 20 }, (_, n) => openings[Math.floor((n + 0.5) * openings.length / 20)]))
+    const out = lines.flatMap((line, i) => {
+      if (!chosen.has(i)) return [line]
+      const name = `REAL_${names.length}`
+      names.push(name)
+      return [`${' '.repeat(indent(line))}x-secret-${names.length}: \${secret.${name}}`, line]
+    })
+    return { label, yaml: out.join('\n'), plainYaml, names }
+  })
+}
+
 const fmt = t => `${t.median.toFixed(2)} ms (${t.min.toFixed(1)}–${t.max.toFixed(1)})`
 const ratio = (a, b) => (a.median / b.median).toFixed(2)
 const rows = []
-const row = (group, label, time, floor, peer) => {
-  rows.push({ group, label, time, floorRatio: floor ? ratio(time, floor) : '', peerRatio: peer ? ratio(time, peer) : '' })
-  console.log(`${group.padEnd(18)} ${label.padEnd(46)} ${fmt(time).padStart(26)}  ${floor ? `×${ratio(time, floor)} floor` : ''} ${peer ? `×${ratio(time, peer)} peer` : ''}`)
+const row = (group, label, time, floor, peer, sameParser) => {
+  rows.push({ group, label, time, floorRatio: floor ? ratio(time, floor) : '', peerRatio: peer ? ratio(time, peer) : '', sameRatio: sameParser ? ratio(time, sameParser) : '' })
+  console.log(`${group.padEnd(22)} ${label.padEnd(58)} ${fmt(time).padStart(26)}  ${floor ? `×${ratio(time, floor)} floor` : ''} ${peer ? `×${ratio(time, peer)} peer` : ''} ${sameParser ? `×${ratio(time, sameParser)} unplugin-yaml` : ''}`)
 }
 
 /** A transform hook called as a bundler would call it. */
@@ -80,22 +107,55 @@ try {
   const { store, storeKey } = await createStore({ path: storePath, admin: 'bench' })
   const names = new Set()
   const inputs = [['2 KB', 2_000, 1], ['100 KB', 100_000, 2], ['1 MB', 1_000_000, 3]].map(([label, bytes, seed]) => ({ label, ...generate(bytes, seed) }))
-  for (const input of inputs) for (const name of input.names) names.add(name)
+  for (const input of [...inputs, ...realConfigs()]) for (const name of input.names) names.add(name)
   await store.setMany(Object.fromEntries([...names].map(name => [name, `value-of-${name}-${'x'.repeat(24)}`])))
 
   const ours = transformer(secretsRollup({ store: storePath, key: storeKey }))
   const peerYaml = transformer(yamlPeer())
   const peerJson = transformer(json())
+  // unplugin-yaml cannot sit in our dev dependencies (its peer ranges): bench/peers installs it.
+  const unpluginYaml = transformer((await import(new URL('./peers/node_modules/unplugin-yaml/dist/rollup.js', import.meta.url))).default())
+  // A new file name on every call: the parse cache never hits (its memory copy is per file).
+  let fresh = 0
+  const parsing = transformer(secretsRollup({ store: storePath, key: storeKey, cache: false }))
+  const cacheDir = join(dir, 'cache')
 
-  for (const input of inputs) {
-    const group = `YAML ${input.label}`
-    const floor = await measure(() => yamlParse(input.yaml))
+  /** The YAML rows for one input: the parser floor, the peer, ours parsing, ours from the cache. */
+  async function yamlRows(group, yaml, plainYaml, refs) {
+    const floor = await measure(() => yamlParse(yaml))
     row(group, 'yaml.parse (our parser, the floor)', floor)
-    const peer = await measure(() => peerYaml(input.plainYaml, '/c.yaml'))
+    const peer = await measure(() => peerYaml(plainYaml, '/c.yaml'))
     row(group, '@rollup/plugin-yaml (js-yaml), no references', peer, floor)
-    row(group, 'ours, no references', await measure(() => ours(input.plainYaml, '/c.yaml')), floor, peer)
-    row(group, `ours, ${input.names.length} reference(s)`, await measure(() => ours(input.yaml, '/c.yaml')), floor, peer)
+    const sameParser = await measure(() => unpluginYaml(plainYaml, '/c.yaml'))
+    row(group, 'unplugin-yaml 3 (the yaml package), no references', sameParser, floor, peer)
+    row(group, 'ours, no references', await measure(() => parsing(plainYaml, `/p${fresh++}.yaml`)), floor, peer, sameParser)
+    row(group, `ours, ${refs} reference(s)`, await measure(() => parsing(yaml, `/r${fresh++}.yaml`)), floor, peer, sameParser)
+    // The store changed (dev server, watch mode): the same plugin instance transforms the unchanged file again.
+    row(group, `ours, ${refs} reference(s), store changed (memory cache)`, await measure(() => ours(yaml, '/c.yaml')), floor, peer, sameParser)
+    // A repeat build: a new plugin instance (a new process) and the entry on disk.
+    const disk = join(cacheDir, group.replace(/\W/g, ''))
+    await transformer(secretsRollup({ store: storePath, key: storeKey, cache: disk }))(yaml, '/c.yaml')
+    row(group, `ours, ${refs} reference(s), repeat build (disk cache)`, await measure(() => transformer(secretsRollup({ store: storePath, key: storeKey, cache: disk }))(yaml, '/c.yaml')), floor, peer, sameParser)
   }
+
+  for (const input of inputs) await yamlRows(`YAML ${input.label}`, input.yaml, input.plainYaml, input.names.length)
+  for (const config of realConfigs()) await yamlRows(`${config.label}`, config.yaml, config.plainYaml, config.names.length)
+  // Loading the generated module: ours (JSON.parse of a string literal) against @rollup/plugin-yaml's object literal.
+  {
+    const big = inputs.at(-1)
+    let loads = 0
+    const load = async (code) => {
+      const file = join(dir, `load-${loads++}.mjs`)
+      await writeFile(file, code)
+      return () => import(`${pathToFileURL(file).href}?${loads++}`)
+    }
+    const peerModule = await load((await peerYaml(big.plainYaml, '/c.yaml')).code)
+    const peerLoad = await measure(peerModule)
+    row('import() 1 MB', '@rollup/plugin-yaml output (object literal)', peerLoad)
+    const ourModule = await load((await parsing(big.plainYaml, '/load.yaml')).code)
+    row('import() 1 MB', 'ours (JSON.parse of a string)', await measure(ourModule), undefined, peerLoad)
+  }
+
   for (const input of inputs) {
     const group = `JSON ${input.label}`
     const floor = await measure(() => JSON.parse(input.json))
@@ -112,16 +172,54 @@ try {
   await writeFile(join(dir, 'plain.yaml'), big.plainYaml)
   await writeFile(join(dir, 'plain.json'), big.json.replace(/\$\{secret\./g, '{secret.'))
   for (const name of ['c.json', 'plain.json', 'c.yaml', 'plain.yaml']) await writeFile(join(dir, `entry-${name}.js`), `import c from './${name}'\nexport default c\n`)
-  const build = plugins => entry => async () => (await rollup({ input: join(dir, entry), plugins, onwarn() {} })).generate({ format: 'es' })
+  // A new plugin instance per build, as a new build process has.
+  const build = plugins => entry => async () => (await rollup({ input: join(dir, entry), plugins: plugins(), onwarn() {} })).generate({ format: 'es' })
   const buildRuns = Math.max(5, Math.floor(RUNS / 2))
-  const noPlugin = await measure(build([json()])('entry-plain.json.js'), buildRuns)
+  const ourPlugin = (cache = false) => secretsRollup({ store: storePath, key: storeKey, cache })
+  const buildCache = join(dir, 'build-cache')
+  const noPlugin = await measure(build(() => [json()])('entry-plain.json.js'), buildRuns)
   row('Rollup build 1 MB', 'JSON, no plugin (@rollup/plugin-json)', noPlugin)
-  row('Rollup build 1 MB', 'JSON, ours, no references', await measure(build([secretsRollup({ store: storePath, key: storeKey }), json()])('entry-plain.json.js'), buildRuns), noPlugin)
-  row('Rollup build 1 MB', 'JSON, ours, with references', await measure(build([secretsRollup({ store: storePath, key: storeKey }), json()])('entry-c.json.js'), buildRuns), noPlugin)
-  const yamlPeerBuild = await measure(build([yamlPeer()])('entry-plain.yaml.js'), buildRuns)
+  row('Rollup build 1 MB', 'JSON, ours, no references', await measure(build(() => [ourPlugin(), json()])('entry-plain.json.js'), buildRuns), noPlugin)
+  row('Rollup build 1 MB', 'JSON, ours, with references', await measure(build(() => [ourPlugin(), json()])('entry-c.json.js'), buildRuns), noPlugin)
+  const yamlPeerBuild = await measure(build(() => [yamlPeer()])('entry-plain.yaml.js'), buildRuns)
   row('Rollup build 1 MB', 'YAML, @rollup/plugin-yaml', yamlPeerBuild)
-  row('Rollup build 1 MB', 'YAML, ours, no references', await measure(build([secretsRollup({ store: storePath, key: storeKey })])('entry-plain.yaml.js'), buildRuns), undefined, yamlPeerBuild)
-  row('Rollup build 1 MB', 'YAML, ours, with references', await measure(build([secretsRollup({ store: storePath, key: storeKey })])('entry-c.yaml.js'), buildRuns), undefined, yamlPeerBuild)
+  row('Rollup build 1 MB', 'YAML, ours, no references, first build', await measure(build(() => [ourPlugin()])('entry-plain.yaml.js'), buildRuns), undefined, yamlPeerBuild)
+  row('Rollup build 1 MB', 'YAML, ours, with references, first build', await measure(build(() => [ourPlugin()])('entry-c.yaml.js'), buildRuns), undefined, yamlPeerBuild)
+  row('Rollup build 1 MB', 'YAML, ours, no references, repeat build', await measure(build(() => [ourPlugin(buildCache)])('entry-plain.yaml.js'), buildRuns), undefined, yamlPeerBuild)
+  row('Rollup build 1 MB', 'YAML, ours, with references, repeat build', await measure(build(() => [ourPlugin(buildCache)])('entry-c.yaml.js'), buildRuns), undefined, yamlPeerBuild)
+
+  // Vite: the same entries, a server (SSR) build written to memory.
+  const viteBuild = plugins => entry => () => vite.build({ root: dir, logLevel: 'silent', configFile: false, plugins: plugins(), build: { ssr: join(dir, entry), write: false, minify: false } })
+  const viteNone = await measure(viteBuild(() => [])('entry-plain.json.js'), buildRuns)
+  row('Vite build 1 MB', 'JSON, no plugin (Vite\'s JSON support)', viteNone)
+  row('Vite build 1 MB', 'JSON, ours, no references', await measure(viteBuild(() => [secretsVite({ store: storePath, key: storeKey, cache: false })])('entry-plain.json.js'), buildRuns), viteNone)
+  row('Vite build 1 MB', 'JSON, ours, with references', await measure(viteBuild(() => [secretsVite({ store: storePath, key: storeKey, cache: false })])('entry-c.json.js'), buildRuns), viteNone)
+  const vitePeer = await measure(viteBuild(() => [yamlPeer()])('entry-plain.yaml.js'), buildRuns)
+  row('Vite build 1 MB', 'YAML, @rollup/plugin-yaml', vitePeer)
+  row('Vite build 1 MB', 'YAML, ours, with references, first build', await measure(viteBuild(() => [secretsVite({ store: storePath, key: storeKey, cache: false })])('entry-c.yaml.js'), buildRuns), undefined, vitePeer)
+  row('Vite build 1 MB', 'YAML, ours, with references, repeat build', await measure(viteBuild(() => [secretsVite({ store: storePath, key: storeKey, cache: join(dir, 'vite-cache') })])('entry-c.yaml.js'), buildRuns), undefined, vitePeer)
+
+  // Vite dev: a value changes in the store; time until the dev server serves the config module with it.
+  const server = await vite.createServer({ root: dir, logLevel: 'silent', configFile: false, server: { port: 0, host: '127.0.0.1' }, plugins: [secretsVite({ store: storePath, key: storeKey, cache: false, client: [...names] })] })
+  await server.listen()
+  try {
+    const url = `http://127.0.0.1:${server.httpServer.address().port}/c.yaml?import`
+    let version = 0
+    const devChange = async () => {
+      const value = `dev-value-${++version}-${'y'.repeat(20)}`
+      await store.set('SECRET_0', value)
+      for (const deadline = Date.now() + 20_000; ;) {
+        const text = await (await fetch(url)).text()
+        if (text.includes(value)) return
+        if (Date.now() > deadline) throw new Error(`the dev server did not serve the new value in 20 s; it served: ${text.slice(0, 300)}`)
+        await new Promise(done => setTimeout(done, 2))
+      }
+    }
+    row('Vite dev 1 MB YAML', 'store change -> module served with the new value', await measure(devChange, buildRuns))
+  }
+  finally {
+    await server.close()
+  }
 
   // CLI cold start, as whole processes.
   const cli = join(ROOT, 'dist/cli.mjs')
@@ -133,8 +231,8 @@ try {
   row('CLI cold start', 'unplugin-secrets list', await measure(run([cli, 'list'])), nodeFloor)
   row('CLI cold start', 'unplugin-secrets get SECRET_0', await measure(run([cli, 'get', 'SECRET_0'])), nodeFloor)
 
-  const table = ['| group | row | median (min–max) | × floor | × peer |', '| --- | --- | --- | --- | --- |', ...rows.map(r => `| ${r.group} | ${r.label} | ${fmt(r.time)} | ${r.floorRatio} | ${r.peerRatio} |`)]
-  await writeFile(join(ROOT, 'bench/results.md'), `# Benchmark results\n\n${header}\n\nGenerated by \`npm run bench\`. "× floor" is against the first row of the group (the parser alone, or no plugin); "× peer" against the peer plugin's row.\n\n${table.join('\n')}\n`)
+  const table = ['| group | row | median (min–max) | × floor | × peer | × unplugin-yaml |', '| --- | --- | --- | --- | --- | --- |', ...rows.map(r => `| ${r.group} | ${r.label} | ${fmt(r.time)} | ${r.floorRatio} | ${r.peerRatio} | ${r.sameRatio} |`)]
+  await writeFile(join(ROOT, 'bench/results.md'), `# Benchmark results\n\n${header}\n\nGenerated by \`npm run bench\`. "× floor" is against the first row of the group (the parser alone, or no plugin); "× peer" against the peer plugin's row (@rollup/plugin-yaml, @rollup/plugin-json, or as labelled); "× unplugin-yaml" against unplugin-yaml 3, which parses with the same \`yaml\` package but expands nothing and maps nothing.\n\n${table.join('\n')}\n`)
   console.log('\nWrote bench/results.md')
 }
 finally {

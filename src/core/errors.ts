@@ -14,6 +14,7 @@ export const errorCodes = {
   INVALID_VALUE: 'a secret value is not a well-formed UTF-8 string',
   VALUE_TOO_LARGE: 'a secret value is over 1 MiB of UTF-8',
   SECRET_NOT_FOUND: 'no secret with that name',
+  SECRET_EXISTS: 'the dashboard\'s Add was given a name the store already has',
   STORE_NOT_FOUND: 'no store file at the path',
   STORE_EXISTS: 'a store already exists at the path',
   STORE_MALFORMED: 'the store file is not valid JSON or not in the store format (half-written, truncated, hand-edited)',

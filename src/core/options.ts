@@ -39,6 +39,25 @@ export interface Options {
    * @default 'inline'
    */
   mode?: 'inline' | 'runtime'
+  /**
+   * The YAML parse cache: parsed configs with no value in them, keyed by
+   * content, kept in memory and in this folder (relative to the root) so a
+   * store change or a repeat build does not parse again. `false`: memory only.
+   * @default 'node_modules/.cache/unplugin-secrets' of the nearest package.json folder
+   */
+  cache?: boolean | string
+  /**
+   * Vite dev server only: the admin dashboard at `/__secrets/` (sign-in with
+   * an admin key or the one-time link printed at start-up). Never in a build.
+   * @default true
+   */
+  dashboard?: boolean
+  /**
+   * Days after which the dashboard flags a secret whose value was last set
+   * earlier ("rotate keys regularly"); `false` turns the banner off.
+   * @default 90
+   */
+  maxAge?: number | false
 }
 
 export interface ResolvedOptions {
@@ -49,6 +68,9 @@ export interface ResolvedOptions {
   client: string[]
   target: 'browser' | 'server'
   mode: 'inline' | 'runtime'
+  cache: boolean | string
+  dashboard: boolean
+  maxAge: number | false
 }
 
 /** Every default in one place. */
@@ -61,5 +83,8 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     client: options.client ?? [],
     target: options.target ?? 'server',
     mode: options.mode ?? 'inline',
+    cache: options.cache ?? true,
+    dashboard: options.dashboard ?? true,
+    maxAge: options.maxAge ?? 90,
   }
 }

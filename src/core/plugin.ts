@@ -6,7 +6,8 @@ import { SecretsError } from './errors'
 import { expandJson } from './formats/json'
 import type { ExpandedModule, SecretLookup, SourceMapData } from './formats/types'
 import { toModuleCode } from './formats/module'
-import { expandYaml } from './formats/yaml'
+import { expandYaml, templateModule, yamlTemplate } from './formats/yaml'
+import { TemplateCache, defaultCacheDir } from './cache'
 import type { Options } from './options'
 import { resolveOptions } from './options'
 import { MIN_SCANNED_LENGTH, findLeaks, leakMessage } from './leak'
@@ -47,6 +48,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   /** JSON files turned into JS modules (esbuild needs the loader to match). */
   const jsonModules = new Set<string>()
 
+  let templates: TemplateCache | undefined
   const storePath = () => resolve(root, options.store)
   const getResolver = () => (resolver ??= new SecretResolver(storePath(), options.key))
   /** Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target option); Vite decides per module. */
@@ -92,7 +94,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     const shown = relative(root, file) || file
     const atStartUp = options.mode === 'runtime' && !forBrowser && !devServer
     if (atStartUp && YAML_FILE.test(file))
-      return { ...expandYaml(code, shown, () => '', { runtime: { store: startUpStorePath() } }), map: moduleMap(file, code) }
+      return { ...await yamlModule(code, file, shown, () => '', { store: startUpStorePath() }), map: moduleMap(file, code) }
     if (mentionsSecret(code)) await getResolver().prepare()
     const lookup: SecretLookup = (name, locate) => {
       if (forBrowser && !options.client.includes(name))
@@ -111,8 +113,14 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       jsonModules.add(file)
       return { code: toModuleCode(JSON.parse(json.code), true), map: moduleMap(file, code), names: json.names }
     }
-    const yaml = expandYaml(code, shown, lookup)
-    return { ...yaml, map: moduleMap(file, code) }
+    return { ...await yamlModule(code, file, shown, lookup), map: moduleMap(file, code) }
+  }
+
+  /** A YAML config's module, its parse taken from the cache when the file is unchanged. */
+  async function yamlModule(code: string, file: string, shown: string, lookup: SecretLookup, runtime?: { store: string }): Promise<ExpandedModule> {
+    templates ??= new TemplateCache(options.cache === false ? undefined : typeof options.cache === 'string' ? resolve(root, options.cache) : defaultCacheDir(root))
+    const template = await templates.template(file, code, () => yamlTemplate(code, shown))
+    return template ? templateModule(template, shown, lookup, { runtime }) : expandYaml(code, shown, lookup, { runtime })
   }
 
   /**
@@ -254,7 +262,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       configResolved(config) {
         root = config.root
       },
-      configureServer(server) {
+      async configureServer(server) {
         // Everything under the served root is public to Vite's dev server; the store must not be.
         // (A server.fs.deny entry from a plugin would replace Vite's default deny list.)
         const storeName = basename(storePath()).toLowerCase()
@@ -268,6 +276,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           response.statusCode = 403
           response.end('unplugin-secrets: the secret store is not served')
         })
+        if (options.dashboard) {
+          const { mountDashboard } = await import('../dashboard/mount')
+          await mountDashboard(server, { storePath: storePath(), key: options.key, include: options.include, exclude: options.exclude, maxAge: options.maxAge, transformed: () => users })
+        }
       },
       generateBundle: {
         order: 'post',

@@ -79,14 +79,15 @@ export function parseReferences(input: string): ReferencePart[] {
   return parts
 }
 
-const NEAR_MISS_ANYWHERE = /\$\{\s*secret\s*\./
+/** `${secret.` and its near misses, anywhere. */
+export const MENTION = /\$\{\s*secret\s*\./
 
 /**
  * Whether `input` may hold a reference, or a malformed one worth an error:
  * the cheap test before any parsing (a regex runs only on text with "secret").
  */
 export const mentionsSecret = (input: string): boolean =>
-  input.includes(REFERENCE_PREFIX) || (input.includes('secret') && NEAR_MISS_ANYWHERE.test(input))
+  input.includes(REFERENCE_PREFIX) || (input.includes('secret') && MENTION.test(input))
 
 /**
  * Expands every reference with `lookup`. Values are inserted as data: the

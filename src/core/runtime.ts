@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { SecretsError } from './errors'
+import { setAt } from './formats/module'
 import type { ReferenceParts } from './formats/yaml'
 import type { SecretStore } from './store/store'
 import { openStoreSync } from './store/store'
@@ -21,13 +22,6 @@ function copy(data: unknown): unknown {
   if (data !== null && typeof data === 'object' && Object.getPrototypeOf(data) === Object.prototype)
     return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, copy(value)]))
   return data
-}
-
-/** Sets `value` at `path` with own-property semantics (a "__proto__" key never reaches the prototype). */
-function setAt(root: unknown, path: (string | number)[], value: string): void {
-  let target = root as Record<string | number, unknown>
-  for (const key of path.slice(0, -1)) target = Object.getOwnPropertyDescriptor(target, key)!.value as Record<string | number, unknown>
-  Object.defineProperty(target, path.at(-1)!, { value, writable: true, enumerable: true, configurable: true })
 }
 
 function open(path: string, file: string): SecretStore {
@@ -59,7 +53,11 @@ export function resolveConfig<T>(data: T, options: RuntimeConfigOptions): T {
   const missing = [...names].filter(name => !store.has(name)).sort()
   if (missing.length > 0)
     throw new SecretsError('SECRET_MISSING', `${options.file}: ${missing.length === 1 ? 'secret' : `${missing.length} secrets`} missing from ${path} at start-up: ${missing.join(', ')}. Add ${missing.length === 1 ? 'it' : 'each'} with: unplugin-secrets set ${missing[0]} --store ${path}`)
-  const result = copy(data)
-  for (const [at, parts] of options.refs) setAt(result, at, parts.map(part => (typeof part === 'string' ? part : store.getSync(part.secret)!)).join(''))
+  let result = copy(data)
+  for (const [at, parts] of options.refs) {
+    const value = parts.map(part => (typeof part === 'string' ? part : store.getSync(part.secret)!)).join('')
+    if (at.length) setAt(result, at, value)
+    else result = value // the document is the string
+  }
   return result as T
 }

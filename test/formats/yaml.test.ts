@@ -74,3 +74,19 @@ describe('every YAML scalar style', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 })
+
+describe('the template behind the module (parse cache, runtime mode)', () => {
+  const evaluate = (code: string) => new Function(code.replace('export default _data;', 'return _data;').replace(/^(const _\d+ = .*|export \{.*)$/gm, ''))() as unknown
+
+  it('a document that is only a reference becomes the value', () => {
+    expect(evaluate(expandYaml('${secret.B}\n', 'c.yaml', lookup).code)).toBe(values.B)
+    expect(evaluate(expandYaml('--- ${secret.B}\n--- x${secret.EMPTY}\n', 'c.yaml', lookup).code)).toEqual([values.B, 'x'])
+  })
+
+  it('a reference inside a YAML 1.1 !!omap is expanded without the template; runtime mode refuses it with the reason', () => {
+    const source = '%YAML 1.1\n---\nordered: !!omap\n  - first: ${secret.A}\n  - second: plain\n'
+    const data = evaluate(expandYaml(source, 'c.yaml', lookup).code) as { ordered: Map<string, string> }
+    expect([...data.ordered]).toEqual([['first', values.A], ['second', 'plain']])
+    expect(() => expandYaml(source, 'c.yaml', lookup, { runtime: { store: 's.json' } })).toThrow(/!!omap, !!pairs or !!set cannot be resolved at start-up/)
+  })
+})

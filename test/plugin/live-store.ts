@@ -25,7 +25,7 @@ export async function createLiveStore(dir: string, values: Record<string, string
     child.on('close', code => (code === 0 ? resolve() : reject(new Error(stderr))))
     child.stdin.end(value)
   })
-  return { store, keyDir, key: created.storeKey as string, cliSet }
+  return { store, keyDir, key: created.storeKey as string, adminKey: created.adminKey as string, cliSet }
 }
 
 export async function waitFor(check: () => Promise<boolean>, ms = 15_000): Promise<void> {

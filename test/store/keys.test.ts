@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { SecretsError } from '../../src/core/errors'
 import { randomBytes } from 'node:crypto'
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { dataKeyId, decryptNative, decryptValue, encryptValue, randomKey, signMessage, valueAad, verifyMessage } from '../../src/core/store/crypto'
-import { canonicalJson, fromBase64, fromBase64Url } from '../../src/core/store/encoding'
+import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { dataKeyId, decryptNative, decryptValue, encryptValue, hchacha20, randomKey, signMessage, valueAad, verifyMessage } from '../../src/core/store/crypto'
+import { fromBase64, fromBase64Url, sha256Hex } from '../../src/core/store/encoding'
+import { auditSignedContent, canonicalEntry, signedDigest, unsignedJson } from '../../src/core/store/format'
+import { adminPublicKey } from '../../src/core/store/crypto'
+import { tempDir } from '../helpers'
+import { makeStore, readStore } from './fixtures'
 import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from '../../src/core/store/keys'
 
 describe('key strings', () => {
@@ -63,6 +67,28 @@ describe('crypto', () => {
     expect(decryptValue(key, aad, '')).toBeUndefined()
   })
 
+  it('HChaCha20 gives the draft-irtf-cfrg-xchacha test vector (2.2.1)', () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i)
+    const input = Buffer.from('000000090000004a0000000031415927', 'hex')
+    expect(Buffer.from(hchacha20(key, input)).toString('hex')).toBe('82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc')
+  })
+
+  it('HChaCha20 equals noble\'s, and native encryption is noble\'s XChaCha20-Poly1305', () => {
+    const words = (bytes: Uint8Array) => new Uint32Array(bytes.slice().buffer)
+    const SIGMA = new Uint32Array([0x61707865, 0x3320646E, 0x79622D32, 0x6B206574])
+    for (let i = 0; i < 200; i++) {
+      const key = randomKey()
+      const input = new Uint8Array(randomBytes(16))
+      const expected = new Uint32Array(8)
+      hchacha(SIGMA, words(key), words(input), expected)
+      expect(hchacha20(key, input)).toEqual(new Uint8Array(expected.buffer))
+      const aad = new Uint8Array(randomBytes(i % 40))
+      const plaintext = new Uint8Array(randomBytes((i * 37) % 3000))
+      const sealed = fromBase64(encryptValue(key, aad, plaintext))!
+      expect(xchacha20poly1305(key, sealed.subarray(0, 24), aad).decrypt(sealed.subarray(24))).toEqual(plaintext)
+    }
+  })
+
   it('the native decryption path gives noble\'s bytes, and rejects what noble rejects', () => {
     for (let i = 0; i < 200; i++) {
       const key = randomKey()
@@ -89,8 +115,42 @@ describe('crypto', () => {
   })
 })
 
+/** The signed form's definition: JSON with object keys sorted at every level, undefined left out, no whitespace. */
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  const entries = Object.keys(value)
+    .filter(key => (value as Record<string, unknown>)[key] !== undefined)
+    .sort()
+    .map(key => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+  return `{${entries.join(',')}}`
+}
+
+describe('signed bytes', () => {
+  it('Ed25519 keys derive as RFC 8032 says (test vector 1): admin keys made by earlier versions keep working', () => {
+    const secret = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex')
+    expect(Buffer.from(adminPublicKey(secret)).toString('hex')).toBe('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a')
+  })
+
+  it('the store digest and audit texts are the canonical JSON of the records (every optional field in use)', async () => {
+    const dir = await tempDir('usec-canonical-')
+    const { path, store } = await makeStore(dir)
+    await store.set('ALPHA', 'changed', { description: 'with "quotes" and ünïcode' })
+    await store.delete('BETA')
+    await store.addAdmin('bob', formatPublicKey(generateAdminKey().publicKey))
+    await store.rotate({ saveKey: () => {} })
+    const file = await readStore(path)
+    expect(new Set(file.audit.map(entry => entry.action))).toEqual(new Set(['init', 'create', 'update', 'delete', 'admin-add', 'rotate']))
+    for (const entry of file.audit) {
+      expect(canonicalEntry(entry)).toBe(canonicalJson(entry))
+      expect(auditSignedContent(entry)).toBe(canonicalJson({ ...entry, sig: undefined }))
+    }
+    expect(signedDigest(file)).toBe(sha256Hex(canonicalJson(unsignedJson(file))))
+  })
+})
+
 describe('encoding', () => {
-  it('canonical JSON sorts keys at every level and drops undefined', () => {
+  it('canonical JSON (the test oracle) sorts keys at every level and drops undefined', () => {
     expect(canonicalJson({ b: 1, a: [{ d: 'x', c: null }], e: undefined, __proto__: 2 })).toBe('{"a":[{"c":null,"d":"x"}],"b":1}')
     expect(canonicalJson(JSON.parse('{"__proto__":{"z":1,"y":2}}'))).toBe('{"__proto__":{"y":2,"z":1}}')
   })

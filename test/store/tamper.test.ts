@@ -236,6 +236,9 @@ describe('4 and 9. every damage is a specific SecretsError, never a wrong value'
   it('rejects duplicate keys (unsigned text before the signed one), accepts a byte order mark', async () => {
     const fake = text.replace('  "admins": {', '  "admins": {"mallory": {"publicKey": "x", "addedAt": "2026-01-01T00:00:00Z", "addedBy": "mallory"}},\n  "admins": {')
     expect(await openText(path, fake, storeKey)).toMatchObject({ code: 'STORE_MALFORMED', message: expect.stringMatching(/secrets\.enc\.json:7:3: the key "admins" appears twice in one object/) })
+    // Spelled with escapes, deeper down, after strings holding quotes, braces and colons.
+    const escaped = text.replace(/"ALPHA": \{\n(\s*)/, '"ALPHA": {\n$1"x-note": "a \\"}{: \\\\", "vers\\u0069on": 0,\n$1')
+    expect(await openText(path, escaped, storeKey)).toMatchObject({ code: 'STORE_MALFORMED', message: expect.stringMatching(/the key "version" appears twice in one object/) })
     expect(await openText(path, `\uFEFF${text}`, storeKey)).toEqual({ values: { ...ORIGINAL, ALPHA: 'alpha-value-2' } })
   })
 

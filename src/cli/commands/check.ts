@@ -2,10 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { relative } from 'node:path'
 import { glob } from 'tinyglobby'
 import { SecretsError, formatLocation } from '../../core/errors'
-import type { SourceLocation } from '../../core/errors'
-import { expandJson } from '../../core/formats/json'
-import { expandYamlData } from '../../core/formats/yaml'
-import { mentionsSecret } from '../../core/reference'
+import { findReferences } from '../../core/scan'
+import type { FoundReference } from '../../core/scan'
 import { parseStoreFile } from '../../core/store/format'
 import { readTextFile } from '../../core/store/files'
 import type { Command } from '../command'
@@ -38,16 +36,9 @@ export const check: Command = {
     for (const file of files) {
       if (file === storePath) continue
       const code = await readFile(file, 'utf8').catch(() => '')
-      if (!mentionsSecret(code)) continue
-      const shown = relative(process.cwd(), file) || file
-      const found: { name: string, loc: SourceLocation }[] = []
-      const record = (name: string, locate: () => SourceLocation) => {
-        found.push({ name, loc: locate() })
-        return ''
-      }
+      let found: FoundReference[]
       try {
-        if (/\.ya?ml$/i.test(file)) expandYamlData(code, shown, record)
-        else expandJson(code, shown, record)
+        found = findReferences(code, relative(process.cwd(), file) || file)
       }
       catch (error) {
         if (!(error instanceof SecretsError)) throw error

@@ -6,7 +6,7 @@ const RESERVED = new Set(('await break case catch class const continue debugger 
 export const isLegalExport = (key: string): boolean => IDENTIFIER.test(key) && !RESERVED.has(key)
 
 /** True when JSON round-trips the value exactly (no NaN, Infinity, -0, undefined, non-plain objects). */
-function isJsonSafe(value: unknown): boolean {
+export function isJsonSafe(value: unknown): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
   if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0)
   if (Array.isArray(value)) return value.every(isJsonSafe)
@@ -44,4 +44,11 @@ export function toModuleCode(data: unknown, namedExports: boolean, resolveAtStar
     })
   }
   return `${lines.join('\n')}\n`
+}
+
+/** Sets `value` at `path` with own-property semantics (a "__proto__" key never reaches the prototype). */
+export function setAt(root: unknown, path: (string | number)[], value: string): void {
+  let target = root as Record<string | number, unknown>
+  for (const key of path.slice(0, -1)) target = Object.getOwnPropertyDescriptor(target, key)!.value as Record<string | number, unknown>
+  Object.defineProperty(target, path.at(-1)!, { value, writable: true, enumerable: true, configurable: true })
 }

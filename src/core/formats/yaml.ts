@@ -5,7 +5,7 @@ import { SecretsError } from '../errors'
 import type { SourceLocation } from '../errors'
 import { ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
 import { referenceOffset } from './locate'
-import { toModuleCode } from './module'
+import { setAt, toModuleCode } from './module'
 import type { ExpandedModule, SecretLookup } from './types'
 
 /** Aliases one document may expand (the yaml package's default): stops alias bombs. */
@@ -83,6 +83,8 @@ function parseYaml(code: string, file: string, lines: LineCounter): Document.Par
   return docs
 }
 
+const lineColumn = ({ line, column }: SourceLocation) => ({ line, column })
+
 interface Scan {
   code: string
   file: string
@@ -93,7 +95,7 @@ interface Scan {
    * Start-up resolution: instead of values, strings with references get a
    * placeholder (`marker` + index) and their parts are kept in `deferred`.
    */
-  defer?: { marker: string, deferred: ReferenceParts[] }
+  defer?: { marker: string, deferred: ReferenceParts[], located: TemplateReference[][] }
   /** Told the source range and final text of every scalar whose value changed (render edits the file with it). */
   onRewrite?: (start: number, end: number, raw: string, value: string) => void
 }
@@ -162,6 +164,7 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         for (const part of parts) if (part.type === 'ref') scan.names.add(part.name)
         node.value = `${scan.defer.marker}${scan.defer.deferred.length}`
         scan.defer.deferred.push(parts.map(part => (part.type === 'text' ? part.text : { secret: part.name })))
+        scan.defer.located.push(parts.flatMap(part => (part.type === 'ref' ? [{ secret: part.name, ...lineColumn(at(part.offset)) }] : [])))
         return
       }
       // Values are inserted as data: the result is never scanned again.
@@ -199,28 +202,94 @@ export function expandYamlData(code: string, file: string, lookup: SecretLookup,
   return { documents, names: scan.names }
 }
 
+/** A reference inside a template string: the name and where it is written (for a missing-secret error). */
+export interface TemplateReference { secret: string, line: number, column: number }
+
+/**
+ * A parsed YAML config with no value in it: the data with `''` where a string
+ * held references, and where each such string is (a path; aliases and merge
+ * keys copy one into several) with its parts. This is what the parse cache
+ * keeps, and what runtime mode resolves at start-up.
+ */
+export interface YamlTemplate {
+  data: unknown
+  /** One document: `data` is it (else an array of the documents, or null for none). */
+  single: boolean
+  refs: [(string | number)[], (string | TemplateReference)[]][]
+}
+
+/** Whether `value` holds a string starting with `marker` anywhere, Maps and Sets included. */
+function holdsMarker(value: unknown, marker: string): boolean {
+  if (typeof value === 'string') return value.startsWith(marker)
+  if (value instanceof Map) return [...value].some(entry => holdsMarker(entry, marker))
+  if (value instanceof Set || Array.isArray(value)) return [...value].some(item => holdsMarker(item, marker))
+  if (value !== null && typeof value === 'object') return Object.values(value).some(item => holdsMarker(item, marker))
+  return false
+}
+
+/**
+ * Parses YAML into a {@link YamlTemplate}. Returns undefined when a reference
+ * sits inside a YAML 1.1 `!!omap`, `!!pairs` or `!!set` (data a path cannot
+ * address): such a file is expanded directly.
+ */
+export function yamlTemplate(code: string, file: string): YamlTemplate | undefined {
+  const marker = `\0unplugin-secrets:${randomBytes(6).toString('hex')}:`
+  const deferred: ReferenceParts[] = []
+  const located: TemplateReference[][] = []
+  // Only escape-only strings reach the lookup, with no reference to look up.
+  const { documents } = expandYamlData(code, file, () => '', { defer: { marker, deferred, located } })
+  const single = documents.length === 1
+  const data = single ? documents[0] : documents.length === 0 ? null : documents
+  const refs: YamlTemplate['refs'] = []
+  let opaque = false
+  const collect = (value: unknown, path: (string | number)[]): unknown => {
+    if (typeof value === 'string' && value.startsWith(marker)) {
+      const index = Number(value.slice(marker.length))
+      let next = 0
+      refs.push([path, deferred[index]!.map(part => (typeof part === 'string' ? part : located[index]![next++]!))])
+      return ''
+    }
+    if (Array.isArray(value)) return value.map((item, index) => collect(item, [...path, index]))
+    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, collect(item, [...path, key])]))
+    if (holdsMarker(value, marker)) opaque = true
+    return value
+  }
+  if (deferred.length === 0) return { data, single, refs } // nothing to take out
+  const template = collect(data, [])
+  return opaque ? undefined : { data: template, single, refs }
+}
+
+/** Puts the values into a template's data (in place) and returns it; `lookup` throws for a missing or refused name. */
+export function fillTemplate(template: YamlTemplate, file: string, lookup: SecretLookup): unknown {
+  for (const [path, parts] of template.refs) {
+    const value = parts.map(part => (typeof part === 'string' ? part : lookup(part.secret, () => ({ file, line: part.line, column: part.column })))).join('')
+    if (path.length) setAt(template.data, path, value)
+    else template.data = value // the document is the string
+  }
+  return template.data
+}
+
+/** The ES module for a template: values filled in, or (`runtime`) resolved at start-up. */
+export function templateModule(template: YamlTemplate, file: string, lookup: SecretLookup, { runtime }: { runtime?: { store: string } } = {}): ExpandedModule {
+  const names = new Set(template.refs.flatMap(([, parts]) => parts.flatMap(part => (typeof part === 'string' ? [] : [part.secret]))))
+  if (runtime && names.size > 0) {
+    const refs = template.refs.map(([path, parts]) => [path, parts.map(part => (typeof part === 'string' ? part : { secret: part.secret }))])
+    return { code: toModuleCode(template.data, template.single, { store: runtime.store, file, refs }), map: null, names }
+  }
+  return { code: toModuleCode(fillTemplate(template, file, lookup), template.single), map: null, names }
+}
+
 /**
  * A YAML config as an ES module: `export default` the data (an array of
  * documents for a multi-document file), and a named export for each top-level
  * key that is a legal identifier, as @rollup/plugin-yaml does.
  */
 export function expandYaml(code: string, file: string, lookup: SecretLookup, { runtime }: { runtime?: { store: string } } = {}): ExpandedModule {
-  const defer = runtime ? { marker: `\0unplugin-secrets:${randomBytes(6).toString('hex')}:`, deferred: [] as ReferenceParts[] } : undefined
-  const { documents, names } = expandYamlData(code, file, lookup, { defer })
-  const data = documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents
-  if (!defer || names.size === 0) return { code: toModuleCode(data, documents.length === 1), map: null, names }
-  // Where each placeholder ended up (aliases and merge keys copy it): [path, parts] pairs for the runtime.
-  const refs: [(string | number)[], ReferenceParts][] = []
-  const collect = (value: unknown, path: (string | number)[]): unknown => {
-    if (typeof value === 'string' && value.startsWith(defer.marker)) {
-      refs.push([path, defer.deferred[Number(value.slice(defer.marker.length))]!])
-      return ''
-    }
-    if (Array.isArray(value)) return value.map((item, index) => collect(item, [...path, index]))
-    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, collect(item, [...path, key])]))
-    return value
-  }
-  const template = collect(data, [])
-  return { code: toModuleCode(template, documents.length === 1, { store: runtime!.store, file, refs }), map: null, names }
+  const template = yamlTemplate(code, file)
+  if (template) return templateModule(template, file, lookup, { runtime })
+  if (runtime)
+    throw new SecretsError('REFERENCE_INVALID', 'a ${secret.…} reference inside a YAML 1.1 !!omap, !!pairs or !!set cannot be resolved at start-up (mode: \'runtime\'). Use a plain mapping or sequence, or mode: \'inline\'.', { loc: { file, line: 1, column: 0 } })
+  const { documents, names } = expandYamlData(code, file, lookup)
+  return { code: toModuleCode(documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents, documents.length === 1), map: null, names }
 }

@@ -1,21 +1,5 @@
 import { createHash } from 'node:crypto'
 
-/**
- * JSON with object keys sorted and no whitespace: the bytes that get signed.
- * `known` holds canonical texts already computed for some objects.
- */
-export function canonicalJson(value: unknown, known?: WeakMap<object, string>): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value)
-  const cached = known?.get(value)
-  if (cached !== undefined) return cached
-  if (Array.isArray(value)) return `[${value.map(item => canonicalJson(item, known)).join(',')}]`
-  const entries = Object.keys(value)
-    .filter(key => (value as Record<string, unknown>)[key] !== undefined)
-    .sort()
-    .map(key => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key], known)}`)
-  return `{${entries.join(',')}}`
-}
-
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
 
 export function sha256(data: Uint8Array | string): Uint8Array {

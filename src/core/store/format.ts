@@ -1,7 +1,7 @@
 import { SecretsError } from '../errors'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
-import { visitJson } from '../jsonc'
-import { canonicalJson, sha256Hex } from './encoding'
+import { createRequire } from 'node:module'
+import { sha256Hex } from './encoding'
 
 export const STORE_FORMAT = 'unplugin-secrets/v1'
 
@@ -113,40 +113,81 @@ function locate(text: string, offset: number): string {
 }
 
 /**
- * Syntax errors with their position, and duplicate keys: JSON.parse keeps the
- * last of two equal keys, so unsigned text could sit before the signed one and
- * mislead a reviewer.
+ * The first key that appears twice in one object of a valid JSON text, and
+ * where. JSON.parse keeps the last of two equal keys, so unsigned
+ * text could sit before the signed one and mislead a reviewer. A scan of the
+ * text: jsonc-parser's full tokenizer costs ~5x more on a 10,000-secret store.
  */
-function checkJsonText(text: string, file: string): void {
+function duplicateKey(text: string): { key: string, offset: number } | undefined {
+  const objects: Set<string>[] = []
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 123 /* { */) objects.push(new Set())
+    else if (c === 125 /* } */) objects.pop()
+    else if (c === 34 /* " */) {
+      let end = i + 1
+      let escapes = false
+      for (let d = text.charCodeAt(end); d !== 34; d = text.charCodeAt(end)) {
+        if (d === 92 /* \ */) {
+          escapes = true
+          end++
+        }
+        end++
+      }
+      let next = end + 1
+      for (let d = text.charCodeAt(next); d === 32 || d === 10 || d === 13 || d === 9; d = text.charCodeAt(next)) next++
+      if (text.charCodeAt(next) === 58 /* : */) {
+        const key = escapes ? JSON.parse(text.slice(i, end + 1)) as string : text.slice(i + 1, end)
+        const seen = objects.at(-1)!
+        if (seen.has(key)) return { key, offset: i }
+        seen.add(key)
+      }
+      i = end
+    }
+  }
+  return undefined
+}
+
+/** JSON.parse with errors that say where: syntax errors located by jsonc-parser (loaded only then), duplicate keys. */
+function parseJsonText(text: string, file: string): unknown {
   const restore = `Restore it from git (git checkout -- ${file}).`
-  const keys: Set<string>[] = []
-  let failure: SecretsError | undefined
-  visitJson(text, {
-    onObjectBegin: () => void keys.push(new Set()),
-    onObjectEnd: () => void keys.pop(),
-    onObjectProperty(name, offset) {
-      const seen = keys.at(-1)!
-      if (seen.has(name))
-        failure ??= new SecretsError('STORE_MALFORMED', `${file}:${locate(text, offset)}: the key ${JSON.stringify(name)} appears twice in one object (a bad merge or a hand edit). ${restore}`)
-      seen.add(name)
-    },
-    onError(_code, offset, length) {
-      if (failure) return
-      failure = offset + length >= text.trimEnd().length
-        ? new SecretsError('STORE_MALFORMED', `${file}: the file ends before its JSON is complete (truncated or half-written). ${restore}`)
-        : new SecretsError('STORE_MALFORMED', `${file}:${locate(text, offset)}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
-    },
-  }, { disallowComments: true, allowTrailingComma: false }, () => {
-    failure ??= new SecretsError('STORE_MALFORMED', `${file}: the file nests arrays or objects thousands of levels deep, which a store never does. ${restore}`)
-  })
-  if (failure) throw failure
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  }
+  catch {
+    let failure: SecretsError | undefined
+    let visit: typeof import('jsonc-parser').visit = () => {} // bundled into a server where jsonc-parser is not installed: no position
+    try {
+      visit = (createRequire(import.meta.url)('jsonc-parser') as typeof import('jsonc-parser')).visit
+    }
+    catch {}
+    try {
+      visit(text, {
+        onError(_code, offset, length) {
+          failure ??= offset + length >= text.trimEnd().length
+            ? new SecretsError('STORE_MALFORMED', `${file}: the file ends before its JSON is complete (truncated or half-written). ${restore}`)
+            : new SecretsError('STORE_MALFORMED', `${file}:${locate(text, offset)}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
+        },
+      }, { disallowComments: true, allowTrailingComma: false })
+    }
+    catch (error) {
+      // jsonc-parser recurses once per level: thousands of nested [ or { overflow the stack.
+      if (!(error instanceof RangeError)) throw error
+      failure ??= new SecretsError('STORE_MALFORMED', `${file}: the file nests arrays or objects thousands of levels deep, which a store never does. ${restore}`)
+    }
+    throw failure ?? new SecretsError('STORE_MALFORMED', `${file}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
+  }
+  const duplicate = duplicateKey(text)
+  if (duplicate)
+    throw new SecretsError('STORE_MALFORMED', `${file}:${locate(text, duplicate.offset)}: the key ${JSON.stringify(duplicate.key)} appears twice in one object (a bad merge or a hand edit). ${restore}`)
+  return json
 }
 
 /** Parses and shape-checks a store file. Trust is decided later, by verifyStore. */
 export function parseStoreFile(source: string, file: string): StoreFile {
   const text = source.startsWith('\uFEFF') ? source.slice(1) : source // an editor's byte order mark
-  checkJsonText(text, file)
-  const json: unknown = JSON.parse(text)
+  const json = parseJsonText(text, file)
   const check: ShapeChecker = new ShapeChecker(file)
   if (json !== null && typeof json === 'object' && 'format' in json && json.format !== STORE_FORMAT && typeof json.format === 'string' && json.format.startsWith('unplugin-secrets/'))
     throw new SecretsError('STORE_UNSUPPORTED', `${file} is in format ${JSON.stringify(json.format)}; this version of unplugin-secrets reads ${STORE_FORMAT}. Upgrade unplugin-secrets.`)
@@ -222,19 +263,39 @@ export function unsignedJson(file: Omit<StoreFile, 'signature'>) {
   }
 }
 
+/*
+ * Canonical JSON (keys sorted, undefined left out) of the records a store
+ * holds: JSON.stringify of each record rebuilt with its fields in sorted
+ * order (undefined fields are left out by JSON.stringify), natively and ~10x
+ * faster than a generic sorting serializer on 10,000 secrets. A test checks
+ * these against the generic definition.
+ */
+const canonicalAdmin = ({ addedAt, addedBy, publicKey }: AdminRecord): string => JSON.stringify({ addedAt, addedBy, publicKey })
+const canonicalSecret = ({ createdAt, description, updatedAt, updatedBy, value, version }: SecretRecord): string =>
+  JSON.stringify({ createdAt, description, updatedAt, updatedBy, value, version })
+
+/** Canonical JSON of an audit entry. */
+export const canonicalEntry = ({ action, admin, at, keyId, name, prev, publicKey, seq, sig, store }: Omit<AuditEntry, 'sig'> & { sig?: string | undefined }): string =>
+  JSON.stringify({ action, admin, at, keyId, name, prev, publicKey, seq, sig, store })
+
+/** The bytes an audit entry signature covers: its canonical JSON without `sig`. */
+export const auditSignedContent = (entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string => canonicalEntry({ ...entry, sig: undefined })
+
+function canonicalMap<T>(map: Map<string, T>, canonical: (record: T) => string): string {
+  const names = [...map.keys()].sort()
+  return `{${names.map(name => `${JSON.stringify(name)}:${canonical(map.get(name)!)}`).join(',')}}`
+}
+
 /**
  * What a store signature covers: the SHA-256 of the canonical form of
  * everything in the file but the signature (hashing first keeps Ed25519 fast
  * on multi-megabyte stores). `known` may hold the audit entries' canonical texts.
  */
-export const signedDigest = (file: Omit<StoreFile, 'signature'>, known?: WeakMap<object, string>): string =>
-  sha256Hex(canonicalJson(unsignedJson(file), known))
-
-/** The bytes an audit entry signature covers. */
-export function auditSignedContent(entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string {
-  const { sig: _sig, ...rest } = entry
-  return canonicalJson(rest)
+export function signedDigest(file: Omit<StoreFile, 'signature'>, known?: WeakMap<object, string>): string {
+  const audit = file.audit.map(entry => known?.get(entry) ?? canonicalEntry(entry)).join(',')
+  return sha256Hex(`{"admins":${canonicalMap(file.admins, canonicalAdmin)},"audit":[${audit}],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)},"keyId":${JSON.stringify(file.keyId)},"revision":${JSON.stringify(file.revision)},"secrets":${canonicalMap(file.secrets, canonicalSecret)}}`)
 }
+
 
 /** Field order for people reading the file; signatures use the canonical (sorted) form. */
 function orderedEntry({ seq, at, admin, action, name, publicKey, store, keyId, prev, sig }: AuditEntry): AuditEntry {

@@ -2,14 +2,14 @@ import { SecretsError } from '../errors'
 import type { AdminKey, StoreKey } from './keys'
 import { formatPublicKey, parsePublicKey } from './keys'
 import { dataKeyId, macMatches, revisionMac, signMessage, verifyMessage } from './crypto'
-import { bytesEqual, canonicalJson, sha256, sha256Hex } from './encoding'
+import { bytesEqual, sha256, sha256Hex } from './encoding'
 import type { AuditEntry, StoreFile } from './format'
-import { auditSignedContent, signedDigest } from './format'
+import { auditSignedContent, canonicalEntry, signedDigest } from './format'
 
 /** The fingerprint a store key carries: SHA-256 of the signed genesis entry. */
-export const trustRootOf = (genesis: AuditEntry): Uint8Array => sha256(canonicalJson(genesis))
+export const trustRootOf = (genesis: AuditEntry): Uint8Array => sha256(canonicalEntry(genesis))
 
-export const entryHash = (entry: AuditEntry, text = canonicalJson(entry)): string => sha256Hex(text)
+export const entryHash = (entry: AuditEntry, text = canonicalEntry(entry)): string => sha256Hex(text)
 
 export const signAuditEntry = (key: AdminKey, entry: Omit<AuditEntry, 'sig'>): AuditEntry =>
   ({ ...entry, sig: signMessage(key.secretKey, 'audit', auditSignedContent(entry)) })
@@ -72,7 +72,7 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, {
   file.audit.forEach((entry, index) => {
     if (entry.seq !== index + 1 || entry.prev !== prev)
       throw tampered(path, `the audit trail is broken at entry ${index + 1} (an entry was removed, reordered or spliced from another version)`)
-    const text = canonicalJson(entry)
+    const text = canonicalEntry(entry)
     texts.set(entry, text)
     prev = entryHash(entry, text)
     if (index === 0) {

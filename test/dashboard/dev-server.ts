@@ -1,0 +1,99 @@
+import { request as httpRequest } from 'node:http'
+import { cp, mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { InlineConfig, ViteDevServer } from 'vite'
+import type { SecretStore } from '../../src/core/store/store'
+import { ROOT, tempDir } from '../helpers'
+import { createLiveStore } from '../plugin/live-store'
+import { readStore, resign, writeStore } from '../store/fixtures'
+
+export interface HttpResult {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+
+/** Every response a suite saw, for checks across all of them (no value in any body, no-store on all). */
+export const seen: { url: string, result: HttpResult }[] = []
+
+/**
+ * A Vite dev server with the plugin (from dist/) on a temp copy of the shared
+ * config fixtures (or the given files) and a real store whose keys are in a key file, as on an
+ * admin's machine. The start-up banner is captured.
+ */
+export async function startDevServer(values: Record<string, string>, { plugin = {}, vite = {}, files }: { plugin?: Record<string, unknown>, vite?: InlineConfig, files?: Record<string, string> } = {}) {
+  const dir = await tempDir('usec-dashboard-')
+  if (files) {
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true })
+      await writeFile(join(dir, path), text)
+    }
+  }
+  else {
+    await cp(join(ROOT, 'test/fixtures/configs'), dir, { recursive: true })
+  }
+  const live = await createLiveStore(dir, values)
+  process.env.UNPLUGIN_SECRETS_KEY_DIR = live.keyDir
+  const { createServer, createLogger } = await import('vite')
+  const { default: secrets } = await import(pathToFileURL(join(ROOT, 'dist/vite.mjs')).href)
+  const banner: string[] = []
+  const logger = createLogger('silent')
+  logger.info = (message) => { banner.push(message) }
+  const server: ViteDevServer = await createServer({ root: dir, configFile: false, customLogger: logger, plugins: [secrets(plugin)], ...vite, server: { port: 0, host: '127.0.0.1', ...vite.server } })
+  await server.listen()
+  server.printUrls()
+  const port = (server.httpServer!.address() as { port: number }).port
+  const origin = `http://127.0.0.1:${port}`
+
+  /** A raw HTTP request (node:http, so Host and Origin can be anything), recorded in `seen`. */
+  const request = (method: string, path: string, { headers = {}, body }: { headers?: Record<string, string>, body?: unknown } = {}) =>
+    new Promise<HttpResult>((resolve, reject) => {
+      const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+      const outgoing = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers } }, (response) => {
+        let text = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => { text += chunk })
+        response.on('end', () => {
+          const result = { status: response.statusCode!, headers: response.headers, body: text }
+          seen.push({ url: path, result })
+          resolve(result)
+        })
+      })
+      outgoing.on('error', reject)
+      outgoing.end(payload)
+    })
+
+  /** Redeems the printed one-time link; resolves to the session cookie and the page's CSRF token. */
+  const signInWithLink = async () => {
+    const link = new URL(banner.find(line => line.includes('?token='))!.match(/http\S+/)![0])
+    const redeemed = await request('GET', link.pathname + link.search)
+    const cookie = String(redeemed.headers['set-cookie']).split(';')[0]!
+    const page = await request('GET', '/__secrets/', { headers: { cookie } })
+    const csrf = page.body.match(/name="csrf-token" content="([^"]+)"/)![1]!
+    return { cookie, csrf, redeemed }
+  }
+
+  /** Sets a secret's updatedAt into the past, re-signed by the admin (as if it had been set then). */
+  const backdate = async (name: string, days: number) => {
+    const file = await readStore(live.store)
+    const record = file.secrets.get(name)!
+    file.secrets.set(name, { ...record, updatedAt: new Date(Date.now() - days * 86_400_000).toISOString() })
+    await writeStore(live.store, resign(file, live.adminKey, live.key, 'test'))
+  }
+
+  /** The store as a setup script sees it (dist/store.mjs, keys from the key file). */
+  const openStore = async () => {
+    const { openStore: open } = await import(pathToFileURL(join(ROOT, 'dist/store.mjs')).href)
+    return open({ path: live.store }) as Promise<SecretStore>
+  }
+
+  const close = async () => {
+    await server.close()
+    delete process.env.UNPLUGIN_SECRETS_KEY_DIR
+  }
+
+  return { dir, server, banner, port, origin, live, request, signInWithLink, backdate, openStore, close }
+}
+
+export type DevServer = Awaited<ReturnType<typeof startDevServer>>

@@ -253,6 +253,16 @@ describe('references where only values may hold them', () => {
     }
   })
 
+  it('a reference as a merge source: a located error that says what a merge key takes (it used to blame an alias bomb)', () => {
+    for (const source of ['<<: ${secret.X}\n', 'a:\n  <<: ${secret.X}\n  b: 1\n']) {
+      for (const run of [() => expandYaml(source, 'merge.yaml', lookup), () => renderConfig(source, 'merge.yaml', lookup)]) {
+        const result = outcome(run)
+        expectLocated(result, 'YAML_INVALID', 'merge.yaml', /Merge sources must be maps or map aliases\. A merge key \(<<\) takes a mapping, or an alias of one/)
+        expect((result as SecretsError).message).not.toMatch(/alias bomb/)
+      }
+    }
+  })
+
   it('a reference in a comment, a %TAG directive or an escaped one is text', () => {
     expect(expandYamlData('# ${secret.X}\n%TAG !e! tag:${secret.X},2000:\n---\na: "$${secret.X}" # ${secret.Y}\n', 'text.yaml', lookup).documents).toEqual([{ a: '${secret.X}' }])
   })

@@ -185,7 +185,10 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
   }
   catch (error) {
     const message = (error as Error).message
-    const hint = /alias/i.test(message) ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.` : '.'
+    // Only the alias-count error is a bomb: "Merge sources must be maps or map aliases" mentions aliases too.
+    const hint = /excessive alias count/i.test(message)
+      ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.`
+      : /merge sources/i.test(message) ? '. A merge key (<<) takes a mapping, or an alias of one; put a reference under a key of that mapping.' : '.'
     throw new SecretsError('YAML_INVALID', `${message.replace(/\.$/, '')}${hint}`, { loc: located(lines, file, doc.range[0]) })
   }
 }

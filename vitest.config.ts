@@ -4,6 +4,8 @@ import SummaryReporter from './test/summary-reporter.ts'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The hardening suite has its own config and script (npm run test:hardening).
+    exclude: ['test/hardening/**', '**/node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Child-process suites share 2 cores; keep them from starving each other.

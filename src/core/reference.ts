@@ -68,7 +68,9 @@ export function parseReferences(input: string): ReferencePart[] {
     if (NEAR_MISS.test(input)) {
       const close = input.indexOf('}', dollar)
       const inner = input.slice(dollar + 2, close === -1 ? undefined : close).replace(/\s+/g, '')
-      throw new ReferenceSyntaxError(`Malformed reference ${describe(input.slice(dollar, close === -1 ? undefined : close + 1))}: write \${${inner}} without spaces.`, dollar)
+      // Shortened like the quoted text: a file-sized string must not become a file-sized message.
+      const shown = inner.length > 60 ? `${inner.slice(0, 60)}…` : inner
+      throw new ReferenceSyntaxError(`Malformed reference ${describe(input.slice(dollar, close === -1 ? undefined : close + 1))}: write \${${shown}} without spaces.`, dollar)
     }
     text += '$'
     i = dollar + 1

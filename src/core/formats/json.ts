@@ -1,6 +1,7 @@
-import { printParseErrorCode, visit } from 'jsonc-parser'
+import { printParseErrorCode } from 'jsonc-parser'
 import { basename } from 'node:path'
 import { SecretsError } from '../errors'
+import { visitJson } from '../jsonc'
 import type { SourceLocation } from '../errors'
 import { MENTION, ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
 import { referenceOffset } from './locate'
@@ -190,7 +191,7 @@ export function expandJson(code: string, file: string, lookup: SecretLookup, { s
         failure = error
       }
     }
-    visit(body === code ? code : ` ${body}`, { // a space for the BOM keeps offsets
+    visitJson(body === code ? code : ` ${body}`, { // a space for the BOM keeps offsets
       onObjectProperty: guarded((property: string, offset: number, length: number) => {
         if (mentionsSecret(code.slice(offset, offset + length))) onKey(property, offset, length)
       }),
@@ -200,7 +201,12 @@ export function expandJson(code: string, file: string, lookup: SecretLookup, { s
       onError: guarded((error: number, offset: number) => {
         throw new SecretsError('JSON_INVALID', `the file is not valid JSON (${jsonErrorText(error)}). Fix the JSON; references are only expanded in valid files.`, { loc: at(offset) })
       }),
-    }, { allowTrailingComma: false, disallowComments: true })
+    }, { allowTrailingComma: false, disallowComments: true }, () => {
+      failure ??= new RangeError('nesting')
+    })
+    // The stack can also run out inside one of the callbacks above (guarded keeps that error).
+    if (failure instanceof RangeError)
+      throw new SecretsError('JSON_INVALID', 'the file nests arrays or objects too deeply to parse. Flatten the structure.', { loc: at(0) })
     if (failure) throw failure
   }
   let output = ''

@@ -19,17 +19,65 @@ function located(lines: LineCounter, file: string, offset: number): SourceLocati
 /** `[` or `{` that does not belong to `${`: a flow collection on the line. */
 const FLOW_START = /(^|[^$])[[{]/
 
+interface ParseProblem {
+  code: string
+  message: string
+  pos: [number, number]
+}
+
+/**
+ * The first key that repeats one before it in the same mapping, as the yaml
+ * package's `uniqueKeys` would find it (scalars equal by value) but with a set
+ * per mapping: its own check compares each key with every earlier one, so a
+ * mapping of 30,000 keys (1 MB) took 11 s and 50 MB would take hours.
+ */
+function duplicateKey(doc: Document.Parsed): ParseProblem | undefined {
+  let found: ParseProblem | undefined
+  try {
+    visit(doc, {
+      Map(_, map) {
+        const seen = new Set<unknown>()
+        for (const { key } of map.items) {
+          if (!isScalar(key) || Number.isNaN(key.value)) continue // yaml: NaN !== NaN, and nodes are equal only to themselves
+          if (seen.has(key.value)) {
+            const at = key.range?.[0] ?? 0
+            if (!found || at < found.pos[0]) found = { code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [at, at + 1] }
+          }
+          seen.add(key.value)
+        }
+      },
+    })
+  }
+  catch (error) {
+    if (!(error instanceof RangeError)) throw error
+    return { code: 'NESTING', message: 'Maximum call stack size exceeded', pos: [doc.range[0], doc.range[0] + 1] }
+  }
+  return found
+}
+
+/**
+ * Larger YAML is refused before parsing: the parser holds about 60 bytes of
+ * memory per character (16 Mi characters: about 1 GB, 7 s here).
+ */
+export const MAX_YAML_LENGTH = 16 * 1024 * 1024
+
 function parseYaml(code: string, file: string, lines: LineCounter): Document.Parsed[] {
-  const docs = parseAllDocuments(code, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error' })
+  if (code.length > MAX_YAML_LENGTH)
+    throw new SecretsError('YAML_INVALID', `the file is ${(code.length / 1024 / 1024).toFixed(1)} Mi characters of YAML; YAML configs are limited to 16 Mi (parsing takes about 60 times the file's size in memory). Split the file, or make it JSON.`, { loc: { file, line: 1, column: 0 } })
+  const docs = parseAllDocuments(code, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: false, strict: true, logLevel: 'error' })
   if (!Array.isArray(docs)) return []
   for (const doc of docs) {
-    const error = doc.errors[0]
+    const syntax: ParseProblem | undefined = doc.errors[0]
+    const duplicate = syntax && /call stack/i.test(syntax.message) ? undefined : duplicateKey(doc)
+    const error = syntax && (!duplicate || syntax.pos[0] <= duplicate.pos[0]) ? syntax : duplicate
     if (!error) continue
     const loc = located(lines, file, error.pos[0])
     const lineText = code.slice(error.pos[0] - loc.column, code.indexOf('\n', error.pos[0]) >>> 0)
-    const hint = mentionsSecret(lineText) && FLOW_START.test(lineText)
-      ? ' A ${secret.…} reference inside a flow collection ([…] or {…}) must be quoted: ["${secret.NAME}"].'
-      : error.code === 'DUPLICATE_KEY' ? ' Remove or rename one of the keys.' : ''
+    const hint = /call stack/i.test(error.message)
+      ? ' The file nests too deeply to parse; flatten the structure.'
+      : mentionsSecret(lineText) && FLOW_START.test(lineText)
+        ? ' A ${secret.…} reference inside a flow collection ([…] or {…}) must be quoted: ["${secret.NAME}"].'
+        : error.code === 'DUPLICATE_KEY' ? ' Remove or rename one of the keys.' : ''
     throw new SecretsError('YAML_INVALID', `${error.message.replace(/ at line \d+, column \d+.*$/s, '')}.${hint}`, { loc })
   }
   return docs
@@ -68,8 +116,18 @@ function checkKey(scan: Scan, doc: Document.Parsed, key: unknown): void {
   const check = (node: Scalar) => {
     const raw = writtenReference(scan, node)
     if (raw === undefined || typeof node.value !== 'string') return
-    if (parseReferences(node.value).some(part => part.type === 'ref'))
-      throw new SecretsError('REFERENCE_IN_KEY', 'a ${secret.…} reference stands in a mapping key; references are expanded in values only. Move it into a value.', { loc: located(scan.lines, scan.file, (isAlias(key) ? key : node).range?.[0] ?? 0) })
+    const loc = located(scan.lines, scan.file, (isAlias(key) ? key : node).range?.[0] ?? 0)
+    let parts
+    try {
+      parts = parseReferences(node.value)
+    }
+    catch (error) {
+      // A malformed reference in a key, located like one in a value.
+      if (error instanceof ReferenceSyntaxError) throw new SecretsError('REFERENCE_INVALID', error.message, { loc })
+      throw error
+    }
+    if (parts.some(part => part.type === 'ref'))
+      throw new SecretsError('REFERENCE_IN_KEY', 'a ${secret.…} reference stands in a mapping key; references are expanded in values only. Move it into a value.', { loc })
   }
   if (isScalar(target)) check(target)
   else if (isCollection(target)) visit(target as Node, { Scalar: (_, node) => check(node) })
@@ -127,7 +185,10 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
   }
   catch (error) {
     const message = (error as Error).message
-    const hint = /alias/i.test(message) ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.` : '.'
+    // Only the alias-count error is a bomb: "Merge sources must be maps or map aliases" mentions aliases too.
+    const hint = /excessive alias count/i.test(message)
+      ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.`
+      : /merge sources/i.test(message) ? '. A merge key (<<) takes a mapping, or an alias of one; put a reference under a key of that mapping.' : '.'
     throw new SecretsError('YAML_INVALID', `${message.replace(/\.$/, '')}${hint}`, { loc: located(lines, file, doc.range[0]) })
   }
 }

@@ -111,7 +111,18 @@ export function decryptNative(key: Uint8Array, nonce: Uint8Array, aad: Uint8Arra
   subkey.fill(0)
   decipher.setAAD(aad, { plaintextLength: sealed.length - TAG_BYTES })
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
-  return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]))
+  const head = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES))
+  try {
+    const tail = decipher.final() // throws when authentication fails: head is then unauthenticated text, wiped below
+    const plaintext = new Uint8Array(head.length + tail.length)
+    plaintext.set(head)
+    plaintext.set(tail, head.length)
+    tail.fill(0)
+    return plaintext
+  }
+  finally {
+    head.fill(0) // node's buffers may come from a shared pool: leave no plaintext there
+  }
 }
 
 /**
@@ -121,7 +132,9 @@ export function decryptNative(key: Uint8Array, nonce: Uint8Array, aad: Uint8Arra
  */
 export function revisionMac(dataKey: Uint8Array, storeId: string, digest: string): string {
   const macKey = new Uint8Array(hkdfSync('sha256', dataKey, utf8(storeId), utf8('unplugin-secrets/revision-mac'), KEY_BYTES))
-  return createHmac('sha256', macKey).update(digest).digest('base64')
+  const hmac = createHmac('sha256', macKey)
+  macKey.fill(0) // the HMAC holds its own copy
+  return hmac.update(digest).digest('base64')
 }
 
 export function macMatches(expected: string, actual: string): boolean {
@@ -138,7 +151,15 @@ export function macMatches(expected: string, actual: string): boolean {
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex')
 
-const privateKey = (secretKey: Uint8Array): KeyObject => createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, secretKey]), format: 'der', type: 'pkcs8' })
+function privateKey(secretKey: Uint8Array): KeyObject {
+  const der = Buffer.concat([PKCS8_ED25519, secretKey])
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+  }
+  finally {
+    der.fill(0) // a copy of the admin key, maybe in node's shared buffer pool
+  }
+}
 
 /** A store's few admin keys verify thousands of audit entries: parse each once. */
 const publicKeys = new Map<string, KeyObject>()

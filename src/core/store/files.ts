@@ -177,20 +177,32 @@ async function breakStaleLock(lockPath: string, staleText: string): Promise<bool
 export async function withFileLock<T>(path: string, run: () => Promise<T>, role: 'store' | 'key-file' = 'store'): Promise<T> {
   const lockPath = `${path}.lock`
   const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex') }
-  const deadline = Date.now() + LOCK_TIMEOUT_MS
+  // The timeout is for one holder that does not let go: each new holder restarts it, so a
+  // long queue of writers that all make progress (50 processes at once) never times out.
+  let deadline = Date.now() + LOCK_TIMEOUT_MS
+  let holder: string | undefined
   for (let attempt = 0; ; attempt++) {
     try {
       const handle = await open(lockPath, 'wx', 0o600)
       try {
         await handle.writeFile(JSON.stringify(owner))
       }
-      finally {
-        await handle.close()
+      catch (error) {
+        // A full disk can take the file but not its content: an empty lock would stall the next writer.
+        await handle.close().catch(() => {})
+        await unlink(lockPath).catch(() => {})
+        throw error
       }
+      await handle.close()
       break
     }
     catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailed(lockPath, error, 'the store is unchanged')
+    }
+    const current = await readFile(lockPath, 'utf8').catch(() => undefined)
+    if (current !== holder) {
+      holder = current
+      deadline = Date.now() + LOCK_TIMEOUT_MS
     }
     const staleText = await staleLockText(lockPath)
     if (staleText !== undefined) {

@@ -162,13 +162,20 @@ function parseJsonText(text: string, file: string): unknown {
       visit = (createRequire(import.meta.url)('jsonc-parser') as typeof import('jsonc-parser')).visit
     }
     catch {}
-    visit(text, {
-      onError(_code, offset, length) {
-        failure ??= offset + length >= text.trimEnd().length
-          ? new SecretsError('STORE_MALFORMED', `${file}: the file ends before its JSON is complete (truncated or half-written). ${restore}`)
-          : new SecretsError('STORE_MALFORMED', `${file}:${locate(text, offset)}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
-      },
-    }, { disallowComments: true, allowTrailingComma: false })
+    try {
+      visit(text, {
+        onError(_code, offset, length) {
+          failure ??= offset + length >= text.trimEnd().length
+            ? new SecretsError('STORE_MALFORMED', `${file}: the file ends before its JSON is complete (truncated or half-written). ${restore}`)
+            : new SecretsError('STORE_MALFORMED', `${file}:${locate(text, offset)}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
+        },
+      }, { disallowComments: true, allowTrailingComma: false })
+    }
+    catch (error) {
+      // jsonc-parser recurses once per level: thousands of nested [ or { overflow the stack.
+      if (!(error instanceof RangeError)) throw error
+      failure ??= new SecretsError('STORE_MALFORMED', `${file}: the file nests arrays or objects thousands of levels deep, which a store never does. ${restore}`)
+    }
     throw failure ?? new SecretsError('STORE_MALFORMED', `${file}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
   }
   const duplicate = duplicateKey(text)

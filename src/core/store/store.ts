@@ -257,6 +257,9 @@ export class SecretStore {
     catch {
       throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} is not UTF-8 text. Have an admin set ${name} again.`)
     }
+    finally {
+      plaintext.fill(0) // the string stays (JavaScript cannot wipe strings); the bytes need not
+    }
   }
 
   /** Creates or updates a secret. Needs an admin key. */
@@ -291,6 +294,8 @@ export class SecretStore {
         })
         change.record(previous ? 'update' : 'create', { name })
       }
+    }).finally(() => {
+      for (const { plaintext } of entries) plaintext.fill(0) // encrypted or refused: the bytes are not needed any more
     })
   }
 
@@ -338,6 +343,7 @@ export class SecretStore {
         if (!plaintext)
           throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} does not decrypt, so the store cannot be rotated. Have an admin set ${name} again first.`)
         change.secrets.set(name, { ...record, value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext) })
+        plaintext.fill(0)
       }
       change.record('rotate', { keyId: change.keyId })
     }, {
@@ -350,7 +356,9 @@ export class SecretStore {
       },
       afterWrite: async () => {
         // Under the store lock, so no other rotation interleaves: only the new key opens the store now.
+        const retired = this.#storeKey
         this.#storeKey = newKey
+        retired.dataKey.fill(0)
         await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey] })).catch(() => {})
       },
     })
@@ -472,23 +480,45 @@ function openParsed(path: string, file: StoreFile, options: OpenStoreOptions, ke
  */
 export async function openStore(options: OpenStoreOptions = {}): Promise<SecretStore> {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  const file = await readStoreFile(path)
-  return openParsed(path, file, options, needsKeyFile(options) ? await readKeyFile(file.id) : undefined)
+  for (let attempt = 1; ; attempt++) {
+    const file = await readStoreFile(path)
+    try {
+      return openParsed(path, file, options, needsKeyFile(options) ? await readKeyFile(file.id) : undefined)
+    }
+    catch (error) {
+      if (!rotatedMeanwhile(error, options, attempt)) throw error
+    }
+  }
 }
+
+/**
+ * Whether to read the store and key file again: another process rotated
+ * between the two reads, so the key file no longer holds the key of the
+ * store as it was read (a reader saw WRONG_KEY in ~3% of opens during rotations).
+ */
+const rotatedMeanwhile = (error: unknown, options: OpenStoreOptions, attempt: number): boolean =>
+  attempt < 3 && error instanceof SecretsError && error.code === 'WRONG_KEY' && options.key === undefined && !process.env[STORE_KEY_ENV]
 
 /** openStore for synchronous callers, such as a config module evaluated at start-up. */
 export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
+  for (let attempt = 1; ; attempt++) {
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    }
+    catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw storeNotFound(path)
+      throw new SecretsError('STORE_NOT_FOUND', `Could not read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, { cause: error })
+    }
+    const file = parseStoreFile(text, path)
+    try {
+      return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined)
+    }
+    catch (error) {
+      if (!rotatedMeanwhile(error, options, attempt)) throw error
+    }
   }
-  catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw storeNotFound(path)
-    throw new SecretsError('STORE_NOT_FOUND', `Could not read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, { cause: error })
-  }
-  const file = parseStoreFile(text, path)
-  return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined)
 }
 
 /**

@@ -17,6 +17,9 @@ api:
   token: Bearer \${secret.API_TOKEN}
   copies: [&db "\${secret.DB_PASSWORD}", *db]
 escaped: $\${secret.NOT_A_REFERENCE}
+shared: &shared { token: "\${secret.API_TOKEN}" }
+again: *shared
+merged: { <<: *shared, own: 1 }
 `
 
 let dir: string
@@ -48,7 +51,7 @@ const entryPath = async () => join(cacheDir, (await entries())[0]!)
 describe('the YAML parse cache', () => {
   it('keeps the parse on disk with no value in it', async () => {
     const { config } = await build()
-    expect(config).toEqual({ region: 'eu-west-1', api: { token: `Bearer ${VALUES.API_TOKEN}`, copies: [VALUES.DB_PASSWORD, VALUES.DB_PASSWORD] }, escaped: '${secret.NOT_A_REFERENCE}' })
+    expect(config).toEqual({ region: 'eu-west-1', api: { token: `Bearer ${VALUES.API_TOKEN}`, copies: [VALUES.DB_PASSWORD, VALUES.DB_PASSWORD] }, escaped: '${secret.NOT_A_REFERENCE}', shared: { token: VALUES.API_TOKEN }, again: { token: VALUES.API_TOKEN }, merged: { token: VALUES.API_TOKEN, own: 1 } })
     expect(await entries()).toHaveLength(1)
     const files = await readdir(cacheDir)
     expect(files.filter(name => name.endsWith('.tmp'))).toEqual([])
@@ -67,6 +70,8 @@ describe('the YAML parse cache', () => {
     const { config } = await build()
     expect(config.region).toBe('from-the-cache')
     expect((config.api as { token: string }).token).toBe(`Bearer ${VALUES.API_TOKEN}`)
+    // An alias and a merge key copy the reference: every copy is filled from the cached template.
+    expect([config.shared, config.again, config.merged]).toEqual([{ token: VALUES.API_TOKEN }, { token: VALUES.API_TOKEN }, { token: VALUES.API_TOKEN, own: 1 }])
     await writeFile(path, entry)
   })
 
@@ -98,7 +103,7 @@ describe('the YAML parse cache', () => {
     const failure = async () => build().then(() => '', (error: Error) => error.message)
     const first = await failure()
     const cached = await failure()
-    expect(first).toMatch(/config\.yaml:8:5/)
+    expect(first).toMatch(/config\.yaml:11:5/)
     expect(first).toMatch(/NOT_IN_STORE/)
     expect(cached).toBe(first)
     await writeFile(join(dir, 'config.yaml'), CONFIG)

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { LineCounter, isAlias, isCollection, isScalar, parseAllDocuments, visit } from 'yaml'
-import type { Document, Node, Scalar } from 'yaml'
+import { LineCounter, isAlias, isCollection, isPair, isScalar, parseAllDocuments, visit } from 'yaml'
+import type { Document, Pair, Scalar } from 'yaml'
 import { SecretsError } from '../errors'
 import type { SourceLocation } from '../errors'
-import { ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
+import { MENTION, ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
 import { referenceOffset } from './locate'
 import { setAt, toModuleCode } from './module'
 import type { ExpandedModule, SecretLookup } from './types'
@@ -87,6 +87,7 @@ const lineColumn = ({ line, column }: SourceLocation) => ({ line, column })
 
 interface Scan {
   code: string
+  mentions: Mentions
   file: string
   lines: LineCounter
   lookup: SecretLookup
@@ -106,8 +107,58 @@ export type ReferenceParts = (string | { secret: string })[]
 /** The scalar's source text, when it holds a reference as written (not spelled with escapes). */
 function writtenReference(scan: Scan, node: Scalar): string | undefined {
   const [start, end] = node.range ?? [0, 0]
-  const raw = scan.code.slice(start, end)
-  return mentionsSecret(raw) ? raw : undefined
+  return scan.mentions.within(start, end) ? scan.code.slice(start, end) : undefined
+}
+
+/**
+ * Where the text mentions `${secret.` (or a near miss): the same test as
+ * mentionsSecret on a slice, without slicing every scalar of the file.
+ */
+class Mentions {
+  readonly #starts: number[] = []
+  readonly #ends: number[] = []
+
+  constructor(code: string) {
+    for (const match of code.matchAll(new RegExp(MENTION.source, 'g'))) {
+      this.#starts.push(match.index)
+      this.#ends.push(match.index + match[0].length)
+    }
+  }
+
+  /** Whether a whole mention lies in [start, end). */
+  within(start: number, end: number): boolean {
+    let low = 0
+    let high = this.#starts.length
+    while (low < high) {
+      const mid = (low + high) >> 1
+      if (this.#starts[mid]! < start) low = mid + 1
+      else high = mid
+    }
+    for (let i = low; i < this.#starts.length && this.#starts[i]! < end; i++) if (this.#ends[i]! <= end) return true
+    return false
+  }
+}
+
+/**
+ * Every pair and scalar of a document in document order, keys before their
+ * values; aliases are not followed (their targets are met where they stand).
+ * A loop, not recursion: depth is whatever the parser accepted.
+ */
+function walk(root: unknown, visitor: { pair?: (pair: Pair) => void, scalar?: (node: Scalar, isKey: boolean) => void }): void {
+  const stack: [unknown, boolean][] = [[root, false]]
+  while (stack.length > 0) {
+    const [node, isKey] = stack.pop()!
+    if (isScalar(node)) {
+      visitor.scalar?.(node, isKey)
+    }
+    else if (isPair(node)) {
+      visitor.pair?.(node)
+      stack.push([node.value, false], [node.key, true])
+    }
+    else if (isCollection(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push([node.items[i], false])
+    }
+  }
 }
 
 /** Keys may hold no reference: not directly, through an alias, or inside a complex key. */
@@ -130,15 +181,15 @@ function checkKey(scan: Scan, doc: Document.Parsed, key: unknown): void {
       throw new SecretsError('REFERENCE_IN_KEY', 'a ${secret.…} reference stands in a mapping key; references are expanded in values only. Move it into a value.', { loc })
   }
   if (isScalar(target)) check(target)
-  else if (isCollection(target)) visit(target as Node, { Scalar: (_, node) => check(node) })
+  else if (isCollection(target)) walk(target, { scalar: check })
 }
 
 /** Substitutes references in the string scalars of `doc`, in place. */
 function expandDocument(scan: Scan, doc: Document.Parsed): void {
   // Keys first, before any value is expanded: an alias key points at a scalar the next pass rewrites.
-  visit(doc, { Pair: (_, pair) => checkKey(scan, doc, pair.key) })
-  visit(doc, {
-    Scalar(key, node) {
+  walk(doc.contents, { pair: pair => checkKey(scan, doc, pair.key) })
+  walk(doc.contents, {
+    scalar(node, isKey) {
       const raw = writtenReference(scan, node)
       if (raw === undefined) return
       const start = node.range![0]
@@ -154,7 +205,7 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         if (error instanceof ReferenceSyntaxError) throw new SecretsError('REFERENCE_INVALID', error.message, { loc: at(error.offset) })
         throw error
       }
-      if (key === 'key') {
+      if (isKey) {
         const text = parts.map(part => (part.type === 'text' ? part.text : '')).join('') // checkKey refused references: only escapes here
         node.value = text
         scan.onRewrite?.(start, node.range![1], raw, text)
@@ -195,7 +246,7 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
 
 /** Parses YAML (every document), expands references in string scalars, and returns the data. */
 export function expandYamlData(code: string, file: string, lookup: SecretLookup, { defer, onRewrite }: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
-  const scan: Scan = { code, file, lines: new LineCounter(), lookup, names: new Set(), ...(defer ? { defer } : {}), ...(onRewrite ? { onRewrite } : {}) }
+  const scan: Scan = { code, file, lines: new LineCounter(), mentions: new Mentions(code), lookup, names: new Set(), ...(defer ? { defer } : {}), ...(onRewrite ? { onRewrite } : {}) }
   const docs = parseYaml(code, file, scan.lines)
   const hasReferences = mentionsSecret(code)
   const documents = docs.map((doc) => {
@@ -244,23 +295,41 @@ export function yamlTemplate(code: string, file: string): YamlTemplate | undefin
   const single = documents.length === 1
   const data = single ? documents[0] : documents.length === 0 ? null : documents
   const refs: YamlTemplate['refs'] = []
-  let opaque = false
-  const collect = (value: unknown, path: (string | number)[]): unknown => {
-    if (typeof value === 'string' && value.startsWith(marker)) {
-      const index = Number(value.slice(marker.length))
-      let next = 0
-      refs.push([path, deferred[index]!.map(part => (typeof part === 'string' ? part : located[index]![next++]!))])
-      return ''
-    }
-    if (Array.isArray(value)) return value.map((item, index) => collect(item, [...path, index]))
-    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, collect(item, [...path, key])]))
-    if (holdsMarker(value, marker)) opaque = true
-    return value
-  }
   if (deferred.length === 0) return { data, single, refs } // nothing to take out
-  const template = collect(data, [])
-  return opaque ? undefined : { data: template, single, refs }
+  // Where each placeholder ended up (aliases and merge keys copy it), in document order; then '' in its place.
+  const parts = (index: number) => {
+    let next = 0
+    return deferred[index]!.map(part => (typeof part === 'string' ? part : located[index]![next++]!))
+  }
+  let opaque = false
+  // Depth first in document order: [value, its parent's path, its key there].
+  const stack: [unknown, (string | number)[], string | number | undefined][] = [[data, [], undefined]]
+  while (stack.length > 0) {
+    const [value, parent, key] = stack.pop()!
+    if (typeof value === 'string') {
+      if (value.startsWith(marker)) refs.push([key === undefined ? parent : [...parent, key], parts(Number(value.slice(marker.length)))])
+      continue
+    }
+    if (value === null || typeof value !== 'object') continue
+    const path = key === undefined ? parent : [...parent, key]
+    if (Array.isArray(value)) {
+      for (let index = value.length - 1; index >= 0; index--) stack.push([value[index], path, index])
+    }
+    else if (Object.getPrototypeOf(value) === Object.prototype) {
+      const keys = Object.keys(value)
+      for (let index = keys.length - 1; index >= 0; index--) stack.push([(value as Record<string, unknown>)[keys[index]!], path, keys[index]])
+    }
+    else if (holdsMarker(value, marker)) {
+      opaque = true // a Map or Set: no path reaches inside
+    }
+  }
+  if (opaque) return undefined
+  let template = data
+  for (const [path] of refs) {
+    if (path.length) setAt(template, path, '')
+    else template = ''
+  }
+  return { data: template, single, refs }
 }
 
 /** Puts the values into a template's data (in place) and returns it; `lookup` throws for a missing or refused name. */

@@ -1,7 +1,8 @@
 import { SecretsError } from '../errors'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
+import { createHash } from 'node:crypto'
+import type { Hash } from 'node:crypto'
 import { createRequire } from 'node:module'
-import { sha256Hex } from './encoding'
 
 export const STORE_FORMAT = 'unplugin-secrets/v1'
 
@@ -281,9 +282,12 @@ export const canonicalEntry = ({ action, admin, at, keyId, name, prev, publicKey
 /** The bytes an audit entry signature covers: its canonical JSON without `sig`. */
 export const auditSignedContent = (entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string => canonicalEntry({ ...entry, sig: undefined })
 
-function canonicalMap<T>(map: Map<string, T>, canonical: (record: T) => string): string {
+/** Feeds the canonical JSON of a name-to-record map to `hash`, names sorted. */
+function hashMap<T>(hash: Hash, map: Map<string, T>, canonical: (record: T) => string): void {
   const names = [...map.keys()].sort()
-  return `{${names.map(name => `${JSON.stringify(name)}:${canonical(map.get(name)!)}`).join(',')}}`
+  hash.update('{')
+  names.forEach((name, index) => hash.update(`${index ? ',' : ''}${JSON.stringify(name)}:${canonical(map.get(name)!)}`))
+  hash.update('}')
 }
 
 /**
@@ -292,8 +296,14 @@ function canonicalMap<T>(map: Map<string, T>, canonical: (record: T) => string):
  * on multi-megabyte stores). `known` may hold the audit entries' canonical texts.
  */
 export function signedDigest(file: Omit<StoreFile, 'signature'>, known?: WeakMap<object, string>): string {
-  const audit = file.audit.map(entry => known?.get(entry) ?? canonicalEntry(entry)).join(',')
-  return sha256Hex(`{"admins":${canonicalMap(file.admins, canonicalAdmin)},"audit":[${audit}],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)},"keyId":${JSON.stringify(file.keyId)},"revision":${JSON.stringify(file.revision)},"secrets":${canonicalMap(file.secrets, canonicalSecret)}}`)
+  // Hashed piece by piece: the text of a 10,000-secret store is never built whole.
+  const hash = createHash('sha256').update('{"admins":')
+  hashMap(hash, file.admins, canonicalAdmin)
+  hash.update(',"audit":[')
+  file.audit.forEach((entry, index) => hash.update(`${index ? ',' : ''}${known?.get(entry) ?? canonicalEntry(entry)}`))
+  hash.update(`],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)},"keyId":${JSON.stringify(file.keyId)},"revision":${JSON.stringify(file.revision)},"secrets":`)
+  hashMap(hash, file.secrets, canonicalSecret)
+  return hash.update('}').digest('hex')
 }
 
 

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto'
 
-export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
+const ENCODER = new TextEncoder()
+export const utf8 = (text: string): Uint8Array => ENCODER.encode(text)
+/** Strict UTF-8 decoding (throws on invalid bytes); one instance, as decode() keeps no state between calls. */
+export const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 export function sha256(data: Uint8Array | string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(data).digest())
@@ -12,12 +15,14 @@ export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toStri
 export const toBase64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url')
 export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 const BASE64URL = /^[A-Za-z0-9_-]*$/
 
-/** Strict decoding: Buffer.from silently skips bad characters, so check first. */
+/**
+ * Strict decoding: Buffer.from silently skips bad characters, so only text
+ * that the decoded bytes encode back to exactly is accepted.
+ */
 export function fromBase64(text: string): Uint8Array | undefined {
-  if (text.length % 4 !== 0 || !BASE64.test(text)) return undefined
+  if (text.length % 4 !== 0) return undefined
   const bytes = Buffer.from(text, 'base64')
   return bytes.toString('base64') === text ? new Uint8Array(bytes) : undefined
 }

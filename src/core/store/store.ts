@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path'
 import { SecretsError } from '../errors'
 import { assertAdminName, assertSecretName, encodeSecretValue } from '../names'
 import { dataKeyId, decryptValue, encryptValue, randomKey, valueAad } from './crypto'
-import { bytesEqual } from './encoding'
+import { UTF8_STRICT, bytesEqual } from './encoding'
 import { crashPoint, ensureFolder, fileMode, readTextFile, withFileLock, writeFileAtomic } from './files'
 import type { AuditAction, AuditEntry, SecretRecord, StoreFile } from './format'
 import { STORE_FORMAT, parseStoreFile, serializeStoreFile } from './format'
@@ -252,7 +252,7 @@ export class SecretStore {
     if (!plaintext)
       throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} does not decrypt (its ciphertext was damaged, or moved from another name or version). Have an admin set ${name} again.`)
     try {
-      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(plaintext)
+      return UTF8_STRICT.decode(plaintext)
     }
     catch {
       throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} is not UTF-8 text. Have an admin set ${name} again.`)

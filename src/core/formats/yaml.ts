@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { LineCounter, isAlias, isCollection, isPair, isScalar, parseAllDocuments, visit } from 'yaml'
-import type { Document, Pair, Scalar } from 'yaml'
+import { LineCounter, isAlias, isCollection, isMap, isPair, isScalar, parseAllDocuments } from 'yaml'
+import type { Document, Pair, Scalar, YAMLMap } from 'yaml'
 import { SecretsError } from '../errors'
 import type { SourceLocation } from '../errors'
 import { MENTION, ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
@@ -33,25 +33,19 @@ interface ParseProblem {
  */
 function duplicateKey(doc: Document.Parsed): ParseProblem | undefined {
   let found: ParseProblem | undefined
-  try {
-    visit(doc, {
-      Map(_, map) {
-        const seen = new Set<unknown>()
-        for (const { key } of map.items) {
-          if (!isScalar(key) || Number.isNaN(key.value)) continue // yaml: NaN !== NaN, and nodes are equal only to themselves
-          if (seen.has(key.value)) {
-            const at = key.range?.[0] ?? 0
-            if (!found || at < found.pos[0]) found = { code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [at, at + 1] }
-          }
-          seen.add(key.value)
+  walk(doc.contents, {
+    map(map) {
+      const seen = new Set<unknown>()
+      for (const { key } of map.items) {
+        if (!isScalar(key) || Number.isNaN(key.value)) continue // yaml: NaN !== NaN, and nodes are equal only to themselves
+        if (seen.has(key.value)) {
+          const at = key.range?.[0] ?? 0
+          if (!found || at < found.pos[0]) found = { code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [at, at + 1] }
         }
-      },
-    })
-  }
-  catch (error) {
-    if (!(error instanceof RangeError)) throw error
-    return { code: 'NESTING', message: 'Maximum call stack size exceeded', pos: [doc.range[0], doc.range[0] + 1] }
-  }
+        seen.add(key.value)
+      }
+    },
+  })
   return found
 }
 
@@ -144,7 +138,7 @@ class Mentions {
  * values; aliases are not followed (their targets are met where they stand).
  * A loop, not recursion: depth is whatever the parser accepted.
  */
-function walk(root: unknown, visitor: { pair?: (pair: Pair) => void, scalar?: (node: Scalar, isKey: boolean) => void }): void {
+function walk(root: unknown, visitor: { map?: (map: YAMLMap) => void, pair?: (pair: Pair) => void, scalar?: (node: Scalar, isKey: boolean) => void }): void {
   const stack: [unknown, boolean][] = [[root, false]]
   while (stack.length > 0) {
     const [node, isKey] = stack.pop()!
@@ -156,6 +150,7 @@ function walk(root: unknown, visitor: { pair?: (pair: Pair) => void, scalar?: (n
       stack.push([node.value, false], [node.key, true])
     }
     else if (isCollection(node)) {
+      if (isMap(node)) visitor.map?.(node)
       for (let i = node.items.length - 1; i >= 0; i--) stack.push([node.items[i], false])
     }
   }
@@ -237,7 +232,9 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
   catch (error) {
     const message = (error as Error).message
     // Only the alias-count error is a bomb: "Merge sources must be maps or map aliases" mentions aliases too.
-    const hint = /excessive alias count/i.test(message)
+    const hint = /call stack/i.test(message)
+      ? '. The file nests too deeply to parse; flatten the structure.'
+      : /excessive alias count/i.test(message)
       ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.`
       : /merge sources/i.test(message) ? '. A merge key (<<) takes a mapping, or an alias of one; put a reference under a key of that mapping.' : '.'
     throw new SecretsError('YAML_INVALID', `${message.replace(/\.$/, '')}${hint}`, { loc: located(lines, file, doc.range[0]) })

@@ -12,7 +12,7 @@ import type { Options } from './options'
 import { resolveOptions } from './options'
 import { MIN_SCANNED_LENGTH, findLeaks, leakMessage } from './leak'
 import { mentionsSecret } from './reference'
-import { SecretResolver } from './resolver'
+import { SecretResolver, fileStamp } from './resolver'
 
 const YAML_FILE = /\.ya?ml$/
 /** Rollup, runtime mode: a JSON config with references, loaded by us as a module (out of @rollup/plugin-json's way). */
@@ -49,6 +49,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   const jsonModules = new Set<string>()
 
   let templates: TemplateCache | undefined
+  /** Vite dev: the server (to replay a store change its watcher dropped) and the pending re-check. */
+  let devServer: { watcher: { emit: (event: string, path: string) => boolean } } | undefined
+  let settle: ReturnType<typeof setTimeout> | undefined
   const storePath = () => resolve(root, options.store)
   const getResolver = () => (resolver ??= new SecretResolver(storePath(), options.key))
   /** Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target option); Vite decides per module. */
@@ -263,6 +266,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         root = config.root
       },
       async configureServer(server) {
+        devServer = server
         // Everything under the served root is public to Vite's dev server; the store must not be.
         // (A server.fs.deny entry from a plugin would replace Vite's default deny list.)
         const storeName = basename(storePath()).toLowerCase()
@@ -289,10 +293,21 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           if (message) this.error(message)
         },
       },
-      hotUpdate({ file }) {
+      async hotUpdate({ file }) {
         if (file !== storePath()) return
+        // The watcher can drop the last of several quick changes (chokidar throttles change events per file):
+        // look at the file again once things settle, and replay the change if it moved on since this one.
+        const seen = await fileStamp(file)
+        clearTimeout(settle)
+        settle = setTimeout(() => {
+          void fileStamp(file).then(now => now !== seen && devServer?.watcher.emit('change', file))
+        }, 300)
+        settle.unref()
         // Import analysis skips JSON, so JSON configs are not linked to the store: name them.
         const modules = [...users].flatMap(id => [...(this.environment.moduleGraph.getModulesByFile(id) ?? [])])
+        // A plain (non-HMR) invalidation too: it stamps the module, so a transform that started before this
+        // store change (and read the old values) is not kept as its result; an HMR invalidation alone does not.
+        for (const module of modules) this.environment.moduleGraph.invalidateModule(module)
         return modules.length ? modules : undefined
       },
     },

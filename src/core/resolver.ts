@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { relative } from 'node:path'
 import { SecretsError } from './errors'
 import type { SourceLocation } from './errors'
@@ -52,6 +53,29 @@ export function storeLookup(store: SecretStore): SecretLookup {
 }
 
 /**
+ * What tells one version of the store file from another without reading it
+ * all: mtime, size and inode are not enough (two writes within one clock
+ * tick can leave the same size and a recycled inode), so the file's last
+ * bytes, its signature and revision seal, which every write changes, go in.
+ */
+export async function fileStamp(path: string): Promise<string> {
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(path, 'r')
+    const info = await handle.stat()
+    const length = Math.min(info.size, 512)
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(length), 0, length, info.size - length)
+    return `${info.mtimeMs}:${info.size}:${info.ino}:${buffer.toString('latin1', 0, bytesRead)}`
+  }
+  catch {
+    return 'missing'
+  }
+  finally {
+    await handle?.close()
+  }
+}
+
+/**
  * Opens the store the first time a file needs it, and again whenever the
  * store file changed on disk (so `unplugin-secrets set` reaches a running
  * dev server). A build whose files reference nothing never opens it.
@@ -70,8 +94,7 @@ export class SecretResolver {
    * one open. Failures are kept and thrown at the first lookup.
    */
   async prepare(): Promise<void> {
-    const info = await stat(this.path).catch(() => undefined)
-    const stamp = info ? `${info.mtimeMs}:${info.size}:${info.ino}` : 'missing'
+    const stamp = await fileStamp(this.path)
     if (stamp === this.#stamp) return this.#opening
     this.#stamp = stamp
     this.#opening = this.#open()

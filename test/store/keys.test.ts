@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { SecretsError } from '../../src/core/errors'
 import { randomBytes } from 'node:crypto'
 import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { dataKeyId, decryptNative, decryptValue, encryptValue, hchacha20, randomKey, signMessage, valueAad, verifyMessage } from '../../src/core/store/crypto'
+import { dataKeyId, decryptNative, decryptValue, encryptValue, hchacha20, nobleXChaCha, randomKey, signMessage, valueAad, verifyMessage } from '../../src/core/store/crypto'
 import { fromBase64, fromBase64Url, sha256Hex } from '../../src/core/store/encoding'
 import { auditSignedContent, canonicalEntry, signedDigest, unsignedJson } from '../../src/core/store/format'
 import { adminPublicKey } from '../../src/core/store/crypto'
@@ -87,6 +87,17 @@ describe('crypto', () => {
       const sealed = fromBase64(encryptValue(key, aad, plaintext))!
       expect(xchacha20poly1305(key, sealed.subarray(0, 24), aad).decrypt(sealed.subarray(24))).toEqual(plaintext)
     }
+  })
+
+  it('the fallback for a node without ChaCha20-Poly1305 loads noble on demand and reads and writes the same bytes', () => {
+    const key = randomKey()
+    const aad = valueAad('id', 'key', 'NAME', 1)
+    const plaintext = new Uint8Array(randomBytes(100))
+    const sealed = fromBase64(encryptValue(key, aad, plaintext))!
+    const fallback = nobleXChaCha(key, sealed.subarray(0, 24), aad)
+    expect(fallback.decrypt(sealed.subarray(24))).toEqual(plaintext)
+    const nonce = new Uint8Array(randomBytes(24))
+    expect(decryptNative(key, nonce, aad, nobleXChaCha(key, nonce, aad).encrypt(plaintext))).toEqual(plaintext)
   })
 
   it('the native decryption path gives noble\'s bytes, and rejects what noble rejects', () => {

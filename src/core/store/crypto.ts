@@ -35,7 +35,8 @@ const NATIVE = getCiphers().includes('chacha20-poly1305')
 const SIGMA = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574]
 
 let noble: typeof import('@noble/ciphers/chacha.js') | undefined
-const nobleXChaCha = (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) =>
+/** The fallback cipher, loaded on first use (exported for the test that checks it against the native path). */
+export const nobleXChaCha = (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) =>
   (noble ??= createRequire(import.meta.url)('@noble/ciphers/chacha.js') as typeof import('@noble/ciphers/chacha.js')).xchacha20poly1305(key, nonce, aad)
 
 const rotl = (x: number, n: number) => (x << n) | (x >>> (32 - n))

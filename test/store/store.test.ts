@@ -231,6 +231,8 @@ describe('6. rotate', () => {
     const { storeKey: newKey } = await store.rotate({ saveKey: (key) => { saved = key } })
     expect(saved).toBe(newKey)
     await rejects(openStore({ path, key: storeKey }), 'WRONG_KEY')
+    // The caller keeps the key (and the store key came from an option): it is not written to disk.
+    expect(await readFile(keyFilePath(store.id), 'utf8').catch(() => '')).not.toContain(newKey)
   })
 
   it('without saveKey, keeps the new key in the key file even when the key came from an option', async () => {

@@ -335,6 +335,7 @@ export class SecretStore {
   async rotate(options: RotateOptions = {}): Promise<{ storeKey: string }> {
     const newKey: StoreKey = { dataKey: randomKey(), trustRoot: this.#storeKey.trustRoot }
     const storeKey = formatStoreKey(newKey)
+    const keyFileKeeps = this.#keySource === 'file' || !options.saveKey
     await this.#change((change) => {
       change.keyId = dataKeyId(newKey.dataKey)
       change.dataKey = newKey.dataKey
@@ -350,7 +351,7 @@ export class SecretStore {
       beforeWrite: async () => {
         await options.saveKey?.(storeKey)
         // Unless the caller keeps the new key, the key file does, before the store needs it.
-        if (this.#keySource === 'file' || !options.saveKey)
+        if (keyFileKeeps)
           await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey, ...keys.storeKeys.filter(key => key !== storeKey)] }))
         crashPoint('rotate-key-saved')
       },
@@ -359,7 +360,8 @@ export class SecretStore {
         const retired = this.#storeKey
         this.#storeKey = newKey
         retired.dataKey.fill(0)
-        await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey] })).catch(() => {})
+        // A caller who keeps the key (saveKey, key not from the file) gets no key file written.
+        if (keyFileKeeps) await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey] })).catch(() => {})
       },
     })
     return { storeKey }

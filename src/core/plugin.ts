@@ -92,10 +92,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   /** The store path a runtime-mode build writes: absolute stays absolute, else relative to the build's working directory. */
   const startUpStorePath = () => (isAbsolute(options.store) ? options.store : relative(process.cwd(), storePath()) || options.store)
 
-  async function expand(code: string, id: string, forBrowser = false, devServer = false): Promise<ExpandedModule | undefined> {
+  async function expand(code: string, id: string, forBrowser = false, inDevServer = false): Promise<ExpandedModule | undefined> {
     const file = id.split('?')[0]!
     const shown = relative(root, file) || file
-    const atStartUp = options.mode === 'runtime' && !forBrowser && !devServer
+    const atStartUp = options.mode === 'runtime' && !forBrowser && !inDevServer
     if (atStartUp && YAML_FILE.test(file))
       return { ...await yamlModule(code, file, shown, () => '', { store: startUpStorePath() }), map: moduleMap(file, code) }
     if (mentionsSecret(code)) await getResolver().prepare()
@@ -105,7 +105,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       return getResolver().lookup(name, locate)
     }
     if (!YAML_FILE.test(file)) {
-      if (atStartUp && expandJson(code, shown, () => '').names.size > 0) {
+      if (atStartUp && jsonHasReferences(code, shown)) {
         // Checked as JSON above (strict, keys, references); strict JSON is YAML 1.2, so the YAML path builds the start-up module.
         jsonModules.add(file)
         return { ...expandYaml(code, shown, () => '', { runtime: { store: startUpStorePath() } }), map: moduleMap(file, code), moduleType: 'js' }

@@ -2,27 +2,9 @@ import { printParseErrorCode } from 'jsonc-parser'
 import { basename } from 'node:path'
 import { SecretsError } from '../errors'
 import { visitJson } from '../jsonc'
-import type { SourceLocation } from '../errors'
 import { MENTION, ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
-import { referenceOffset } from './locate'
+import { lineStarts, locate, referenceOffset } from './locate'
 import type { ExpandedModule, SecretLookup, SourceMapData } from './types'
-
-function lineStarts(code: string): number[] {
-  const starts = [0]
-  for (let i = code.indexOf('\n'); i !== -1; i = code.indexOf('\n', i + 1)) starts.push(i + 1)
-  return starts
-}
-
-function locate(starts: number[], file: string, offset: number): SourceLocation {
-  let low = 0
-  let high = starts.length - 1
-  while (low < high) {
-    const mid = (low + high + 1) >> 1
-    if (starts[mid]! <= offset) low = mid
-    else high = mid - 1
-  }
-  return { file, line: low + 1, column: offset - starts[low]! }
-}
 
 /** 'CommaExpected' -> 'comma expected' */
 const jsonErrorText = (code: number): string => printParseErrorCode(code).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()

@@ -1,3 +1,24 @@
+import type { SourceLocation } from '../errors'
+
+/** Offsets where each line of `code` starts. */
+export function lineStarts(code: string): number[] {
+  const starts = [0]
+  for (let i = code.indexOf('\n'); i !== -1; i = code.indexOf('\n', i + 1)) starts.push(i + 1)
+  return starts
+}
+
+/** The line and column (0-based, UTF-16 units) of `offset`, given the text's {@link lineStarts}. */
+export function locate(starts: number[], file: string, offset: number): SourceLocation {
+  let low = 0
+  let high = starts.length - 1
+  while (low < high) {
+    const mid = (low + high + 1) >> 1
+    if (starts[mid]! <= offset) low = mid
+    else high = mid - 1
+  }
+  return { file, line: low + 1, column: offset - starts[low]! }
+}
+
 /**
  * Where, in a scalar's source text `raw` (starting at `start` in the file),
  * the reference at `offset` of its decoded `value` is: the same-numbered `${`

@@ -1,4 +1,5 @@
-import { SecretsError } from '../errors'
+import { SecretsError, formatLocation } from '../errors'
+import { lineStarts, locate } from '../formats/locate'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
 import { createHash } from 'node:crypto'
 import type { Hash } from 'node:crypto'
@@ -108,10 +109,8 @@ class ShapeChecker {
   }
 }
 
-function locate(text: string, offset: number): string {
-  const before = text.slice(0, offset)
-  return `${before.split('\n').length}:${offset - before.lastIndexOf('\n')}`
-}
+/** `file:line:col` of `offset` in a store's text (only errors need it). */
+const at = (text: string, file: string, offset: number): string => formatLocation(locate(lineStarts(text), file, offset))
 
 /**
  * The first key that appears twice in one object of a valid JSON text, and
@@ -168,7 +167,7 @@ function parseJsonText(text: string, file: string): unknown {
         onError(_code, offset, length) {
           failure ??= offset + length >= text.trimEnd().length
             ? new SecretsError('STORE_MALFORMED', `${file}: the file ends before its JSON is complete (truncated or half-written). ${restore}`)
-            : new SecretsError('STORE_MALFORMED', `${file}:${locate(text, offset)}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
+            : new SecretsError('STORE_MALFORMED', `${at(text, file, offset)}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
         },
       }, { disallowComments: true, allowTrailingComma: false })
     }
@@ -181,7 +180,7 @@ function parseJsonText(text: string, file: string): unknown {
   }
   const duplicate = duplicateKey(text)
   if (duplicate)
-    throw new SecretsError('STORE_MALFORMED', `${file}:${locate(text, duplicate.offset)}: the key ${JSON.stringify(duplicate.key)} appears twice in one object (a bad merge or a hand edit). ${restore}`)
+    throw new SecretsError('STORE_MALFORMED', `${at(text, file, duplicate.offset)}: the key ${JSON.stringify(duplicate.key)} appears twice in one object (a bad merge or a hand edit). ${restore}`)
   return json
 }
 

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, symlink, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createStore } from '../../src/core/store/store'
@@ -44,5 +45,27 @@ describe('check', () => {
     const bad = await runCli(['check', 'ok/*.yaml'], { cwd: dir, env: env() })
     expect(bad.code).toBe(1)
     expect(bad.stdout).toMatch(/ok\/bad\.yaml:1:4: Invalid secret name .* ERROR/)
+  })
+
+  it('a config it cannot read is a problem, not a file with no references', async () => {
+    // A config name linked to a socket: listed by the glob, unreadable even as root (ENXIO).
+    await mkdir(join(dir, 'unreadable'), { recursive: true })
+    const server = createServer()
+    await new Promise<void>(done => server.listen(join(dir, 'unreadable/socket'), done))
+    await symlink(join(dir, 'unreadable/socket'), join(dir, 'unreadable/socket.yaml'))
+    try {
+      const result = await runCli(['check', 'unreadable/*.yaml'], { cwd: dir, env: env() })
+      expect(result.code, result.stdout).toBe(1)
+      expect(result.stdout).toMatch(/unreadable\/socket\.yaml: cannot read it \(\w+\) {2}ERROR\n0 references in 1 file; 1 problem\./)
+    }
+    finally {
+      server.close()
+    }
+  })
+
+  it('render names a config it cannot read as a usage error', async () => {
+    const result = await runCli(['render', 'missing.yaml'], { cwd: dir, env: env() })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/Cannot read the config missing\.yaml: no such file\. Pass the path/)
   })
 })

@@ -35,14 +35,15 @@ export const check: Command = {
     let references = 0
     for (const file of files) {
       if (file === storePath) continue
-      const code = await readFile(file, 'utf8').catch(() => '')
+      const shown = relative(process.cwd(), file) || file
       let found: FoundReference[]
       try {
-        found = findReferences(code, relative(process.cwd(), file) || file)
+        found = findReferences(await readFile(file, 'utf8'), shown)
       }
       catch (error) {
-        if (!(error instanceof SecretsError)) throw error
-        print(printable(`${error.message}  ERROR`))
+        // An unreadable file is a problem too: its references cannot be checked.
+        const message = error instanceof SecretsError ? error.message : `${shown}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`
+        print(printable(`${message}  ERROR`))
         problems++
         continue
       }
@@ -50,7 +51,7 @@ export const check: Command = {
         references++
         const ok = names.has(name)
         if (!ok) problems++
-        print(`${formatLocation(loc)}  ${name}  ${ok ? 'ok' : 'MISSING'}`)
+        print(printable(`${formatLocation(loc)}  ${name}  ${ok ? 'ok' : 'MISSING'}`))
       }
     }
     print(`${references} reference${references === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}; ${problems === 0 ? 'all present' : `${problems} problem${problems === 1 ? '' : 's'}`}.`)

@@ -34,7 +34,8 @@ export const render: Command = {
       code = await readFile(file, 'utf8')
     }
     catch (error) {
-      throw new SecretsError('STORE_NOT_FOUND', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`)
+      const code = (error as NodeJS.ErrnoException).code
+      throw new SecretsError('USAGE', `Cannot read the config ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}. Pass the path of a YAML or JSON file you can read.`)
     }
     let store: SecretStore | undefined
     if (mentionsSecret(code)) store = await openStore({ path: storePath })

@@ -1,6 +1,6 @@
 import { styleText } from 'node:util'
 import { SecretsError } from '../core/errors'
-import { MAX_VALUE_BYTES } from '../core/names'
+import { MAX_VALUE_BYTES, UTF8_STRICT } from '../core/names'
 
 type Style = Parameters<typeof styleText>[0]
 
@@ -14,7 +14,7 @@ export const note = (text = ''): void => void process.stderr.write(`${text}\n`)
 
 function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+    return UTF8_STRICT.decode(bytes)
   }
   catch {
     throw new SecretsError('INVALID_VALUE', `${source} is not valid UTF-8 text. Secrets are text; encode binary data first (e.g. base64).`)

@@ -35,3 +35,6 @@ export function encodeSecretValue(name: string, value: unknown): Uint8Array {
     throw new SecretsError('VALUE_TOO_LARGE', `The value for ${name} is ${bytes.length} bytes of UTF-8; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB). Store large files elsewhere and keep their key here.`)
   return bytes
 }
+
+/** Strict UTF-8 decoding (throws on invalid bytes); one instance, as decode() keeps no state between calls. */
+export const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })

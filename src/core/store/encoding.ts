@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto'
 
 const ENCODER = new TextEncoder()
 export const utf8 = (text: string): Uint8Array => ENCODER.encode(text)
-/** Strict UTF-8 decoding (throws on invalid bytes); one instance, as decode() keeps no state between calls. */
-export const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
 
 export function sha256(data: Uint8Array | string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(data).digest())

@@ -1,3 +1,4 @@
+import { SecretsError } from './errors'
 import type { FilterPattern } from 'unplugin'
 
 export interface Options {
@@ -75,6 +76,10 @@ export interface ResolvedOptions {
 
 /** Every default in one place. */
 export function resolveOptions(options: Options = {}): ResolvedOptions {
+  const maxAge = options.maxAge ?? 90
+  // Checked here, so a build with a bad value fails too (not only a dev server).
+  if (maxAge !== false && !(typeof maxAge === 'number' && maxAge > 0 && Number.isFinite(maxAge)))
+    throw new SecretsError('USAGE', `unplugin-secrets: maxAge must be a number of days above 0, or false to turn the dashboard's rotation banner off; got ${JSON.stringify(maxAge)}.`)
   return {
     store: options.store ?? 'secrets.enc.json',
     key: options.key,
@@ -85,6 +90,6 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     mode: options.mode ?? 'inline',
     cache: options.cache ?? true,
     dashboard: options.dashboard ?? true,
-    maxAge: options.maxAge ?? 90,
+    maxAge,
   }
 }

@@ -1,16 +1,11 @@
 import { resolve } from 'node:path'
 import type { ViteDevServer } from 'vite'
-import { SecretsError } from '../core/errors'
 import type { DashboardOptions } from './server'
 import { DASHBOARD_PATH, Dashboard } from './server'
 import { LINK_MS } from './sessions'
 
 export type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
 
-function assertMaxAge(maxAge: number | false): void {
-  if (maxAge !== false && !(typeof maxAge === 'number' && maxAge > 0 && Number.isFinite(maxAge)))
-    throw new SecretsError('USAGE', `unplugin-secrets: maxAge must be a number of days above 0, or false to turn the dashboard's rotation banner off; got ${JSON.stringify(maxAge)}.`)
-}
 
 /**
  * The dashboard on a Vite dev server: its routes before all of Vite's own
@@ -24,7 +19,6 @@ function assertMaxAge(maxAge: number | false): void {
  * would also hide the dashboard of a dev server a test starts.)
  */
 export async function mountDashboard(server: ViteDevServer, options: MountOptions): Promise<Dashboard | undefined> {
-  assertMaxAge(options.maxAge)
   if (!server.httpServer) return undefined
   const { config } = server
   const allowed = config.server.allowedHosts

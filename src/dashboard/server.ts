@@ -80,8 +80,8 @@ export class Dashboard {
     }
   }
 
-  #open(adminKey: string | undefined, readOnly = false): Promise<SecretStore> {
-    return openStore({ path: this.options.storePath, key: this.options.key, ...(readOnly ? { readOnly } : { adminKey }) })
+  #open(adminKey: string | undefined): Promise<SecretStore> {
+    return openStore({ path: this.options.storePath, key: this.options.key, adminKey })
   }
 
   /** Connect-style middleware: answers under /__secrets, passes everything else on. */

@@ -81,7 +81,11 @@ export class UsageScanner {
       const shown = relative(this.options.root, file) || file
       const entry = await this.#scanFile(file, shown)
       if (entry.error) problems.push({ file: shown, message: entry.error })
-      for (const { name, usage } of entry.references) byName.set(name, [...(byName.get(name) ?? []), usage])
+      for (const { name, usage } of entry.references) {
+        const usages = byName.get(name)
+        if (usages) usages.push(usage)
+        else byName.set(name, [usage])
+      }
     }
     return { byName, problems }
   }

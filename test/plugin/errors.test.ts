@@ -43,6 +43,13 @@ const yamlEntry = "import c from './config.yaml'\nexport default c\n"
 const jsonEntry = "import c from './config.json'\nexport default c\n"
 
 describe('build errors: file:line:col, the cause, the fix, never a value', () => {
+  it('a bad maxAge is refused when the plugin is created, in a build as in dev', async () => {
+    const { default: secrets } = await dist('rollup')
+    for (const bad of [0, -5, Number.NaN, '90'])
+      expect(() => secrets({ maxAge: bad }), String(bad)).toThrow(/maxAge must be a number of days above 0, or false/)
+    expect(() => secrets({ maxAge: false })).not.toThrow()
+  })
+
   it('a missing secret names the store, suggests a near name and the command to add it', async () => {
     const { message, loc } = await rollupError('missing', { 'entry.js': yamlEntry, 'config.yaml': 'grafana:\n  key: ${secret.GRAFANA_API_KEY}\n  other: "x ${secret.GRAFANA_API_KY}"\n' })
     expect(message).toMatch(/config\.yaml:3:13: secret GRAFANA_API_KY is not in .*secrets\.enc\.json\. Did you mean GRAFANA_API_KEY\? Add it with: unplugin-secrets set GRAFANA_API_KY --store /)

@@ -11,6 +11,8 @@ import type { SecretInfo, SecretStore } from '../core/store/store'
 import { openStore } from '../core/store/store'
 import { HttpError, MAX_SIGN_IN_BYTES, readJsonBody, sendJson, sendText, statusOf, stringField } from './http'
 import * as messages from './messages'
+import type { ClientErrorSource } from './oversized'
+import { answerOversizedHeaders } from './oversized'
 import type { SecretList, SessionInfo, SignInAnswer } from './protocol'
 import { API_PATH, DASHBOARD_PATH, SCRIPT_FILE, SESSION_HEADER, STYLE_FILE } from './protocol'
 import { SignInLimiter, foreignRequest, setSecurityHeaders } from './security'
@@ -73,6 +75,14 @@ export class Dashboard {
     catch {
       return undefined
     }
+  }
+
+  /**
+   * Answers dashboard requests whose headers Node cannot parse (431: cookies
+   * planted by another port of this host) with a page that can clear them.
+   */
+  answerOversizedHeaders(server: ClientErrorSource): void {
+    answerOversizedHeaders(server, this.#logger)
   }
 
   #open(adminKey: string | undefined): Promise<SecretStore> {

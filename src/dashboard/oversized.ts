@@ -42,11 +42,13 @@ Or delete this site's cookies yourself in your browser's settings, then reload.<
 `
 
 const OVERSIZED_WARNING = `unplugin-secrets dashboard: a browser sent over ${KIB} KiB of headers to ${DASHBOARD_PATH} `
-  + '(oversized cookies, possibly set by a page on another port of this host); it got a page that offers to clear the cookies.'
+  + '(oversized cookies, possibly set by a page on another port of this host); '
+  + 'it got a page that offers to clear the cookies.'
 
 function rawResponse(status: string, headers: Record<string, string>, body = ''): string {
-  const lines = Object.entries({ ...SECURITY_HEADERS, ...headers, 'Content-Length': String(Buffer.byteLength(body)), 'Connection': 'close' })
-  return `HTTP/1.1 ${status}\r\n${lines.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${body}`
+  const length = { 'Content-Length': String(Buffer.byteLength(body)), 'Connection': 'close' }
+  const lines = Object.entries({ ...SECURITY_HEADERS, ...headers, ...length }).map(([name, value]) => `${name}: ${value}\r\n`)
+  return `HTTP/1.1 ${status}\r\n${lines.join('')}\r\n${body}`
 }
 
 /** The method and path of the request line, when the bytes Node could not parse start with one. */
@@ -59,7 +61,8 @@ export function requestLine(packet: Buffer | undefined): { method: string, path:
 function oversizedAnswer(method: string, path: string): string {
   if (method === 'POST' && path === CLEAR_COOKIES_PATH)
     return rawResponse('303 See Other', { 'Location': DASHBOARD_PATH, 'Clear-Site-Data': '"cookies"' })
-  return rawResponse('431 Request Header Fields Too Large', { 'Content-Type': 'text/html; charset=utf-8' }, RECOVERY_PAGE)
+  const type = { 'Content-Type': 'text/html; charset=utf-8' }
+  return rawResponse('431 Request Header Fields Too Large', type, RECOVERY_PAGE)
 }
 
 /**

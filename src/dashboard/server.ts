@@ -109,8 +109,9 @@ export class Dashboard {
       this.#logger.error(`unplugin-secrets dashboard: ${request.method} ${url.pathname} failed: ${detail}`)
     }
     if (response.headersSent) return void response.end()
-    if (url.pathname.startsWith(API_PATH)) sendJson(response, failure.status, { error: { code: failure.code, message: failure.message } }, failure.headers)
-    else sendText(response, failure.status, 'text/plain', failure.message, failure.headers)
+    const { status, code, message, headers } = failure
+    if (url.pathname.startsWith(API_PATH)) sendJson(response, status, { error: { code, message } }, headers)
+    else sendText(response, status, 'text/plain', message, headers)
   }
 
   async #route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
@@ -125,7 +126,7 @@ export class Dashboard {
     if (path === '/__secrets') return sendText(response, 308, 'text/plain', '', { Location: DASHBOARD_PATH })
     const page = PAGE_FILES[path]
     if (!page) throw new HttpError(404, 'NOT_FOUND', 'Not found. The dashboard is at /__secrets/.')
-    // The same bytes for everyone, signed in or not (a sign-in link too): the page asks the API, with its token, for the rest.
+    // The same bytes for everyone, signed in or not, a sign-in link too: the page asks the API for the rest.
     sendText(response, 200, page.type, await this.#pageFile(page.file))
   }
 
@@ -139,7 +140,7 @@ export class Dashboard {
     return text
   }
 
-  async #api(request: IncomingMessage, response: ServerResponse, route: string, method: string, url: URL): Promise<void> {
+  async #api(request: IncomingMessage, response: ServerResponse, route: string, method: string, url: URL) {
     if (route === 'signin') {
       allowMethod(method, 'POST', 'Sign in with POST.')
       return this.#keySignIn(request, response)
@@ -164,11 +165,20 @@ export class Dashboard {
       if (method === 'POST') return sendJson(response, 201, await this.#create(session, await readJsonBody(request)))
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use GET to list secrets and POST to add one.')
     }
-    if (route.startsWith('secrets/')) return this.#secretRoute(request, response, session, route.slice('secrets/'.length), method, url)
+    if (route.startsWith('secrets/'))
+      return this.#secretRoute(request, response, session, route.slice('secrets/'.length), method, url)
     throw new HttpError(404, 'NOT_FOUND', `No API route ${JSON.stringify(route.slice(0, 80))}.`)
   }
 
-  async #secretRoute(request: IncomingMessage, response: ServerResponse, session: Session, encoded: string, method: string, url: URL): Promise<void> {
+  /** PUT and DELETE of one secret, named percent-encoded in the path. */
+  async #secretRoute(
+    request: IncomingMessage,
+    response: ServerResponse,
+    session: Session,
+    encoded: string,
+    method: string,
+    url: URL,
+  ): Promise<void> {
     let name: string
     try {
       name = decodeURIComponent(encoded)
@@ -220,8 +230,8 @@ export class Dashboard {
   async #linkSignIn(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readJsonBody(request, MAX_SIGN_IN_BYTES, 'a link sign-in sends { "token": "…" } only')
     const token = stringField(body, 'token', true)!
-    // The token is checked first: the right link works whatever else this address sent. Wrong links have their own bucket,
-    // checked and counted with no await in between, so parallel guesses cannot outrun it.
+    // The token is checked first: the right link works whatever else this address sent. Wrong links have
+    // their own bucket, checked and counted with no await in between, so parallel guesses cannot outrun it.
     if (!this.sessions.redeemLinkToken(token)) {
       const bucket = `link ${clientAddress(request)}`
       this.#checkRateLimit(bucket)
@@ -246,7 +256,7 @@ export class Dashboard {
     this.#answerSignIn(request, response, admin, adminKey)
   }
 
-  /** The admin a typed key belongs to; the details of a refusal go to the terminal only (the browser has no session yet). */
+  /** The admin a typed key belongs to. A refusal's details go to the terminal only: the browser has no session yet. */
   async #checkAdminKey(request: IncomingMessage, adminKey: string): Promise<string> {
     try {
       return (await this.#open(adminKey)).assertAdmin()

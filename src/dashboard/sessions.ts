@@ -90,7 +90,15 @@ export class Sessions {
     // The Map keeps insertion order and use() re-inserts: the first entry is the least recently used.
     while (this.#sessions.size >= MAX_SESSIONS) this.end(this.#sessions.values().next().value)
     const cookie = randomToken()
-    const session: Session = { id: digest(cookie), admin, adminKey, token: randomToken(), replayReported: false, expires: now + SESSION_MS, lastSeen: now }
+    const session: Session = {
+      id: digest(cookie),
+      admin,
+      adminKey,
+      token: randomToken(),
+      replayReported: false,
+      expires: now + SESSION_MS,
+      lastSeen: now,
+    }
     this.#sessions.set(session.id, session)
     return { cookie, session }
   }

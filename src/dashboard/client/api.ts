@@ -18,7 +18,8 @@ function requestHeaders(hasBody: boolean): Record<string, string> {
 }
 
 /** One API call: the parsed answer, or an ApiError with the server's message. */
-export async function api<T>(path: string, { method = 'GET', body }: { method?: string, body?: unknown } = {}): Promise<T> {
+export async function api<T>(path: string, options: { method?: string, body?: unknown } = {}): Promise<T> {
+  const { method = 'GET', body } = options
   const response = await fetch(API_PATH + path, {
     method,
     credentials: 'same-origin',
@@ -26,7 +27,8 @@ export async function api<T>(path: string, { method = 'GET', body }: { method?: 
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   })
   const data = await response.json().catch(() => ({})) as Partial<ApiFailure>
-  if (!response.ok) throw new ApiError(response.status, data.error?.message ?? `The dev server answered ${response.status}.`)
+  if (!response.ok)
+    throw new ApiError(response.status, data.error?.message ?? `The dev server answered ${response.status}.`)
   return data as T
 }
 

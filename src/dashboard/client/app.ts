@@ -10,7 +10,8 @@ function header(session: SessionInfo, addSecret: HTMLButtonElement, signOut: HTM
   return h('header', {},
     h('div', {},
       h('h1', {}, 'Secrets'),
-      h('p', { class: 'subtitle' }, 'Store ', h('code', {}, session.store), ' · signed in as ', h('strong', {}, session.admin))),
+      h('p', { class: 'subtitle' },
+        'Store ', h('code', {}, session.store), ' · signed in as ', h('strong', {}, session.admin))),
     h('div', { class: 'actions' }, addSecret, signOut))
 }
 

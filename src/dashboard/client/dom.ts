@@ -4,7 +4,11 @@
 type Attributes = Record<string, string | boolean | undefined>
 
 /** An element with its attributes (`true`: present and empty; `false` or undefined: absent) and children. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag)
   for (const [name, value] of Object.entries(attributes)) {
     if (value === true) node.setAttribute(name, '')

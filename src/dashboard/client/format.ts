@@ -2,7 +2,15 @@
 import type { SecretList } from '../protocol'
 
 const relativeTime = new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
-const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [['year', 31_536_000], ['month', 2_592_000], ['week', 604_800], ['day', 86_400], ['hour', 3_600], ['minute', 60]]
+/** Seconds per unit, largest first. */
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 31_536_000],
+  ['month', 2_592_000],
+  ['week', 604_800],
+  ['day', 86_400],
+  ['hour', 3_600],
+  ['minute', 60],
+]
 
 export function timeAgo(iso: string, now = Date.now()): string {
   const seconds = (Date.parse(iso) - now) / 1000
@@ -27,7 +35,8 @@ export function staleBannerText(list: SecretList): string | undefined {
 export function missingBannerText(list: SecretList): string | undefined {
   if (!list.missing.length) return undefined
   const names = list.missing.map(item => `${item.name} (${item.usedIn.map(place).join(', ')})`).join('; ')
-  return `Referenced in configs but not in the store: ${names}. Builds that import those configs fail until you add ${itOrThem(list.missing.length)}.`
+  return `Referenced in configs but not in the store: ${names}. `
+    + `Builds that import those configs fail until you add ${itOrThem(list.missing.length)}.`
 }
 
 export function problemsBannerText(list: SecretList): string | undefined {

@@ -5,6 +5,7 @@ import { api } from './api'
 import { h, openModal, showText } from './dom'
 
 const NAME_HELP = `A name is ${SECRET_NAME_RULE}, and is used as \${secret.NAME} in config files.`
+const VALUE_HELP = 'Encrypted into the store on Save. The dashboard never shows a stored value.'
 
 /** The name rule, checked as the admin types: the store's own pattern and wording. */
 function nameProblem(name: string): string | undefined {
@@ -15,11 +16,31 @@ function nameProblem(name: string): string | undefined {
 function fields() {
   return {
     title: h('h2', { id: 'secret-dialog-title' }, 'Add New Secret'),
-    name: h('input', { 'id': 'secret-name', 'name': 'name', 'type': 'text', 'autocomplete': 'off', 'spellcheck': 'false', 'required': true, 'aria-describedby': 'secret-name-rule' }),
+    name: h('input', {
+      'id': 'secret-name',
+      'name': 'name',
+      'type': 'text',
+      'autocomplete': 'off',
+      'spellcheck': 'false',
+      'required': true,
+      'aria-describedby': 'secret-name-rule',
+    }),
     nameRule: h('p', { id: 'secret-name-rule', class: 'help' }, NAME_HELP),
     valueLabel: h('label', { for: 'secret-value', id: 'secret-value-label' }, 'Value'),
-    value: h('input', { 'id': 'secret-value', 'name': 'value', 'type': 'password', 'autocomplete': 'new-password', 'spellcheck': 'false', 'aria-describedby': 'secret-value-help' }),
-    toggle: h('button', { 'type': 'button', 'id': 'toggle-value', 'aria-controls': 'secret-value', 'aria-pressed': 'false' }, 'Show'),
+    value: h('input', {
+      'id': 'secret-value',
+      'name': 'value',
+      'type': 'password',
+      'autocomplete': 'new-password',
+      'spellcheck': 'false',
+      'aria-describedby': 'secret-value-help',
+    }),
+    toggle: h('button', {
+      'type': 'button',
+      'id': 'toggle-value',
+      'aria-controls': 'secret-value',
+      'aria-pressed': 'false',
+    }, 'Show'),
     description: h('input', { id: 'secret-description', name: 'description', type: 'text', autocomplete: 'off' }),
     error: h('p', { id: 'secret-error', class: 'error', role: 'alert', hidden: true }),
     cancel: h('button', { type: 'button', id: 'secret-cancel' }, 'Cancel'),
@@ -37,7 +58,7 @@ function layout(f: Fields): { dialog: HTMLDialogElement, form: HTMLFormElement }
     f.nameRule,
     f.valueLabel,
     h('div', { class: 'with-toggle' }, f.value, f.toggle),
-    h('p', { id: 'secret-value-help', class: 'help' }, 'Encrypted into the store on Save. The dashboard never shows a stored value.'),
+    h('p', { id: 'secret-value-help', class: 'help' }, VALUE_HELP),
     h('label', { for: 'secret-description' }, 'Description ', h('span', { class: 'optional' }, '(optional)')),
     f.description,
     f.error,
@@ -62,7 +83,7 @@ function checkName(f: Fields, editing: boolean): boolean {
   return problem === undefined
 }
 
-/** An edit names the version it replaces: the server refuses it (SECRET_CHANGED) if someone changed the secret since. */
+/** An edit names the version it replaces: the server refuses it (SECRET_CHANGED) if the secret changed since. */
 function saveRequest(f: Fields, editing: SecretRow | undefined): Promise<unknown> {
   const name = f.name.value
   const body = { value: f.value.value, description: f.description.value }

@@ -28,7 +28,8 @@ function usageCell(secret: SecretRow): HTMLTableCellElement {
 function row(secret: SecretRow, actions: RowActions): HTMLTableRowElement {
   const name = h('td', { class: 'name' }, h('code', {}, secret.name))
   if (secret.stale) name.append(h('span', { class: 'tag' }, 'rotate'))
-  const updated = h('time', { datetime: secret.updatedAt, title: new Date(secret.updatedAt).toLocaleString() }, timeAgo(secret.updatedAt))
+  const { updatedAt } = secret
+  const updated = h('time', { datetime: updatedAt, title: new Date(updatedAt).toLocaleString() }, timeAgo(updatedAt))
   const tr = h('tr', {},
     name,
     h('td', {}, secret.description ?? ''),
@@ -54,7 +55,8 @@ function parts(store: string) {
     retry: h('button', { type: 'button', id: 'retry' }, 'Try again'),
     empty: h('div', { id: 'empty', class: 'state', hidden: true },
       h('p', {}, 'No secrets yet.'),
-      h('p', {}, 'Add one, then write ', h('code', {}, '${secret.NAME}'), ' in a config file instead of the credential.')),
+      h('p', {}, 'Add one, then write ', h('code', {}, '${secret.NAME}'),
+        ' in a config file instead of the credential.')),
     body: h('tbody', { id: 'secrets-body' }),
     caption: h('caption', {}, `Secrets in ${store}. Values are never shown here.`),
   }

@@ -55,10 +55,11 @@ export function signInView(message?: string): HTMLElement {
     form)
 }
 
-/** The printed link's token: taken out of the address bar at once, then spent for a session (or the form says why not). */
+/** The printed link's token: out of the address bar at once, then spent for a session (or the form says why not). */
 export async function redeemLink(token: string, show: (view: HTMLElement) => void): Promise<void> {
   history.replaceState(null, '', DASHBOARD_PATH)
-  show(h('main', { class: 'signin' }, h('h1', {}, 'Secrets'), h('p', { role: 'status' }, 'Signing in with the link…')))
+  const status = h('p', { role: 'status' }, 'Signing in with the link…')
+  show(h('main', { class: 'signin' }, h('h1', {}, 'Secrets'), status))
   try {
     signedIn(await api<SignInAnswer>('link', { method: 'POST', body: { token } }))
   }

@@ -45,6 +45,11 @@ const IDENTITY_IS_SECRET = [
   'If you pasted the identity where others can see it, make a new one.',
 ].join(' ')
 
+const PRIVATE_KEY_IS_SECRET = [
+  'Give its public key instead: the .pub file beside it (ssh-keygen -y -f KEY prints it).',
+  'If you pasted the private key where others can see it, make a new one.',
+].join(' ')
+
 /** Enough to recognise a mistake, never the whole input (it may be a value pasted by mistake). */
 function describeUnknownText(text: string): string {
   const shown = text.slice(0, Math.min(4, Math.floor(text.length / 4)))
@@ -87,8 +92,10 @@ function remember<T extends object, V>(map: WeakMap<T, V>, object: T, value: V):
 
 function recipientForText(text: string): AgeRecipient {
   if (text === '') throw new KeyRejected('empty')
+  // Secret keys first, wherever they stand: they get advice of their own and must never be echoed.
+  if (/AGE-(SECRET-KEY|PLUGIN)-/i.test(text)) throw new KeyRejected('an age identity: a secret key, not a recipient', IDENTITY_IS_SECRET)
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new KeyRejected('a private key, not a public key line', PRIVATE_KEY_IS_SECRET)
   if (/[\r\n]/.test(text)) throw new KeyRejected('several lines (give one recipient)')
-  if (/^AGE-(SECRET-KEY|PLUGIN)-/i.test(text)) throw new KeyRejected('an age identity: a secret key, not a recipient', IDENTITY_IS_SECRET)
   if (/^age1/i.test(text)) return x25519Recipient(text)
   if (/^(ssh-|ecdsa-|sk-)/.test(text)) return sshRecipient(text)
   if (text.startsWith('usec_')) throw new KeyRejected('an unplugin-secrets key (usec_…); readers are added with their own age recipient')
@@ -195,13 +202,6 @@ const damaged = (label: string, why: string): SecretsError =>
  * An edited X25519 stanza also reads as "none matched": age's X25519 stanzas do not say whom they are for.
  */
 export async function unwrapWithIdentities(armored: string, identities: readonly AgeIdentity[], label = 'The age file'): Promise<string | undefined> {
-  let file: Uint8Array
-  try {
-    file = armor.decode(armored)
-  }
-  catch {
-    throw damaged(label, 'it is not an ASCII-armored age file (its BEGIN/END AGE ENCRYPTED FILE lines or base64 are broken)')
-  }
   const decrypter = new Decrypter()
   for (const identity of identities) {
     const secret = typageIdentities.get(identity)
@@ -212,6 +212,13 @@ export async function unwrapWithIdentities(armored: string, identities: readonly
   // one is asked only when the header parsed and no identity matched.
   let noneMatched = false
   decrypter.addIdentity({ unwrapFileKey: () => { noneMatched = true; return null } })
+  let file: Uint8Array
+  try {
+    file = armor.decode(armored)
+  }
+  catch {
+    throw damaged(label, 'it is not an ASCII-armored age file (its BEGIN/END AGE ENCRYPTED FILE lines or base64 are broken)')
+  }
   let plaintext: Uint8Array
   try {
     plaintext = await decrypter.decrypt(file)

@@ -3,38 +3,20 @@
  * age and openssh-client packages, installed by .ci/run). Every wrap we make is opened by
  * `age -d`, and every file `age -e` makes is opened by us, for X25519 and ssh-ed25519 keys.
  */
-import { spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { inspect } from 'node:util'
 import { armor } from 'age-encryption'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SecretsError } from '../../src/core/errors'
 import type { AgeIdentity } from '../../src/core/store/age'
 import { newIdentityFile, parseIdentities, parseRecipient, unwrapWithIdentities, wrapForRecipient } from '../../src/core/store/age'
-import { tempDir } from '../helpers'
+import type { RunResult } from '../helpers'
+import { runProcess, tempDir } from '../helpers'
 
 const DIR = await tempDir('usec-age-')
 
-interface ToolResult {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function tool(command: string, args: string[], input = ''): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: DIR, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk })
-    child.on('error', reject)
-    child.on('close', code => resolve({ code: code ?? -1, stdout, stderr }))
-    // A tool that exits without reading stdin (age-keygen -y) closes the pipe: not a failure.
-    child.stdin.on('error', (error: NodeJS.ErrnoException) => { if (error.code !== 'EPIPE') reject(error) })
-    child.stdin.end(input)
-  })
-}
+const tool = (command: string, args: string[], input = ''): Promise<RunResult> => runProcess(command, args, { cwd: DIR, env: process.env, input })
 
 async function ok(command: string, args: string[], input = ''): Promise<string> {
   const result = await tool(command, args, input)
@@ -116,7 +98,6 @@ describe('X25519 recipients and identities (age-keygen)', () => {
     expect(lines[1]).toBe(`# public key: ${recipient}`)
     expect(lines[2]).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/)
     expect(lines.slice(3)).toEqual([''])
-    const { writeFile } = await import('node:fs/promises')
     await writeFile(path('ours.txt'), file, { mode: 0o600 })
     expect(await recipientOf('ours.txt')).toBe(recipient)
     const armored = await wrapForRecipient(PLAINTEXT, parseRecipient(recipient, 'ours'))
@@ -349,6 +330,7 @@ describe('invalid identities', () => {
 
   it('a bad line names its line number and never shows the identity lines around it', async () => {
     await expectInvalid(`# created\n${canary}\nnot-a-key\n`, 'id.txt', `id.txt:3: not an age identity. ${ACCEPTED}`)
+    await expectInvalid(`\n\n  \n${canary}\r\nnot-a-key\n`, 'id.txt', /^id\.txt:5: not an age identity\./)
     const typo = canary.replace(/.$/, c => (c === 'Q' ? 'P' : 'Q'))
     await expectInvalid(`${canary}\n${typo}\n`, 'UNPLUGIN_SECRETS_AGE_KEY', `UNPLUGIN_SECRETS_AGE_KEY:2: an AGE-SECRET-KEY-1… line with a bad checksum or length. ${ACCEPTED}`)
     await expectInvalid(canary.toLowerCase(), 'id.txt', /^id\.txt:1: not an age identity\./)
@@ -367,7 +349,6 @@ describe('invalid identities', () => {
 
   it('identities hold no key material where they can be printed', async () => {
     const identities = await parseIdentities(`${canary}\n${await text('alice.txt')}`, 'id.txt')
-    const { inspect } = await import('node:util')
     for (const shown of [JSON.stringify(identities), inspect(identities, { showHidden: true, depth: 10 }), String(identities)]) {
       expect(shown).not.toContain(canary.slice(16, 40))
       expect(shown).not.toContain('AGE-SECRET-KEY')

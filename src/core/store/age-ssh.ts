@@ -9,7 +9,7 @@ import { Stanza } from 'age-encryption'
 import type { Identity, Recipient } from 'age-encryption'
 import { bytesEqual, concatBytes, fromBase64, fromBase64Raw, sha256, toBase64, toBase64Raw, utf8 } from './encoding'
 
-export const SSH_ED25519 = 'ssh-ed25519'
+const SSH_ED25519 = 'ssh-ed25519'
 const LABEL = utf8('age-encryption.org/v1/ssh-ed25519')
 const ZERO_NONCE = new Uint8Array(12)
 /** A 16-byte file key and its 16-byte Poly1305 tag. */
@@ -71,7 +71,7 @@ class WireReader {
 }
 
 /** Names a key type from an SSH line or key file without echoing anything that is not a type name. */
-export function describeSshKeyType(type: string): string {
+function describeSshKeyType(type: string): string {
   if (type === 'ssh-rsa') return 'an SSH RSA key (ssh-rsa)'
   if (type === 'ssh-dss') return 'an SSH DSA key (ssh-dss)'
   if (type.startsWith('ecdsa-sha2-')) return `an SSH ECDSA key (${type})`

@@ -183,7 +183,7 @@ const identityInvalid = (where: string, error: KeyRejected): SecretsError =>
  */
 export async function parseIdentities(text: string, source: string): Promise<AgeIdentity[]> {
   const trimmed = text.trim()
-  if (!trimmed.startsWith('-----BEGIN')) return identityFileLines(trimmed, source)
+  if (!trimmed.startsWith('-----BEGIN')) return identityFileLines(text, source) // untrimmed: line numbers stay right
   try {
     return [pemIdentity(trimmed)]
   }

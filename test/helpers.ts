@@ -21,24 +21,26 @@ export interface RunResult {
   stderr: string
 }
 
-/** Runs the built CLI in a child process. `env` is added to a clean environment. */
-export function runCli(args: string[], options: { cwd: string, env?: Record<string, string>, input?: string | Buffer }): Promise<RunResult> {
+/** Runs a program in a child process with `input` on its stdin. */
+export function runProcess(command: string, args: string[], options: { cwd: string, env?: NodeJS.ProcessEnv, input?: string | Buffer }): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH!, HOME: options.cwd, NO_COLOR: '1', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk })
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk })
     child.on('error', reject)
     child.on('close', code => resolvePromise({ code: code ?? -1, stdout, stderr }))
-    // A command that exits without reading stdin (--help) closes the pipe: EPIPE is not a test failure.
+    // A program that exits without reading stdin (--help) closes the pipe: EPIPE is not a test failure.
     child.stdin.on('error', (error: NodeJS.ErrnoException) => { if (error.code !== 'EPIPE') reject(error) })
     child.stdin.end(options.input ?? '')
   })
+}
+
+/** Runs the built CLI in a child process. `env` is added to a clean environment. */
+export function runCli(args: string[], options: { cwd: string, env?: Record<string, string>, input?: string | Buffer }): Promise<RunResult> {
+  const env = { PATH: process.env.PATH!, HOME: options.cwd, NO_COLOR: '1', ...options.env }
+  return runProcess(process.execPath, [CLI, ...args], { cwd: options.cwd, env, input: options.input })
 }
 
 /** Runs a node script (ESM source text) in a child process. */

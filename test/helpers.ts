@@ -41,6 +41,15 @@ export function runCli(args: string[], options: { cwd: string, env?: Record<stri
   })
 }
 
+/** Runs a node script file (a bundler's CLI, say) with `args` in a child process. */
+export function runFile(file: string, args: string[], options: { cwd: string, env?: Record<string, string> }): Promise<RunResult> {
+  return new Promise((resolvePromise) => {
+    execFile(process.execPath, [file, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH!, ...options.env } }, (error, stdout, stderr) => {
+      resolvePromise({ code: typeof error?.code === 'number' ? error.code : error ? -1 : 0, stdout, stderr })
+    })
+  })
+}
+
 /** Runs a node script (ESM source text) in a child process. */
 export function runNode(source: string, options: { cwd: string, env?: Record<string, string> }): Promise<RunResult & { signal: NodeJS.Signals | null }> {
   return new Promise((resolvePromise) => {

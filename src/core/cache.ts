@@ -36,18 +36,21 @@ interface Entry { key: string, template: YamlTemplate }
  * process that can write node_modules but not read the user's key folder
  * cannot pair real values with data of its choosing.
  */
-const entryMac = (key: Buffer, file: string, json: string): Buffer =>
-  createHmac('sha256', key).update(`${file}\0${json}`).digest()
+const entryMac = (key: Buffer, file: string, json: string | Uint8Array): Buffer =>
+  createHmac('sha256', key).update(`${file}\0`).update(json).digest()
 
 const sealEntry = (key: Buffer, file: string, json: string): string => `${entryMac(key, file, json).toString('hex')}\n${json}`
 
+const MAC_HEX_LENGTH = 64
+
 /** The entry's JSON, when the file holds one sealed with this key for this config; anything else is a miss. */
-function openEntry(key: Buffer, file: string, text: string): string | undefined {
-  const newline = text.indexOf('\n')
-  const mac = Buffer.from(text.slice(0, newline), 'hex')
-  const json = text.slice(newline + 1)
+function openEntry(key: Buffer, file: string, bytes: Buffer): string | undefined {
+  // Checked on the bytes as read: no text conversion before the entry is known to be ours.
+  if (bytes.length <= MAC_HEX_LENGTH || bytes[MAC_HEX_LENGTH] !== 0x0A) return undefined
+  const mac = Buffer.from(bytes.toString('latin1', 0, MAC_HEX_LENGTH), 'hex')
+  const json = bytes.subarray(MAC_HEX_LENGTH + 1)
   const expected = entryMac(key, file, json)
-  return newline > 0 && mac.length === expected.length && timingSafeEqual(mac, expected) ? json : undefined
+  return mac.length === expected.length && timingSafeEqual(mac, expected) ? json.toString('utf8') : undefined
 }
 
 /**
@@ -74,8 +77,8 @@ export class TemplateCache {
     const sealKey = this.dir ? await parseCacheKey() : undefined
     const path = sealKey && join(this.dir!, `${createHash('sha256').update(file).digest('hex').slice(0, 32)}.json`)
     if (path) {
-      const text = await readFile(path, 'utf8').catch(() => undefined)
-      const json = text === undefined ? undefined : openEntry(sealKey, file, text)
+      const bytes = await readFile(path).catch(() => undefined)
+      const json = bytes && openEntry(sealKey, file, bytes)
       const entry = json && parseEntry(json, key)
       if (entry) {
         this.#memory.set(file, { key, json: json! })

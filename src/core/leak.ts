@@ -35,17 +35,22 @@ export function decodeEscapes(text: string): string {
  * units: the whole escape).
  */
 function decodedSpans(text: string): { from: Int32Array, to: Int32Array } {
-  const from: number[] = []
-  const to: number[] = []
+  // Decoding never lengthens the text: one slot per input unit is enough.
+  const from = new Int32Array(text.length)
+  const to = new Int32Array(text.length)
+  let length = 0
+  const literal = (start: number, end: number) => {
+    for (let i = start; i < end; i++, length++) from[length] = i, to[length] = i + 1
+  }
   let last = 0
   for (const match of text.matchAll(ESCAPE)) {
-    for (let i = last; i < match.index; i++) from.push(i), to.push(i + 1)
+    literal(last, match.index)
     const end = match.index + match[0].length
-    for (let unit = unescape(match[1], match[2], match[3], match[4]).length; unit > 0; unit--) from.push(match.index), to.push(end)
+    for (let unit = unescape(match[1], match[2], match[3], match[4]).length; unit > 0; unit--, length++) from[length] = match.index, to[length] = end
     last = end
   }
-  for (let i = last; i < text.length; i++) from.push(i), to.push(i + 1)
-  return { from: Int32Array.from(from), to: Int32Array.from(to) }
+  literal(last, text.length)
+  return { from: from.subarray(0, length), to: to.subarray(0, length) }
 }
 
 /** One way of reading an asset, and where its text came from in the asset as written. */
@@ -86,12 +91,26 @@ function writtenSpans(readings: View[], value: string): [number, number][] {
   return readings.flatMap(view => occurrences(view.text, value).map(start => view.toWritten(start, start + value.length)))
 }
 
-/** Answers "does one of these spans hold [start, end) whole?" in O(log n). */
-function coverage(spans: [number, number][]): (start: number, end: number) => boolean {
+/** Whether `view.text` holds `value` at a place no allowed value holds whole (in this view, then in any). */
+function holdsUnexcused(view: View, value: string, sameView: () => Coverage, anyView: () => Coverage): boolean {
+  // Most occurrences an allowed value excuses are excused in their own view: no span of the written text is needed.
+  const left = occurrences(view.text, value).filter(start => !sameView().holds(start, start + value.length))
+  if (left.length === 0) return false
+  if (anyView().empty) return true
+  return left.some(start => !anyView().holds(...view.toWritten(start, start + value.length)))
+}
+
+interface Coverage {
+  empty: boolean
+  /** Whether one of the spans holds [start, end) whole, in O(log n). */
+  holds: (start: number, end: number) => boolean
+}
+
+function coverage(spans: [number, number][]): Coverage {
   const sorted = spans.toSorted((a, b) => a[0] - b[0])
   const reach: number[] = [] // reach[i]: the furthest end among sorted[0..i]
   for (const [, end] of sorted) reach.push(Math.max(end, reach.at(-1) ?? -1))
-  return (start, end) => {
+  const holds = (start: number, end: number): boolean => {
     let low = 0
     let high = sorted.length // find the last span that starts at or before `start`
     while (low < high) {
@@ -101,6 +120,13 @@ function coverage(spans: [number, number][]): (start: number, end: number) => bo
     }
     return low > 0 && reach[low - 1]! >= end
   }
+  return { empty: sorted.length === 0, holds }
+}
+
+/** Computes a value on first use. */
+const lazy = <T>(make: () => T): (() => T) => {
+  let made: { value: T } | undefined
+  return () => (made ??= { value: make() }).value
 }
 
 export interface LeakHit {
@@ -122,12 +148,11 @@ export function findLeaks(assets: Iterable<{ name: string, text: string }>, secr
   const hits: LeakHit[] = []
   for (const { name: asset, text } of assets) {
     const readings = views(text)
-    let isAllowedSpan: ((start: number, end: number) => boolean) | undefined
+    // Where allowed values stand is looked up only once a secret is found.
+    const inView = readings.map(view => lazy(() => coverage(excusing.flatMap(allowed => occurrences(view.text, allowed).map(start => [start, start + allowed.length] as [number, number])))))
+    const inAnyView = lazy(() => coverage(excusing.flatMap(allowed => writtenSpans(readings, allowed))))
     for (const [name, value] of needles) {
-      const found = writtenSpans(readings, value)
-      if (found.length === 0) continue
-      isAllowedSpan ??= coverage(excusing.flatMap(allowedValue => writtenSpans(readings, allowedValue)))
-      if (found.some(([start, end]) => !isAllowedSpan!(start, end))) hits.push({ asset, name })
+      if (readings.some((view, i) => holdsUnexcused(view, value, inView[i]!, inAnyView))) hits.push({ asset, name })
     }
   }
   return hits

@@ -43,10 +43,18 @@ export function runCli(args: string[], options: { cwd: string, env?: Record<stri
   return runProcess(process.execPath, [CLI, ...args], { cwd: options.cwd, env, input: options.input })
 }
 
+/** The test run's key folder (test/key-folder.setup.ts), for children given a clean environment. */
+const keyFolderEnv = (): Record<string, string> => (process.env.UNPLUGIN_SECRETS_KEY_DIR ? { UNPLUGIN_SECRETS_KEY_DIR: process.env.UNPLUGIN_SECRETS_KEY_DIR } : {})
+
+/** Runs a node script file (a bundler's CLI, say) with `args` in a child process. */
+export function runFile(file: string, args: string[], options: { cwd: string, env?: Record<string, string> }): Promise<RunResult> {
+  return runProcess(process.execPath, [file, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH!, ...keyFolderEnv(), ...options.env } })
+}
+
 /** Runs a node script (ESM source text) in a child process. */
 export function runNode(source: string, options: { cwd: string, env?: Record<string, string> }): Promise<RunResult & { signal: NodeJS.Signals | null }> {
   return new Promise((resolvePromise) => {
-    execFile(process.execPath, ['--input-type=module', '-e', source], { cwd: options.cwd, env: { PATH: process.env.PATH!, ...options.env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--input-type=module', '-e', source], { cwd: options.cwd, env: { PATH: process.env.PATH!, ...keyFolderEnv(), ...options.env } }, (error, stdout, stderr) => {
       resolvePromise({ code: typeof error?.code === 'number' ? error.code : error ? -1 : 0, signal: (error as { signal?: NodeJS.Signals } | null)?.signal ?? null, stdout, stderr })
     })
   })

@@ -274,10 +274,21 @@ describe.concurrent('set and get', () => {
   test.each(['1STARTS_WITH_DIGIT', 'has-dash', 'has space', 'ÜMLAUT', 'dot.ted', ''])('invalid name %j: exit 1 with the naming rule', async (name) => {
     const result = await run(alice, ['set', name], { input: 'x' })
     expectFailure(result, 1, NAME_RULE)
-    expect(result.stderr).toContain('not a valid secret name')
+    expect(result.stderr).toContain('Invalid secret name: ')
     // set never repeats its arguments: a value typed where the name goes stays off the screen
     if (name) expect(result.stderr).not.toContain(name)
     expectFailure(await run(alice, ['get', name]), 1, NAME_RULE)
+  })
+
+  test.each(['set', 'get', 'rm'])('%s: a value pasted where the name goes is not repeated (one name check for all)', async (command) => {
+    const canary = `sk-live-${randomBytes(12).toString('hex')}`
+    const result = await run(alice, [command, canary], { input: 'x' })
+    expectFailure(result, 1, `error: Invalid secret name: character 3 ("-") is not allowed. A name is a letter or _ followed by letters, digits or _ (${NAME_RULE}), for example GRAFANA_API_KEY. (What was given is not repeated, in case it was a value.)`)
+    expect(result.stderr).not.toContain(canary.slice(8))
+    const digits = `4${randomBytes(12).toString('hex')}`
+    const leading = await run(alice, [command, digits], { input: 'x' })
+    expectFailure(leading, 1, 'Invalid secret name: it starts with a digit.')
+    expect(leading.stderr).not.toContain(digits)
   })
 
   test('--description is listed, kept on update, and the version goes up', async () => {

@@ -1,6 +1,6 @@
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
-import { print, printable } from '../io'
+import { print, printBlock } from '../io'
 
 export const verify: Command = {
   name: 'verify',
@@ -19,9 +19,9 @@ export const verify: Command = {
   async run({ storePath, values }) {
     const store = await openStore({ path: storePath })
     const report = store.verify()
-    if (values.json) return print(JSON.stringify(report, null, 2))
+    if (values.json) return printBlock(JSON.stringify(report, null, 2))
     const last = report.lastChange
-    print(printable(`OK ${report.path} (store id ${report.id})`))
+    print(`OK ${report.path} (store id ${report.id})`)
     print(`  revision ${report.revision}, ${report.secrets} secret${report.secrets === 1 ? '' : 's'}, admins: ${report.admins.join(', ')}`)
     print(`  last change: #${last.seq} ${last.action}${last.name ? ` ${last.name}` : ''} by ${last.admin} at ${last.at}`)
   },

@@ -104,6 +104,14 @@ describe('the packed package', () => {
     expect(JSON.parse(result.stdout)).toEqual({ value: 'packed value ✓', list: ['PACKED_TOKEN'], version: PACKAGE.version, error: 'function' })
   })
 
+  test('a CommonJS config can require() every bundler entry (the README\'s webpack.config.cjs)', async () => {
+    const source = `for (const name of ['vite', 'rollup', 'rolldown', 'webpack', 'rspack', 'esbuild', 'farm'])
+      console.log(name, typeof require('unplugin-secrets/' + name))`
+    const result = await exec(process.execPath, ['-e', source], { cwd: project, env: userEnv })
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toBe('vite function\nrollup function\nrolldown function\nwebpack function\nrspack function\nesbuild function\nfarm function\n')
+  })
+
   test('the store export resolves to the installed dist/store.mjs', async () => {
     const result = await exec(process.execPath, ['--input-type=module', '-e', 'console.log(import.meta.resolve("unplugin-secrets/store"))'], { cwd: project, env: userEnv })
     expect(result.code, result.stderr).toBe(0)

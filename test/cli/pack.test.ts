@@ -70,7 +70,7 @@ describe('the packed package', () => {
     expect(files).toContain('package/LICENSE')
     expect(files).toContain('package/README.md')
     expect(files).toContain('package/client.d.ts')
-    expect(files.filter(file => /^package\/(src|test|bench|playground|node_modules)\//.test(file))).toEqual([])
+    expect(files.filter(file => /^package\/(src|test|bench|playground|docs|node_modules)\//.test(file))).toEqual([])
   })
 
   test('installs a bin that runs by itself and prints the version', async () => {

@@ -7,6 +7,8 @@ import { afterAll } from 'vitest'
 export const ROOT = resolve(import.meta.dirname, '..')
 export const CLI = join(ROOT, 'dist/cli.mjs')
 export const DIST_STORE = join(ROOT, 'dist/store.mjs')
+/** The YAML, JSON and real-config corpora the tests run (copies, see test/corpus/SOURCES.md). */
+export const CORPUS = join(ROOT, 'test/corpus')
 
 /** A fresh temp folder, removed after the file's tests. */
 export async function tempDir(prefix = 'usec-'): Promise<string> {

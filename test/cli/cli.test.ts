@@ -760,6 +760,8 @@ describe.concurrent('global options', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('Usage: unplugin-secrets <command>')
     for (const name of COMMANDS) expect(result.stdout).toMatch(new RegExp(`^ {2}${name}\\s`, 'm'))
+    // get is not the only command that outputs values: render does too, and the help says so
+    expect(result.stdout).toMatch(/^ {2}get +print one secret's value \(render also outputs values; no other command does\)$/m)
   })
 
   test('--version and -v print the package version', async () => {

@@ -4,19 +4,20 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { chromium } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ROOT } from '../helpers'
 import { waitFor } from '../plugin/live-store'
+import { NO_CHROMIUM, chromiumForTests } from './chromium'
 import type { DevServer } from './dev-server'
 import { startDevServer } from './dev-server'
 
 /**
- * The dashboard in a real browser: Debian's chromium driven by playwright-core,
- * one dev server and one browser for the whole file. The flows build on each
- * other in order, as an admin would use the page.
+ * The dashboard in a real browser: Chromium (CHROMIUM_PATH or PATH, see
+ * ./chromium.ts) driven by playwright-core, one dev server and one browser for
+ * the whole file; without a Chromium the tests are skipped, unless CI is set.
+ * The flows build on each other in order, as an admin would use the page.
  * UNPLUGIN_SECRETS_SCREENSHOTS=1 writes the README's screenshots to docs/.
  */
-const CHROMIUM = '/usr/bin/chromium'
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 const GRAFANA_FIRST = 'glsa_first_4f1c0e8b2d'
@@ -41,8 +42,10 @@ let screenshots: string
 const bodies: { url: string, body: string }[] = []
 
 beforeAll(async () => {
+  const executablePath = chromiumForTests()
+  if (!executablePath) return
   dev = await startDevServer({}, { files: FILES })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+  browser = await chromium.launch({ executablePath, args: FLAGS })
   screenshots = process.env.UNPLUGIN_SECRETS_SCREENSHOTS ? join(ROOT, 'docs') : await mkdtemp(join(tmpdir(), 'usec-shots-'))
   // A context of its own, so that a second tab shares its cookies (and not its sessionStorage).
   page = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
@@ -52,6 +55,8 @@ beforeAll(async () => {
     bodies.push({ url: response.url(), body: await response.text().catch(() => '') })
   })
 })
+
+beforeEach(context => context.skip(!browser, NO_CHROMIUM))
 
 afterAll(async () => {
   await browser?.close()

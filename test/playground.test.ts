@@ -9,7 +9,9 @@ const bin = (name: string) => join(ROOT, 'node_modules/.bin', name)
 
 describe('playground', () => {
   it('seeds a store, builds the server bundle with Vite and prints the resolved config masked', async () => {
-    const env = { ...process.env, NO_COLOR: '1' }
+    // The playground's own key folder, as npm run playground uses (not the test run's temporary one):
+    // a store seeded by an earlier playground run keeps its keys there.
+    const env = { ...process.env, NO_COLOR: '1', UNPLUGIN_SECRETS_KEY_DIR: join(ROOT, 'playground/.keys') }
     await run(bin('tsx'), ['playground/seed.ts'], { cwd: ROOT, env })
     await run(bin('vite'), ['build', '--config', 'playground/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, env })
     const { stdout } = await run(bin('tsx'), ['playground/show-config.ts'], { cwd: ROOT, env })

@@ -10,6 +10,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Child-process suites share 2 cores; keep them from starving each other.
     maxWorkers: 2,
+    setupFiles: ['test/setup.ts'],
     reporters: ['default', new SummaryReporter()],
   },
 })

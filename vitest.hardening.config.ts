@@ -13,6 +13,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Most files run dozens of child processes: two files at a time on 2 cores.
     maxWorkers: 2,
+    setupFiles: ['test/setup.ts'],
     reporters: ['default', new SummaryReporter()],
   },
 })

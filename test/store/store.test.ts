@@ -7,7 +7,7 @@ import { keyFilePath, writeKeyFile } from '../../src/core/store/keyfile'
 import { createStore, openStore } from '../../src/core/store/store'
 import { generateAdminKey } from '../../src/store'
 import { tempDir } from '../helpers'
-import { makeStore, readStore, resign, writeStore } from './fixtures'
+import { copyV1Store, makeStore, readStore, resign, writeStore } from './fixtures'
 
 const dir = await tempDir()
 process.env.UNPLUGIN_SECRETS_KEY_DIR = join(dir, 'keys')
@@ -65,25 +65,33 @@ describe('1. readable metadata, encrypted values', () => {
     expect(block(after, 'BETA')).not.toBe(block(before, 'BETA'))
   })
 
-  it('binds each ciphertext to its name: a ciphertext moved to another name does not decrypt, even when an admin re-signs', async () => {
+  it('a ciphertext moved to another name and re-signed by an admin is refused: its audit entry signed another record', async () => {
     const { path, store, adminKey } = await makeStore(dir)
     const file = await readStore(path)
     file.secrets.set('ALPHA', { ...file.secrets.get('ALPHA')!, value: file.secrets.get('BETA')!.value })
     await writeStore(path, resign(file, adminKey, store.exportKey()))
-    const reopened = await openStore({ path, key: store.exportKey() })
+    await rejects(openStore({ path, key: store.exportKey() }), 'STORE_TAMPERED', /secret ALPHA's value or description is not the one its last audit entry signed/)
+  })
+
+  it('binds each ciphertext to its name (format v1, which signs no records): a moved ciphertext does not decrypt', async () => {
+    const { path, keys } = await copyV1Store(dir)
+    const file = await readStore(path)
+    file.secrets.set('ALPHA', { ...file.secrets.get('ALPHA')!, value: file.secrets.get('BETA')!.value })
+    await writeStore(path, resign(file, keys.adminKey, keys.storeKey))
+    const reopened = await openStore({ path, key: keys.storeKey })
     await rejects(reopened.get('ALPHA'), 'STORE_TAMPERED', /value of ALPHA does not decrypt/)
-    expect(await reopened.get('BETA')).toBe('beta-value-2')
+    expect(await reopened.get('BETA')).toBe('beta-v1')
     expect(() => reopened.verify()).toThrow(/ALPHA/)
   })
 
-  it('binds each ciphertext to its version: an older ciphertext of the same name does not decrypt', async () => {
+  it('an older ciphertext of the same name put back and re-signed is refused', async () => {
     const { path, store, adminKey } = await makeStore(dir)
     const old = (await readStore(path)).secrets.get('ALPHA')!
     await store.set('ALPHA', 'alpha-value-new')
     const file = await readStore(path)
     file.secrets.set('ALPHA', { ...file.secrets.get('ALPHA')!, value: old.value })
     await writeStore(path, resign(file, adminKey, store.exportKey()))
-    await rejects((await openStore({ path, key: store.exportKey() })).get('ALPHA'), 'STORE_TAMPERED')
+    await rejects(openStore({ path, key: store.exportKey() }), 'STORE_TAMPERED', /ALPHA/)
   })
 })
 

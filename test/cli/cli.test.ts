@@ -479,9 +479,9 @@ describe.concurrent('rotate', () => {
     expect(newKey).not.toBe(oldKey)
     expect(await run(ci, ['get', 'ROTATED'], { env: { UNPLUGIN_SECRETS_KEY: newKey } })).toMatchObject({ code: 0, stdout: 'rotated-value\n' })
 
-    // alice's key file holds only the new key
+    // alice's key file holds the new key first, and keeps the retired one for branches that have not seen the rotation
     const keys = JSON.parse(await readFile(await keyFileOf(alice, alice.store), 'utf8')) as { storeKeys: string[] }
-    expect(keys.storeKeys).toEqual([newKey])
+    expect(keys.storeKeys).toEqual([newKey, oldKey])
 
     // importing the retired key is refused, too
     expectFailure(await run(ci, ['key', 'import'], { input: `${oldKey}\n` }), 1, 'was retired')

@@ -61,5 +61,5 @@ export async function backdateSecret(path: string, name: string, days: number, a
   }
   await writeStore(path, resign(file, adminKey, storeKey, admin))
   const line = lineOf(path)
-  if (line) acceptRevision(file.id, line, seenRevision(file, buildTrail(file, path, new WeakMap())))
+  if (line) acceptRevision(file.id, line, seenRevision(file, buildTrail(file, path, new Map())))
 }

@@ -1,4 +1,4 @@
-import { chmod, readFile, stat } from 'node:fs/promises'
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { SecretsError } from '../../src/core/errors'
@@ -250,6 +250,16 @@ describe('6. rotate', () => {
     expect(keyFile.storeKeys).toEqual([newKey])
     expect(await (await openStore({ path })).get('ALPHA')).toBe('alpha-value-1')
     await rejects(openStore({ path, key: storeKey }), 'WRONG_KEY')
+    // The retired key stays in the key file (after the new one): a branch that has not seen the rotation still opens.
+    const older = await makeStore(dir)
+    await writeKeyFile(older.store.id, { storeKeys: [older.storeKey], adminKey: older.adminKey })
+    const beforeRotation = await readFile(older.path, 'utf8')
+    await (await openStore({ path: older.path })).rotate()
+    const rotated = await readFile(older.path, 'utf8')
+    await writeFile(join(dir, 'branch.enc.json'), beforeRotation)
+    expect(await (await openStore({ path: join(dir, 'branch.enc.json') })).get('ALPHA')).toBe('alpha-value-1')
+    expect(JSON.parse(await readFile(keyFilePath(older.store.id), 'utf8')).storeKeys).toEqual([expect.any(String), older.storeKey])
+    expect(rotated).not.toBe(beforeRotation)
   })
 
   it('keeps the key file working when the store key came from it', async () => {
@@ -258,7 +268,7 @@ describe('6. rotate', () => {
     const fromFile = await openStore({ path })
     const { storeKey: newKey } = await fromFile.rotate()
     const keyFile = JSON.parse(await readFile(keyFilePath(store.id), 'utf8'))
-    expect(keyFile.storeKeys).toEqual([newKey])
+    expect(keyFile.storeKeys).toEqual([newKey, storeKey])
     expect(await (await openStore({ path })).get('ALPHA')).toBe('alpha-value-1')
   })
 })

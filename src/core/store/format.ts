@@ -287,32 +287,36 @@ function parseEntry(check: ShapeChecker, value: unknown, path: string, v2: boole
   const entry = check.object(value, path, { required: ['seq', 'at', 'admin', 'action', 'prev', 'sig'], optional: v2 ? ENTRY_FIELDS_V2 : ENTRY_FIELDS_V1 })
   const actions = v2 ? V2_ACTIONS : V1_ACTIONS
   if (!actions.includes(entry.action as AuditAction)) check.fail(`${path}.action`, `must be one of ${actions.join(', ')}`)
-  const optional = <T>(key: string, read: (value: unknown, path: string) => T): { [key: string]: T } | object =>
-    entry[key] === undefined ? {} : { [key]: read(entry[key], `${path}.${key}`) }
-  const hashes = (value: unknown, at: string, names: RegExp) => Object.fromEntries(check.map(value, at, names, (hash, p) => check.string(hash, p, HASH)))
-  return {
+  const parsed: AuditEntry = {
     seq: check.count(entry.seq, `${path}.seq`, 1),
     at: check.string(entry.at, `${path}.at`, TIMESTAMP),
     admin: check.string(entry.admin, `${path}.admin`, ADMIN_NAME_PATTERN),
     action: entry.action as AuditAction,
-    ...optional('name', (v, p) => check.string(v, p, AUDIT_NAME)),
-    ...optional('publicKey', (v, p) => check.string(v, p)),
-    ...optional('store', (v, p) => check.string(v, p)),
-    ...optional('keyId', (v, p) => check.string(v, p, /^[0-9a-f]{16}$/)),
-    ...optional('recipient', (v, p) => check.string(v, p)),
-    ...optional('record', (v, p) => check.string(v, p, HASH)),
-    ...optional('records', (v, p) => hashes(v, p, SECRET_NAME_PATTERN)),
-    ...optional('readers', (v, p) => hashes(v, p, ADMIN_NAME_PATTERN)),
     prev: check.string(entry.prev, `${path}.prev`, HEX),
-    ...optional('merged', (v, p) => check.string(v, p, HASH)),
-    ...optional('base', (v, p) => check.string(v, p, HASH)),
-    ...optional('choose', (v, p) => Object.fromEntries(check.map(v, p, SECRET_NAME_PATTERN, (choice, at) => {
+    sig: check.string(entry.sig, `${path}.sig`),
+  }
+  // Written out (no helper closures): 10,000 entries are parsed on every open.
+  if (entry.name !== undefined) parsed.name = check.string(entry.name, `${path}.name`, AUDIT_NAME)
+  if (entry.publicKey !== undefined) parsed.publicKey = check.string(entry.publicKey, `${path}.publicKey`)
+  if (entry.store !== undefined) parsed.store = check.string(entry.store, `${path}.store`)
+  if (entry.keyId !== undefined) parsed.keyId = check.string(entry.keyId, `${path}.keyId`, /^[0-9a-f]{16}$/)
+  if (entry.recipient !== undefined) parsed.recipient = check.string(entry.recipient, `${path}.recipient`)
+  if (entry.record !== undefined) parsed.record = check.string(entry.record, `${path}.record`, HASH)
+  if (entry.records !== undefined) parsed.records = hashes(check, entry.records, `${path}.records`, SECRET_NAME_PATTERN)
+  if (entry.readers !== undefined) parsed.readers = hashes(check, entry.readers, `${path}.readers`, ADMIN_NAME_PATTERN)
+  if (entry.merged !== undefined) parsed.merged = check.string(entry.merged, `${path}.merged`, HASH)
+  if (entry.base !== undefined) parsed.base = check.string(entry.base, `${path}.base`, HASH)
+  if (entry.choose !== undefined) {
+    parsed.choose = Object.fromEntries(check.map(entry.choose, `${path}.choose`, SECRET_NAME_PATTERN, (choice, at) => {
       if (choice !== 'ours' && choice !== 'theirs') check.fail(at, 'must be "ours" or "theirs"')
       return choice as MergeChoice
-    }))),
-    sig: check.string(entry.sig, `${path}.sig`),
-  } as AuditEntry
+    }))
+  }
+  return parsed
 }
+
+const hashes = (check: ShapeChecker, value: unknown, path: string, names: RegExp): Record<string, string> =>
+  Object.fromEntries(check.map(value, path, names, (hash, p) => check.string(hash, p, HASH)))
 
 const byName = <T>([a]: [string, T], [b]: [string, T]): number => (a < b ? -1 : a > b ? 1 : 0)
 const sortedRecord = <T>(map: Map<string, T>): Record<string, T> => Object.fromEntries([...map].sort(byName))
@@ -346,7 +350,7 @@ export const canonicalSecret = ({ createdAt, description, updatedAt, updatedBy, 
 export const canonicalReader = ({ addedAt, addedBy, recipient, wrap }: ReaderRecord): string => JSON.stringify({ addedAt, addedBy, recipient, wrap })
 
 /** Canonical texts already built for records and entries (hashing a store builds each once). */
-export type CanonicalTexts = WeakMap<object, string>
+export type CanonicalTexts = Map<object, string>
 
 const textOf = <T extends object>(record: T, canonical: (record: T) => string, known?: CanonicalTexts): string => {
   let text = known?.get(record)

@@ -21,7 +21,7 @@ export interface SeenRevision {
   seenAt: string
 }
 
-interface Memory {
+export interface Memory {
   lines: Record<string, SeenRevision>
 }
 
@@ -184,7 +184,7 @@ export function remember(storeId: string, line: Line, seen: SeenRevision, trail:
       const memory = readMemory(storeId)
       const current = memory.lines[line.key]
       if (current?.head === seen.head) return
-      if (current && !trail.index.has(current.head)) return
+      if (current && !trail.has(current.head)) return
       memory.lines[line.key] = seen
       writeMemory(path, memory)
     })

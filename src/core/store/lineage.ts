@@ -24,8 +24,8 @@ export function assertSameStore(base: StoreFile, baseLabel: string, file: StoreF
 /** Throws STORE_ROLLBACK unless `file` (whose trail is given) contains the newest entry of `base`. */
 export function assertExtends(base: StoreFile, baseLabel: string, file: StoreFile, trail: Trail, path: string): void {
   assertSameStore(base, baseLabel, file, path)
-  const baseTrail = buildTrail(base, baseLabel, new WeakMap())
-  if (trail.index.has(baseTrail.head)) return
+  const baseTrail = buildTrail(base, baseLabel, new Map())
+  if (trail.has(baseTrail.head)) return
   throw new SecretsError('STORE_ROLLBACK', [
     `${path} does not extend ${baseLabel}: its newest change there (revision ${base.revision}, ${describeChange(base.audit.at(-1)!)}) is missing here`,
     `(this file is at revision ${file.revision}, ${describeChange(file.audit.at(-1)!)}).`,

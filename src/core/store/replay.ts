@@ -48,15 +48,55 @@ export interface TrailState {
   legacy: boolean
 }
 
-/** The audit trail as a graph: each entry's canonical text, hash and parents. */
-export interface Trail {
-  hashes: string[]
-  /** Entry hash to index. */
-  index: Map<string, number>
-  /** Parent indices: one, two for a merge, none for the genesis entry. */
-  parents: number[][]
+/** The audit trail as a graph: each entry's hash and parents. */
+export class Trail {
+  /** Hash to index, built on the first look-up that is not the entry just before. */
+  #index: Map<string, number> | undefined
+
+  constructor(
+    readonly hashes: string[],
+    /** Index of each entry's first parent (its prev); -1 for the genesis entry. */
+    readonly first: Int32Array,
+    /** Index of a merge entry's second parent; -1 for every other entry. */
+    readonly second: Int32Array,
+  ) {}
+
   /** Hash of the last entry: the head a newer revision must contain. */
-  head: string
+  get head(): string {
+    return this.hashes.at(-1)!
+  }
+
+  indexOf(hash: string | undefined): number {
+    if (hash === undefined) return -1
+    if (!this.#index) {
+      this.#index = new Map()
+      this.hashes.forEach((h, i) => this.#index!.set(h, i))
+    }
+    return this.#index.get(hash) ?? -1
+  }
+
+  has(hash: string): boolean {
+    return this.hashes.at(-1) === hash || this.indexOf(hash) >= 0
+  }
+
+  parents(i: number): number[] {
+    return this.first[i]! < 0 ? [] : this.second[i]! < 0 ? [this.first[i]!] : [this.first[i]!, this.second[i]!]
+  }
+
+  /** The trail of a file that appends `entries` to this one (a write just made). */
+  extend(entries: AuditEntry[]): Trail {
+    const n = this.hashes.length
+    const first = new Int32Array(n + entries.length)
+    const second = new Int32Array(n + entries.length).fill(-1)
+    first.set(this.first)
+    second.set(this.second)
+    const hashes = [...this.hashes]
+    for (const entry of entries) {
+      first[hashes.length] = entry.prev === hashes.at(-1) ? hashes.length - 1 : hashes.indexOf(entry.prev)
+      hashes.push(sha256Hex(canonicalEntry(entry)))
+    }
+    return new Trail(hashes, first, second)
+  }
 }
 
 /** An entry signature still to check: the admin's public key (text) and what was signed. */
@@ -94,61 +134,75 @@ const describe = (entry: AuditEntry, index: number): string => `audit entry ${in
 /** Hashes every entry and checks the graph: each parent earlier in the file, seq one deeper than its parents, one head. */
 export function buildTrail(file: StoreFile, path: string, known: CanonicalTexts): Trail {
   const { audit } = file
+  const n = audit.length
   const hashes: string[] = []
-  const index = new Map<string, number>()
-  const parents: number[][] = []
-  const hasChild = new Uint8Array(audit.length)
+  const first = new Int32Array(n).fill(-1)
+  const second = new Int32Array(n).fill(-1)
+  const trail = new Trail(hashes, first, second)
+  const seen = new Set<string>()
+  const hasChild = new Uint8Array(n)
   const parentOf = (hash: string | undefined, i: number): number => {
-    const p = hash === undefined ? undefined : index.get(hash)
-    if (p === undefined)
+    // Almost every entry follows the one before it; the map is built only for the others (merges).
+    const p = hash !== undefined && hash === hashes[i - 1] ? i - 1 : trail.indexOf(hash)
+    if (p < 0)
       throw tampered(path, `the audit trail is broken at entry ${i + 1} (an entry was removed, reordered or spliced from another version)`)
     hasChild[p] = 1
     return p
   }
-  audit.forEach((entry, i) => {
+  for (let i = 0; i < n; i++) {
+    const entry = audit[i]!
     const text = canonicalEntry(entry)
     known.set(entry, text)
     const hash = sha256Hex(text)
-    if (index.has(hash)) throw tampered(path, `audit entry ${i + 1} repeats entry ${index.get(hash)! + 1}`)
-    for (const field of OPTIONAL_FIELDS) {
-      if (entry[field] !== undefined && !ENTRY_FIELDS[entry.action].includes(field))
-        throw tampered(path, `${describe(entry, i)} has a ${field} field, which a ${entry.action} entry does not have`)
-    }
+    if (seen.has(hash)) throw tampered(path, `audit entry ${i + 1} repeats an earlier entry`)
+    seen.add(hash)
+    checkFields(entry, i, path)
     if (i === 0) {
       if (entry.seq !== 1 || entry.prev !== '') throw tampered(path, 'the audit trail is broken at entry 1 (it is not the first entry of a history)')
-      parents.push([])
     }
     else {
       const p = parentOf(entry.prev, i)
       // v1 has no merges: each entry follows the one before it.
       if (file.format === STORE_FORMAT_V1 && p !== i - 1) parentOf(undefined, i)
-      const ps = entry.action === 'merge' ? [p, parentOf(entry.merged, i)] : [p]
+      first[i] = p
+      let depth = audit[p]!.seq
       if (entry.action === 'merge') {
-        if (ps[0] === ps[1]) throw tampered(path, `${describe(entry, i)} merges an entry with itself`)
+        const q = parentOf(entry.merged, i)
+        if (q === p) throw tampered(path, `${describe(entry, i)} merges an entry with itself`)
+        second[i] = q
+        depth = Math.max(depth, audit[q]!.seq)
         parentOf(entry.base, i)
       }
-      if (entry.seq !== 1 + Math.max(...ps.map(q => audit[q]!.seq)))
+      if (entry.seq !== depth + 1)
         throw tampered(path, `the audit trail is broken at entry ${i + 1} (its seq ${entry.seq} does not follow its parent's)`)
-      parents.push(ps)
     }
     hashes.push(hash)
-    index.set(hash, i)
-  })
-  const deadEnd = audit.findIndex((_, i) => i < audit.length - 1 && !hasChild[i])
+  }
+  const deadEnd = hasChild.findIndex((child, i) => i < n - 1 && !child)
   if (deadEnd >= 0)
     throw tampered(path, `${describe(audit[deadEnd]!, deadEnd)} is followed by nothing, yet is not the last entry: the trail has two heads (a fork that no merge entry joins)`)
-  return { hashes, index, parents, head: hashes.at(-1)! }
+  return trail
+}
+
+/** Each action carries its own fields and no other. */
+function checkFields(entry: AuditEntry, i: number, path: string): void {
+  const allowed = ENTRY_FIELDS[entry.action]
+  for (const field of OPTIONAL_FIELDS) {
+    if (entry[field] !== undefined && !allowed.includes(field))
+      throw tampered(path, `${describe(entry, i)} has a ${field} field, which a ${entry.action} entry does not have`)
+  }
 }
 
 /** Every entry `from` descends from, itself included. */
 export function ancestors(trail: Trail, from: number): Uint8Array {
-  const seen = new Uint8Array(trail.parents.length)
+  const seen = new Uint8Array(trail.hashes.length)
   const stack = [from]
   while (stack.length) {
     const i = stack.pop()!
     if (seen[i]) continue
     seen[i] = 1
-    stack.push(...trail.parents[i]!)
+    if (trail.first[i]! >= 0) stack.push(trail.first[i]!)
+    if (trail.second[i]! >= 0) stack.push(trail.second[i]!)
   }
   return seen
 }
@@ -176,8 +230,11 @@ export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts
   const { audit } = file
   const skip = new Uint8Array(audit.length)
   for (const head of verified) {
-    const i = trail.index.get(head)
-    if (i !== undefined) ancestors(trail, i).forEach((seen, j) => { if (seen) skip[j] = 1 })
+    const i = trail.hashes.at(-1) === head ? audit.length - 1 : trail.indexOf(head)
+    if (i < 0) continue
+    // A linear trail (no merge) needs no walk: everything up to the head is its ancestry.
+    if (!audit.some(entry => entry.action === 'merge')) skip.fill(1, 0, i + 1)
+    else ancestors(trail, i).forEach((seen, j) => { if (seen) skip[j] = 1 })
   }
   const signatures: PendingSignature[] = []
   const queueSignature = (i: number, publicKey: string) => {
@@ -187,8 +244,9 @@ export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts
   // How many later entries read each entry's state: the last reader may change it in place.
   const uses = new Int32Array(audit.length)
   audit.forEach((entry, i) => {
-    for (const p of trail.parents[i]!) uses[p]! += 1
-    if (entry.action === 'merge') uses[trail.index.get(entry.base!)!]! += 1
+    if (trail.first[i]! >= 0) uses[trail.first[i]!]! += 1
+    if (trail.second[i]! >= 0) uses[trail.second[i]!]! += 1
+    if (entry.action === 'merge') uses[trail.indexOf(entry.base)]! += 1
   })
   const states: (TrailState | undefined)[] = []
   const read = (i: number, mutable: boolean): TrailState => {
@@ -219,8 +277,9 @@ export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts
     let state: TrailState
     let signer: string | undefined
     if (entry.action === 'merge') {
-      const [ours, theirs] = trail.parents[i] as [number, number]
-      const base = trail.index.get(entry.base!)!
+      const ours = trail.first[i]!
+      const theirs = trail.second[i]!
+      const base = trail.indexOf(entry.base)
       if (!ancestors(trail, ours)[base] || !ancestors(trail, theirs)[base])
         throw tampered(path, `${describe(entry, i)} names a base that is not an ancestor of both sides`)
       state = mergeStates(read(ours, false), read(theirs, false), read(base, false), entry, i, path)
@@ -228,7 +287,7 @@ export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts
     }
     else {
       if (entry.action === 'init') throw tampered(path, `audit entry ${i + 1} is a second init`)
-      state = read(trail.parents[i]![0]!, true)
+      state = read(trail.first[i]!, true)
       signer = state.admins.get(entry.admin)?.publicKey
       if (signer) applyEntry(state, entry, i, path)
     }
@@ -252,41 +311,44 @@ function checkPublicKey(text: string, entry: AuditEntry, i: number, path: string
 const isV1Shaped = (entry: AuditEntry): boolean =>
   ((entry.action === 'create' || entry.action === 'update') && entry.record === undefined) || (entry.action === 'rotate' && entry.records === undefined)
 
+const invalidEntry = (path: string, entry: AuditEntry, i: number, why: string): SecretsError => tampered(path, `${describe(entry, i)} ${why}`)
+
+/** Before an upgrade, entries are v1-shaped (no hashes); after it, each carries the hash of what it wrote. */
+function needsRecord(state: TrailState, entry: AuditEntry, i: number, path: string, field: 'record' | 'records' | 'readers'): void {
+  if (state.legacy ? entry[field] !== undefined : entry[field] === undefined)
+    throw invalidEntry(path, entry, i, state.legacy ? `carries a ${field} field before the store's upgrade entry` : `has no ${field} field (a v2 entry commits what it wrote)`)
+}
+
 /** Applies one change (made by an admin of `state`) to `state`. */
 function applyEntry(state: TrailState, entry: AuditEntry, i: number, path: string): void {
-  const invalid = (why: string) => tampered(path, `${describe(entry, i)} ${why}`)
-  const needsRecord = (field: 'record' | 'records' | 'readers') => {
-    if (state.legacy ? entry[field] !== undefined : entry[field] === undefined)
-      throw invalid(state.legacy ? `carries a ${field} field before the store's upgrade entry` : `has no ${field} field (a v2 entry commits what it wrote)`)
-  }
   const name = entry.name
   switch (entry.action) {
     case 'create':
     case 'update': {
-      if (!name || !SECRET_NAME_PATTERN.test(name)) throw invalid('does not name a secret')
+      if (!name || !SECRET_NAME_PATTERN.test(name)) throw invalidEntry(path, entry, i, 'does not name a secret')
       const previous = state.secrets.get(name)
       if (entry.action === 'create' ? previous : !previous)
-        throw invalid(entry.action === 'create' ? 'creates a secret that already exists' : 'updates a secret that does not exist')
-      needsRecord('record')
+        throw invalidEntry(path, entry, i, entry.action === 'create' ? 'creates a secret that already exists' : 'updates a secret that does not exist')
+      needsRecord(state, entry, i, path, 'record')
       state.secrets.set(name, { version: (previous?.version ?? 0) + 1, createdAt: previous?.createdAt ?? entry.at, updatedAt: entry.at, updatedBy: entry.admin, hash: entry.record })
       return
     }
     case 'delete':
-      if (!name || !state.secrets.delete(name)) throw invalid('deletes a secret that does not exist')
+      if (!name || !state.secrets.delete(name)) throw invalidEntry(path, entry, i, 'deletes a secret that does not exist')
       return
     case 'rotate':
     case 'upgrade': {
       if (entry.action === 'rotate') {
-        if (!entry.keyId) throw invalid('does not name the new key id')
+        if (!entry.keyId) throw invalidEntry(path, entry, i, 'does not name the new key id')
         state.keyId = entry.keyId
       }
       else if (!state.legacy) {
-        throw invalid('upgrades a store that was upgraded already')
+        throw invalidEntry(path, entry, i, 'upgrades a store that was upgraded already')
       }
-      if (entry.action === 'rotate') needsRecord('records')
+      if (entry.action === 'rotate') needsRecord(state, entry, i, path, 'records')
       if (state.legacy && entry.action === 'rotate') return
       if (!sameKeys(state.secrets, entry.records) || !sameKeys(state.readers, entry.readers))
-        throw invalid('does not list exactly the secrets and readers the store holds')
+        throw invalidEntry(path, entry, i, 'does not list exactly the secrets and readers the store holds')
       for (const [secret, current] of state.secrets) state.secrets.set(secret, { ...current, hash: entry.records![secret] })
       for (const [reader, current] of state.readers) state.readers.set(reader, { ...current, hash: entry.readers![reader]! })
       state.legacy = false
@@ -303,15 +365,15 @@ function applyEntry(state: TrailState, entry: AuditEntry, i: number, path: strin
       state.admins.delete(name)
       return
     case 'reader-add':
-      if (state.legacy) throw invalid('adds a reader before the store\'s upgrade entry')
-      if (!name || !entry.recipient || !entry.record || state.readers.has(name)) throw invalid('adds a reader without a new name, recipient and record')
+      if (state.legacy) throw invalidEntry(path, entry, i, 'adds a reader before the store\'s upgrade entry')
+      if (!name || !entry.recipient || !entry.record || state.readers.has(name)) throw invalidEntry(path, entry, i, 'adds a reader without a new name, recipient and record')
       state.readers.set(name, { recipient: entry.recipient, addedAt: entry.at, addedBy: entry.admin, hash: entry.record })
       return
     case 'reader-remove':
-      if (!name || !state.readers.delete(name)) throw invalid('removes a reader who is not listed')
+      if (!name || !state.readers.delete(name)) throw invalidEntry(path, entry, i, 'removes a reader who is not listed')
       return
     default:
-      throw invalid('is not a change this version knows')
+      throw invalidEntry(path, entry, i, 'is not a change this version knows')
   }
 }
 
@@ -418,16 +480,3 @@ function mergeStates(ours: TrailState, theirs: TrailState, base: TrailState, ent
   }
 }
 
-/** The trail of a file that appends `entries` to the one `trail` describes (a write just made). */
-export function extendTrail(trail: Trail, entries: AuditEntry[], first: number): Trail {
-  const index = new Map(trail.index)
-  const hashes = [...trail.hashes]
-  const parents = [...trail.parents]
-  entries.forEach((entry, offset) => {
-    const hash = sha256Hex(canonicalEntry(entry))
-    index.set(hash, first + offset)
-    hashes.push(hash)
-    parents.push([index.get(entry.prev)!])
-  })
-  return { hashes, index, parents, head: hashes.at(-1)! }
-}

@@ -10,12 +10,12 @@ import { STORE_FORMAT, STORE_FORMAT_V1, parseStoreFile, readerRecordHash, secret
 import type { AdminKey, StoreKey } from './keys'
 import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from './keys'
 import type { KeyFile } from './keyfile'
-import { keyFilePath, readKeyFile, readKeyFileSync, updateKeyFile } from './keyfile'
+import { keyFilePath, readKeyFile, readKeyFileSync, updateKeyFile, withStoreKey } from './keyfile'
 import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore } from './trust'
-import type { Line, SeenRevision } from './history'
+import type { Line, Memory, SeenRevision } from './history'
 import { acceptRevision, belowMinimum, describeChange, lineOf, readMemory, remember, rollbackError, seenRevision, verifiedHeads } from './history'
 import type { Trail } from './replay'
-import { buildTrail, extendTrail } from './replay'
+import { buildTrail } from './replay'
 
 export { DEFAULT_STORE_PATH, findStore } from './locate'
 import { DEFAULT_STORE_PATH } from './locate'
@@ -395,7 +395,7 @@ export class SecretStore {
         await options.saveKey?.(storeKey)
         // Unless the caller keeps the new key, the key file does, before the store needs it.
         if (keyFileKeeps)
-          await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey, ...keys.storeKeys.filter(key => key !== storeKey)] }))
+          await updateKeyFile(this.id, keys => withStoreKey(keys, storeKey))
         crashPoint('rotate-key-saved')
       },
       afterWrite: async () => {
@@ -404,7 +404,7 @@ export class SecretStore {
         this.#storeKey = newKey
         retired.dataKey.fill(0)
         // A caller who keeps the key (saveKey, key not from the file) gets no key file written.
-        if (keyFileKeeps) await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey] })).catch(() => {})
+        if (keyFileKeeps) await updateKeyFile(this.id, keys => withStoreKey(keys, storeKey)).catch(() => {})
       },
     })
     return { storeKey }
@@ -457,9 +457,14 @@ export class SecretStore {
 
   /** Re-reads the store file and verifies it (and that it did not go back: STORE_ROLLBACK). */
   async reload(): Promise<void> {
-    const { file, trail } = await retryRace(async () => {
+    const { file, trail } = await retryRace(async (memory) => {
       const file = await readStoreFile(this.path)
-      return { file, trail: trustFile(this.path, file, this.#storeKey, this.#keyLabel, this.#history) }
+      try {
+        return { file, trail: trustFile(this.path, file, this.#storeKey, this.#keyLabel, this.#history, memory?.(file.id)) }
+      }
+      catch (error) {
+        throw withStoreId(error, file.id)
+      }
     })
     this.#file = file
     this.#trail = trail
@@ -471,7 +476,7 @@ export class SecretStore {
       const current = await readStoreFile(this.path)
       const trail = trustFile(this.path, current, this.#storeKey, this.#keyLabel, this.#history)
       // Never build on a file that does not extend what this program opened.
-      if (!trail.index.has(this.#trail.head)) throw wentBackMeanwhile(this.path, this.#file, current)
+      if (!trail.has(this.#trail.head)) throw wentBackMeanwhile(this.path, this.#file, current)
       const change = new Change(current, this.#adminName(current, adminKey), adminKey!, this.#storeKey.dataKey)
       const result = apply(change)
       if (!change.changed) {
@@ -483,7 +488,7 @@ export class SecretStore {
       await hooks.beforeWrite?.()
       await writeFileAtomic(this.path, serializeStoreFile(next), await fileMode(this.path, 0o644))
       this.#file = next
-      this.#trail = extendTrail(trail, next.audit.slice(current.audit.length), current.audit.length)
+      this.#trail = trail.extend(next.audit.slice(current.audit.length))
       const line = lineOf(this.path)
       if (line) remember(next.id, line, seenRevision(next, this.#trail), this.#trail)
       await hooks.afterWrite?.()
@@ -526,15 +531,14 @@ function minimumRevision(option: number | undefined): { value: number, source: s
  * and checks it against the rollback memory and the minimum revision; records
  * its revision when it is new for this line of work.
  */
-function trustFile(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck): Trail {
-  const memory = readMemory(file.id)
+function trustFile(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Trail {
   const trail = verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) })
   const minimum = minimumRevision(history.minRevision)
   if (minimum && file.revision < minimum.value) throw belowMinimum(path, file, minimum.value, minimum.source)
   const line = lineOf(path)
   if (!line || history.acceptRollback) return trail
   const seen = memory.lines[line.key]
-  if (seen && !trail.index.has(seen.head)) throw rollbackError(path, line, seen, file)
+  if (seen && !trail.has(seen.head)) throw rollbackError(path, line, seen, file)
   if (seen?.head !== trail.head) remember(file.id, line, seenRevision(file, trail), trail)
   return trail
 }
@@ -545,30 +549,46 @@ function wentBackMeanwhile(path: string, opened: StoreFile, current: StoreFile):
 
 /**
  * Another process may write a newer revision (and record it) between our
- * read of the file and our look at the memory: read again before calling
- * anything a rollback, or a retired key (a rotation between reading the store
+ * read of the file and our look at the memory. Writers record a revision only
+ * after its file is in place, so memory read *before* the file cannot be
+ * ahead of it: a retry reads the memory first (`memoryFirst` gives it), then
+ * the file. Also retried: a retired key (a rotation between reading the store
  * and the key file; a reader saw WRONG_KEY in ~3% of opens during rotations).
  */
-async function retryRace<T>(attempt: () => Promise<T>): Promise<T> {
+type MemoryFirst = ((storeId: string) => Memory) | undefined
+
+async function retryRace<T>(attempt: (memoryFirst: MemoryFirst) => Promise<T>): Promise<T> {
+  let memoryFirst: MemoryFirst
   for (let tries = 1; ; tries++) {
     try {
-      return await attempt()
+      return await attempt(memoryFirst)
     }
     catch (error) {
-      if (tries >= 3 || !isRace(error)) throw error
+      if (tries >= 4 || !isRace(error)) throw error
+      memoryFirst = rememberedBefore(error)
     }
   }
 }
 
-function retryRaceSync<T>(attempt: () => T): T {
+function retryRaceSync<T>(attempt: (memoryFirst: MemoryFirst) => T): T {
+  let memoryFirst: MemoryFirst
   for (let tries = 1; ; tries++) {
     try {
-      return attempt()
+      return attempt(memoryFirst)
     }
     catch (error) {
-      if (tries >= 3 || !isRace(error)) throw error
+      if (tries >= 4 || !isRace(error)) throw error
+      memoryFirst = rememberedBefore(error)
     }
   }
+}
+
+/** The memory of the store the failed attempt read, taken now: before the next read of the file. */
+function rememberedBefore(error: unknown): MemoryFirst {
+  const storeId = (error as { storeId?: string }).storeId
+  if (!storeId) return undefined
+  const memory = readMemory(storeId)
+  return id => (id === storeId ? memory : readMemory(id))
 }
 
 const isRace = (error: unknown): boolean =>
@@ -600,13 +620,26 @@ function resolveAdminKey(options: OpenStoreOptions, keyFile: KeyFile | undefined
 }
 
 /** Where trust is decided, once the files are read. */
-function openParsed(path: string, file: StoreFile, options: OpenStoreOptions, keyFile: KeyFile | undefined, history: HistoryCheck): SecretStore {
+function openParsed(path: string, file: StoreFile, options: OpenStoreOptions, keyFile: KeyFile | undefined, history: HistoryCheck, memory?: Memory): SecretStore {
+  try {
+    return openKeyed(path, file, options, keyFile, history, memory)
+  }
+  catch (error) {
+    throw withStoreId(error, file.id)
+  }
+}
+
+/** Tags a failure with the id of the store it happened on, for the retry after a race. */
+const withStoreId = (error: unknown, storeId: string): unknown =>
+  (error instanceof SecretsError ? Object.assign(error, { storeId }) : error)
+
+function openKeyed(path: string, file: StoreFile, options: OpenStoreOptions, keyFile: KeyFile | undefined, history: HistoryCheck, memory?: Memory): SecretStore {
   const keys = resolveStoreKeys(options, file.id, keyFile)
   if (!keys)
     throw new SecretsError('KEY_MISSING', `No store key for ${path} (store id ${file.id}). In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import (paste the key an admin gets from unplugin-secrets key export).`)
   const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
   const storeKey = parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
-  const trail = trustFile(path, file, storeKey, keys.label, history)
+  const trail = trustFile(path, file, storeKey, keys.label, history, memory)
   const opened = { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }
   return new SecretStore(path, opened, options.readOnly ? undefined : resolveAdminKey(options, keyFile), history)
 }
@@ -619,20 +652,20 @@ const historyOf = (options: OpenStoreOptions): HistoryCheck => (options.minRevis
  */
 export async function openStore(options: OpenStoreOptions = {}, history: HistoryCheck = historyOf(options)): Promise<SecretStore> {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  return retryRace(async () => {
+  return retryRace(async (memoryFirst) => {
     const file = await readStoreFile(path)
-    return openParsed(path, file, options, needsKeyFile(options) ? await readKeyFile(file.id) : undefined, history)
+    return openParsed(path, file, options, needsKeyFile(options) ? await readKeyFile(file.id) : undefined, history, memoryFirst?.(file.id))
   })
 }
 
 /** openStore for synchronous callers, such as a config module evaluated at start-up. */
 export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  return retryRaceSync(() => {
+  return retryRaceSync((memoryFirst) => {
     const text = readTextFileSync(path)
     if (text === undefined) throw storeNotFound(path)
     const file = parseStoreFile(text, path)
-    return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined, historyOf(options))
+    return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined, historyOf(options), memoryFirst?.(file.id))
   })
 }
 
@@ -684,7 +717,7 @@ export async function createStore(options: CreateStoreOptions): Promise<{ store:
     const keys = { storeKey: formatStoreKey(storeKey), adminKey: formatAdminKey(adminKey) }
     await options.saveKeys?.({ id, ...keys })
     await writeFileAtomic(path, serializeStoreFile(file), 0o644)
-    const trail = buildTrail(file, path, new WeakMap())
+    const trail = buildTrail(file, path, new Map())
     const line = lineOf(path)
     if (line) remember(id, line, seenRevision(file, trail), trail)
     const opened = { file, trail, storeKey, keySource: 'option' as const, keyLabel: 'The store key' }

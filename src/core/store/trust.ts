@@ -44,7 +44,7 @@ export interface VerifyOptions {
  */
 export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, options: VerifyOptions = {}): Trail {
   checkKey(file, storeKey, path, options.keySource ?? 'The store key')
-  const known: CanonicalTexts = new WeakMap()
+  const known: CanonicalTexts = new Map()
   const { trail, state, signatures } = replayTrail(file, path, known, options.full ? [] : options.verified)
   checkSignatures(file, signatures, path)
   checkAgainstTrail(file, state, path, known, storeKey)
@@ -59,7 +59,7 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, o
  * caller compares the genesis entry with a version it trusts.
  */
 export function verifyWithoutKey(file: StoreFile, path: string): Trail {
-  const known: CanonicalTexts = new WeakMap()
+  const known: CanonicalTexts = new Map()
   const { trail, state, signatures } = replayTrail(file, path, known)
   checkSignatures(file, signatures, path)
   checkAgainstTrail(file, state, path, known)

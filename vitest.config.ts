@@ -6,11 +6,11 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The hardening suite has its own config and script (npm run test:hardening).
     exclude: ['test/hardening/**', '**/node_modules/**'],
+    globalSetup: ['test/key-folder.setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Child-process suites share 2 cores; keep them from starving each other.
     maxWorkers: 2,
-    setupFiles: ['test/setup.ts'],
     reporters: ['default', new SummaryReporter()],
   },
 })

@@ -9,11 +9,11 @@ import SummaryReporter from './test/summary-reporter.ts'
 export default defineConfig({
   test: {
     include: ['test/hardening/**/*.test.ts'],
+    globalSetup: ['test/key-folder.setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 120_000,
     // Most files run dozens of child processes: two files at a time on 2 cores.
     maxWorkers: 2,
-    setupFiles: ['test/setup.ts'],
     reporters: ['default', new SummaryReporter()],
   },
 })

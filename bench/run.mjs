@@ -61,12 +61,12 @@ function generate(bytes, seed) {
 }
 
 /**
- * The real configs of ../shared/corpus with 20 references added: a line
+ * The real configs of test/corpus/real-configs with 20 references added: a line
  * `x-secret-N: ${secret.REAL_N}` opens 20 block mappings spread over the file.
  */
 function realConfigs() {
   return [['openapi-twilio-api-v2010.yaml', 'Twilio OpenAPI 1.5 MB'], ['helm-bitnami-postgresql-values.yaml', 'Helm values 92 KB']].map(([file, label]) => {
-    const plainYaml = readFileSync(join(ROOT, '../shared/corpus/real-configs', file), 'utf8')
+    const plainYaml = readFileSync(join(ROOT, 'test/corpus/real-configs', file), 'utf8')
     const lines = plainYaml.split('\n')
     const indent = line => line.length - line.trimStart().length
     const openings = []

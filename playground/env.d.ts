@@ -1,4 +1,3 @@
-declare module '*.yaml' {
-  const data: Record<string, unknown>
-  export default data
-}
+// An app writes /// <reference types="unplugin-secrets/client" /> (or lists it in
+// compilerOptions.types); inside the package's own repository it is a path.
+/// <reference path="../client.d.ts" />

@@ -16,7 +16,7 @@ import { SecretsError } from '../core/errors'
 import { DEFAULT_STORE_PATH, findStore } from '../core/store/locate'
 import type { Command } from './command'
 import { parseCommandArgs, usageError } from './command'
-import { note, paint, print, printable } from './io'
+import { noteBlock, paint, print, printBlock, printable } from './io'
 
 /** Each command's module is imported when it runs: a command pays only for what it uses (render/check load the YAML parser, list does not). */
 const commandLoaders: Record<string, () => Promise<Command>> = {
@@ -33,6 +33,7 @@ const commandLoaders: Record<string, () => Promise<Command>> = {
   render: () => import('./commands/render').then(m => m.render),
   check: () => import('./commands/check').then(m => m.check),
   'accept-rollback': () => import('./commands/accept-rollback').then(m => m.acceptRollback),
+  identity: () => import('./commands/identity').then(m => m.identity),
 }
 const commandNames = Object.keys(commandLoaders)
 const loadCommand = (name: string): Promise<Command> | undefined => (Object.hasOwn(commandLoaders, name) ? commandLoaders[name]!() : undefined)
@@ -106,27 +107,27 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = globals.rest
   if (name === undefined) {
     if (globals.help) {
-      print(mainHelp(await loadAll()))
+      printBlock(mainHelp(await loadAll()))
       return 0
     }
-    note(mainHelp(await loadAll())) // no command: a usage error, so help goes to stderr
+    noteBlock(mainHelp(await loadAll())) // no command: a usage error, so help goes to stderr
     return 2
   }
   if (name === 'help') {
     const topic = args[0] === undefined ? undefined : await loadCommand(args[0])
     if (args[0] !== undefined && !topic) throw usageError(`No command "${args[0]}". Commands: ${commandNames.join(', ')}.`)
-    print(topic ? commandHelp(topic) : mainHelp(await loadAll()))
+    printBlock(topic ? commandHelp(topic) : mainHelp(await loadAll()))
     return 0
   }
   const command = await loadCommand(name)
   if (!command) throw usageError(`Unknown command "${name}". Commands: ${commandNames.join(', ')}.`)
   if (globals.help) {
-    print(commandHelp(command))
+    printBlock(commandHelp(command))
     return 0
   }
   const { positionals, values } = parseCommandArgs(command, args)
   if (values.help) {
-    print(commandHelp(command))
+    printBlock(commandHelp(command))
     return 0
   }
   const storePath = resolveStorePath(command, (values.store as string | undefined) ?? globals.store)
@@ -136,14 +137,15 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code },
   (error: unknown) => {
-    const label = paint(process.stderr, 'red', 'error:')
+    // One line: the (coloured) label is ours, the message is escaped whole, its line breaks too.
+    const fail = (message: string) => process.stderr.write(`${paint(process.stderr, 'red', 'error:')} ${printable(message)}\n`)
     if (error instanceof SecretsError) {
-      note(`${label} ${printable(error.message)}`)
+      fail(error.message)
       process.exitCode = error.code === 'USAGE' ? 2 : error.code === 'CANCELLED' ? 130 : 1
     }
     else {
       // Not ours: show only its name and message (a stack could carry data from a frame).
-      note(`${label} unexpected ${printable(`${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`)}. Please report it.`)
+      fail(`unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}. Please report it.`)
       process.exitCode = 1
     }
   },

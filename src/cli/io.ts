@@ -9,8 +9,33 @@ export function paint(stream: NodeJS.WriteStream, style: Style, text: string): s
   return stream.isTTY && !process.env.NO_COLOR ? styleText(style, text) : text
 }
 
-export const print = (text = ''): void => void process.stdout.write(`${text}\n`)
-export const note = (text = ''): void => void process.stderr.write(`${text}\n`)
+/**
+ * Characters a terminal acts on or that reorder what it shows: C0 controls,
+ * DEL, C1 controls (U+0080–U+009F, 8-bit CSI among them), the line and
+ * paragraph separators, and the bidi marks, embeddings, overrides and
+ * isolates (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069) that let
+ * text display in another order than it is ("Trojan Source").
+ */
+const TERMINAL_UNSAFE = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069]/g
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+const escapeChar = (char: string): string => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
+
+/**
+ * Text from a file (a name, a path, a description, config text) shown
+ * escaped, newlines too, so it can neither forge a line of output nor drive
+ * or reorder the terminal. The escapes are JSON's, so `--json` output stays
+ * valid JSON.
+ */
+export const printable = (text: string): string => text.replace(TERMINAL_UNSAFE, escapeChar)
+
+/** One line of output (stdout, or stderr for notes), escaped whole: a value goes out only through `get` and `render`. */
+export const print = (line = ''): void => void process.stdout.write(`${printable(line)}\n`)
+export const note = (line = ''): void => void process.stderr.write(`${printable(line)}\n`)
+
+/** Several lines built here (help, a table of escaped cells, JSON): the line breaks are kept, nothing else. */
+const printableBlock = (text: string): string => text.split('\n').map(printable).join('\n')
+export const printBlock = (text: string): void => void process.stdout.write(`${printableBlock(text)}\n`)
+export const noteBlock = (text: string): void => void process.stderr.write(`${printableBlock(text)}\n`)
 
 function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
@@ -81,9 +106,6 @@ export function promptHidden(question: string): Promise<string> {
     input.on('end', onEnd)
   })
 }
-
-/** Control characters shown escaped, so text from a store file cannot forge rows or drive the terminal. */
-export const printable = (cell: string): string => cell.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g, char => JSON.stringify(char).slice(1, -1))
 
 export function table(cells: string[][]): string {
   const rows = cells.map(row => row.map(printable))

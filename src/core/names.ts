@@ -10,11 +10,36 @@ export const MAX_VALUE_BYTES = 1024 * 1024
 export const ADMIN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/
 export const ADMIN_NAME_RULE = '1 to 64 characters: letters, digits and . _ @ + - (starting with a letter or digit)'
 
+/** "a number", "an array", "null": what a value is, never what it holds. */
+export function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value)
+  if (Array.isArray(value)) return 'an array'
+  if (value instanceof RegExp) return 'a RegExp'
+  return /^[aeiou]/.test(typeof value) ? `an ${typeof value}` : `a ${typeof value}`
+}
+
+/**
+ * What is wrong with a would-be secret name, without repeating it: a value
+ * pasted where a name goes must not reach a terminal, a log or a page. Names
+ * the first bad character's position, and the character itself only when it
+ * is ASCII punctuation or a space (a letter or digit is never the problem).
+ */
+export function secretNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return `it is ${kindOf(name)}, not a string`
+  if (SECRET_NAME_PATTERN.test(name)) return undefined
+  if (name === '') return 'it is empty'
+  if (/^[0-9]/.test(name)) return 'it starts with a digit'
+  const position = [...name].findIndex(char => !/[A-Za-z0-9_]/.test(char))
+  const char = [...name][position]!
+  const shown = /^[ -/:-@[-`{-~]$/.test(char) ? ` (${char === ' ' ? 'a space' : `"${char}"`})` : ''
+  return `character ${position + 1}${shown} is not allowed`
+}
+
+/** The one check of a secret name, for the CLI, the store API and the dashboard. */
 export function assertSecretName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !SECRET_NAME_PATTERN.test(name)) {
-    const shown = typeof name === 'string' ? JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name) : typeof name
-    throw new SecretsError('INVALID_NAME', `Invalid secret name ${shown}: a name is ${SECRET_NAME_RULE}. Example: GRAFANA_API_KEY.`)
-  }
+  const problem = secretNameProblem(name)
+  if (problem !== undefined)
+    throw new SecretsError('INVALID_NAME', `Invalid secret name: ${problem}. A name is ${SECRET_NAME_RULE}, for example GRAFANA_API_KEY. (What was given is not repeated, in case it was a value.)`)
 }
 
 export function assertAdminName(name: unknown): asserts name is string {

@@ -1,5 +1,8 @@
-import { SecretsError } from './errors'
+/** The plugin's options: their documentation, defaults and checks, all here (one row per option in OPTION_RULES). */
 import type { FilterPattern } from 'unplugin'
+import { SecretsError } from './errors'
+import { kindOf, secretNameProblem } from './names'
+import { suggestName } from './suggest'
 
 export interface Options {
   /**
@@ -61,35 +64,100 @@ export interface Options {
   maxAge?: number | false
 }
 
-export interface ResolvedOptions {
-  store: string
-  key: string | undefined
-  include: FilterPattern
-  exclude: FilterPattern
-  client: string[]
-  target: 'browser' | 'server'
-  mode: 'inline' | 'runtime'
-  cache: boolean | string
-  dashboard: boolean
-  maxAge: number | false
+/** The options with every default filled in; `key` stays optional (the environment and the key file come later). */
+export type ResolvedOptions = Omit<Required<Options>, 'key'> & Pick<Options, 'key'>
+
+interface OptionRule<T> {
+  /** The values accepted, as the error message lists them. */
+  accepts: string
+  default: T
+  /** What is wrong with a given value (`got …`), or undefined when it is accepted. */
+  problem: (value: unknown) => string | undefined
 }
 
-/** Every default in one place. */
-export function resolveOptions(options: Options = {}): ResolvedOptions {
-  const maxAge = options.maxAge ?? 90
-  // Checked here, so a build with a bad value fails too (not only a dev server).
-  if (maxAge !== false && !(typeof maxAge === 'number' && maxAge > 0 && Number.isFinite(maxAge)))
-    throw new SecretsError('USAGE', `unplugin-secrets: maxAge must be a number of days above 0, or false to turn the dashboard's rotation banner off; got ${JSON.stringify(maxAge)}.`)
-  return {
-    store: options.store ?? 'secrets.enc.json',
-    key: options.key,
-    include: options.include ?? [/\.ya?ml$/, /\.json$/],
-    exclude: options.exclude ?? [/[\\/]node_modules[\\/]/],
-    client: options.client ?? [],
-    target: options.target ?? 'server',
-    mode: options.mode ?? 'inline',
-    cache: options.cache ?? true,
-    dashboard: options.dashboard ?? true,
-    maxAge,
+/** A given value as an error message may show it: options are code, not secrets (except `key`, never shown). */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || value instanceof RegExp) return String(value)
+  return kindOf(value)
+}
+
+const got = (value: unknown): string => `got ${shown(value)}`
+
+const oneOf = <T extends string | boolean>(...choices: T[]) => (value: unknown): string | undefined =>
+  choices.includes(value as T) ? undefined : got(value)
+
+const STORE_KEY_SHAPE = /^usec_store_[\w-]+$/
+
+function keyProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return `got ${kindOf(value)}`
+  if (value === '') return 'got an empty string (an unset variable?); leave the option out to use UNPLUGIN_SECRETS_KEY or your key file'
+  return STORE_KEY_SHAPE.test(value.trim()) ? undefined : `got a string of ${value.length} characters that is not one (not shown)`
+}
+
+const isPattern = (value: unknown): boolean => typeof value === 'string' || value instanceof RegExp
+
+function filterProblem(value: unknown): string | undefined {
+  if (value === null || isPattern(value)) return undefined
+  if (!Array.isArray(value)) return got(value)
+  const bad = value.findIndex(item => !isPattern(item))
+  return bad === -1 ? undefined : `got an array whose item ${bad} is ${kindOf(value[bad])}`
+}
+
+function clientProblem(value: unknown): string | undefined {
+  // A string would be searched as text (every name inside it allowed): refuse it, and show the array to write.
+  if (typeof value === 'string' && secretNameProblem(value) === undefined) return `got the string ${shown(value)}; write client: [${shown(value)}]`
+  if (!Array.isArray(value)) return `got ${kindOf(value)}`
+  const bad = value.findIndex(item => secretNameProblem(item) !== undefined)
+  // The entry is not shown: something that is not a name may be a value pasted by mistake.
+  return bad === -1 ? undefined : `item ${bad} is not a secret name: ${secretNameProblem(value[bad])}`
+}
+
+function maxAgeProblem(value: unknown): string | undefined {
+  return value === false || (typeof value === 'number' && value > 0 && Number.isFinite(value)) ? undefined : got(value)
+}
+
+/** One row per option: what it accepts, its default, its check. Adding an option is adding a row (and its JSDoc above). */
+const OPTION_RULES: { [K in keyof Options]-?: OptionRule<ResolvedOptions[K]> } = {
+  store: { accepts: 'the store file\'s path (a non-empty string)', default: 'secrets.enc.json', problem: value => (typeof value === 'string' && value !== '' ? undefined : got(value)) },
+  key: { accepts: 'a store key (a string that starts with usec_store_)', default: undefined, problem: keyProblem },
+  include: { accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null', default: [/\.ya?ml$/, /\.json$/], problem: filterProblem },
+  exclude: { accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null', default: [/[\\/]node_modules[\\/]/], problem: filterProblem },
+  client: { accepts: 'an array of secret names, for example client: [\'PUBLIC_MAPS_KEY\']', default: [], problem: clientProblem },
+  target: { accepts: '\'browser\' or \'server\'', default: 'server', problem: oneOf('browser', 'server') },
+  mode: { accepts: '\'inline\' or \'runtime\'', default: 'inline', problem: oneOf('inline', 'runtime') },
+  cache: { accepts: 'true, false (memory only) or a folder path', default: true, problem: value => (typeof value === 'boolean' || (typeof value === 'string' && value !== '') ? undefined : got(value)) },
+  dashboard: { accepts: 'true or false', default: true, problem: oneOf(true, false) },
+  maxAge: { accepts: 'a number of days above 0, or false to turn the dashboard\'s rotation banner off', default: 90, problem: maxAgeProblem },
+}
+
+const OPTION_NAMES = Object.keys(OPTION_RULES)
+
+const usage = (message: string): SecretsError => new SecretsError('USAGE', `unplugin-secrets: ${message}`)
+
+function unknownOption(name: string): SecretsError {
+  const near = suggestName(name, OPTION_NAMES)
+  return usage(`unknown option ${shown(name)}.${near ? ` Did you mean ${near}?` : ''} The options are ${OPTION_NAMES.join(', ')}.`)
+}
+
+/**
+ * Checks every option and fills in every default, in one place. Options
+ * come from untyped (`.js`) configs too, so nothing is assumed: a wrong
+ * value is refused (USAGE) instead of falling back to a default that would
+ * turn a guard off.
+ */
+export function resolveOptions(options: unknown = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw usage(`the options must be an object, for example secrets({ client: ['PUBLIC_MAPS_KEY'] }); got ${kindOf(options)}.`)
+  const given = options as Record<string, unknown>
+  const unknown = Object.keys(given).find(name => !Object.hasOwn(OPTION_RULES, name))
+  if (unknown !== undefined) throw unknownOption(unknown)
+  const resolved: Record<string, unknown> = {}
+  for (const [name, rule] of Object.entries(OPTION_RULES) as [string, OptionRule<unknown>][]) {
+    const value = given[name]
+    const problem = value === undefined ? undefined : rule.problem(value)
+    if (problem !== undefined) throw usage(`${name} must be ${rule.accepts}; ${problem}.`)
+    resolved[name] = value === undefined ? rule.default : value
   }
+  return resolved as ResolvedOptions
 }

@@ -1,3 +1,4 @@
+/** The dashboard's HTTP plumbing: error values with a status and code, JSON and text answers, bounded JSON bodies. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { SecretsErrorCode } from '../core/errors'
 
@@ -6,9 +7,10 @@ export type DashboardErrorCode =
   | SecretsErrorCode
   | 'SIGN_IN_REQUIRED'
   | 'SIGN_IN_FAILED'
+  | 'LINK_INVALID'
+  | 'SESSION_TOKEN'
   | 'RATE_LIMITED'
   | 'FOREIGN_ORIGIN'
-  | 'CSRF_TOKEN'
   | 'BAD_REQUEST'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'

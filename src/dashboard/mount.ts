@@ -35,6 +35,7 @@ export async function mountDashboard(server: ViteDevServer, options: MountOption
   })
   // First in the stack: Vite's CORS middleware would otherwise answer preflights (OPTIONS) under /__secrets/ itself.
   server.middlewares.stack.unshift({ route: '', handle: dashboard.handle as (typeof server.middlewares.stack)[number]['handle'] })
+  dashboard.answerOversizedHeaders(server.httpServer)
 
   // Decided before the banner is printed: printUrls is synchronous.
   const admin = await dashboard.localAdmin()

@@ -1,8 +1,9 @@
+/** The dashboard's request checks: random tokens and their comparison, security headers, own-origin checks, the sign-in limiter. */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-/** A fresh random token: 32 bytes, base64url (sign-in links, sessions, CSRF). */
+/** A fresh random token: 32 bytes, base64url (sign-in links, session cookies and session tokens). */
 export const randomToken = (): string => randomBytes(32).toString('base64url')
 
 /** Compares two tokens in constant time (for equal lengths; a length mismatch says nothing about the content). */
@@ -16,13 +17,17 @@ export function tokensEqual(given: string | undefined, expected: string): boolea
 export const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 /** Headers on every response under /__secrets/: nothing is cached, framed, sniffed or leaked through Referer. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+}
+
 export function setSecurityHeaders(response: ServerResponse): void {
-  response.setHeader('Cache-Control', 'no-store')
-  response.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY)
-  response.setHeader('X-Content-Type-Options', 'nosniff')
-  response.setHeader('X-Frame-Options', 'DENY')
-  response.setHeader('Referrer-Policy', 'no-referrer')
-  response.setHeader('Cross-Origin-Resource-Policy', 'same-origin')
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value)
 }
 
 /**

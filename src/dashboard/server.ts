@@ -1,3 +1,7 @@
+/**
+ * The dashboard's routes under /__secrets/: the page's three static files,
+ * sign-in, and the JSON API that a session (its cookie and its token) may call.
+ */
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { relative } from 'node:path'
@@ -6,16 +10,19 @@ import { assertSecretName } from '../core/names'
 import type { SecretInfo, SecretStore } from '../core/store/store'
 import { openStore } from '../core/store/store'
 import { HttpError, MAX_SIGN_IN_BYTES, readJsonBody, sendJson, sendText, statusOf, stringField } from './http'
-import { renderApp, renderSignIn } from './page'
-import { SignInLimiter, foreignRequest, setSecurityHeaders, tokensEqual } from './security'
+import * as messages from './messages'
+import type { ClientErrorSource } from './oversized'
+import { answerOversizedHeaders } from './oversized'
+import type { SecretList, SessionInfo, SignInAnswer } from './protocol'
+import { API_PATH, DASHBOARD_PATH, SCRIPT_FILE, SESSION_HEADER, STYLE_FILE } from './protocol'
+import { SignInLimiter, foreignRequest, setSecurityHeaders } from './security'
 import type { Session } from './sessions'
-import { LINK_MS, Sessions, clearCookieHeader, sessionCookies, setCookieHeader } from './sessions'
-import { DASHBOARD_CSS } from './style'
-import type { Usage, UsageOptions } from './usage'
+import { Sessions, clearCookieHeader, sessionCookies, setCookieHeader } from './sessions'
+import type { UsageOptions } from './usage'
 import { UsageScanner } from './usage'
 
-export const DASHBOARD_PATH = '/__secrets/'
-const API = '/__secrets/api/'
+export { DASHBOARD_PATH } from './protocol'
+
 const DAY_MS = 24 * 60 * 60 * 1000
 
 export interface DashboardOptions extends UsageOptions {
@@ -29,40 +36,30 @@ export interface DashboardOptions extends UsageOptions {
   logger?: { warn: (message: string) => void, error: (message: string) => void }
 }
 
-/** What anyone without a session hears about a failed sign-in: nothing about the store (its path, its admins). */
-export const SIGN_IN_FAILED_MESSAGE = 'That key is not an admin key of this store. Check that you pasted the whole usec_admin_… key of an admin of this project\'s store; the dev server\'s terminal says more.'
-const LINK_FAILED_MESSAGE = `This sign-in link is not valid, was already used (each link works once) or is over ${LINK_MS / 60_000} minutes old. Sign in with your admin key, or print a new link: press u and Enter in the dev server's terminal, or restart it.`
-
-/** One row of the table: metadata and where it is used, never the value. */
-export interface SecretRow extends SecretInfo {
-  stale: boolean
-  usedIn: Usage[]
+/** The page's files (built into dist/dashboard/), by the path they are served at. One page for every visitor. */
+const PAGE_FILES: Record<string, { file: string, type: string }> = {
+  [DASHBOARD_PATH]: { file: 'index.html', type: 'text/html' },
+  [DASHBOARD_PATH + SCRIPT_FILE]: { file: SCRIPT_FILE, type: 'text/javascript' },
+  [DASHBOARD_PATH + STYLE_FILE]: { file: STYLE_FILE, type: 'text/css' },
 }
 
-export interface SecretList {
-  admin: string
-  store: string
-  maxAgeDays: number | null
-  secrets: SecretRow[]
-  /** Names that configs reference but the store lacks. */
-  missing: { name: string, usedIn: Usage[] }[]
-  problems: { file: string, message: string }[]
-}
-
+const SESSION_HEADER_KEY = SESSION_HEADER.toLowerCase()
 const clientAddress = (request: IncomingMessage) => request.socket.remoteAddress ?? 'unknown'
 const isSecure = (request: IncomingMessage) => 'encrypted' in request.socket && Boolean(request.socket.encrypted)
 
+function allowMethod(method: string, allowed: string, refusal: string): void {
+  if (method !== allowed) throw new HttpError(405, 'METHOD_NOT_ALLOWED', refusal)
+}
+
 /**
- * The dashboard's routes under /__secrets/: the page, its script and style,
- * the one-time sign-in link, and the JSON API. Every response is no-store;
+ * The dashboard's routes under /__secrets/. Every response is no-store;
  * every request must come from the dev server's own origin.
  */
 export class Dashboard {
   readonly sessions = new Sessions()
   readonly #limiter = new SignInLimiter()
   readonly #usage: UsageScanner
-  #clientScript: Promise<string> | undefined
-
+  readonly #pageFiles = new Map<string, Promise<string>>()
   readonly #logger: NonNullable<DashboardOptions['logger']>
 
   constructor(readonly options: DashboardOptions) {
@@ -80,6 +77,14 @@ export class Dashboard {
     }
   }
 
+  /**
+   * Answers dashboard requests whose headers Node cannot parse (431: cookies
+   * planted by another port of this host) with a page that can clear them.
+   */
+  answerOversizedHeaders(server: ClientErrorSource): void {
+    answerOversizedHeaders(server, this.#logger)
+  }
+
   #open(adminKey: string | undefined): Promise<SecretStore> {
     return openStore({ path: this.options.storePath, key: this.options.key, adminKey })
   }
@@ -89,19 +94,24 @@ export class Dashboard {
     const url = new URL(request.url ?? '/', 'http://dashboard.invalid')
     if (url.pathname !== '/__secrets' && !url.pathname.startsWith(DASHBOARD_PATH)) return next()
     setSecurityHeaders(response)
-    const isApi = url.pathname.startsWith(API)
-    this.#route(request, response, url).catch((error: unknown) => {
-      const failure = error instanceof HttpError
-        ? error
-        : error instanceof SecretsError
-          ? new HttpError(statusOf(error.code), error.code, error.message)
-          : new HttpError(500, 'INTERNAL_ERROR', 'The dashboard failed on this request; the dev server\'s terminal has the details.')
-      if (!(error instanceof HttpError) && !(error instanceof SecretsError))
-        this.#logger.error(`unplugin-secrets dashboard: ${request.method} ${url.pathname} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)
-      if (response.headersSent) return response.end()
-      if (isApi) sendJson(response, failure.status, { error: { code: failure.code, message: failure.message } }, failure.headers)
-      else sendText(response, failure.status, 'text/plain', failure.message, failure.headers)
-    })
+    this.#route(request, response, url).catch((error: unknown) => this.#fail(request, response, url, error))
+  }
+
+  #fail(request: IncomingMessage, response: ServerResponse, url: URL, error: unknown): void {
+    const known = error instanceof HttpError || error instanceof SecretsError
+    const failure = error instanceof HttpError
+      ? error
+      : error instanceof SecretsError
+        ? new HttpError(statusOf(error.code), error.code, error.message)
+        : new HttpError(500, 'INTERNAL_ERROR', messages.INTERNAL_ERROR_MESSAGE)
+    if (!known) {
+      const detail = error instanceof Error ? error.stack ?? error.message : String(error)
+      this.#logger.error(`unplugin-secrets dashboard: ${request.method} ${url.pathname} failed: ${detail}`)
+    }
+    if (response.headersSent) return void response.end()
+    const { status, code, message, headers } = failure
+    if (url.pathname.startsWith(API_PATH)) sendJson(response, status, { error: { code, message } }, headers)
+    else sendText(response, status, 'text/plain', message, headers)
   }
 
   async #route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
@@ -110,75 +120,42 @@ export class Dashboard {
     const path = url.pathname
     const method = request.method ?? 'GET'
     // Answered here, before Vite's CORS middleware could (the dashboard runs first): no CORS headers, so no cross-origin preflight passes.
-    if (method === 'OPTIONS') return sendText(response, 204, 'text/plain', '', { Allow: path.startsWith(API) ? 'GET, POST, PUT, DELETE' : 'GET, HEAD' })
-    if (path.startsWith(API)) return this.#api(request, response, path.slice(API.length), method, url)
+    if (method === 'OPTIONS') return sendText(response, 204, 'text/plain', '', { Allow: path.startsWith(API_PATH) ? 'GET, POST, PUT, DELETE' : 'GET, HEAD' })
+    if (path.startsWith(API_PATH)) return this.#api(request, response, path.slice(API_PATH.length), method, url)
     if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here.`)
     if (path === '/__secrets') return sendText(response, 308, 'text/plain', '', { Location: DASHBOARD_PATH })
-    if (path === `${DASHBOARD_PATH}dashboard.css`) return sendText(response, 200, 'text/css', DASHBOARD_CSS)
-    if (path === `${DASHBOARD_PATH}dashboard.js`) return sendText(response, 200, 'text/javascript', await this.#script())
-    if (path !== DASHBOARD_PATH) throw new HttpError(404, 'NOT_FOUND', 'Not found. The dashboard is at /__secrets/.')
-    const token = url.searchParams.get('token')
-    // Only a GET spends the link: a HEAD (a link checker, a preview) gets the sign-in form's headers.
-    if (token !== null && method === 'GET') return this.#linkSignIn(request, response, token)
-    if (token !== null) return sendText(response, 200, 'text/html', renderSignIn())
-    const session = this.sessions.find(sessionCookies(request.headers.cookie))
-    if (!session) return sendText(response, 200, 'text/html', renderSignIn())
-    return sendText(response, 200, 'text/html', renderApp({ admin: session.admin, csrf: session.csrf, store: this.#storeShown() }))
+    const page = PAGE_FILES[path]
+    if (!page) throw new HttpError(404, 'NOT_FOUND', 'Not found. The dashboard is at /__secrets/.')
+    // The same bytes for everyone, signed in or not, a sign-in link too: the page asks the API for the rest.
+    sendText(response, 200, page.type, await this.#pageFile(page.file))
   }
 
-  #storeShown(): string {
-    return relative(this.options.root, this.options.storePath) || this.options.storePath
-  }
-
-  #script(): Promise<string> {
-    // Built by tsdown next to this module (dist/dashboard-client.js).
-    this.#clientScript ??= readFile(new URL('./dashboard-client.js', import.meta.url), 'utf8')
-    return this.#clientScript
-  }
-
-  #checkRateLimit(bucket: string): void {
-    const wait = this.#limiter.retryAfter(bucket)
-    if (wait > 0)
-      throw new HttpError(429, 'RATE_LIMITED', `Too many failed sign-ins from this address; try again in ${wait} s.`, { 'Retry-After': String(wait) })
-  }
-
-  #startSession(request: IncomingMessage, response: ServerResponse, admin: string, adminKey: string | undefined): Session {
-    // A browser signing in again ends the session its cookie had.
-    for (const cookie of sessionCookies(request.headers.cookie)) this.sessions.end(this.sessions.find([cookie]))
-    const { cookie, session } = this.sessions.create(admin, adminKey)
-    response.setHeader('Set-Cookie', setCookieHeader(cookie, isSecure(request)))
-    return session
-  }
-
-  async #linkSignIn(request: IncomingMessage, response: ServerResponse, token: string): Promise<void> {
-    // The token is checked first: the right link works whatever else this address sent. Wrong links have their own bucket.
-    if (!this.sessions.redeemLinkToken(token)) {
-      const bucket = `link ${clientAddress(request)}`
-      this.#checkRateLimit(bucket)
-      this.#limiter.fail(bucket)
-      return sendText(response, 401, 'text/html', renderSignIn(LINK_FAILED_MESSAGE))
+  #pageFile(file: string): Promise<string> {
+    let text = this.#pageFiles.get(file)
+    if (!text) {
+      // Built by tsdown next to this module: dist/dashboard/.
+      text = readFile(new URL(`./dashboard/${file}`, import.meta.url), 'utf8')
+      this.#pageFiles.set(file, text)
     }
-    const admin = await this.localAdmin()
-    if (!admin)
-      return sendText(response, 401, 'text/html', renderSignIn('The admin key on this machine is no longer an admin of the store. Sign in with your admin key.'))
-    this.#startSession(request, response, admin, undefined)
-    sendText(response, 303, 'text/plain', '', { Location: DASHBOARD_PATH })
+    return text
   }
 
-  async #api(request: IncomingMessage, response: ServerResponse, route: string, method: string, url: URL): Promise<void> {
+  async #api(request: IncomingMessage, response: ServerResponse, route: string, method: string, url: URL) {
     if (route === 'signin') {
-      if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Sign in with POST.')
-      return this.#formSignIn(request, response)
+      allowMethod(method, 'POST', 'Sign in with POST.')
+      return this.#keySignIn(request, response)
     }
-    const session = this.sessions.find(sessionCookies(request.headers.cookie))
-    if (!session) throw new HttpError(401, 'SIGN_IN_REQUIRED', 'Sign in first: open /__secrets/ and enter your admin key, or use the link the dev server printed.')
-    if (method !== 'GET' && method !== 'HEAD') {
-      const given = request.headers['x-csrf-token']
-      if (!tokensEqual(typeof given === 'string' ? given : undefined, session.csrf))
-        throw new HttpError(403, 'CSRF_TOKEN', 'Refused: the request lacks this session\'s CSRF token (X-CSRF-Token). Reload the page.')
+    if (route === 'link') {
+      allowMethod(method, 'POST', 'Redeem a sign-in link with POST.')
+      return this.#linkSignIn(request, response)
+    }
+    const session = this.#authorize(request)
+    if (route === 'session') {
+      allowMethod(method, 'GET', 'Use GET to see who is signed in.')
+      return sendJson(response, 200, { admin: session.admin, store: this.#storeShown() } satisfies SessionInfo)
     }
     if (route === 'signout') {
-      if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Sign out with POST.')
+      allowMethod(method, 'POST', 'Sign out with POST.')
       this.sessions.end(session)
       response.setHeader('Set-Cookie', clearCookieHeader())
       return sendJson(response, 200, { signedOut: true })
@@ -188,46 +165,111 @@ export class Dashboard {
       if (method === 'POST') return sendJson(response, 201, await this.#create(session, await readJsonBody(request)))
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use GET to list secrets and POST to add one.')
     }
-    if (route.startsWith('secrets/')) {
-      let name: string
-      try {
-        name = decodeURIComponent(route.slice('secrets/'.length))
-      }
-      catch {
-        throw new HttpError(400, 'BAD_REQUEST', 'The secret name in the URL is not valid percent-encoding.')
-      }
-      assertSecretName(name)
-      if (method === 'PUT') return sendJson(response, 200, await this.#update(session, name, await readJsonBody(request)))
-      if (method === 'DELETE') return sendJson(response, 200, await this.#delete(session, name, url.searchParams.get('version')))
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use PUT to set a new value and DELETE to remove the secret.')
-    }
+    if (route.startsWith('secrets/'))
+      return this.#secretRoute(request, response, session, route.slice('secrets/'.length), method, url)
     throw new HttpError(404, 'NOT_FOUND', `No API route ${JSON.stringify(route.slice(0, 80))}.`)
   }
 
-  async #formSignIn(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /** PUT and DELETE of one secret, named percent-encoded in the path. */
+  async #secretRoute(
+    request: IncomingMessage,
+    response: ServerResponse,
+    session: Session,
+    encoded: string,
+    method: string,
+    url: URL,
+  ): Promise<void> {
+    let name: string
+    try {
+      name = decodeURIComponent(encoded)
+    }
+    catch {
+      throw new HttpError(400, 'BAD_REQUEST', 'The secret name in the URL is not valid percent-encoding.')
+    }
+    assertSecretName(name)
+    if (method === 'PUT') return sendJson(response, 200, await this.#update(session, name, await readJsonBody(request)))
+    if (method === 'DELETE') return sendJson(response, 200, await this.#delete(session, name, url.searchParams.get('version')))
+    throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use PUT to set a new value and DELETE to remove the secret.')
+  }
+
+  /**
+   * The session that this request's cookie and X-Session-Token open together.
+   * A cookie without its token (another port of this host received it and
+   * replays it) is refused, and reported to the terminal once per session.
+   */
+  #authorize(request: IncomingMessage): Session {
+    const session = this.sessions.find(sessionCookies(request.headers.cookie))
+    if (!session) throw new HttpError(401, 'SIGN_IN_REQUIRED', messages.SIGN_IN_REQUIRED_MESSAGE)
+    const token = request.headers[SESSION_HEADER_KEY]
+    if (this.sessions.use(session, typeof token === 'string' ? token : undefined)) return session
+    if (!session.replayReported) {
+      session.replayReported = true
+      this.#logger.warn(messages.replayWarning(clientAddress(request), session.admin))
+    }
+    throw new HttpError(401, 'SESSION_TOKEN', messages.SESSION_TOKEN_MESSAGE)
+  }
+
+  #storeShown(): string {
+    return relative(this.options.root, this.options.storePath) || this.options.storePath
+  }
+
+  #checkRateLimit(bucket: string): void {
+    const wait = this.#limiter.retryAfter(bucket)
+    if (wait > 0) throw new HttpError(429, 'RATE_LIMITED', messages.rateLimitedMessage(wait), { 'Retry-After': String(wait) })
+  }
+
+  /** Starts a session: its cookie in Set-Cookie, its token in the answer's body (the only time it is sent). */
+  #answerSignIn(request: IncomingMessage, response: ServerResponse, admin: string, adminKey: string | undefined): void {
+    // A browser signing in again ends the session its cookie had.
+    for (const cookie of sessionCookies(request.headers.cookie)) this.sessions.end(this.sessions.find([cookie]))
+    const { cookie, session } = this.sessions.create(admin, adminKey)
+    response.setHeader('Set-Cookie', setCookieHeader(cookie, isSecure(request)))
+    sendJson(response, 200, { admin: session.admin, sessionToken: session.token } satisfies SignInAnswer)
+  }
+
+  async #linkSignIn(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readJsonBody(request, MAX_SIGN_IN_BYTES, 'a link sign-in sends { "token": "…" } only')
+    const token = stringField(body, 'token', true)!
+    // The token is checked first: the right link works whatever else this address sent. Wrong links have
+    // their own bucket, checked and counted with no await in between, so parallel guesses cannot outrun it.
+    if (!this.sessions.redeemLinkToken(token)) {
+      const bucket = `link ${clientAddress(request)}`
+      this.#checkRateLimit(bucket)
+      this.#limiter.fail(bucket)
+      throw new HttpError(401, 'LINK_INVALID', messages.LINK_FAILED_MESSAGE)
+    }
+    const admin = await this.localAdmin()
+    if (!admin) throw new HttpError(401, 'SIGN_IN_FAILED', messages.LOCAL_ADMIN_GONE_MESSAGE)
+    this.#answerSignIn(request, response, admin, undefined)
+  }
+
+  async #keySignIn(request: IncomingMessage, response: ServerResponse): Promise<void> {
     // Counted as a failure from here, before the first await, so parallel attempts cannot outrun the limit;
     // every way this can fail (wrong key, bad or oversized body) stays counted.
     const bucket = `form ${clientAddress(request)}`
     this.#checkRateLimit(bucket)
     const succeeded = this.#limiter.start(bucket)
-    const adminKey = stringField(await readJsonBody(request, MAX_SIGN_IN_BYTES, 'a sign-in sends { "adminKey": "usec_admin_…" } only'), 'adminKey', true)!.trim()
-    let admin: string
+    const body = await readJsonBody(request, MAX_SIGN_IN_BYTES, 'a sign-in sends { "adminKey": "usec_admin_…" } only')
+    const adminKey = stringField(body, 'adminKey', true)!.trim()
+    const admin = await this.#checkAdminKey(request, adminKey)
+    succeeded()
+    this.#answerSignIn(request, response, admin, adminKey)
+  }
+
+  /** The admin a typed key belongs to. A refusal's details go to the terminal only: the browser has no session yet. */
+  async #checkAdminKey(request: IncomingMessage, adminKey: string): Promise<string> {
     try {
-      admin = (await this.#open(adminKey)).assertAdmin()
+      return (await this.#open(adminKey)).assertAdmin()
     }
     catch (error) {
       if (!(error instanceof SecretsError)) throw error
-      // Details (the store's path, the key's public half) go to the terminal only: the browser has no session yet.
       if (['KEY_INVALID', 'NOT_ADMIN', 'ADMIN_REQUIRED'].includes(error.code)) {
         this.#logger.warn(`unplugin-secrets dashboard: a sign-in from ${clientAddress(request)} was refused: ${error.message}`)
-        throw new HttpError(401, 'SIGN_IN_FAILED', SIGN_IN_FAILED_MESSAGE)
+        throw new HttpError(401, 'SIGN_IN_FAILED', messages.SIGN_IN_FAILED_MESSAGE)
       }
       this.#logger.error(`unplugin-secrets dashboard: a sign-in could not be checked: ${error.message}`)
       throw new HttpError(statusOf(error.code), error.code, `The dev server could not check the key against its store (${error.code}); its terminal says why.`)
     }
-    succeeded()
-    const session = this.#startSession(request, response, admin, adminKey)
-    sendJson(response, 200, { admin: session.admin })
   }
 
   /**
@@ -270,11 +312,11 @@ export class Dashboard {
     const store = this.#storeShown()
     switch (error.code) {
       case 'SECRET_EXISTS':
-        return new SecretsError('SECRET_EXISTS', `${name} already exists in ${store}. Use Edit on its row to set a new value.`)
+        return new SecretsError('SECRET_EXISTS', messages.conflictMessages.SECRET_EXISTS(name, store))
       case 'SECRET_CHANGED':
-        return new SecretsError('SECRET_CHANGED', `${name} was changed by someone else since you opened this page; nothing was saved. Reload the page to see its current version, then try again.`)
+        return new SecretsError('SECRET_CHANGED', messages.conflictMessages.SECRET_CHANGED(name))
       case 'SECRET_NOT_FOUND':
-        return new SecretsError('SECRET_NOT_FOUND', `${name} is not in ${store} (deleted meanwhile?). Reload the page; add it again with Add New Secret.`)
+        return new SecretsError('SECRET_NOT_FOUND', messages.conflictMessages.SECRET_NOT_FOUND(name, store))
       default:
         return error
     }
@@ -326,6 +368,6 @@ export class Dashboard {
 /** The version an edit or delete replaces: the one the page showed (PUT body `version`, DELETE `?version=`). */
 function versionOf(version: unknown): number {
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1)
-    throw new HttpError(400, 'BAD_REQUEST', 'Send the version you are replacing (PUT body "version", DELETE ?version=), as GET secrets lists it: edits and deletes are refused when someone changed the secret since.')
+    throw new HttpError(400, 'BAD_REQUEST', messages.BAD_VERSION_MESSAGE)
   return version
 }

@@ -1,3 +1,4 @@
+/** Dashboard sessions in the dev server's memory: the one-time sign-in link, and each session's cookie and token. */
 import { createHash } from 'node:crypto'
 import { randomToken, tokensEqual } from './security'
 
@@ -27,7 +28,15 @@ export interface Session {
    * on this machine (UNPLUGIN_SECRETS_ADMIN_KEY, then the key file).
    */
   adminKey: string | undefined
-  csrf: string
+  /**
+   * The page's half of the session: given out once, in the sign-in answer,
+   * kept by the page outside cookies and sent in X-Session-Token on every
+   * API call. A browser sends the cookie to every port of the host; this it
+   * sends to no one.
+   */
+  token: string
+  /** Whether a request with this session's cookie but without its token was reported to the terminal (once). */
+  replayReported: boolean
   /** Absolute end. */
   expires: number
   /** Last request; the session ends IDLE_MS after it. */
@@ -78,26 +87,47 @@ export class Sessions {
   /** Starts a session; resolves to the cookie value. */
   create(admin: string, adminKey: string | undefined, now = Date.now()): { cookie: string, session: Session } {
     this.#sweep(now)
-    // The Map keeps insertion order and find() re-inserts on use: the first entry is the least recently used.
+    // The Map keeps insertion order and use() re-inserts: the first entry is the least recently used.
     while (this.#sessions.size >= MAX_SESSIONS) this.end(this.#sessions.values().next().value)
     const cookie = randomToken()
-    const session: Session = { id: digest(cookie), admin, adminKey, csrf: randomToken(), expires: now + SESSION_MS, lastSeen: now }
+    const session: Session = {
+      id: digest(cookie),
+      admin,
+      adminKey,
+      token: randomToken(),
+      replayReported: false,
+      expires: now + SESSION_MS,
+      lastSeen: now,
+    }
     this.#sessions.set(session.id, session)
     return { cookie, session }
   }
 
-  /** The live session of the first cookie value that has one (a browser may send one cookie per localhost port). */
+  /**
+   * The live session of the first cookie value that has one (a browser may
+   * send several). Finding it is not using it: see {@link Sessions.use}.
+   */
   find(cookies: readonly string[], now = Date.now()): Session | undefined {
     this.#sweep(now)
     for (const cookie of cookies) {
       const session = this.#sessions.get(digest(cookie))
-      if (!session) continue
-      session.lastSeen = now
-      this.#sessions.delete(session.id)
-      this.#sessions.set(session.id, session)
-      return session
+      if (session) return session
     }
     return undefined
+  }
+
+  /**
+   * True when `token` is the session's token (compared in constant time); the
+   * request then counts as use. A cookie replayed without the token neither
+   * passes nor keeps the session from idling out.
+   */
+  use(session: Session, token: string | undefined, now = Date.now()): boolean {
+    if (!tokensEqual(token, session.token)) return false
+    session.lastSeen = now
+    // Re-inserted: the Map's first entry stays the least recently used.
+    this.#sessions.delete(session.id)
+    this.#sessions.set(session.id, session)
+    return true
   }
 
   end(session: Session | undefined): void {

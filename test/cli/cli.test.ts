@@ -13,7 +13,7 @@ import { ROOT, runCli, tempDir } from '../helpers'
 
 const TMP = await tempDir('usec-cli-')
 const VERSION = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
-const COMMANDS = ['init', 'set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'accept-rollback']
+const COMMANDS = ['init', 'set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity', 'accept-rollback']
 const NAME_RULE = '[A-Za-z_][A-Za-z0-9_]*'
 
 /** One person on one machine: a project folder and a config folder of their own. */
@@ -275,10 +275,21 @@ describe.concurrent('set and get', () => {
   test.each(['1STARTS_WITH_DIGIT', 'has-dash', 'has space', 'ÜMLAUT', 'dot.ted', ''])('invalid name %j: exit 1 with the naming rule', async (name) => {
     const result = await run(alice, ['set', name], { input: 'x' })
     expectFailure(result, 1, NAME_RULE)
-    expect(result.stderr).toContain('not a valid secret name')
+    expect(result.stderr).toContain('Invalid secret name: ')
     // set never repeats its arguments: a value typed where the name goes stays off the screen
     if (name) expect(result.stderr).not.toContain(name)
     expectFailure(await run(alice, ['get', name]), 1, NAME_RULE)
+  })
+
+  test.each(['set', 'get', 'rm'])('%s: a value pasted where the name goes is not repeated (one name check for all)', async (command) => {
+    const canary = `sk-live-${randomBytes(12).toString('hex')}`
+    const result = await run(alice, [command, canary], { input: 'x' })
+    expectFailure(result, 1, `error: Invalid secret name: character 3 ("-") is not allowed. A name is a letter or _ followed by letters, digits or _ (${NAME_RULE}), for example GRAFANA_API_KEY. (What was given is not repeated, in case it was a value.)`)
+    expect(result.stderr).not.toContain(canary.slice(8))
+    const digits = `4${randomBytes(12).toString('hex')}`
+    const leading = await run(alice, [command, digits], { input: 'x' })
+    expectFailure(leading, 1, 'Invalid secret name: it starts with a digit.')
+    expect(leading.stderr).not.toContain(digits)
   })
 
   test('--description is listed, kept on update, and the version goes up', async () => {
@@ -750,6 +761,8 @@ describe.concurrent('global options', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('Usage: unplugin-secrets <command>')
     for (const name of COMMANDS) expect(result.stdout).toMatch(new RegExp(`^ {2}${name}\\s`, 'm'))
+    // get is not the only command that outputs values: render does too, and the help says so
+    expect(result.stdout).toMatch(/^ {2}get +print one secret's value \(render also outputs values; no other command does\)$/m)
   })
 
   test('--version and -v print the package version', async () => {

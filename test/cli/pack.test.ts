@@ -1,7 +1,8 @@
 /**
  * The published package: `npm pack` the repository (with its built dist/),
  * install the tarball into a fresh project from the registry, and use the
- * installed `unplugin-secrets` bin and the `unplugin-secrets/store` export.
+ * installed `unplugin-secrets` bin, the `unplugin-secrets/store` export and
+ * the `unplugin-secrets/client` types (with the repository's TypeScript).
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -66,7 +67,10 @@ describe('the packed package', () => {
     expect(files).toContain('package/dist/store.mjs')
     expect(files).toContain('package/dist/store.d.mts')
     expect(files).toContain('package/package.json')
-    expect(files.filter(file => /^package\/(src|test|bench|playground|node_modules)\//.test(file))).toEqual([])
+    expect(files).toContain('package/LICENSE')
+    expect(files).toContain('package/README.md')
+    expect(files).toContain('package/client.d.ts')
+    expect(files.filter(file => /^package\/(src|test|bench|playground|docs|node_modules)\//.test(file))).toEqual([])
   })
 
   test('installs a bin that runs by itself and prints the version', async () => {
@@ -100,9 +104,71 @@ describe('the packed package', () => {
     expect(JSON.parse(result.stdout)).toEqual({ value: 'packed value ✓', list: ['PACKED_TOKEN'], version: PACKAGE.version, error: 'function' })
   })
 
+  test('a CommonJS config can require() every bundler entry (the README\'s webpack.config.cjs)', async () => {
+    const source = `for (const name of ['vite', 'rollup', 'rolldown', 'webpack', 'rspack', 'esbuild', 'farm'])
+      console.log(name, typeof require('unplugin-secrets/' + name))`
+    const result = await exec(process.execPath, ['-e', source], { cwd: project, env: userEnv })
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toBe('vite function\nrollup function\nrolldown function\nwebpack function\nrspack function\nesbuild function\nfarm function\n')
+  })
+
   test('the store export resolves to the installed dist/store.mjs', async () => {
     const result = await exec(process.execPath, ['--input-type=module', '-e', 'console.log(import.meta.resolve("unplugin-secrets/store"))'], { cwd: project, env: userEnv })
     expect(result.code, result.stderr).toBe(0)
     expect(result.stdout.trim()).toBe(`file://${join(await realpath(project), 'node_modules', PACKAGE.name, 'dist', 'store.mjs')}`)
+  })
+})
+
+/** tsc on `tsconfig` (written as tsconfig.`name`.json) in the types app; stdout holds the diagnostics, one a line. */
+async function typeCheck(app: string, name: string, tsconfig: object): Promise<Result> {
+  const file = join(app, `tsconfig.${name}.json`)
+  await writeFile(file, JSON.stringify(tsconfig))
+  return exec(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', file, '--pretty', 'false'], { cwd: app, timeout: 60_000 })
+}
+
+describe('unplugin-secrets/client types YAML config imports', () => {
+  const usage = [
+    'import config, { grafana } from \'./config.yaml\'',
+    'import alerts from \'./alerts.yml\'',
+    'export const url: string = config.grafana.url',
+    'export const key: string = grafana.api_key',
+    'export const hook: string = alerts.slack.webhook',
+  ].join('\n')
+  // skipLibCheck off: client.d.ts itself is checked. No DOM lib: it is most of tsc's time.
+  const strict = { strict: true, noEmit: true, skipLibCheck: false, verbatimModuleSyntax: true, target: 'es2022', lib: ['es2022'] }
+  let app: string
+
+  beforeAll(async () => {
+    app = join(project, 'types-app')
+    await mkdir(app)
+    await writeFile(join(app, 'config.yaml'), 'grafana:\n  url: https://grafana.example.com\n  api_key: ${secret.GRAFANA_API_KEY}\n')
+    await writeFile(join(app, 'alerts.yml'), 'slack:\n  webhook: ${secret.SLACK_WEBHOOK_URL}\n')
+    await writeFile(join(app, 'main.ts'), `${usage}\n`)
+    await writeFile(join(app, 'env.d.ts'), '/// <reference types="unplugin-secrets/client" />\n')
+  })
+
+  test('without it, TypeScript cannot find the module (what a new user saw)', async () => {
+    const result = await typeCheck(app, 'none', { compilerOptions: { ...strict, module: 'preserve', moduleResolution: 'bundler', types: [] }, files: ['main.ts'] })
+    expect(result.code).toBe(2)
+    expect(result.stdout).toContain('main.ts(1,33): error TS2307: Cannot find module \'./config.yaml\'')
+  })
+
+  test('"types": ["unplugin-secrets/client"] in tsconfig.json (bundler resolution)', async () => {
+    const result = await typeCheck(app, 'types', { compilerOptions: { ...strict, module: 'preserve', moduleResolution: 'bundler', types: ['unplugin-secrets/client'] }, files: ['main.ts'] })
+    expect(result, result.stdout).toMatchObject({ code: 0, stdout: '' })
+  })
+
+  test('a triple-slash reference (nodenext resolution)', async () => {
+    const result = await typeCheck(app, 'reference', { compilerOptions: { ...strict, module: 'nodenext', moduleResolution: 'nodenext', types: [] }, files: ['env.d.ts', 'main.ts'] })
+    expect(result, result.stdout).toMatchObject({ code: 0, stdout: '' })
+  })
+
+  test('a sibling config.d.yaml.ts (allowArbitraryExtensions) gives one file exact types', async () => {
+    await writeFile(join(app, 'typed.yaml'), 'port: 8080\n')
+    await writeFile(join(app, 'typed.d.yaml.ts'), 'declare const config: { port: number }\nexport default config\n')
+    await writeFile(join(app, 'typed.ts'), 'import typed from \'./typed.yaml\'\nexport const port: string = typed.port\n')
+    const result = await typeCheck(app, 'typed', { compilerOptions: { ...strict, module: 'preserve', moduleResolution: 'bundler', allowArbitraryExtensions: true, types: ['unplugin-secrets/client'] }, files: ['main.ts', 'typed.ts'] })
+    expect(result.code).toBe(2)
+    expect(result.stdout.trim()).toBe('typed.ts(2,14): error TS2322: Type \'number\' is not assignable to type \'string\'.')
   })
 })

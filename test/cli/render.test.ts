@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { isScalar, parseAllDocuments, visit } from 'yaml'
 import { expandYamlData } from '../../src/core/formats/yaml'
 import { createStore } from '../../src/core/store/store'
-import { ROOT, runCli, tempDir } from '../helpers'
+import { CORPUS, runCli, tempDir } from '../helpers'
 
-const CORPUS = join(ROOT, '../shared/corpus/real-configs')
+const REAL_CONFIGS = join(CORPUS, 'real-configs')
 /** Values that would break a naive renderer: YAML syntax, quotes, line breaks, unicode. */
 const VALUES = ['p@ss: "w0rd" # not a comment', 'line1\nline2\r\n\ttabbed', '- [x] {y} *a &b !!str \'q\'', 'é 🔑 \u2028 </script> $${secret.X} ${HOME}']
 
@@ -50,11 +50,11 @@ function withReferences(code: string): { code: string, lines: Set<number> } {
 
 describe('render on real-world configs', () => {
   it('a file without references comes out byte-identical; with references, only their lines change', async () => {
-    const files = (await readdir(CORPUS)).filter(name => /\.(ya?ml|json)$/.test(name) && !name.startsWith('openapi'))
+    const files = (await readdir(REAL_CONFIGS)).filter(name => /\.(ya?ml|json)$/.test(name) && !name.startsWith('openapi'))
     expect(files.length).toBeGreaterThan(15)
     let withRefs = 0
     for (const name of files) {
-      const original = await readFile(join(CORPUS, name), 'utf8')
+      const original = await readFile(join(REAL_CONFIGS, name), 'utf8')
       await writeFile(join(dir, name), original)
       const plain = await runCli(['render', name], { cwd: dir, env })
       expect(plain.code, `${name}: ${plain.stderr}`).toBe(0)

@@ -3,15 +3,16 @@
  * the test types into it. Checks the hidden prompt (no echo, editing keys,
  * Ctrl-C), `key import` from the prompt, and colour on a terminal.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { CLI, runCli, tempDir } from '../helpers'
 
 const SCRIPT = '/usr/bin/script'
+/** macOS has a BSD `script` at the same path that takes other flags: these tests need util-linux's. */
+const HAS_UTIL_LINUX_SCRIPT = spawnSync(SCRIPT, ['--version'], { encoding: 'utf8' }).stdout?.includes('util-linux') ?? false
 const TMP = await tempDir('usec-tty-')
 
 interface Person {
@@ -92,7 +93,7 @@ function inTerminal(command: string, options: { cwd: string, env: Record<string,
 
 const cli = (args: string[]) => [process.execPath, CLI, ...args].map(shellQuote).join(' ')
 
-describe.skipIf(!existsSync(SCRIPT)).concurrent('on a terminal', () => {
+describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
   let alice: Person
   let storeKey: string
   let adminKey: string

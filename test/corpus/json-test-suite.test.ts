@@ -2,9 +2,9 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { ROOT } from '../helpers'
+import { CORPUS, ROOT } from '../helpers'
 
-const SUITE = join(ROOT, '../shared/corpus/json-test-suite')
+const SUITE = join(CORPUS, 'json-test-suite')
 const files = readdirSync(SUITE).filter(name => name.endsWith('.json')).sort()
 
 /** Builds `file` with Rollup, our plugin and @rollup/plugin-json; the default export, or the error. */

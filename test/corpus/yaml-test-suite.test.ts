@@ -4,10 +4,10 @@ import { isDeepStrictEqual } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { SecretsError } from '../../src/core/errors'
 import { expandYaml } from '../../src/core/formats/yaml'
-import { ROOT } from '../helpers'
+import { CORPUS } from '../helpers'
 import { parseJsonStream } from './json-stream'
 
-const SUITE = join(ROOT, '../shared/corpus/yaml-test-suite')
+const SUITE = join(CORPUS, 'yaml-test-suite')
 
 /**
  * Cases where the `yaml` package itself (2.9, YAML 1.2 core schema) disagrees

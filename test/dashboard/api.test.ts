@@ -1,15 +1,15 @@
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DevServer } from './dev-server'
-import { seen, startDevServer } from './dev-server'
+import type { DevServer, TestSession } from './dev-server'
+import { seen, sessionHeaders, startDevServer } from './dev-server'
 
 const VALUES = { GRAFANA_API_KEY: 'grafana-value-7f3a9c', DB_PASSWORD: 'db-password-e41b08', EMPTY: '', BIG: 'big-value-0c5d2e' }
 const ADDED = 'api-added-value-91ad4f'
 const UPDATED = 'api-updated-value-2b6e77'
 
 let dev: DevServer
-let session: { cookie: string, csrf: string }
+let session: TestSession
 
 beforeAll(async () => {
   // allowedHosts: true switches Vite's own Host check off, so only the dashboard's can refuse a foreign Host.
@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 afterAll(() => dev?.close())
 
-const writeHeaders = () => ({ cookie: session.cookie, 'x-csrf-token': session.csrf, origin: dev.origin })
+const writeHeaders = () => ({ ...sessionHeaders(session), origin: dev.origin })
 
 describe('dashboard API', () => {
   it('prints the dashboard URL and a one-time sign-in link in the start-up banner', () => {
@@ -29,16 +29,33 @@ describe('dashboard API', () => {
     expect(lines).toMatch(new RegExp(`Sign in as test \\(one-time link, 15 min\\): ${dev.origin}/__secrets/\\?token=[\\w-]{43}\\n?`))
   })
 
-  it('a sign-in link works once, and sets an HttpOnly, SameSite=Strict session cookie for /__secrets', async () => {
+  it('a sign-in link works once: its answer sets an HttpOnly, SameSite=Strict session cookie for /__secrets and holds the session token', async () => {
     expect(session.cookie).toMatch(/^usec_session=[\w-]{43}$/)
-    const first = seen.find(entry => entry.url.includes('?token='))!.result
-    expect(first.status).toBe(303)
-    expect(first.headers.location).toBe('/__secrets/')
+    expect(session.token).toMatch(/^[\w-]{43}$/)
+    expect(session.token).not.toBe(session.cookie.split('=')[1])
+    const first = seen.find(entry => entry.url === '/__secrets/api/link')!.result
+    expect(first.status).toBe(200)
+    expect(JSON.parse(first.body)).toEqual({ admin: 'test', sessionToken: session.token })
     expect(String(first.headers['set-cookie'])).toMatch(/; HttpOnly; SameSite=Strict; Path=\/__secrets$/)
-    const again = await dev.request('GET', seen.find(entry => entry.url.includes('?token='))!.url)
+    const token = new URLSearchParams(dev.linkPath().split('?')[1]).get('token')
+    const again = await dev.request('POST', '/__secrets/api/link', { headers: { origin: dev.origin }, body: { token } })
     expect(again.status).toBe(401)
     expect(again.headers['set-cookie']).toBeUndefined()
-    expect(again.body).toContain('not valid, was already used (each link works once) or is over 15 minutes old')
+    expect(JSON.parse(again.body).error).toEqual({ code: 'LINK_INVALID', message: 'This sign-in link is not valid, was already used (each link works once) or is over 15 minutes old. Sign in with your admin key, or print a new link: press u and Enter in the dev server\'s terminal, or restart it.' })
+  })
+
+  it('serves one page for everyone: the same bytes with or without a session, a link in the URL or not, and no token in them', async () => {
+    const plain = await dev.request('GET', '/__secrets/')
+    expect(plain.status).toBe(200)
+    expect(plain.headers['content-type']).toBe('text/html; charset=utf-8')
+    expect(plain.body).toContain('<script type="module" src="/__secrets/dashboard.js"></script>')
+    for (const headers of [{ cookie: session.cookie }, sessionHeaders(session)]) expect((await dev.request('GET', '/__secrets/', { headers })).body).toBe(plain.body)
+    expect((await dev.request('GET', dev.linkPath())).body).toBe(plain.body)
+    for (const secret of [session.token, session.cookie.split('=')[1]!, 'csrf', ...Object.keys(VALUES)]) expect(plain.body).not.toContain(secret)
+    const script = await dev.request('GET', '/__secrets/dashboard.js')
+    expect([script.status, script.headers['content-type']]).toEqual([200, 'text/javascript; charset=utf-8'])
+    const style = await dev.request('GET', '/__secrets/dashboard.css')
+    expect([style.status, style.headers['content-type']]).toEqual([200, 'text/css; charset=utf-8'])
   })
 
   it('answers 401 to every API endpoint without a session, and shows only the sign-in form', async () => {
@@ -48,6 +65,7 @@ describe('dashboard API', () => {
       ['PUT', '/__secrets/api/secrets/GRAFANA_API_KEY', { value: 'x' }],
       ['DELETE', '/__secrets/api/secrets/GRAFANA_API_KEY'],
       ['POST', '/__secrets/api/signout'],
+      ['GET', '/__secrets/api/session'],
       ['GET', '/__secrets/api/anything-else'],
     ]
     for (const cookie of [undefined, 'usec_session=forged-or-expired']) {
@@ -57,11 +75,6 @@ describe('dashboard API', () => {
         expect(JSON.parse(response.body).error.code).toBe('SIGN_IN_REQUIRED')
       }
     }
-    const page = await dev.request('GET', '/__secrets/')
-    expect(page.status).toBe(200)
-    expect(page.body).toContain('<label for="admin-key">Admin key</label>')
-    for (const name of Object.keys(VALUES)) expect(page.body).not.toContain(name)
-    expect(page.body).not.toContain('csrf-token')
   })
 
   it('refuses a Host or Origin that is not the dev server with 403, even with a session', async () => {
@@ -77,36 +90,57 @@ describe('dashboard API', () => {
     ]
     for (const headers of foreign) {
       for (const [method, path] of [['GET', '/__secrets/api/secrets'], ['POST', '/__secrets/api/secrets'], ['GET', '/__secrets/']] as const) {
-        const response = await dev.request(method, path, { headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, ...headers }, body: method === 'POST' ? { name: 'FOREIGN', value: 'x' } : undefined })
+        const response = await dev.request(method, path, { headers: { ...sessionHeaders(session), ...headers }, body: method === 'POST' ? { name: 'FOREIGN', value: 'x' } : undefined })
         expect(response.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(403)
         expect(response.body).toMatch(/Refused: the (Host header|Origin) .* (does not name this dev server|is not this dev server)/)
       }
     }
     // The same requests from the dev server's own origin pass.
     expect((await dev.request('GET', '/__secrets/api/secrets', { headers: writeHeaders() })).status).toBe(200)
-    expect((await dev.request('GET', '/__secrets/api/secrets', { headers: { cookie: session.cookie, host: `localhost:${dev.port}` } })).status).toBe(200)
+    expect((await dev.request('GET', '/__secrets/api/secrets', { headers: { ...sessionHeaders(session), host: `localhost:${dev.port}` } })).status).toBe(200)
     expect((await dev.openStore()).list().map(info => info.name)).not.toContain('FOREIGN')
   })
 
-  it('refuses writes without this session\'s CSRF token with 403', async () => {
-    const other = await dev.request('POST', '/__secrets/api/signin', { headers: { origin: dev.origin }, body: { adminKey: dev.live.adminKey } })
-    const otherCookie = String(other.headers['set-cookie']).split(';')[0]!
-    const otherCsrf = (await dev.request('GET', '/__secrets/', { headers: { cookie: otherCookie } })).body.match(/name="csrf-token" content="([^"]+)"/)![1]!
-    for (const token of [undefined, '', 'x', session.csrf.slice(0, -1), otherCsrf]) {
-      const headers = { cookie: session.cookie, origin: dev.origin, ...(token === undefined ? {} : { 'x-csrf-token': token }) }
-      for (const [method, path, body] of [['POST', '/__secrets/api/secrets', { name: 'CSRF_TEST', value: 'x' }], ['PUT', '/__secrets/api/secrets/BIG', { value: 'x' }], ['DELETE', '/__secrets/api/secrets/BIG'], ['POST', '/__secrets/api/signout']] as const) {
+  it('a cookie alone authorizes nothing: every API route refuses it without this session\'s token, or with a wrong one (401 SESSION_TOKEN)', async () => {
+    const other = await dev.signInWithKey(dev.live.adminKey)
+    const routes = [
+      ['GET', '/__secrets/api/session'],
+      ['GET', '/__secrets/api/secrets'],
+      ['POST', '/__secrets/api/secrets', { name: 'REPLAYED', value: 'x' }],
+      ['PUT', '/__secrets/api/secrets/BIG', { value: 'x', version: 1 }],
+      ['DELETE', '/__secrets/api/secrets/BIG?version=1'],
+      ['POST', '/__secrets/api/signout'],
+    ] as const
+    // What a program holding the stolen cookie can send: no token, guesses, the other session's token, the cookie itself.
+    for (const token of [undefined, '', 'x', session.token.slice(0, -1), `${session.token}x`, other.token, session.cookie.split('=')[1]!]) {
+      const headers = { cookie: session.cookie, ...(token === undefined ? {} : { 'x-session-token': token }) }
+      for (const [method, path, body] of routes) {
         const response = await dev.request(method, path, { headers, body })
-        expect(response.status, `${method} ${path} with ${JSON.stringify(token)}`).toBe(403)
-        expect(JSON.parse(response.body).error.code).toBe('CSRF_TOKEN')
+        expect(response.status, `${method} ${path} with ${JSON.stringify(token)}`).toBe(401)
+        expect(JSON.parse(response.body).error).toEqual({ code: 'SESSION_TOKEN', message: 'Refused: this request has a session cookie but not that session\'s token (X-Session-Token). A cookie alone authorizes nothing: the dashboard page sends the token it got at sign-in. Reload the page, or sign in again.' })
       }
     }
-    const names = (await dev.openStore()).list()
-    expect(names.map(info => info.name)).not.toContain('CSRF_TEST')
-    expect(names.find(info => info.name === 'BIG')!.version).toBe(1)
+    const store = await dev.openStore()
+    expect(store.list().map(info => info.name)).not.toContain('REPLAYED')
+    expect(store.list().find(info => info.name === 'BIG')!.version).toBe(1)
+    // Neither session was ended by the refusals; the token of one never opens the other.
+    expect((await dev.request('GET', '/__secrets/api/session', { headers: sessionHeaders(session) })).status).toBe(200)
+    expect((await dev.request('GET', '/__secrets/api/session', { headers: sessionHeaders(other) })).status).toBe(200)
+    expect((await dev.request('GET', '/__secrets/api/session', { headers: { ...sessionHeaders(other), cookie: session.cookie } })).status).toBe(401)
+    // The terminal hears of it once per session (49 refusals here), without the cookie or a token.
+    expect(dev.terminal.filter(line => line.includes('without its token'))).toEqual([
+      'unplugin-secrets dashboard: a request from 127.0.0.1 carried the usec_session cookie of test\'s session without its token, and was refused. If it was not the dashboard page, a program has read the cookie (a browser sends it to every port of this host under /__secrets/): sign out and in again to end that session.',
+    ])
+    for (const secret of [session.cookie.split('=')[1]!, session.token, other.token]) expect(dev.terminal.join('\n')).not.toContain(secret)
+  })
+
+  it('GET session says who is signed in to which store', async () => {
+    const answer = await dev.request('GET', '/__secrets/api/session', { headers: sessionHeaders(session) })
+    expect([answer.status, JSON.parse(answer.body)]).toEqual([200, { admin: 'test', store: 'secrets.enc.json' }])
   })
 
   it('lists metadata, where each name is used (file:line), names configs reference but the store lacks, and secrets older than maxAge', async () => {
-    const response = await dev.request('GET', '/__secrets/api/secrets', { headers: { cookie: session.cookie } })
+    const response = await dev.request('GET', '/__secrets/api/secrets', { headers: sessionHeaders(session) })
     expect(response.status).toBe(200)
     expect(response.headers['content-type']).toMatch(/^application\/json/)
     const list = JSON.parse(response.body)
@@ -127,7 +161,7 @@ describe('dashboard API', () => {
   it('reports config files it could not scan, so "where used" is known to be incomplete', async () => {
     await writeFile(join(dev.dir, 'broken.yaml'), 'token: ${ secret.GRAFANA_API_KEY }\n')
     try {
-      const list = JSON.parse((await dev.request('GET', '/__secrets/api/secrets', { headers: { cookie: session.cookie } })).body)
+      const list = JSON.parse((await dev.request('GET', '/__secrets/api/secrets', { headers: sessionHeaders(session) })).body)
       expect(list.problems).toEqual([{ file: 'broken.yaml', message: 'broken.yaml:1:8: Malformed reference "${ secret.GRAFANA_API_KEY }": write ${secret.GRAFANA_API_KEY} without spaces.' }])
     }
     finally {
@@ -185,7 +219,8 @@ describe('dashboard API', () => {
 
   it('signing out ends the session', async () => {
     expect((await dev.request('POST', '/__secrets/api/signout', { headers: writeHeaders() })).status).toBe(200)
-    expect((await dev.request('GET', '/__secrets/api/secrets', { headers: { cookie: session.cookie } })).status).toBe(401)
+    const after = await dev.request('GET', '/__secrets/api/secrets', { headers: sessionHeaders(session) })
+    expect([after.status, JSON.parse(after.body).error.code]).toEqual([401, 'SIGN_IN_REQUIRED'])
   })
 
   it('never returns a value, and answers every request no-store; the page has the CSP', () => {

@@ -1,21 +1,23 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { chromium } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ROOT } from '../helpers'
 import { waitFor } from '../plugin/live-store'
+import { NO_CHROMIUM, chromiumForTests } from './chromium'
 import type { DevServer } from './dev-server'
 import { startDevServer } from './dev-server'
 
 /**
- * The dashboard in a real browser: Debian's chromium driven by playwright-core,
- * one dev server and one browser for the whole file. The flows build on each
- * other in order, as an admin would use the page.
+ * The dashboard in a real browser: Chromium (CHROMIUM_PATH or PATH, see
+ * ./chromium.ts) driven by playwright-core, one dev server and one browser for
+ * the whole file; without a Chromium the tests are skipped, unless CI is set.
+ * The flows build on each other in order, as an admin would use the page.
  * UNPLUGIN_SECRETS_SCREENSHOTS=1 writes the README's screenshots to docs/.
  */
-const CHROMIUM = '/usr/bin/chromium'
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 const GRAFANA_FIRST = 'glsa_first_4f1c0e8b2d'
@@ -40,16 +42,21 @@ let screenshots: string
 const bodies: { url: string, body: string }[] = []
 
 beforeAll(async () => {
+  const executablePath = chromiumForTests()
+  if (!executablePath) return
   dev = await startDevServer({}, { files: FILES })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+  browser = await chromium.launch({ executablePath, args: FLAGS })
   screenshots = process.env.UNPLUGIN_SECRETS_SCREENSHOTS ? join(ROOT, 'docs') : await mkdtemp(join(tmpdir(), 'usec-shots-'))
-  page = await browser.newPage({ viewport: { width: 1100, height: 640 } })
+  // A context of its own, so that a second tab shares its cookies (and not its sessionStorage).
+  page = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
   page.setDefaultTimeout(10_000)
   page.on('response', async (response) => {
     if (!response.url().includes('/__secrets')) return
     bodies.push({ url: response.url(), body: await response.text().catch(() => '') })
   })
 })
+
+beforeEach(context => context.skip(!browser, NO_CHROMIUM))
 
 afterAll(async () => {
   await browser?.close()
@@ -58,6 +65,8 @@ afterAll(async () => {
 
 const shot = (name: string) => page.screenshot({ path: join(screenshots, `dashboard-${name}.png`) })
 const row = (name: string) => page.locator(`tr[data-name="${name}"]`)
+const TOKEN_KEY = 'unplugin-secrets.session-token'
+const storedToken = (tab: Page) => tab.evaluate(key => sessionStorage.getItem(key), TOKEN_KEY)
 const configValue = async (file: string) => {
   const module = await dev.server.ssrLoadModule(file) as { default: { grafana: { api_key?: string, token?: string } } }
   return module.default.grafana.api_key ?? module.default.grafana.token
@@ -153,6 +162,49 @@ describe('dashboard in chromium', () => {
     await shot('populated')
   })
 
+  it('a session cookie read by a listener on another port of this host opens nothing; the page keeps its session across reloads', async () => {
+    // Any local program on another port: the browser sends it the cookies of this host for /__secrets.
+    const received: string[] = []
+    const listener = createServer((request, response) => {
+      received.push(request.headers.cookie ?? '')
+      response.end('another port')
+    })
+    await new Promise<void>(resolve => listener.listen(0, '127.0.0.1', resolve))
+    try {
+      const otherTab = await page.context().newPage()
+      await otherTab.goto(`http://127.0.0.1:${(listener.address() as { port: number }).port}/__secrets/`)
+      await otherTab.close()
+      const stolen = received.join('; ').split('; ').find(cookie => cookie.startsWith('usec_session='))!
+      expect(stolen).toBe(`usec_session=${(await page.context().cookies()).find(c => c.name === 'usec_session')!.value}`)
+      const token = await storedToken(page)
+      expect(token).toMatch(/^[\w-]{43}$/)
+      for (const [method, path, body] of [['GET', '/__secrets/api/session'], ['GET', '/__secrets/api/secrets'], ['POST', '/__secrets/api/secrets', { name: 'STOLEN', value: 'x' }], ['PUT', '/__secrets/api/secrets/DB_PASSWORD', { value: 'x', version: 1 }], ['DELETE', '/__secrets/api/secrets/DB_PASSWORD?version=1'], ['POST', '/__secrets/api/signout']] as const) {
+        const replayed = await dev.request(method, path, { headers: { cookie: stolen }, body })
+        expect([replayed.status, JSON.parse(replayed.body).error.code], `${method} ${path}`).toEqual([401, 'SESSION_TOKEN'])
+      }
+      // Nor does the page give the token to whoever holds the cookie.
+      expect((await dev.request('GET', '/__secrets/', { headers: { cookie: stolen } })).body).not.toContain(token)
+      expect((await dev.openStore()).list().map(info => [info.name, info.version])).toEqual([['DB_PASSWORD', 1], ['GRAFANA_API_KEY', 1], ['SLACK_WEBHOOK_URL', 1]])
+      await page.reload()
+      await row('DB_PASSWORD').waitFor()
+      expect(await storedToken(page)).toBe(token)
+    }
+    finally {
+      await new Promise(resolve => listener.close(resolve))
+    }
+  })
+
+  it('a new tab has the cookie but not the token: it shows the sign-in form, and the first tab stays signed in', async () => {
+    const tab = await page.context().newPage()
+    await tab.goto(`${dev.origin}/__secrets/`)
+    await tab.getByLabel('Admin key').waitFor()
+    expect(await tab.locator('table, #add-secret').count()).toBe(0)
+    expect(await storedToken(tab)).toBeNull()
+    await tab.close()
+    await page.reload()
+    await row('DB_PASSWORD').waitFor()
+  })
+
   it('edits with a new value only (the old one never reaches the browser); the config modules reload with it', async () => {
     await page.getByRole('button', { name: 'Edit GRAFANA_API_KEY' }).click()
     expect(await page.locator('#secret-dialog-title').textContent()).toBe('Edit GRAFANA_API_KEY')
@@ -227,9 +279,12 @@ describe('dashboard in chromium', () => {
     await row('SLACK_WEBHOOK_URL').waitFor()
   })
 
-  it('signs out: the session ends and the page is the sign-in form again', async () => {
+  it('signs out: the session ends, the tab forgets its token and the page is the sign-in form again', async () => {
+    expect(await storedToken(page)).not.toBeNull()
     await page.getByRole('button', { name: 'Sign out' }).click()
     await page.getByLabel('Admin key').waitFor()
+    expect(await storedToken(page)).toBeNull()
+    expect((await page.context().cookies()).filter(cookie => cookie.name === 'usec_session')).toEqual([])
     expect(await page.locator('table, #add-secret').count()).toBe(0)
     expect(await page.evaluate(async () => (await fetch('/__secrets/api/secrets')).status)).toBe(401)
   })

@@ -14,6 +14,20 @@ export interface HttpResult {
   body: string
 }
 
+/** A signed-in session as a program holds it: the cookie (`name=value`) and the token from the sign-in answer's body. */
+export interface TestSession {
+  cookie: string
+  token: string
+}
+
+/** The cookie and token of a successful sign-in answer. */
+export function sessionOf(answer: HttpResult): TestSession {
+  return { cookie: String(answer.headers['set-cookie']).split(';')[0]!, token: JSON.parse(answer.body).sessionToken }
+}
+
+/** The headers of the dashboard page's API calls in a session: its cookie and X-Session-Token. */
+export const sessionHeaders = (session: TestSession): Record<string, string> => ({ 'cookie': session.cookie, 'x-session-token': session.token })
+
 /** Every response a suite saw, for checks across all of them (no value in any body, no-store on all). */
 export const seen: { url: string, result: HttpResult }[] = []
 
@@ -74,13 +88,12 @@ export async function startDevServer(values: Record<string, string>, { plugin = 
       outgoing.end(payload)
     })
 
-  /** Redeems the printed one-time link; resolves to the session cookie and the page's CSRF token. */
+  /** What the page does with the printed one-time link: POST its token; resolves to the session (cookie and token) and the answer. */
   const signInWithLink = async () => {
-    const redeemed = await request('GET', linkPath())
-    const cookie = String(redeemed.headers['set-cookie']).split(';')[0]!
-    const page = await request('GET', '/__secrets/', { headers: { cookie } })
-    const csrf = page.body.match(/name="csrf-token" content="([^"]+)"/)![1]!
-    return { cookie, csrf, redeemed }
+    const token = new URLSearchParams(linkPath().split('?')[1]).get('token')!
+    const redeemed = await request('POST', '/__secrets/api/link', { headers: { origin }, body: { token } })
+    if (redeemed.status !== 200) throw new Error(`the link answered ${redeemed.status}: ${redeemed.body}`)
+    return { ...sessionOf(redeemed), redeemed }
   }
 
   /** Sets a secret's updatedAt into the past, history re-signed by the admin (as if it had been set then). */
@@ -97,13 +110,11 @@ export async function startDevServer(values: Record<string, string>, { plugin = 
     delete process.env.UNPLUGIN_SECRETS_KEY_DIR
   }
 
-  /** Signs in with an admin key through the form's API; resolves to the session cookie and CSRF token. */
+  /** Signs in with an admin key through the form's API; resolves to the session cookie and token. */
   const signInWithKey = async (adminKey: string) => {
     const signedIn = await request('POST', '/__secrets/api/signin', { headers: { origin }, body: { adminKey } })
     if (signedIn.status !== 200) throw new Error(`sign-in answered ${signedIn.status}: ${signedIn.body}`)
-    const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!
-    const csrf = (await request('GET', '/__secrets/', { headers: { cookie } })).body.match(/name="csrf-token" content="([^"]+)"/)![1]!
-    return { cookie, csrf }
+    return sessionOf(signedIn)
   }
 
   return { dir, server, banner, terminal, port, origin, live, request, linkPath, signInWithLink, signInWithKey, backdate, openStore, close }

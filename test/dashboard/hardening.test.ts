@@ -7,12 +7,12 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatAdminKey, formatPublicKey, generateAdminKey } from '../../src/core/store/keys'
-import { SIGN_IN_FAILED_MESSAGE } from '../../src/dashboard/server'
+import { SIGN_IN_FAILED_MESSAGE } from '../../src/dashboard/messages'
 import { IDLE_MS, LINK_MS, MAX_SESSIONS, SESSION_MS, Sessions } from '../../src/dashboard/sessions'
 import { ROOT, tempDir } from '../helpers'
 import { createLiveStore } from '../plugin/live-store'
-import type { DevServer } from './dev-server'
-import { startDevServer } from './dev-server'
+import type { DevServer, TestSession } from './dev-server'
+import { sessionHeaders, startDevServer } from './dev-server'
 
 /**
  * The review's findings against the dashboard, each on a dev server of its
@@ -24,6 +24,10 @@ const stranger = () => formatAdminKey(generateAdminKey())
 
 const signIn = (dev: DevServer, adminKey: unknown, headers: Record<string, string> = {}) =>
   dev.request('POST', '/__secrets/api/signin', { headers: { origin: dev.origin, ...headers }, body: { adminKey } })
+/** What the page does with a link's token. */
+const redeem = (dev: DevServer, token: string, headers: Record<string, string> = {}) =>
+  dev.request('POST', '/__secrets/api/link', { headers: { origin: dev.origin, ...headers }, body: { token } })
+const printedToken = (dev: DevServer) => new URLSearchParams(dev.linkPath().split('?')[1]).get('token')!
 
 /** A POST whose body is sent as given, with the headers as given (Content-Length included), ended or not. */
 function rawPost(dev: DevServer, path: string, headers: Record<string, string>, chunk: string, end: boolean): Promise<{ status: number, body: string }> {
@@ -54,20 +58,20 @@ describe('a web page cannot lock the admin out (finding 1)', () => {
         expect(response.status, site).toBe(403)
         expect(response.body).toContain(`Refused: the request came from another site (Sec-Fetch-Site: "${site}")`)
       }
-      const api = await signIn(dev, stranger(), { 'sec-fetch-site': site })
-      expect(api.status).toBe(403)
+      expect((await signIn(dev, stranger(), { 'sec-fetch-site': site })).status).toBe(403)
+      expect((await redeem(dev, 'x', { 'sec-fetch-site': site })).status).toBe(403)
     }
     // Wrong links from this machine (no Sec-Fetch-Site, as curl; or same-origin) are limited: 5, then 429.
     const wrongLinks = []
-    for (let i = 0; i < 6; i++) wrongLinks.push((await dev.request('GET', '/__secrets/?token=wrong', { headers: i % 2 ? { 'sec-fetch-site': 'same-origin' } : {} })).status)
+    for (let i = 0; i < 6; i++) wrongLinks.push((await redeem(dev, 'wrong', i % 2 ? { 'sec-fetch-site': 'same-origin' } : {})).status)
     expect(wrongLinks).toEqual([401, 401, 401, 401, 401, 429])
     // Wrong keys too, in their own bucket.
     const wrongKeys = []
     for (let i = 0; i < 6; i++) wrongKeys.push((await signIn(dev, stranger())).status)
     expect(wrongKeys).toEqual([401, 401, 401, 401, 401, 429])
     // The right link is checked before the limiter.
-    const redeemed = await dev.request('GET', dev.linkPath(), { headers: { 'sec-fetch-site': 'none', 'sec-fetch-dest': 'document' } })
-    expect(redeemed.status).toBe(303)
+    const redeemed = await redeem(dev, printedToken(dev), { 'sec-fetch-site': 'same-origin' })
+    expect(redeemed.status).toBe(200)
     expect(String(redeemed.headers['set-cookie'])).toMatch(/^usec_session=[\w-]{43};/)
   })
 })
@@ -165,27 +169,30 @@ describe('sessions, sign-in messages and the terminal (findings 6, 7, 8, 9, 10, 
     expect(dev.banner.join('\n')).toMatch(/Sign in as test \(one-time link, 15 min\): http:\/\/127\.0\.0\.1:\d+\/__secrets\/\?token=[\w-]{43}/)
   })
 
-  it('a HEAD does not spend the link; the GET after it does', async () => {
-    const head = await dev.request('HEAD', dev.linkPath())
-    expect(head.status).toBe(200)
-    expect(head.headers['set-cookie']).toBeUndefined()
-    const get = await dev.request('GET', dev.linkPath())
-    expect(get.status).toBe(303)
-    expect(get.headers['set-cookie']).toBeDefined()
+  it('no GET or HEAD of the link spends it (a preview, a prefetch, a link checker); only the page\'s POST does', async () => {
+    for (const method of ['HEAD', 'GET', 'GET']) {
+      const visit = await dev.request(method, dev.linkPath())
+      expect(visit.status).toBe(200)
+      expect(visit.headers['set-cookie']).toBeUndefined()
+    }
+    const redeemed = await redeem(dev, printedToken(dev))
+    expect(redeemed.status).toBe(200)
+    expect(redeemed.headers['set-cookie']).toBeDefined()
   })
 
   it('finds the session among several usec_session cookies (one per localhost port); signing in again ends the old session', async () => {
     const first = await dev.signInWithKey(dev.live.adminKey)
     const value = first.cookie.split('=')[1]!
-    const list = (cookie: string) => dev.request('GET', '/__secrets/api/secrets', { headers: { cookie } })
-    expect((await list(`usec_session=from-another-port; other=1; ${first.cookie}`)).status).toBe(200)
-    expect((await list(`usec_session=from-another-port`)).status).toBe(401)
+    const list = (cookie: string, token: string) => dev.request('GET', '/__secrets/api/secrets', { headers: { 'cookie': cookie, 'x-session-token': token } })
+    expect((await list(`usec_session=from-another-port; other=1; ${first.cookie}`, first.token)).status).toBe(200)
+    expect((await list(`usec_session=from-another-port`, first.token)).status).toBe(401)
     const again = await signIn(dev, dev.live.adminKey, { cookie: `usec_session=x; usec_session=${value}` })
     expect(again.status).toBe(200)
-    const second = String(again.headers['set-cookie']).split(';')[0]!
-    expect(second).not.toBe(first.cookie)
-    expect((await list(first.cookie)).status).toBe(401)
-    expect((await list(second)).status).toBe(200)
+    const second = { cookie: String(again.headers['set-cookie']).split(';')[0]!, token: JSON.parse(again.body).sessionToken }
+    expect(second.cookie).not.toBe(first.cookie)
+    expect(second.token).not.toBe(first.token)
+    expect((await list(first.cookie, first.token)).status).toBe(401)
+    expect((await list(second.cookie, second.token)).status).toBe(200)
   })
 
   it('rechecks the admin list on every request: a removed admin\'s session gets 403 NOT_ADMIN, then is signed out', async () => {
@@ -193,17 +200,17 @@ describe('sessions, sign-in messages and the terminal (findings 6, 7, 8, 9, 10, 
     const store = await dev.openStore()
     await store.addAdmin('bob', formatPublicKey(bob.publicKey))
     const session = await dev.signInWithKey(formatAdminKey(bob))
-    expect((await dev.request('GET', '/__secrets/api/secrets', { headers: { cookie: session.cookie } })).status).toBe(200)
+    expect((await dev.request('GET', '/__secrets/api/secrets', { headers: sessionHeaders(session) })).status).toBe(200)
     await store.removeAdmin('bob')
-    const refused = await dev.request('GET', '/__secrets/api/secrets', { headers: { cookie: session.cookie } })
+    const refused = await dev.request('GET', '/__secrets/api/secrets', { headers: sessionHeaders(session) })
     expect(refused.status).toBe(403)
     expect(JSON.parse(refused.body).error.code).toBe('NOT_ADMIN')
-    expect((await dev.request('GET', '/__secrets/api/secrets', { headers: { cookie: session.cookie } })).status).toBe(401)
+    expect((await dev.request('GET', '/__secrets/api/secrets', { headers: sessionHeaders(session) })).status).toBe(401)
   })
 
   it('answers OPTIONS under /__secrets itself (before Vite\'s CORS middleware): no CORS headers, no-store, CSP', async () => {
     // Vite's default CORS allows any localhost origin: another dev server on this machine, for one.
-    const preflight = await dev.request('OPTIONS', '/__secrets/api/secrets', { headers: { 'origin': 'http://localhost:3000', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-csrf-token,content-type' } })
+    const preflight = await dev.request('OPTIONS', '/__secrets/api/secrets', { headers: { 'origin': 'http://localhost:3000', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-session-token,content-type' } })
     expect(preflight.status).toBe(403)
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined()
     expect(preflight.headers['access-control-allow-methods']).toBeUndefined()
@@ -216,14 +223,14 @@ describe('sessions, sign-in messages and the terminal (findings 6, 7, 8, 9, 10, 
   })
 
   it('reports a config that cannot be read (not a SecretsError) in problems instead of failing the list', async () => {
-    const { cookie } = await dev.signInWithKey(dev.live.adminKey)
+    const session = await dev.signInWithKey(dev.live.adminKey)
     // A config name linked to a Unix socket: listed by the scan, but open() fails (ENXIO). (Tests may run as root, where chmod 000 stops no read.)
     const socketPath = join(dev.dir, 'config.sock')
     const socket = createNetServer()
     await new Promise<void>(resolve => socket.listen(socketPath, resolve))
     await symlink(socketPath, join(dev.dir, 'socket.yaml'))
     try {
-      const response = await dev.request('GET', '/__secrets/api/secrets', { headers: { cookie } })
+      const response = await dev.request('GET', '/__secrets/api/secrets', { headers: sessionHeaders(session) })
       expect(response.status).toBe(200)
       const list = JSON.parse(response.body)
       expect(list.problems).toEqual([{ file: 'socket.yaml', message: 'socket.yaml: could not be read (ENXIO). Check that it is a readable file, or exclude it with the plugin\'s exclude option.' }])
@@ -242,14 +249,19 @@ describe('sessions and the link token in time (findings 7 and 9)', () => {
     const sessions = new Sessions()
     const t0 = 1_000_000
     const { cookie, session } = sessions.create('alice', 'usec_admin_typed', t0)
-    expect(sessions.find([cookie], t0 + IDLE_MS - 1)).toBe(session)
-    expect(sessions.find([cookie], t0 + 2 * IDLE_MS - 2)).toBe(session) // use keeps it alive
-    expect(sessions.find([cookie], t0 + 3 * IDLE_MS)).toBeUndefined() // idle
+    const use = (entry: { cookie: string, session: { token: string } }, now: number) => {
+      const found = sessions.find([entry.cookie], now)
+      return found !== undefined && sessions.use(found, entry.session.token, now) ? found : undefined
+    }
+    expect(use({ cookie, session }, t0 + IDLE_MS - 1)).toBe(session)
+    expect(use({ cookie, session }, t0 + 2 * IDLE_MS - 2)).toBe(session) // use keeps it alive
+    expect(sessions.use(session, `${session.token}x`, t0 + 3 * IDLE_MS - 3)).toBe(false) // a replayed cookie without the token is no use
+    expect(sessions.find([cookie], t0 + 3 * IDLE_MS - 2)).toBeUndefined() // idle
     expect(session.adminKey).toBeUndefined() // the typed key is dropped with the session
 
     let now = t0
     const busy = sessions.create('alice', undefined, now)
-    for (now = t0; now < t0 + SESSION_MS - IDLE_MS; now += IDLE_MS / 2) expect(sessions.find([busy.cookie], now)).toBe(busy.session)
+    for (now = t0; now < t0 + SESSION_MS - IDLE_MS; now += IDLE_MS / 2) expect(use(busy, now)).toBe(busy.session)
     expect(sessions.find([busy.cookie], t0 + SESSION_MS)).toBeUndefined() // 12 hours, however busy
 
     const later = t0 + 2 * SESSION_MS
@@ -258,7 +270,7 @@ describe('sessions and the link token in time (findings 7 and 9)', () => {
     expect(idle.every(entry => entry.session.adminKey === undefined)).toBe(true)
 
     const many = Array.from({ length: MAX_SESSIONS }, (_, i) => sessions.create(`u${i}`, undefined, later + i))
-    sessions.find([many[0]!.cookie], later + MAX_SESSIONS) // the oldest is used again
+    use(many[0]!, later + MAX_SESSIONS) // the oldest is used again
     sessions.create('new', undefined, later + MAX_SESSIONS + 1)
     expect(sessions.size(later + MAX_SESSIONS + 1)).toBe(MAX_SESSIONS)
     expect(sessions.find([many[0]!.cookie], later + MAX_SESSIONS + 2)).toBeDefined()
@@ -278,13 +290,13 @@ describe('sessions and the link token in time (findings 7 and 9)', () => {
 
 describe('concurrent writes (finding 2): the store checks under its lock', () => {
   let dev: DevServer
-  let session: { cookie: string, csrf: string }
+  let session: TestSession
   beforeAll(async () => {
     dev = await startDevServer(VALUES)
     session = await dev.signInWithLink()
   })
   afterAll(() => dev?.close())
-  const headers = () => ({ cookie: session.cookie, 'x-csrf-token': session.csrf, origin: dev.origin })
+  const headers = () => ({ ...sessionHeaders(session), origin: dev.origin })
 
   it('of 10 parallel adds of one new name, one wins (201) and 9 get 409 SECRET_EXISTS', async () => {
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => dev.request('POST', '/__secrets/api/secrets', { headers: headers(), body: { name: 'RACE_ADD', value: `race-add-${i}` } })))
@@ -355,15 +367,15 @@ describe('server.https: Vite serves HTTP/2 (finding 3)', () => {
     hasOpenssl = false
   }
 
-  it.skipIf(!hasOpenssl)('answers HTTP/2 requests by their :authority: 401 without a session, 403 for a foreign authority, and the link signs in with a Secure cookie', async () => {
+  it.skipIf(!hasOpenssl)('answers HTTP/2 requests by their :authority: 401 without a session, 403 for a foreign authority; the link signs in with a Secure cookie, which alone opens nothing', async () => {
     const dir = await tempDir('usec-cert-')
     // node:crypto cannot make X.509 certificates; a throw-away self-signed one for this test only.
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
     const https = { key: await readFile(join(dir, 'key.pem')), cert: await readFile(join(dir, 'cert.pem')) }
     const dev = await startDevServer(VALUES, { vite: { server: { https } } })
     const client = http2Connect(`https://127.0.0.1:${dev.port}`, { rejectUnauthorized: false })
-    const h2 = (path: string, headers: Record<string, string> = {}) => new Promise<{ status: number, headers: Record<string, unknown>, body: string }>((resolve, reject) => {
-      const stream = client.request({ ':method': 'GET', ':path': path, ...headers })
+    const h2 = (path: string, headers: Record<string, string> = {}, json?: unknown) => new Promise<{ status: number, headers: Record<string, unknown>, body: string }>((resolve, reject) => {
+      const stream = client.request({ ':method': json === undefined ? 'GET' : 'POST', ':path': path, ...(json === undefined ? {} : { 'content-type': 'application/json' }), ...headers })
       let status = 0
       let responseHeaders: Record<string, unknown> = {}
       let body = ''
@@ -375,7 +387,7 @@ describe('server.https: Vite serves HTTP/2 (finding 3)', () => {
       stream.on('data', (chunk: string) => { body += chunk })
       stream.on('end', () => resolve({ status, headers: responseHeaders, body }))
       stream.on('error', reject)
-      stream.end()
+      stream.end(json === undefined ? undefined : JSON.stringify(json))
     })
     try {
       const api = await h2('/__secrets/api/secrets')
@@ -383,11 +395,14 @@ describe('server.https: Vite serves HTTP/2 (finding 3)', () => {
       expect(JSON.parse(api.body).error.code).toBe('SIGN_IN_REQUIRED')
       const foreign = await h2('/__secrets/api/secrets', { ':authority': `attacker.example:${dev.port}` })
       expect(foreign.status).toBe(403)
-      const link = await h2(dev.linkPath())
-      expect(link.status).toBe(303)
+      const link = await h2('/__secrets/api/link', {}, { token: new URLSearchParams(dev.linkPath().split('?')[1]).get('token') })
+      expect(link.status).toBe(200)
       const cookie = String(link.headers['set-cookie'])
       expect(cookie).toMatch(/; HttpOnly; SameSite=Strict; Path=\/__secrets; Secure$/)
-      const list = await h2('/__secrets/api/secrets', { cookie: cookie.split(';')[0]! })
+      // The Secure cookie reaches plain-HTTP listeners on this host too (another port): alone it opens nothing.
+      const replayed = await h2('/__secrets/api/secrets', { cookie: cookie.split(';')[0]! })
+      expect([replayed.status, JSON.parse(replayed.body).error.code]).toEqual([401, 'SESSION_TOKEN'])
+      const list = await h2('/__secrets/api/secrets', { 'cookie': cookie.split(';')[0]!, 'x-session-token': JSON.parse(link.body).sessionToken })
       expect(list.status).toBe(200)
       expect(JSON.parse(list.body).secrets.map((secret: { name: string }) => secret.name)).toEqual(['DB_PASSWORD', 'GRAFANA_API_KEY'])
     }

@@ -24,20 +24,20 @@ describe('where used', () => {
       'app/node_modules/pkg/c.yaml': 'token: ${secret.A}\n',
       'app/dist/d.yaml': 'token: ${secret.A}\n',
       'app/secrets.enc.json': '{"secrets": {"A": {"description": "${secret.A}"}}}',
-      'shared/outside.yaml': 'token: ${secret.B}\n',
+      'elsewhere/outside.yaml': 'token: ${secret.B}\n',
     })
     const scanner = new UsageScanner({
       root,
       include: [/\.ya?ml$/, /config[\\/]\w+\.json$/],
       exclude: [/[\\/]node_modules[\\/]/, '**/skipped.yaml'],
       ignore: [join(root, 'secrets.enc.json'), join(root, 'dist')],
-      transformed: () => [`${join(dir, 'shared/outside.yaml')}?import`],
+      transformed: () => [`${join(dir, 'elsewhere/outside.yaml')}?import`],
     })
     const { byName, problems } = await scanner.scan()
     expect(problems).toEqual([])
     expect(Object.fromEntries(byName)).toEqual({
       A: [{ file: 'config/a.yaml', line: 2, column: 8 }, { file: 'config/b.json', line: 2, column: 9 }],
-      B: [{ file: 'config/b.json', line: 2, column: 21 }, { file: '../shared/outside.yaml', line: 1, column: 8 }],
+      B: [{ file: 'config/b.json', line: 2, column: 21 }, { file: '../elsewhere/outside.yaml', line: 1, column: 8 }],
     })
 
     await writeFile(join(root, 'config/a.yaml'), 'x: 1\n\ntoken: ${secret.B}\n') // a change is seen on the next scan

@@ -1,5 +1,5 @@
 /**
- * The shared corpora through `render` (test/corpus runs them through the
+ * The test corpora (test/corpus) through `render` (test/corpus runs them through the
  * transform and Rollup): yaml-test-suite, JSONTestSuite and the real configs.
  * A file with no `${secret.` is copied unparsed, so each case gets one:
  * YAML a leading `# ${secret.X}` comment (parsed, nothing to substitute),
@@ -15,11 +15,10 @@ import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { SecretsError } from '../../src/core/errors'
 import { renderConfig } from '../../src/core/formats/render'
-import { ROOT, tempDir } from '../helpers'
+import { CORPUS, tempDir } from '../helpers'
 import { createLiveStore } from '../plugin/live-store'
 import { cli } from './harness'
 
-const CORPUS = join(ROOT, '../shared/corpus')
 const VALUE = 'rendered "value" #1: \\ {x}\n2nd line'
 const lookup = (name: string): string => {
   if (name === 'X') return VALUE

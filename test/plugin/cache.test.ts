@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { readFile, readdir, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { rollup } from 'rollup'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, tempDir } from '../helpers'
 import { makeStore } from '../store/fixtures'
 
@@ -25,9 +25,14 @@ merged: { <<: *shared, own: 1 }
 let dir: string
 let store: Awaited<ReturnType<typeof makeStore>>
 let cacheDir: string
+let keyDir: string
+const previousKeyDir = process.env.UNPLUGIN_SECRETS_KEY_DIR
 
 beforeAll(async () => {
   dir = await tempDir('usec-cache-')
+  // The user's key folder, where the cache key is made on first use.
+  keyDir = join(dir, 'keys')
+  process.env.UNPLUGIN_SECRETS_KEY_DIR = keyDir
   store = await makeStore(dir, VALUES)
   cacheDir = join(dir, 'cache')
   await writeFile(join(dir, 'config.yaml'), CONFIG)
@@ -45,8 +50,19 @@ async function build(instance = plugin()): Promise<{ config: Record<string, unkn
   return { config, code }
 }
 
+afterAll(() => {
+  process.env.UNPLUGIN_SECRETS_KEY_DIR = previousKeyDir
+})
+
 const entries = async () => (await readdir(cacheDir)).filter(name => name.endsWith('.json'))
 const entryPath = async () => join(cacheDir, (await entries())[0]!)
+const cacheKey = async () => Buffer.from((await readFile(join(keyDir, 'parse-cache.key'), 'utf8')).trim(), 'hex')
+
+/** Changes the data in an entry and seals it again with the user's cache key, as only the user could. */
+async function resealed(path: string, change: (json: string) => string): Promise<string> {
+  const json = change((await readFile(path, 'utf8')).split('\n').slice(1).join('\n'))
+  return `${createHmac('sha256', await cacheKey()).update(`${join(dir, 'config.yaml')}\0${json}`).digest('hex')}\n${json}`
+}
 
 describe('the YAML parse cache', () => {
   it('keeps the parse on disk with no value in it', async () => {
@@ -60,13 +76,71 @@ describe('the YAML parse cache', () => {
       for (const value of Object.values(VALUES)) expect(text).not.toContain(value)
       expect(text).toContain('API_TOKEN') // the template names what to fill in
     }
+    // The key that seals entries: made on first use, in the user's key folder, readable by the user alone.
+    expect((await stat(join(keyDir, 'parse-cache.key'))).mode & 0o777).toBe(0o600)
+    expect((await readFile(join(keyDir, 'parse-cache.key'), 'utf8'))).toMatch(/^[0-9a-f]{64}\n$/)
+  })
+
+  it('an entry changed by someone without the cache key is ignored and rewritten: the build uses the file', async () => {
+    const path = await entryPath()
+    const entry = await readFile(path, 'utf8')
+    await writeFile(path, entry.replace('eu-west-1', 'from-the-cache'))
+    const { config } = await build()
+    expect(config.region).toBe('eu-west-1')
+    expect((config.api as { token: string }).token).toBe(`Bearer ${VALUES.API_TOKEN}`)
+    expect(await readFile(path, 'utf8')).toBe(entry)
+    // Sealed for another config file: moved entries miss too.
+    const other = createHmac('sha256', await cacheKey()).update(`${join(dir, 'other.yaml')}\0${entry.split('\n').slice(1).join('\n').replace('eu-west-1', 'from-the-cache')}`).digest('hex')
+    await writeFile(path, `${other}\n${entry.split('\n').slice(1).join('\n').replace('eu-west-1', 'from-the-cache')}`)
+    expect((await build()).config.region).toBe('eu-west-1')
+    expect(await readFile(path, 'utf8')).toBe(entry)
+  })
+
+  it('a cache key others can read is replaced, and what it sealed misses', async () => {
+    const path = await entryPath()
+    const entry = await readFile(path, 'utf8')
+    const keyFile = join(keyDir, 'parse-cache.key')
+    const oldKey = await readFile(keyFile, 'utf8')
+    await writeFile(path, await resealed(path, json => json.replace('eu-west-1', 'sealed-with-a-known-key')))
+    await chmod(keyFile, 0o644)
+    // A fresh process (a child, so the key is read anew) builds: it must not trust the entry.
+    const { runNode } = await import('../helpers')
+    const child = await runNode(`
+      import { rollup } from 'rollup'
+      import secrets from ${JSON.stringify(join(ROOT, 'dist/rollup.mjs'))}
+      const bundle = await rollup({ input: ${JSON.stringify(join(dir, 'entry.js'))}, plugins: [secrets({ store: ${JSON.stringify(store.path)}, key: ${JSON.stringify(store.storeKey)}, cache: ${JSON.stringify(cacheDir)} })], onwarn() {} })
+      const { output } = await bundle.generate({ format: 'es' })
+      console.log(output[0].code.includes('sealed-with-a-known-key') ? 'USED' : 'IGNORED')
+    `, { cwd: ROOT, env: { UNPLUGIN_SECRETS_KEY_DIR: keyDir } })
+    expect(child.stdout.trim(), child.stderr).toBe('IGNORED')
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600)
+    expect(await readFile(keyFile, 'utf8')).not.toBe(oldKey)
+    expect(await readFile(path, 'utf8')).not.toContain('sealed-with-a-known-key')
+    // This process still holds the old key in memory: put back an entry it can read.
+    await writeFile(path, entry)
+    await writeFile(keyFile, oldKey, { mode: 0o600 })
+    await chmod(keyFile, 0o600)
+  })
+
+  it('without a usable key folder nothing is cached on disk', async () => {
+    const noCache = join(dir, 'cache-without-key')
+    const unusable = join(dir, 'unusable-keys')
+    await mkdir(join(unusable, 'parse-cache.key'), { recursive: true }) // a folder where the key should be: unreadable, not replaceable
+    process.env.UNPLUGIN_SECRETS_KEY_DIR = unusable
+    try {
+      expect((await build(secrets({ store: store.path, key: store.storeKey, cache: noCache }))).config.region).toBe('eu-west-1')
+    }
+    finally {
+      process.env.UNPLUGIN_SECRETS_KEY_DIR = keyDir
+    }
+    expect(existsSync(noCache)).toBe(false)
   })
 
   it('a repeat build (new plugin instance) takes the parse from disk and fills in the values', async () => {
     const path = await entryPath()
     const entry = await readFile(path, 'utf8')
-    // Changed behind the parser's back: only a build that read the entry can show it.
-    await writeFile(path, entry.replace('eu-west-1', 'from-the-cache'))
+    // Changed behind the parser's back (and sealed with the user's key): only a build that read the entry can show it.
+    await writeFile(path, await resealed(path, json => json.replace('eu-west-1', 'from-the-cache')))
     const { config } = await build()
     expect(config.region).toBe('from-the-cache')
     expect((config.api as { token: string }).token).toBe(`Bearer ${VALUES.API_TOKEN}`)
@@ -80,7 +154,7 @@ describe('the YAML parse cache', () => {
     expect((await build(instance)).config.region).toBe('eu-west-1')
     const path = await entryPath()
     const entry = await readFile(path, 'utf8')
-    await writeFile(path, entry.replace('eu-west-1', 'from-disk'))
+    await writeFile(path, await resealed(path, json => json.replace('eu-west-1', 'from-disk')))
     await store.store.set('API_TOKEN', 'rotated-token-value-31')
     const { config } = await build(instance)
     expect(config.region).toBe('eu-west-1') // memory, not the disk entry
@@ -94,7 +168,7 @@ describe('the YAML parse cache', () => {
     expect((await build()).config.region).toBe('us-east-2')
     await writeFile(await entryPath(), '{"key": "not this", "template": ')
     expect((await build()).config.region).toBe('us-east-2')
-    expect(JSON.parse(await readFile(await entryPath(), 'utf8')).template.data.region).toBe('us-east-2')
+    expect(JSON.parse((await readFile(await entryPath(), 'utf8')).split('\n')[1]!).template.data.region).toBe('us-east-2')
     await writeFile(join(dir, 'config.yaml'), CONFIG)
   })
 

@@ -9,6 +9,9 @@ const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry
 
 const SERVER_TOKEN = 'srv-token-"quoted"-é-\n-9f2c'
 const PUBLIC_MAPS_KEY = 'maps-public-key-123'
+/** Allowed for the browser, and part of a server secret: it must not hide that secret from the scan. */
+const REGION = 'eu-west-1'
+const DB_URL = 'postgres://app:pw-9c1f7e@db.eu-west-1.example.com/app'
 
 let dir: string
 let key: string
@@ -19,7 +22,7 @@ beforeAll(async () => {
   store = join(dir, 'secrets.enc.json')
   const { createStore } = await dist('store')
   const created = await createStore({ path: store, admin: 'test' })
-  await created.store.setMany({ SERVER_TOKEN, PUBLIC_MAPS_KEY, SHORT: 'abc' })
+  await created.store.setMany({ SERVER_TOKEN, PUBLIC_MAPS_KEY, SHORT: 'abc', REGION, DB_URL })
   key = created.storeKey
 })
 
@@ -34,6 +37,9 @@ async function project(name: string, files: Record<string, string>): Promise<str
 const serverConfig = { 'entry.js': "import c from './config.yaml'\nconsole.log(c)\n", 'config.yaml': 'a: 1\ntoken: ${secret.SERVER_TOKEN}\n' }
 const publicConfig = { 'entry.js': "import c from './public.yaml'\nconsole.log(c.maps)\n", 'public.yaml': 'maps: ${secret.PUBLIC_MAPS_KEY}\n' }
 const defineLeak = { 'entry.js': 'console.log(__LEAK__)\n' }
+/** The region is allowed and imported; the database URL that contains it reaches the bundle by define. */
+const regionLeak = { 'entry.js': "import c from './region.yaml'\nconsole.log(c.region, __LEAK__)\n", 'region.yaml': 'region: ${secret.REGION}\n' }
+const regionLeakMessage = (bundle: string, asset: string) => new RegExp(`secret values were found in the ${bundle} output: DB_URL in ${asset}\\.`)
 
 async function readOutput(folder: string): Promise<string> {
   const files = await readdir(folder, { recursive: true })
@@ -46,6 +52,7 @@ function expectGuardError(error: unknown, pattern: RegExp) {
   const text = `${(error as Error).message}\n${JSON.stringify((error as { errors?: unknown }).errors ?? '')}`
   expect(text).toMatch(pattern)
   expect(text).not.toContain('srv-token')
+  expect(text).not.toContain('pw-9c1f7e')
 }
 
 const transformMessage = /config\.yaml:2:8: secret SERVER_TOKEN would be shipped to the browser \(client build\)\. Move the import to server code, or allow this name with client: \['SERVER_TOKEN'\]/
@@ -72,6 +79,12 @@ describe('Vite', () => {
     const folder = await project('vite-define', defineLeak)
     const error = await viteBuild(folder, {}, { define: { __LEAK__: JSON.stringify(SERVER_TOKEN) } }).then(() => undefined, (caught: unknown) => caught)
     expectGuardError(error, /secret values were found in the client \(browser\) bundle output: SERVER_TOKEN in entry\.m?js/)
+  })
+
+  it('an allowed value inside a secret does not hide the secret from the scan', async () => {
+    const folder = await project('vite-region', regionLeak)
+    const error = await viteBuild(folder, { client: ['REGION'] }, { define: { __LEAK__: JSON.stringify(DB_URL) } }).then(() => undefined, (caught: unknown) => caught)
+    expectGuardError(error, regionLeakMessage('client \\(browser\\) bundle', 'entry\\.m?js'))
   })
 })
 
@@ -103,13 +116,20 @@ describe('webpack and Rspack: the target decides', () => {
     expectGuardError(error, /secret values were found in the browser bundle output: SERVER_TOKEN in main\.js/)
     await expect(readFile(join(folder, `out-${name}-web`, 'main.js'))).rejects.toThrow(/ENOENT/)
   })
+
+  it.each(['webpack', 'rspack'] as const)('%s: an allowed value inside a secret does not hide the secret', async (name) => {
+    const folder = await project(`${name}-region`, regionLeak)
+    const { DefinePlugin } = name === 'webpack' ? (await import('webpack')).default : (await import('@rspack/core')).rspack
+    const error = await build(name, folder, 'web', { plugins: [(await dist(name)).default({ key, store, client: ['REGION'] }), new DefinePlugin({ __LEAK__: JSON.stringify(DB_URL) })] }).then(() => undefined, (caught: unknown) => caught)
+    expectGuardError(error, regionLeakMessage('browser bundle', 'main\\.js'))
+  })
 })
 
 describe('esbuild: the platform decides', () => {
-  async function build(folder: string, platform: 'browser' | 'node' | 'neutral', define: Record<string, string> = {}) {
+  async function build(folder: string, platform: 'browser' | 'node' | 'neutral', define: Record<string, string> = {}, options: Record<string, unknown> = {}) {
     const { build: esbuild } = await import('esbuild')
     const { default: secrets } = await dist('esbuild')
-    return esbuild({ entryPoints: [join(folder, 'entry.js')], absWorkingDir: folder, bundle: true, minify: true, platform, outdir: join(folder, `out-${platform}`), define, logLevel: 'silent', plugins: [secrets({ key, store })] })
+    return esbuild({ entryPoints: [join(folder, 'entry.js')], absWorkingDir: folder, bundle: true, minify: true, platform, outdir: join(folder, `out-${platform}`), define, logLevel: 'silent', plugins: [secrets({ key, store, ...options })] })
   }
 
   it('browser and neutral fail at the import, node passes', async () => {
@@ -124,6 +144,12 @@ describe('esbuild: the platform decides', () => {
     expectGuardError(error, /secret values were found in the browser bundle output: SERVER_TOKEN in out-browser\/entry\.js/)
     // esbuild wrote the file before onEnd: the failed build removes it
     await expect(readFile(join(folder, 'out-browser', 'entry.js'))).rejects.toThrow(/ENOENT/)
+  })
+
+  it('an allowed value inside a secret does not hide the secret', async () => {
+    const folder = await project('esbuild-region', regionLeak)
+    const error = await build(folder, 'browser', { __LEAK__: JSON.stringify(DB_URL) }, { client: ['REGION'] }).then(() => undefined, (caught: unknown) => caught)
+    expectGuardError(error, regionLeakMessage('browser bundle', 'out-browser/entry\\.js'))
   })
 
   it('one plugin instance shared by two builds is refused', async () => {
@@ -175,6 +201,15 @@ describe('Rollup and Rolldown: the target option decides (default server)', () =
     const bundle = await (bundler as (options: object) => Promise<{ generate: (o: object) => Promise<unknown> }>)({ input: join(clean, 'entry.js'), logLevel: 'silent', onwarn: () => {}, plugins: [secrets({ key, store, target: 'browser' }), leaky] })
     expectGuardError(await bundle.generate({ format: 'es' }).then(() => undefined, (caught: unknown) => caught), /secret values were found in the browser bundle output: SERVER_TOKEN in entry\.js/)
   })
+
+  it.each(['rollup', 'rolldown'] as const)('%s: an allowed value inside a secret does not hide the secret', async (name) => {
+    const folder = await project(`${name}-region`, { ...regionLeak, 'entry.js': regionLeak['entry.js'].replace('__LEAK__', '1') })
+    const bundler = name === 'rollup' ? (await import('rollup')).rollup : (await import('rolldown')).rolldown
+    const { default: secrets } = await dist(name)
+    const leaky = { name: 'leaky', renderChunk: (code: string) => `${code}\nconsole.log(${JSON.stringify(DB_URL)})` }
+    const bundle = await (bundler as (options: object) => Promise<{ generate: (o: object) => Promise<unknown> }>)({ input: join(folder, 'entry.js'), logLevel: 'silent', onwarn: () => {}, plugins: [secrets({ key, store, target: 'browser', client: ['REGION'] }), leaky] })
+    expectGuardError(await bundle.generate({ format: 'es' }).then(() => undefined, (caught: unknown) => caught), regionLeakMessage('browser bundle', 'entry\\.js'))
+  })
 })
 
 describe('value spellings', () => {
@@ -206,5 +241,39 @@ describe('value spellings', () => {
     expect(found('url="https://api.example.com/v1"', 'api.example.com', ['https://api.example.com/v1'])).toBe(false)
     expect(found('a="same-value-1" b="same-value-1"', 'same-value-1', ['same-value-1'])).toBe(false)
     expect(found('a="https://api.example.com/v1" b="api.example.com"', 'api.example.com', ['https://api.example.com/v1'])).toBe(true)
+  })
+})
+
+describe('an allowed value excuses only the occurrences it holds whole', () => {
+  const DB_URL = 'postgres://app:pw-9c1f7e@db.eu-west-1.example.com/app'
+  const leaks = (text: string, secret: string, allowed: string[]) => findLeaks([{ name: 'a.js', text }], new Map([['S', secret]]), allowed).length > 0
+
+  it('an allowed value inside a secret hides nothing (the REGION / DB_URL report)', () => {
+    expect(leaks(`const db=${JSON.stringify(DB_URL)}`, DB_URL, ['eu-west-1'])).toBe(true)
+    // The same in every view the scanner decodes: escaped once, and inside JSON.parse('…').
+    expect(leaks(`const db="${DB_URL.replace(/\//g, '\\/').replace(/-/g, '\\x2d')}"`, DB_URL, ['eu-west-1'])).toBe(true)
+    expect(leaks(`JSON.parse(${JSON.stringify(JSON.stringify({ db: DB_URL, region: 'eu-west-1' }))})`, DB_URL, ['eu-west-1'])).toBe(true)
+  })
+
+  it('equal to the secret, or holding it whole: excused, also where it is escaped', () => {
+    expect(leaks('a="same-value-1"', 'same-value-1', ['same-value-1'])).toBe(false)
+    expect(leaks('a="https://api.example.com/v1"', 'api.example.com', ['https://api.example.com/v1'])).toBe(false)
+    // The allowed value written escaped (\" and \u0041), the secret inside it written plainly.
+    const allowed = 'say "secret-part" A'
+    expect(leaks(`a="say \\"secret-part\\" \\u0041"`, 'secret-part', [allowed])).toBe(false)
+    expect(leaks(`JSON.parse(${JSON.stringify(JSON.stringify({ allowed }))})`, 'secret-part', [allowed])).toBe(false)
+  })
+
+  it('overlapping an allowed occurrence is reported, as is a second occurrence outside it', () => {
+    expect(leaks('a="eu-west-1-x-pw"', 'west-1-x-pw', ['eu-west-1-x'])).toBe(true)
+    expect(leaks('a="https://api.example.com/v1";b="api.example.com"', 'api.example.com', ['https://api.example.com/v1'])).toBe(true)
+    // Spanning two overlapping occurrences of the allowed value, inside neither.
+    expect(leaks('aaaaaaa', 'aaaaaaa', ['aaaaaa'])).toBe(true)
+    // Overlapping occurrences of the allowed value each excuse what they hold.
+    expect(leaks('abcabcabc', 'cabcab', ['abcabcab', 'bcabcabc'])).toBe(false)
+  })
+
+  it('a short allowed value cannot excuse anything, and is never looked for', () => {
+    expect(leaks('x="secret-9"', 'secret-9', ['9'])).toBe(true)
   })
 })

@@ -1,6 +1,6 @@
 import { acceptRollback as accept } from '../../core/store/store'
 import type { Command } from '../command'
-import { note, print, printable } from '../io'
+import { note, print } from '../io'
 
 export const acceptRollback: Command = {
   name: 'accept-rollback',
@@ -19,8 +19,8 @@ export const acceptRollback: Command = {
   async run({ storePath }) {
     const { store, before, line } = await accept({ path: storePath })
     const now = store.seenRevision()
-    if (before?.head === now.head) return note(printable(`${store.path} is at revision ${now.revision}, which this machine already remembers for ${line.label}; nothing to accept.`))
-    print(printable(`Accepted revision ${now.revision} of ${store.path} (last change ${now.change}) for ${line.label}.`))
+    if (before?.head === now.head) return note(`${store.path} is at revision ${now.revision}, which this machine already remembers for ${line.label}; nothing to accept.`)
+    print(`Accepted revision ${now.revision} of ${store.path} (last change ${now.change}) for ${line.label}.`)
     if (before) print(`  It replaces revision ${before.revision} (last change ${before.change}) that this machine had seen.`)
   },
 }

@@ -4,7 +4,7 @@ import { keyFilePath, readKeyFile, updateKeyFile } from '../../core/store/keyfil
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
 import { usageError } from '../command'
-import { note, print, table } from '../io'
+import { note, print, printBlock, table } from '../io'
 
 const SUBCOMMANDS = ['list', 'add', 'remove', 'keygen'] as const
 
@@ -38,7 +38,7 @@ export const admins: Command = {
     const store = await openStore({ path: storePath })
     if (sub === 'list') {
       const me = store.admin
-      print(table([['NAME', 'ADDED', 'BY', 'PUBLIC KEY'], ...store.admins().map(a => [a.name + (a.name === me ? ' (you)' : ''), a.addedAt, a.addedBy, a.publicKey])]))
+      printBlock(table([['NAME', 'ADDED', 'BY', 'PUBLIC KEY'], ...store.admins().map(a => [a.name + (a.name === me ? ' (you)' : ''), a.addedAt, a.addedBy, a.publicKey])]))
     }
     else if (sub === 'add') {
       await store.addAdmin(name!, values['public-key'] as string)

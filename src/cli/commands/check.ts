@@ -7,7 +7,7 @@ import type { FoundReference } from '../../core/scan'
 import { parseStoreFile } from '../../core/store/format'
 import { readTextFile } from '../../core/store/files'
 import type { Command } from '../command'
-import { print, printable } from '../io'
+import { print } from '../io'
 
 const DEFAULT_GLOBS = ['**/*.{yaml,yml,json}']
 const IGNORE = ['**/node_modules/**', '**/.git/**']
@@ -43,7 +43,7 @@ export const check: Command = {
       catch (error) {
         // An unreadable file is a problem too: its references cannot be checked.
         const message = error instanceof SecretsError ? error.message : `${shown}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`
-        print(printable(`${message}  ERROR`))
+        print(`${message}  ERROR`)
         problems++
         continue
       }
@@ -51,7 +51,7 @@ export const check: Command = {
         references++
         const ok = names.has(name)
         if (!ok) problems++
-        print(printable(`${formatLocation(loc)}  ${name}  ${ok ? 'ok' : 'MISSING'}`))
+        print(`${formatLocation(loc)}  ${name}  ${ok ? 'ok' : 'MISSING'}`)
       }
     }
     print(`${references} reference${references === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}; ${problems === 0 ? 'all present' : `${problems} problem${problems === 1 ? '' : 's'}`}.`)

@@ -5,7 +5,7 @@ import type { Command } from '../command'
 
 export const get: Command = {
   name: 'get',
-  summary: 'print a secret\'s value (the only command that prints one)',
+  summary: 'print one secret\'s value (render also outputs values; no other command does)',
   usage: 'get NAME [--no-newline]',
   details: '  --no-newline   print the value byte for byte, without a trailing newline',
   example: 'unplugin-secrets get GRAFANA_API_KEY --no-newline > grafana.key',

@@ -5,7 +5,7 @@ import { writeKeyFile } from '../../core/store/keyfile'
 import { ADMIN_NAME_PATTERN } from '../../core/names'
 import type { Command } from '../command'
 import { usageError } from '../command'
-import { note, table } from '../io'
+import { note, noteBlock, table } from '../io'
 
 function defaultAdminName(): string | undefined {
   try {
@@ -41,7 +41,7 @@ export const init: Command = {
     note(`Store key and admin key saved to ${keyFile} (mode 0600, outside the repository).`)
     note('')
     note('Next:')
-    note(table([
+    noteBlock(table([
       ['  unplugin-secrets set GRAFANA_API_KEY', 'add a secret (value from a hidden prompt or stdin)'],
       [`  git add ${shown}`, 'commit the store; never commit the key file'],
       ['  unplugin-secrets key export', 'print the store key for CI (UNPLUGIN_SECRETS_KEY)'],

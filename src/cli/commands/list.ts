@@ -1,6 +1,6 @@
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
-import { note, print, table } from '../io'
+import { note, printBlock, table } from '../io'
 
 export const list: Command = {
   name: 'list',
@@ -13,9 +13,9 @@ export const list: Command = {
   async run({ storePath, values }) {
     const store = await openStore({ path: storePath })
     const secrets = store.list()
-    if (values.json) return print(JSON.stringify(secrets, null, 2))
+    if (values.json) return printBlock(JSON.stringify(secrets, null, 2))
     if (secrets.length === 0) return note(`No secrets in ${store.path} yet. Add one with: unplugin-secrets set NAME`)
-    print(table([
+    printBlock(table([
       ['NAME', 'VERSION', 'UPDATED', 'BY', 'DESCRIPTION'],
       ...secrets.map(s => [s.name, String(s.version), s.updatedAt, s.updatedBy, s.description ?? '']),
     ]))

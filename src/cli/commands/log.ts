@@ -1,6 +1,6 @@
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
-import { print, table } from '../io'
+import { printBlock, table } from '../io'
 
 export const log: Command = {
   name: 'log',
@@ -13,7 +13,7 @@ export const log: Command = {
   async run({ storePath, values }) {
     const store = await openStore({ path: storePath })
     const entries = store.log()
-    if (values.json) return print(JSON.stringify(entries, null, 2))
-    print(table([['SEQ', 'AT', 'ADMIN', 'ACTION', 'NAME'], ...entries.map(e => [String(e.seq), e.at, e.admin, e.action, e.name ?? ''])]))
+    if (values.json) return printBlock(JSON.stringify(entries, null, 2))
+    printBlock(table([['SEQ', 'AT', 'ADMIN', 'ACTION', 'NAME'], ...entries.map(e => [String(e.seq), e.at, e.admin, e.action, e.name ?? ''])]))
   },
 }

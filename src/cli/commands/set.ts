@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { SecretsError } from '../../core/errors'
-import { SECRET_NAME_PATTERN, SECRET_NAME_RULE } from '../../core/names'
+import { assertSecretName } from '../../core/names'
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
 import { usageError } from '../command'
@@ -41,10 +41,7 @@ export const set: Command = {
     if (positionals.length > 1)
       throw usageError('set never takes the value as an argument: it would stay in your shell history. Pipe it (printf %s "$TOKEN" | unplugin-secrets set NAME), type it at the hidden prompt, or use --from-file FILE.', 'set')
     const name = positionals[0]!
-    if (!SECRET_NAME_PATTERN.test(name)) {
-      // Not repeated: a value typed where the name goes must not reach the terminal log.
-      throw new SecretsError('INVALID_NAME', `The NAME given to set is not a valid secret name: a name is ${SECRET_NAME_RULE}. Example: unplugin-secrets set GRAFANA_API_KEY`)
-    }
+    assertSecretName(name)
     const store = await openStore({ path: storePath })
     store.assertAdmin() // before asking for a value that could not be saved
     const value = await readValue(name, values['from-file'] as string | undefined)

@@ -7,7 +7,7 @@ import { verifyWithoutKey } from '../../core/store/trust'
 import type { VerifyReport } from '../../core/store/store'
 import type { Command } from '../command'
 import { readAtRef } from '../git'
-import { note, print, printable } from '../io'
+import { note, print, printBlock } from '../io'
 
 export const verify: Command = {
   name: 'verify',
@@ -31,9 +31,9 @@ export const verify: Command = {
   positionals: [0, 0],
   async run({ storePath, values }) {
     const report = typeof values.base === 'string' ? await verifyAgainst(storePath, values.base) : (await openStore({ path: storePath })).verify()
-    if (values.json) return print(JSON.stringify(report, null, 2))
+    if (values.json) return printBlock(JSON.stringify(report, null, 2))
     const last = report.lastChange
-    print(printable(`OK ${report.path} (store id ${report.id})`))
+    print(`OK ${report.path} (store id ${report.id})`)
     print(`  revision ${report.revision}, ${report.secrets} secret${report.secrets === 1 ? '' : 's'}, admins: ${report.admins.join(', ')}`)
     print(`  last change: #${last.seq} ${last.action}${last.name ? ` ${last.name}` : ''} by ${last.admin} at ${last.at}`)
   },

@@ -27,6 +27,15 @@ export function fromBase64(text: string): Uint8Array | undefined {
   return bytes.toString('base64') === text ? new Uint8Array(bytes) : undefined
 }
 
+/** age writes base64 without padding, and rejects any other spelling of the same bytes. */
+export const toBase64Raw = (bytes: Uint8Array): string => toBase64(bytes).replace(/=+$/, '')
+
+export function fromBase64Raw(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9+/]*$/.test(text)) return undefined
+  const bytes = Buffer.from(text, 'base64')
+  return toBase64Raw(bytes) === text ? new Uint8Array(bytes) : undefined
+}
+
 export function fromBase64Url(text: string): Uint8Array | undefined {
   if (!BASE64URL.test(text)) return undefined
   const bytes = Buffer.from(text, 'base64url')

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises'
+import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { SecretsError } from '../errors'
 
@@ -14,7 +14,7 @@ export function crashPoint(step: string): void {
   if (process.env.UNPLUGIN_SECRETS_TEST_CRASH_AT === step) process.kill(process.pid, 'SIGKILL')
 }
 
-function describeFsError(error: unknown): string {
+export function describeFsError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException)?.code
   switch (code) {
     case 'ENOSPC': return 'the disk is full'
@@ -31,23 +31,30 @@ export function writeFailed(path: string, error: unknown, what = 'the previous f
   return new SecretsError('WRITE_FAILED', `Could not write ${path}: ${describeFsError(error)}; ${what}. Free space or fix permissions and run the command again.`, { cause: error })
 }
 
+const tempPathFor = (path: string): string => `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+
+/** Writes a new file (never an existing one) and fsyncs it; `afterWrite` runs between the two. */
+async function writeSyncedFile(path: string, text: string, mode: number, afterWrite = () => {}): Promise<void> {
+  const handle = await open(path, 'wx', mode)
+  try {
+    await handle.writeFile(text)
+    afterWrite()
+    await handle.sync()
+  }
+  finally {
+    await handle.close()
+  }
+}
+
 /**
  * Replaces `path` as a whole: write a temporary file beside it, fsync, rename
  * over the target, fsync the folder. Readers see the old file or the new one,
  * never a mix, whatever moment the process dies at.
  */
 export async function writeFileAtomic(path: string, text: string, mode: number, role: 'store' | 'key-file' = 'store'): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const temp = tempPathFor(path)
   try {
-    const handle = await open(temp, 'wx', mode)
-    try {
-      await handle.writeFile(text)
-      crashPoint(`${role}-temp-written`)
-      await handle.sync()
-    }
-    finally {
-      await handle.close()
-    }
+    await writeSyncedFile(temp, text, mode, () => crashPoint(`${role}-temp-written`))
     crashPoint(`${role}-before-rename`)
     await rename(temp, path)
     crashPoint(`${role}-after-rename`)
@@ -57,6 +64,37 @@ export async function writeFileAtomic(path: string, text: string, mode: number, 
     throw writeFailed(path, error)
   }
   await syncFolder(dirname(path))
+}
+
+/**
+ * Creates `path` whole or not at all, and never over an existing file: the text is written
+ * and synced to a temporary file, then hard-linked into place. False when `path` was taken.
+ */
+export async function createFileExclusive(path: string, text: string, mode: number): Promise<boolean> {
+  const temp = tempPathFor(path)
+  try {
+    await writeSyncedFile(temp, text, mode)
+    if (!await linkUnlessTaken(temp, path)) return false
+  }
+  catch (error) {
+    throw writeFailed(path, error, 'nothing was written')
+  }
+  finally {
+    await unlink(temp).catch(() => {})
+  }
+  await syncFolder(dirname(path))
+  return true
+}
+
+async function linkUnlessTaken(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to)
+    return true
+  }
+  catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
 }
 
 async function syncFolder(folder: string): Promise<void> {
@@ -97,6 +135,13 @@ export function readTextFileSync(path: string): string | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw unreadable(path, error)
   }
+}
+
+/** As ssh does with private keys: a key file others can read (or write) is refused, not used. */
+export function assertPrivateFile(path: string, mode: number, what: string, code: 'KEY_INVALID' | 'IDENTITY_INVALID'): void {
+  if (process.platform === 'win32' || (mode & 0o077) === 0) return
+  const shown = (mode & 0o777).toString(8).padStart(3, '0')
+  throw new SecretsError(code, `The ${what} ${path} can be read by other users (mode ${shown}). Make it private: chmod 600 ${path}`)
 }
 
 export async function fileMode(path: string, fallback: number): Promise<number> {

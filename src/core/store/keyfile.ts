@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import envPaths from 'env-paths'
 import { SecretsError } from '../errors'
-import { ensureFolder, readTextFile, withFileLock, writeFileAtomic } from './files'
+import { assertPrivateFile, ensureFolder, readTextFile, withFileLock, writeFileAtomic } from './files'
 
 /**
  * Keys live outside the repository, one file per store id, mode 0600, in the
@@ -19,14 +19,15 @@ export interface KeyFile {
   adminKey?: string
 }
 
-export const keyFolder = (): string => process.env.UNPLUGIN_SECRETS_KEY_DIR || join(envPaths('unplugin-secrets', { suffix: '' }).config, 'keys')
+/** The package's folder in the user's config folder: the key folder and the age identity live there. */
+export const configFolder = (): string => envPaths('unplugin-secrets', { suffix: '' }).config
+
+export const keyFolder = (): string => process.env.UNPLUGIN_SECRETS_KEY_DIR || join(configFolder(), 'keys')
 
 export const keyFilePath = (storeId: string): string => join(keyFolder(), `${storeId}.json`)
 
 function parseKeyFile(path: string, text: string, mode: number): KeyFile {
-  // As ssh does with private keys: a key file others can read is refused, not used.
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0)
-    throw new SecretsError('KEY_INVALID', `The key file ${path} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(3, '0')}). Make it private: chmod 600 ${path}`)
+  assertPrivateFile(path, mode, 'key file', 'KEY_INVALID')
   try {
     const json = JSON.parse(text) as Partial<KeyFile>
     if (!Array.isArray(json.storeKeys) || !json.storeKeys.every(key => typeof key === 'string') || (json.adminKey !== undefined && typeof json.adminKey !== 'string'))

@@ -1,0 +1,40 @@
+/** The signed-in view: the header (store, admin, Add New Secret, Sign out), the list of secrets and its two dialogs. */
+import type { SessionInfo } from '../protocol'
+import { api } from './api'
+import { deleteDialog } from './delete-dialog'
+import { h } from './dom'
+import { secretDialog } from './secret-dialog'
+import { secretsTable } from './secrets-table'
+
+function header(session: SessionInfo, addSecret: HTMLButtonElement, signOut: HTMLButtonElement): HTMLElement {
+  return h('header', {},
+    h('div', {},
+      h('h1', {}, 'Secrets'),
+      h('p', { class: 'subtitle' },
+        'Store ', h('code', {}, session.store), ' · signed in as ', h('strong', {}, session.admin))),
+    h('div', { class: 'actions' }, addSecret, signOut))
+}
+
+/** The view's nodes; `signedOut` runs when the session ends (sign-out, or the server answers 401). */
+export function appView(session: SessionInfo, signedOut: () => void): Node[] {
+  const announce = h('p', { 'id': 'announce', 'class': 'visually-hidden', 'aria-live': 'polite' })
+  // After a change a screen reader hears what was done, and the table reloads.
+  const changed = (announcement: string) => {
+    announce.textContent = announcement
+    void list.load()
+  }
+  const editor = secretDialog(changed)
+  const remover = deleteDialog(changed)
+  const list = secretsTable(session.store, { edit: editor.open, remove: remover.open }, signedOut)
+
+  const addSecret = h('button', { type: 'button', id: 'add-secret', class: 'primary' }, 'Add New Secret')
+  const signOut = h('button', { type: 'button', id: 'sign-out' }, 'Sign out')
+  addSecret.addEventListener('click', () => editor.open())
+  signOut.addEventListener('click', async () => {
+    await api('signout', { method: 'POST' }).catch(() => {})
+    signedOut()
+  })
+
+  void list.load()
+  return [header(session, addSecret, signOut), h('main', {}, ...list.nodes, announce), editor.element, remover.element]
+}

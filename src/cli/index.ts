@@ -32,6 +32,7 @@ const commandLoaders: Record<string, () => Promise<Command>> = {
   key: () => import('./commands/key').then(m => m.key),
   render: () => import('./commands/render').then(m => m.render),
   check: () => import('./commands/check').then(m => m.check),
+  'accept-rollback': () => import('./commands/accept-rollback').then(m => m.acceptRollback),
   identity: () => import('./commands/identity').then(m => m.identity),
 }
 const commandNames = Object.keys(commandLoaders)

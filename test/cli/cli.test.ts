@@ -13,7 +13,7 @@ import { ROOT, runCli, tempDir } from '../helpers'
 
 const TMP = await tempDir('usec-cli-')
 const VERSION = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
-const COMMANDS = ['init', 'set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity']
+const COMMANDS = ['init', 'set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity', 'accept-rollback']
 const NAME_RULE = '[A-Za-z_][A-Za-z0-9_]*'
 
 /** One person on one machine: a project folder and a config folder of their own. */
@@ -109,7 +109,7 @@ describe.concurrent('init', () => {
 
     const store = join(who.dir, 'a/b/secrets.enc.json')
     const file = JSON.parse(await readFile(store, 'utf8')) as { format: string, id: string, admins: Record<string, unknown>, secrets: object }
-    expect(file.format).toBe('unplugin-secrets/v1')
+    expect(file.format).toBe('unplugin-secrets/v2')
     expect(Object.keys(file.admins)).toEqual(['alice'])
     expect(file.secrets).toEqual({})
 
@@ -143,7 +143,8 @@ describe.concurrent('init', () => {
     const result = await run(who, ['init', '--admin', 'alice'], { env: { UNPLUGIN_SECRETS_KEY_DIR: keyDir } })
     expect(result.code, result.stderr).toBe(0)
     const id = await storeId(join(who.dir, 'secrets.enc.json'))
-    expect(await readdir(keyDir)).toEqual([`${id}.json`])
+    // the key file, and the rollback memory beside it
+    expect((await readdir(keyDir)).sort()).toEqual([`${id}.json`, 'history'])
     expect((await stat(join(keyDir, `${id}.json`))).mode & 0o777).toBe(0o600)
     await expect(stat(join(who.config, 'unplugin-secrets'))).rejects.toThrow(/ENOENT/)
   })
@@ -326,7 +327,7 @@ describe.concurrent('set and get', () => {
     expect(result.stderr).not.toContain(value)
     // reading with the env key works, and the secret was not created
     expectFailure(await run(ci, ['get', 'NO_ADMIN'], { env }), 1, 'No secret NO_ADMIN')
-    expect(await readdir(keyDir)).toEqual([])
+    expect(await readdir(keyDir).then(names => names.filter(name => name !== 'history'))).toEqual([]) // no key file (the rollback memory is no key)
 
     // with UNPLUGIN_SECRETS_ADMIN_KEY as well, the same person can change the store
     const { adminKey } = JSON.parse(await readFile(await keyFileOf(alice, alice.store), 'utf8')) as { adminKey: string }
@@ -489,9 +490,9 @@ describe.concurrent('rotate', () => {
     expect(newKey).not.toBe(oldKey)
     expect(await run(ci, ['get', 'ROTATED'], { env: { UNPLUGIN_SECRETS_KEY: newKey } })).toMatchObject({ code: 0, stdout: 'rotated-value\n' })
 
-    // alice's key file holds only the new key
+    // alice's key file holds the new key first, and keeps the retired one for branches that have not seen the rotation
     const keys = JSON.parse(await readFile(await keyFileOf(alice, alice.store), 'utf8')) as { storeKeys: string[] }
-    expect(keys.storeKeys).toEqual([newKey])
+    expect(keys.storeKeys).toEqual([newKey, oldKey])
 
     // importing the retired key is refused, too
     expectFailure(await run(ci, ['key', 'import'], { input: `${oldKey}\n` }), 1, 'was retired')

@@ -6,7 +6,7 @@ import type { InlineConfig, ViteDevServer } from 'vite'
 import type { SecretStore } from '../../src/core/store/store'
 import { ROOT, tempDir } from '../helpers'
 import { createLiveStore } from '../plugin/live-store'
-import { readStore, resign, writeStore } from '../store/fixtures'
+import { backdateSecret } from '../store/fixtures'
 
 export interface HttpResult {
   status: number
@@ -96,13 +96,8 @@ export async function startDevServer(values: Record<string, string>, { plugin = 
     return { ...sessionOf(redeemed), redeemed }
   }
 
-  /** Sets a secret's updatedAt into the past, re-signed by the admin (as if it had been set then). */
-  const backdate = async (name: string, days: number) => {
-    const file = await readStore(live.store)
-    const record = file.secrets.get(name)!
-    file.secrets.set(name, { ...record, updatedAt: new Date(Date.now() - days * 86_400_000).toISOString() })
-    await writeStore(live.store, resign(file, live.adminKey, live.key, 'test'))
-  }
+  /** Sets a secret's updatedAt into the past, history re-signed by the admin (as if it had been set then). */
+  const backdate = (name: string, days: number) => backdateSecret(live.store, name, days, live.adminKey, live.key, 'test')
 
   /** The store as a setup script sees it (dist/store.mjs, keys from the key file). */
   const openStore = async () => {

@@ -111,7 +111,8 @@ describe.skipIf(!!skipReason)('disk full and read-only (64 KiB tmpfs)', () => {
     expect(result.stderr).not.toMatch(/usec_store_/)
     await expectUnchanged()
     await openStore({ path, key: oldKey })
-    expect(await filesIn(tinyKeys)).toEqual([`${id}.json`])
+    // The key file as it was (and no temp file); the rollback memory's folder may sit beside it.
+    expect((await filesIn(tinyKeys)).filter(name => name !== 'history')).toEqual([`${id}.json`])
     await unlink(join(mnt, 'filler'))
     await rm(tinyKeys, { recursive: true })
   })

@@ -123,10 +123,11 @@ describe('6 and 7. a crash at any write step leaves a store that opens', () => {
       const rotated = store.log().at(-1)!.action === 'rotate'
       expect(rotated).toBe(step === 'store-after-rename')
       if (rotated) await expect(openStore({ path, key: storeKey })).rejects.toMatchObject({ code: 'WRONG_KEY' })
-      // Finishing a rotation afterwards leaves one key in the key file again.
+      // Finishing a rotation afterwards puts its key first in the key file (retired keys stay after it, for older branches).
       const { storeKey: newest } = await store.rotate()
       const keys = JSON.parse(await readFile(join(keyDir, `${store.id}.json`), 'utf8'))
-      expect(keys.storeKeys).toEqual([newest])
+      expect(keys.storeKeys[0]).toBe(newest)
+      expect(new Set(keys.storeKeys).size).toBe(keys.storeKeys.length)
       expect((await openStore({ path })).verify().revision).toBe(store.revision)
     })
   }

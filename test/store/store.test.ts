@@ -1,4 +1,4 @@
-import { chmod, readFile, stat } from 'node:fs/promises'
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { SecretsError } from '../../src/core/errors'
@@ -7,7 +7,7 @@ import { keyFilePath, writeKeyFile } from '../../src/core/store/keyfile'
 import { createStore, openStore } from '../../src/core/store/store'
 import { generateAdminKey } from '../../src/store'
 import { tempDir } from '../helpers'
-import { makeStore, readStore, resign, writeStore } from './fixtures'
+import { copyV1Store, makeStore, readStore, resign, writeStore } from './fixtures'
 
 const dir = await tempDir()
 process.env.UNPLUGIN_SECRETS_KEY_DIR = join(dir, 'keys')
@@ -65,25 +65,33 @@ describe('1. readable metadata, encrypted values', () => {
     expect(block(after, 'BETA')).not.toBe(block(before, 'BETA'))
   })
 
-  it('binds each ciphertext to its name: a ciphertext moved to another name does not decrypt, even when an admin re-signs', async () => {
+  it('a ciphertext moved to another name and re-signed by an admin is refused: its audit entry signed another record', async () => {
     const { path, store, adminKey } = await makeStore(dir)
     const file = await readStore(path)
     file.secrets.set('ALPHA', { ...file.secrets.get('ALPHA')!, value: file.secrets.get('BETA')!.value })
     await writeStore(path, resign(file, adminKey, store.exportKey()))
-    const reopened = await openStore({ path, key: store.exportKey() })
+    await rejects(openStore({ path, key: store.exportKey() }), 'STORE_TAMPERED', /secret ALPHA's value or description is not the one its last audit entry signed/)
+  })
+
+  it('binds each ciphertext to its name (format v1, which signs no records): a moved ciphertext does not decrypt', async () => {
+    const { path, keys } = await copyV1Store(dir)
+    const file = await readStore(path)
+    file.secrets.set('ALPHA', { ...file.secrets.get('ALPHA')!, value: file.secrets.get('BETA')!.value })
+    await writeStore(path, resign(file, keys.adminKey, keys.storeKey))
+    const reopened = await openStore({ path, key: keys.storeKey })
     await rejects(reopened.get('ALPHA'), 'STORE_TAMPERED', /value of ALPHA does not decrypt/)
-    expect(await reopened.get('BETA')).toBe('beta-value-2')
+    expect(await reopened.get('BETA')).toBe('beta-v1')
     expect(() => reopened.verify()).toThrow(/ALPHA/)
   })
 
-  it('binds each ciphertext to its version: an older ciphertext of the same name does not decrypt', async () => {
+  it('an older ciphertext of the same name put back and re-signed is refused', async () => {
     const { path, store, adminKey } = await makeStore(dir)
     const old = (await readStore(path)).secrets.get('ALPHA')!
     await store.set('ALPHA', 'alpha-value-new')
     const file = await readStore(path)
     file.secrets.set('ALPHA', { ...file.secrets.get('ALPHA')!, value: old.value })
     await writeStore(path, resign(file, adminKey, store.exportKey()))
-    await rejects((await openStore({ path, key: store.exportKey() })).get('ALPHA'), 'STORE_TAMPERED')
+    await rejects(openStore({ path, key: store.exportKey() }), 'STORE_TAMPERED', /ALPHA/)
   })
 })
 
@@ -242,6 +250,16 @@ describe('6. rotate', () => {
     expect(keyFile.storeKeys).toEqual([newKey])
     expect(await (await openStore({ path })).get('ALPHA')).toBe('alpha-value-1')
     await rejects(openStore({ path, key: storeKey }), 'WRONG_KEY')
+    // The retired key stays in the key file (after the new one): a branch that has not seen the rotation still opens.
+    const older = await makeStore(dir)
+    await writeKeyFile(older.store.id, { storeKeys: [older.storeKey], adminKey: older.adminKey })
+    const beforeRotation = await readFile(older.path, 'utf8')
+    await (await openStore({ path: older.path })).rotate()
+    const rotated = await readFile(older.path, 'utf8')
+    await writeFile(join(dir, 'branch.enc.json'), beforeRotation)
+    expect(await (await openStore({ path: join(dir, 'branch.enc.json') })).get('ALPHA')).toBe('alpha-value-1')
+    expect(JSON.parse(await readFile(keyFilePath(older.store.id), 'utf8')).storeKeys).toEqual([expect.any(String), older.storeKey])
+    expect(rotated).not.toBe(beforeRotation)
   })
 
   it('keeps the key file working when the store key came from it', async () => {
@@ -250,7 +268,7 @@ describe('6. rotate', () => {
     const fromFile = await openStore({ path })
     const { storeKey: newKey } = await fromFile.rotate()
     const keyFile = JSON.parse(await readFile(keyFilePath(store.id), 'utf8'))
-    expect(keyFile.storeKeys).toEqual([newKey])
+    expect(keyFile.storeKeys).toEqual([newKey, storeKey])
     expect(await (await openStore({ path })).get('ALPHA')).toBe('alpha-value-1')
   })
 })

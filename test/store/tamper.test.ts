@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { SecretsError, errorCodes } from '../../src/core/errors'
 import { dataKeyId, encryptValue, valueAad } from '../../src/core/store/crypto'
 import type { StoreFile } from '../../src/core/store/format'
-import { parseStoreFile, serializeStoreFile } from '../../src/core/store/format'
+import { parseStoreFile, secretRecordHash, serializeStoreFile } from '../../src/core/store/format'
 import { formatPublicKey, generateAdminKey, parseStoreKey } from '../../src/core/store/keys'
 import { openStore } from '../../src/core/store/store'
 import { entryHash, signAuditEntry, signStore } from '../../src/core/store/trust'
@@ -123,8 +123,9 @@ describe('3. a removed admin cannot fork the store after a rotation', () => {
     // Bob forks the revision from before his removal, claims the new key id with a
     // rotate entry of his own, and copies the new-key ciphertext of the value he knows.
     const last = beforeRemoval.audit.at(-1)!
-    const rotate = signAuditEntry(bob, { seq: last.seq + 1, at: last.at, admin: 'bob', action: 'rotate', keyId: rotated.keyId, prev: entryHash(last) })
-    const forked = { ...beforeRemoval, keyId: rotated.keyId, revision: rotated.revision + 5, secrets: rotated.secrets, audit: [...beforeRemoval.audit, rotate] }
+    const records = Object.fromEntries([...rotated.secrets].map(([name, record]) => [name, secretRecordHash(record)]))
+    const rotate = signAuditEntry(bob, { seq: last.seq + 1, at: last.at, admin: 'bob', action: 'rotate', keyId: rotated.keyId, records, readers: {}, prev: entryHash(last) })
+    const forked = { ...beforeRemoval, keyId: rotated.keyId, revision: rotate.seq, secrets: rotated.secrets, audit: [...beforeRemoval.audit, rotate] }
     const { signature: _s, ...unsigned } = forked
     // He can sign, but can only seal it with the old key he still has.
     await expectRefused(path, signStore(bob, 'bob', parseStoreKey(oldKey).dataKey, unsigned), newKey, 'UNTRUSTED_ADMIN', /signed by "bob" without the current store key/)
@@ -207,10 +208,18 @@ describe('4 and 9. every damage is a specific SecretsError, never a wrong value'
     await expectRefused(path, { ...current, revision: current.revision + 1 }, storeKey, 'STORE_TAMPERED', /signature/)
   })
 
-  it('an old but validly signed file opens: the threat model\'s rollback case, shown by its revision', async () => {
+  it('an old but validly signed file is refused on a machine that saw the newer one; a fresh machine opens it (verify --base is for those)', async () => {
     const result = await openText(path, serializeStoreFile(older), storeKey)
-    expect(result).toEqual({ values: ORIGINAL })
-    expect((await openStore({ path, key: storeKey })).verify().revision).toBe(older.revision)
+    expect(result).toMatchObject({ code: 'STORE_ROLLBACK' })
+    expect((result as { message: string }).message).toMatch(new RegExp(`seen revision ${older.revision + 1} .*went back to revision ${older.revision} .*accept-rollback`))
+    const keyDir = process.env.UNPLUGIN_SECRETS_KEY_DIR
+    process.env.UNPLUGIN_SECRETS_KEY_DIR = join(dir, 'fresh-machine')
+    try {
+      expect(await openText(path, serializeStoreFile(older), storeKey)).toEqual({ values: ORIGINAL })
+    }
+    finally {
+      process.env.UNPLUGIN_SECRETS_KEY_DIR = keyDir
+    }
   })
 
   it('re-formatting the JSON keeps the signature valid; any change of content does not', async () => {
@@ -277,7 +286,7 @@ describe('4 and 9. every damage is a specific SecretsError, never a wrong value'
     bad[30]! ^= 1
     file.secrets.set('GAMMA', { ...file.secrets.get('GAMMA')!, value: bad.toString('base64') })
     await writeStore(path, resign(file, adminKey, store.exportKey()))
-    const reopened = await openStore({ path, key: storeKey })
-    await expect(reopened.get('GAMMA')).rejects.toMatchObject({ code: 'STORE_TAMPERED', message: expect.stringMatching(/GAMMA does not decrypt/) })
+    // Format v2: the audit entry that wrote GAMMA signed its record, so the re-signed file does not even open.
+    await expect(openStore({ path, key: storeKey })).rejects.toMatchObject({ code: 'STORE_TAMPERED', message: expect.stringMatching(/secret GAMMA's value or description is not the one its last audit entry signed/) })
   })
 })

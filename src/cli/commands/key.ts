@@ -2,7 +2,7 @@ import { SecretsError } from '../../core/errors'
 import { parseStoreFile } from '../../core/store/format'
 import { readTextFile } from '../../core/store/files'
 import { formatAdminKey, formatPublicKey, formatStoreKey, parseAdminKey, parseStoreKey } from '../../core/store/keys'
-import { keyFilePath, updateKeyFile } from '../../core/store/keyfile'
+import { keyFilePath, updateKeyFile, withStoreKey } from '../../core/store/keyfile'
 import { openStore } from '../../core/store/store'
 import { verifyStore } from '../../core/store/trust'
 import type { Command } from '../command'
@@ -65,7 +65,7 @@ export const key: Command = {
     const storeKey = parseStoreKey(await readKeyInput('store key'), 'The store key from stdin')
     verifyStore(file, storeKey, storePath, { keySource: 'The store key from stdin' })
     const text = formatStoreKey(storeKey)
-    const path = await updateKeyFile(file.id, keys => ({ ...keys, storeKeys: [text] }))
+    const path = await updateKeyFile(file.id, keys => withStoreKey(keys, text))
     note(`Saved the store key to ${path}; it opens ${storePath} (revision ${file.revision}).`)
   },
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 
 const ENCODER = new TextEncoder()
 export const utf8 = (text: string): Uint8Array => ENCODER.encode(text)
@@ -8,7 +8,8 @@ export function sha256(data: Uint8Array | string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(data).digest())
 }
 
-export const sha256Hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex')
+/** One-shot hashing (node ≥ 20.12): ~3x faster than a Hash object for the small texts a store hashes by the thousand. */
+export const sha256Hex = (data: Uint8Array | string): string => hash('sha256', data, 'hex')
 
 export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 export const toBase64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url')

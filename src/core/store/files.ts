@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
@@ -111,13 +112,28 @@ async function syncFolder(folder: string): Promise<void> {
   }
 }
 
+const unreadable = (path: string, error: unknown): SecretsError =>
+  new SecretsError('STORE_NOT_FOUND', `Could not read ${path}: ${describeFsError(error)}.`, { cause: error })
+
+/** The file's text, or undefined when there is no such file. */
 export async function readTextFile(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8')
   }
   catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new SecretsError('STORE_NOT_FOUND', `Could not read ${path}: ${describeFsError(error)}.`, { cause: error })
+    throw unreadable(path, error)
+  }
+}
+
+/** readTextFile for synchronous callers (start-up code). */
+export function readTextFileSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  }
+  catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw unreadable(path, error)
   }
 }
 

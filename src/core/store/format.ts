@@ -2,10 +2,14 @@ import { SecretsError, formatLocation } from '../errors'
 import { lineStarts, locate } from '../formats/locate'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
 import { createHash } from 'node:crypto'
+import { sha256Hex } from './encoding'
 import type { Hash } from 'node:crypto'
 import { createRequire } from 'node:module'
 
-export const STORE_FORMAT = 'unplugin-secrets/v1'
+/** The format this version writes. v1 files are read (with v1's weaker rules) and upgraded by the next write. */
+export const STORE_FORMAT = 'unplugin-secrets/v2'
+export const STORE_FORMAT_V1 = 'unplugin-secrets/v1'
+export type StoreFormat = typeof STORE_FORMAT | typeof STORE_FORMAT_V1
 
 export interface AdminRecord {
   publicKey: string
@@ -23,8 +27,22 @@ export interface SecretRecord {
   value: string
 }
 
-export type AuditAction = 'init' | 'create' | 'update' | 'delete' | 'rotate' | 'admin-add' | 'admin-remove'
-const AUDIT_ACTIONS: readonly AuditAction[] = ['init', 'create', 'update', 'delete', 'rotate', 'admin-add', 'admin-remove']
+/** A reader: someone who opens the store with their own age identity instead of the shared store key. */
+export interface ReaderRecord {
+  /** An age recipient (`age1…`) or an SSH ed25519 public key line. */
+  recipient: string
+  addedAt: string
+  addedBy: string
+  /** The store key (data key and trust root), encrypted to the recipient: an ASCII-armored age file. */
+  wrap: string
+}
+
+export type AuditAction = 'init' | 'create' | 'update' | 'delete' | 'rotate' | 'admin-add' | 'admin-remove' | 'reader-add' | 'reader-remove' | 'merge' | 'upgrade'
+const V1_ACTIONS: readonly AuditAction[] = ['init', 'create', 'update', 'delete', 'rotate', 'admin-add', 'admin-remove']
+const V2_ACTIONS: readonly AuditAction[] = [...V1_ACTIONS, 'reader-add', 'reader-remove', 'merge', 'upgrade']
+
+/** Which side a merge took for a name both branches changed. */
+export type MergeChoice = 'ours' | 'theirs'
 
 /** One signed, hash-chained line of the audit trail. Never holds a value. */
 export interface AuditEntry {
@@ -40,8 +58,22 @@ export interface AuditEntry {
   store?: string
   /** init and rotate: the id of the data key from then on. */
   keyId?: string
-  /** hex SHA-256 of the canonical previous entry; empty for the first. */
+  /** reader-add: the reader's age recipient. */
+  recipient?: string
+  /** create, update, reader-add: hex SHA-256 of the canonical record written (the value's ciphertext included). */
+  record?: string
+  /** rotate, upgrade: the record hash of every secret; merge: of each secret it re-encrypted. */
+  records?: Record<string, string>
+  /** rotate, upgrade: the record hash of every reader; merge: of each reader it re-wrapped. */
+  readers?: Record<string, string>
+  /** hex SHA-256 of the canonical previous entry (a merge: of our side's last entry); empty for the first. */
   prev: string
+  /** merge: hex SHA-256 of the other side's last entry. */
+  merged?: string
+  /** merge: hex SHA-256 of the common ancestor the three-way merge was made against. */
+  base?: string
+  /** merge: for each name both sides changed differently, the side kept. */
+  choose?: Record<string, MergeChoice>
   sig: string
 }
 
@@ -54,12 +86,14 @@ export interface StoreSignature {
 
 /** The store file, parsed and shape-checked but not yet trusted. */
 export interface StoreFile {
-  format: typeof STORE_FORMAT
+  format: StoreFormat
   id: string
   revision: number
   keyId: string
   admins: Map<string, AdminRecord>
   secrets: Map<string, SecretRecord>
+  /** Always empty in a v1 file. */
+  readers: Map<string, ReaderRecord>
   audit: AuditEntry[]
   signature: StoreSignature
 }
@@ -184,22 +218,29 @@ function parseJsonText(text: string, file: string): unknown {
   return json
 }
 
+const HASH = /^[0-9a-f]{64}$/
+const ENTRY_FIELDS_V1 = ['name', 'publicKey', 'store', 'keyId']
+const ENTRY_FIELDS_V2 = [...ENTRY_FIELDS_V1, 'recipient', 'record', 'records', 'readers', 'merged', 'base', 'choose']
+
 /** Parses and shape-checks a store file. Trust is decided later, by verifyStore. */
 export function parseStoreFile(source: string, file: string): StoreFile {
   const text = source.startsWith('\uFEFF') ? source.slice(1) : source // an editor's byte order mark
   const json = parseJsonText(text, file)
   const check: ShapeChecker = new ShapeChecker(file)
-  if (json !== null && typeof json === 'object' && 'format' in json && json.format !== STORE_FORMAT && typeof json.format === 'string' && json.format.startsWith('unplugin-secrets/'))
-    throw new SecretsError('STORE_UNSUPPORTED', `${file} is in format ${JSON.stringify(json.format)}; this version of unplugin-secrets reads ${STORE_FORMAT}. Upgrade unplugin-secrets.`)
-  const root = check.object(json, 'the file', { required: ['format', 'id', 'revision', 'keyId', 'admins', 'secrets', 'audit', 'signature'] })
-  if (root.format !== STORE_FORMAT) check.fail('format', `must be "${STORE_FORMAT}" (is this a store file?)`)
+  const format = json !== null && typeof json === 'object' && 'format' in json ? json.format : undefined
+  if (typeof format === 'string' && format !== STORE_FORMAT && format !== STORE_FORMAT_V1 && format.startsWith('unplugin-secrets/'))
+    throw new SecretsError('STORE_UNSUPPORTED', `${file} is in format ${JSON.stringify(format)}; this version of unplugin-secrets reads ${STORE_FORMAT_V1} and ${STORE_FORMAT}. Upgrade unplugin-secrets.`)
+  const v2 = format === STORE_FORMAT
+  const fields = ['format', 'id', 'revision', 'keyId', 'admins', 'secrets', 'audit', 'signature']
+  const root = check.object(json, 'the file', { required: v2 ? [...fields, 'readers'] : fields })
+  if (root.format !== STORE_FORMAT && root.format !== STORE_FORMAT_V1) check.fail('format', `must be "${STORE_FORMAT}" (is this a store file?)`)
 
   const audit = root.audit
   if (!Array.isArray(audit) || audit.length === 0) check.fail('audit', 'must be a non-empty array')
   const signature = check.object(root.signature, 'signature', { required: ['admin', 'sig', 'mac'] })
 
   return {
-    format: STORE_FORMAT,
+    format: root.format as StoreFormat,
     id: check.string(root.id, 'id', /^[0-9a-f]{32}$/),
     revision: check.count(root.revision, 'revision', 1),
     keyId: check.string(root.keyId, 'keyId', /^[0-9a-f]{16}$/),
@@ -222,23 +263,18 @@ export function parseStoreFile(source: string, file: string): StoreFile {
         value: check.string(record.value, `${path}.value`),
       }
     }),
-    audit: audit.map((value: unknown, index: number): AuditEntry => {
-      const path = `audit[${index}]`
-      const entry = check.object(value, path, { required: ['seq', 'at', 'admin', 'action', 'prev', 'sig'], optional: ['name', 'publicKey', 'store', 'keyId'] })
-      if (!AUDIT_ACTIONS.includes(entry.action as AuditAction)) check.fail(`${path}.action`, `must be one of ${AUDIT_ACTIONS.join(', ')}`)
-      return {
-        seq: check.count(entry.seq, `${path}.seq`, 1),
-        at: check.string(entry.at, `${path}.at`, TIMESTAMP),
-        admin: check.string(entry.admin, `${path}.admin`, ADMIN_NAME_PATTERN),
-        action: entry.action as AuditAction,
-        ...(entry.name === undefined ? {} : { name: check.string(entry.name, `${path}.name`, AUDIT_NAME) }),
-        ...(entry.publicKey === undefined ? {} : { publicKey: check.string(entry.publicKey, `${path}.publicKey`) }),
-        ...(entry.store === undefined ? {} : { store: check.string(entry.store, `${path}.store`) }),
-        ...(entry.keyId === undefined ? {} : { keyId: check.string(entry.keyId, `${path}.keyId`, /^[0-9a-f]{16}$/) }),
-        prev: check.string(entry.prev, `${path}.prev`, HEX),
-        sig: check.string(entry.sig, `${path}.sig`),
-      }
-    }),
+    readers: v2
+      ? check.map(root.readers, 'readers', ADMIN_NAME_PATTERN, (value, path) => {
+          const record = check.object(value, path, { required: ['recipient', 'addedAt', 'addedBy', 'wrap'] })
+          return {
+            recipient: check.string(record.recipient, `${path}.recipient`),
+            addedAt: check.string(record.addedAt, `${path}.addedAt`, TIMESTAMP),
+            addedBy: check.string(record.addedBy, `${path}.addedBy`, ADMIN_NAME_PATTERN),
+            wrap: check.string(record.wrap, `${path}.wrap`),
+          }
+        })
+      : new Map(),
+    audit: audit.map((value: unknown, index: number) => parseEntry(check, value, `audit[${index}]`, v2)),
     signature: {
       admin: check.string(signature.admin, 'signature.admin', ADMIN_NAME_PATTERN),
       sig: check.string(signature.sig, 'signature.sig'),
@@ -247,8 +283,45 @@ export function parseStoreFile(source: string, file: string): StoreFile {
   }
 }
 
-const sortedRecord = <T>(map: Map<string, T>): Record<string, T> =>
-  Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+function parseEntry(check: ShapeChecker, value: unknown, path: string, v2: boolean): AuditEntry {
+  const entry = check.object(value, path, { required: ['seq', 'at', 'admin', 'action', 'prev', 'sig'], optional: v2 ? ENTRY_FIELDS_V2 : ENTRY_FIELDS_V1 })
+  const actions = v2 ? V2_ACTIONS : V1_ACTIONS
+  if (!actions.includes(entry.action as AuditAction)) check.fail(`${path}.action`, `must be one of ${actions.join(', ')}`)
+  const parsed: AuditEntry = {
+    seq: check.count(entry.seq, `${path}.seq`, 1),
+    at: check.string(entry.at, `${path}.at`, TIMESTAMP),
+    admin: check.string(entry.admin, `${path}.admin`, ADMIN_NAME_PATTERN),
+    action: entry.action as AuditAction,
+    prev: check.string(entry.prev, `${path}.prev`, HEX),
+    sig: check.string(entry.sig, `${path}.sig`),
+  }
+  // Written out (no helper closures): 10,000 entries are parsed on every open.
+  if (entry.name !== undefined) parsed.name = check.string(entry.name, `${path}.name`, AUDIT_NAME)
+  if (entry.publicKey !== undefined) parsed.publicKey = check.string(entry.publicKey, `${path}.publicKey`)
+  if (entry.store !== undefined) parsed.store = check.string(entry.store, `${path}.store`)
+  if (entry.keyId !== undefined) parsed.keyId = check.string(entry.keyId, `${path}.keyId`, /^[0-9a-f]{16}$/)
+  if (entry.recipient !== undefined) parsed.recipient = check.string(entry.recipient, `${path}.recipient`)
+  if (entry.record !== undefined) parsed.record = check.string(entry.record, `${path}.record`, HASH)
+  if (entry.records !== undefined) parsed.records = hashes(check, entry.records, `${path}.records`, SECRET_NAME_PATTERN)
+  if (entry.readers !== undefined) parsed.readers = hashes(check, entry.readers, `${path}.readers`, ADMIN_NAME_PATTERN)
+  if (entry.merged !== undefined) parsed.merged = check.string(entry.merged, `${path}.merged`, HASH)
+  if (entry.base !== undefined) parsed.base = check.string(entry.base, `${path}.base`, HASH)
+  if (entry.choose !== undefined) {
+    parsed.choose = Object.fromEntries(check.map(entry.choose, `${path}.choose`, SECRET_NAME_PATTERN, (choice, at) => {
+      if (choice !== 'ours' && choice !== 'theirs') check.fail(at, 'must be "ours" or "theirs"')
+      return choice as MergeChoice
+    }))
+  }
+  return parsed
+}
+
+const hashes = (check: ShapeChecker, value: unknown, path: string, names: RegExp): Record<string, string> =>
+  Object.fromEntries(check.map(value, path, names, (hash, p) => check.string(hash, p, HASH)))
+
+const byName = <T>([a]: [string, T], [b]: [string, T]): number => (a < b ? -1 : a > b ? 1 : 0)
+const sortedRecord = <T>(map: Map<string, T>): Record<string, T> => Object.fromEntries([...map].sort(byName))
+const sortedObject = <T>(object: Record<string, T> | undefined): Record<string, T> | undefined =>
+  object && Object.fromEntries(Object.entries(object).sort(byName))
 
 /** The plain JSON value of a store file, without its signature. */
 export function unsignedJson(file: Omit<StoreFile, 'signature'>) {
@@ -259,6 +332,7 @@ export function unsignedJson(file: Omit<StoreFile, 'signature'>) {
     keyId: file.keyId,
     admins: sortedRecord(file.admins),
     secrets: sortedRecord(file.secrets),
+    ...(file.format === STORE_FORMAT_V1 ? {} : { readers: sortedRecord(file.readers) }),
     audit: file.audit,
   }
 }
@@ -271,44 +345,68 @@ export function unsignedJson(file: Omit<StoreFile, 'signature'>) {
  * these against the generic definition.
  */
 const canonicalAdmin = ({ addedAt, addedBy, publicKey }: AdminRecord): string => JSON.stringify({ addedAt, addedBy, publicKey })
-const canonicalSecret = ({ createdAt, description, updatedAt, updatedBy, value, version }: SecretRecord): string =>
+export const canonicalSecret = ({ createdAt, description, updatedAt, updatedBy, value, version }: SecretRecord): string =>
   JSON.stringify({ createdAt, description, updatedAt, updatedBy, value, version })
+export const canonicalReader = ({ addedAt, addedBy, recipient, wrap }: ReaderRecord): string => JSON.stringify({ addedAt, addedBy, recipient, wrap })
 
-/** Canonical JSON of an audit entry. */
-export const canonicalEntry = ({ action, admin, at, keyId, name, prev, publicKey, seq, sig, store }: Omit<AuditEntry, 'sig'> & { sig?: string | undefined }): string =>
-  JSON.stringify({ action, admin, at, keyId, name, prev, publicKey, seq, sig, store })
+/** Canonical texts already built for records and entries (hashing a store builds each once). */
+export type CanonicalTexts = Map<object, string>
+
+const textOf = <T extends object>(record: T, canonical: (record: T) => string, known?: CanonicalTexts): string => {
+  let text = known?.get(record)
+  if (text === undefined) {
+    text = canonical(record)
+    known?.set(record, text)
+  }
+  return text
+}
+
+/** What an audit entry commits to for a secret or reader record: hex SHA-256 of its canonical JSON. */
+export const secretRecordHash = (record: SecretRecord, known?: CanonicalTexts): string => sha256Hex(textOf(record, canonicalSecret, known))
+export const readerRecordHash = (record: ReaderRecord, known?: CanonicalTexts): string => sha256Hex(textOf(record, canonicalReader, known))
+
+/** Canonical JSON of an audit entry (v1 entries have none of the v2 fields, so their text is unchanged). */
+export const canonicalEntry = (entry: Omit<AuditEntry, 'sig'> & { sig?: string | undefined }): string => {
+  const { action, admin, at, base, choose, keyId, merged, name, prev, publicKey, readers, recipient, record, records, seq, sig, store } = entry
+  return JSON.stringify({ action, admin, at, base, choose: sortedObject(choose), keyId, merged, name, prev, publicKey, readers: sortedObject(readers), recipient, record, records: sortedObject(records), seq, sig, store })
+}
 
 /** The bytes an audit entry signature covers: its canonical JSON without `sig`. */
 export const auditSignedContent = (entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string => canonicalEntry({ ...entry, sig: undefined })
 
 /** Feeds the canonical JSON of a name-to-record map to `hash`, names sorted. */
-function hashMap<T>(hash: Hash, map: Map<string, T>, canonical: (record: T) => string): void {
+function hashMap<T extends object>(hash: Hash, map: Map<string, T>, canonical: (record: T) => string, known?: CanonicalTexts): void {
   const names = [...map.keys()].sort()
   hash.update('{')
-  names.forEach((name, index) => hash.update(`${index ? ',' : ''}${JSON.stringify(name)}:${canonical(map.get(name)!)}`))
+  names.forEach((name, index) => hash.update(`${index ? ',' : ''}${JSON.stringify(name)}:${textOf(map.get(name)!, canonical, known)}`))
   hash.update('}')
 }
 
 /**
  * What a store signature covers: the SHA-256 of the canonical form of
  * everything in the file but the signature (hashing first keeps Ed25519 fast
- * on multi-megabyte stores). `known` may hold the audit entries' canonical texts.
+ * on multi-megabyte stores). `known` may hold canonical texts built already.
  */
-export function signedDigest(file: Omit<StoreFile, 'signature'>, known?: WeakMap<object, string>): string {
+export function signedDigest(file: Omit<StoreFile, 'signature'>, known?: CanonicalTexts): string {
   // Hashed piece by piece: the text of a 10,000-secret store is never built whole.
   const hash = createHash('sha256').update('{"admins":')
   hashMap(hash, file.admins, canonicalAdmin)
   hash.update(',"audit":[')
-  file.audit.forEach((entry, index) => hash.update(`${index ? ',' : ''}${known?.get(entry) ?? canonicalEntry(entry)}`))
-  hash.update(`],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)},"keyId":${JSON.stringify(file.keyId)},"revision":${JSON.stringify(file.revision)},"secrets":`)
-  hashMap(hash, file.secrets, canonicalSecret)
+  file.audit.forEach((entry, index) => hash.update(`${index ? ',' : ''}${textOf(entry, canonicalEntry, known)}`))
+  hash.update(`],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)},"keyId":${JSON.stringify(file.keyId)}`)
+  if (file.format !== STORE_FORMAT_V1) {
+    hash.update(',"readers":')
+    hashMap(hash, file.readers, canonicalReader, known)
+  }
+  hash.update(`,"revision":${JSON.stringify(file.revision)},"secrets":`)
+  hashMap(hash, file.secrets, canonicalSecret, known)
   return hash.update('}').digest('hex')
 }
 
-
 /** Field order for people reading the file; signatures use the canonical (sorted) form. */
-function orderedEntry({ seq, at, admin, action, name, publicKey, store, keyId, prev, sig }: AuditEntry): AuditEntry {
-  return { seq, at, admin, action, name, publicKey, store, keyId, prev, sig }
+function orderedEntry(entry: AuditEntry): AuditEntry {
+  const { seq, at, admin, action, name, publicKey, recipient, store, keyId, record, records, readers, prev, merged, base, choose, sig } = entry
+  return { seq, at, admin, action, name, publicKey, recipient, store, keyId, record, records, readers, prev, merged, base, choose, sig }
 }
 
 const indent = (json: string, by: string): string => json.replace(/\n/g, `\n${by}`)
@@ -328,6 +426,7 @@ export function serializeStoreFile(file: StoreFile): string {
     `  "keyId": ${JSON.stringify(json.keyId)},`,
     `  "admins": ${indent(JSON.stringify(json.admins, null, 2), '  ')},`,
     `  "secrets": ${indent(JSON.stringify(json.secrets, null, 2), '  ')},`,
+    ...('readers' in json ? [`  "readers": ${indent(JSON.stringify(json.readers, null, 2), '  ')},`] : []),
     `  "audit": [\n${auditLines}\n  ],`,
     `  "signature": ${JSON.stringify(file.signature)}`,
     '}',

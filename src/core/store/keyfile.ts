@@ -11,7 +11,10 @@ import { assertPrivateFile, ensureFolder, readTextFile, withFileLock, writeFileA
  * ~/Library/Preferences/unplugin-secrets/keys on macOS, %APPDATA% on Windows).
  */
 export interface KeyFile {
-  /** Newest first. More than one only while a rotation is under way. */
+  /**
+   * Newest first. Retired keys stay (up to 10): a branch that has not seen a
+   * rotation still holds a store sealed with an older key, and opens with it.
+   */
   storeKeys: string[]
   adminKey?: string
 }
@@ -35,6 +38,12 @@ function parseKeyFile(path: string, text: string, mode: number): KeyFile {
     throw new SecretsError('KEY_INVALID', `The key file ${path} is damaged. Import the store key again: unplugin-secrets key export | unplugin-secrets key import (on a machine that has it).`)
   }
 }
+
+const KEPT_STORE_KEYS = 10
+
+/** The key file with `storeKey` first and the keys it had after it. */
+export const withStoreKey = (keys: KeyFile, storeKey: string): KeyFile =>
+  ({ ...keys, storeKeys: [storeKey, ...keys.storeKeys.filter(key => key !== storeKey)].slice(0, KEPT_STORE_KEYS) })
 
 export async function readKeyFile(storeId: string): Promise<KeyFile | undefined> {
   const path = keyFilePath(storeId)

@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { SecretsError } from '../errors'
 import { UTF8_STRICT, assertAdminName, assertSecretName, encodeSecretValue } from '../names'
 import { dataKeyId, decryptValue, encryptValue, randomKey, valueAad } from './crypto'
 import { bytesEqual } from './encoding'
-import { crashPoint, ensureFolder, fileMode, readTextFile, withFileLock, writeFileAtomic } from './files'
+import { crashPoint, ensureFolder, fileMode, readTextFile, readTextFileSync, withFileLock, writeFileAtomic } from './files'
 import type { AuditAction, AuditEntry, SecretRecord, StoreFile } from './format'
-import { STORE_FORMAT, parseStoreFile, serializeStoreFile } from './format'
+import { STORE_FORMAT, STORE_FORMAT_V1, parseStoreFile, readerRecordHash, secretRecordHash, serializeStoreFile } from './format'
 import type { AdminKey, StoreKey } from './keys'
 import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from './keys'
 import type { KeyFile } from './keyfile'
-import { keyFilePath, readKeyFile, readKeyFileSync, updateKeyFile } from './keyfile'
+import { keyFilePath, readKeyFile, readKeyFileSync, updateKeyFile, withStoreKey } from './keyfile'
 import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore } from './trust'
+import type { Line, Memory, SeenRevision } from './history'
+import { acceptRevision, belowMinimum, describeChange, lineOf, readMemory, remember, rollbackError, seenRevision, verifiedHeads } from './history'
+import type { Trail } from './replay'
+import { buildTrail } from './replay'
 
 export { DEFAULT_STORE_PATH, findStore } from './locate'
 import { DEFAULT_STORE_PATH } from './locate'
@@ -28,6 +31,11 @@ export interface OpenStoreOptions {
   key?: string
   /** Admin key (`usec_admin_…`), needed to change the store. Default: `UNPLUGIN_SECRETS_ADMIN_KEY`, then the key file. */
   adminKey?: string
+  /**
+   * Refuse a store below this revision (STORE_ROLLBACK), for deploy
+   * pipelines that know the newest one. Default: `UNPLUGIN_SECRETS_MIN_REVISION`.
+   */
+  minRevision?: number
 }
 
 export interface CreateStoreOptions {
@@ -135,6 +143,7 @@ async function readStoreFile(path: string): Promise<StoreFile> {
 class Change {
   readonly secrets: Map<string, SecretRecord>
   readonly admins: StoreFile['admins']
+  readonly readers: StoreFile['readers']
   readonly audit: AuditEntry[]
   readonly at = new Date().toISOString()
   keyId: string
@@ -142,11 +151,28 @@ class Change {
   constructor(readonly base: StoreFile, readonly admin: string, private readonly adminKey: AdminKey, public dataKey: Uint8Array) {
     this.secrets = new Map(base.secrets)
     this.admins = new Map(base.admins)
+    this.readers = new Map(base.readers)
     this.audit = [...base.audit]
     this.keyId = base.keyId
   }
 
-  record(action: AuditAction, fields: Pick<AuditEntry, 'name' | 'publicKey' | 'keyId'> = {}): void {
+  get changed(): boolean {
+    return this.audit.length > this.base.audit.length
+  }
+
+  record(action: AuditAction, fields: Omit<AuditEntry, 'seq' | 'at' | 'admin' | 'action' | 'prev' | 'sig'> = {}): void {
+    // A v1 store's first write commits every record as it stands (format v2), then changes it.
+    if (!this.changed && this.base.format === STORE_FORMAT_V1) this.#append('upgrade', recordHashes(this.base))
+    this.#append(action, fields)
+  }
+
+  /** Sets a secret's record and the audit entry that commits to it. */
+  writeSecret(action: 'create' | 'update', name: string, record: SecretRecord): void {
+    this.secrets.set(name, record)
+    this.record(action, { name, record: secretRecordHash(record) })
+  }
+
+  #append(action: AuditAction, fields: Omit<AuditEntry, 'seq' | 'at' | 'admin' | 'action' | 'prev' | 'sig'>): void {
     const last = this.audit.at(-1)!
     this.audit.push(signAuditEntry(this.adminKey, { seq: last.seq + 1, at: this.at, admin: this.admin, action, ...fields, prev: entryHash(last) }))
   }
@@ -155,32 +181,50 @@ class Change {
     return signStore(this.adminKey, this.admin, this.dataKey, {
       format: STORE_FORMAT,
       id: this.base.id,
-      revision: this.base.revision + 1,
+      revision: this.audit.at(-1)!.seq,
       keyId: this.keyId,
       admins: this.admins,
       secrets: this.secrets,
+      readers: this.readers,
       audit: this.audit,
     })
   }
 }
 
+/** The hash of every secret and reader record: what rotate and upgrade entries commit to. */
+const recordHashes = (file: Pick<StoreFile, 'secrets' | 'readers'>): { records: Record<string, string>, readers: Record<string, string> } => ({
+  records: Object.fromEntries([...file.secrets].map(([name, record]) => [name, secretRecordHash(record)])),
+  readers: Object.fromEntries([...file.readers].map(([name, record]) => [name, readerRecordHash(record)])),
+})
+
 /** An opened, verified store. Obtain one with {@link openStore} or {@link createStore}. */
 export class SecretStore {
   #file: StoreFile
+  #trail: Trail
   #storeKey: StoreKey
   readonly #keySource: KeySource
+  readonly #keyLabel: string
   readonly #adminKey: AdminKey | undefined
+  readonly #history: HistoryCheck
 
   /** @internal */
-  constructor(readonly path: string, file: StoreFile, storeKey: StoreKey, keySource: KeySource, adminKey: AdminKey | undefined) {
-    this.#file = file
-    this.#storeKey = storeKey
-    this.#keySource = keySource
+  constructor(readonly path: string, opened: Opened, adminKey: AdminKey | undefined, history: HistoryCheck) {
+    this.#file = opened.file
+    this.#trail = opened.trail
+    this.#storeKey = opened.storeKey
+    this.#keySource = opened.keySource
+    this.#keyLabel = opened.keyLabel
     this.#adminKey = adminKey
+    this.#history = history
   }
 
   get id(): string { return this.#file.id }
   get revision(): number { return this.#file.revision }
+
+  /** The revision as opened, as the rollback memory records it. */
+  seenRevision(): SeenRevision {
+    return seenRevision(this.#file, this.#trail)
+  }
 
   /** Name of the admin whose key this store was opened with, if that key is in the admin list. */
   get admin(): string | undefined {
@@ -284,7 +328,7 @@ export class SecretStore {
         const previous = change.secrets.get(name)
         const version = (previous?.version ?? 0) + 1
         const kept = description ?? previous?.description
-        change.secrets.set(name, {
+        change.writeSecret(previous ? 'update' : 'create', name, {
           ...(kept === undefined ? {} : { description: kept }),
           version,
           createdAt: previous?.createdAt ?? change.at,
@@ -292,7 +336,6 @@ export class SecretStore {
           updatedBy: change.admin,
           value: encryptValue(this.#storeKey.dataKey, valueAad(change.base.id, change.keyId, name, version), plaintext),
         })
-        change.record(previous ? 'update' : 'create', { name })
       }
     }).finally(() => {
       for (const { plaintext } of entries) plaintext.fill(0) // encrypted or refused: the bytes are not needed any more
@@ -346,13 +389,13 @@ export class SecretStore {
         change.secrets.set(name, { ...record, value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext) })
         plaintext.fill(0)
       }
-      change.record('rotate', { keyId: change.keyId })
+      change.record('rotate', { keyId: change.keyId, ...recordHashes(change) })
     }, {
       beforeWrite: async () => {
         await options.saveKey?.(storeKey)
         // Unless the caller keeps the new key, the key file does, before the store needs it.
         if (keyFileKeeps)
-          await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey, ...keys.storeKeys.filter(key => key !== storeKey)] }))
+          await updateKeyFile(this.id, keys => withStoreKey(keys, storeKey))
         crashPoint('rotate-key-saved')
       },
       afterWrite: async () => {
@@ -361,7 +404,7 @@ export class SecretStore {
         this.#storeKey = newKey
         retired.dataKey.fill(0)
         // A caller who keeps the key (saveKey, key not from the file) gets no key file written.
-        if (keyFileKeeps) await updateKeyFile(this.id, keys => ({ ...keys, storeKeys: [storeKey] })).catch(() => {})
+        if (keyFileKeeps) await updateKeyFile(this.id, keys => withStoreKey(keys, storeKey)).catch(() => {})
       },
     })
     return { storeKey }
@@ -412,33 +455,144 @@ export class SecretStore {
     }
   }
 
-  /** Re-reads the store file and verifies it. */
+  /** Re-reads the store file and verifies it (and that it did not go back: STORE_ROLLBACK). */
   async reload(): Promise<void> {
-    const file = await readStoreFile(this.path)
-    verifyStore(file, this.#storeKey, this.path)
+    const { file, trail } = await retryRace(async (memory) => {
+      const file = await readStoreFile(this.path)
+      try {
+        return { file, trail: trustFile(this.path, file, this.#storeKey, this.#keyLabel, this.#history, memory?.(file.id)) }
+      }
+      catch (error) {
+        throw withStoreId(error, file.id)
+      }
+    })
     this.#file = file
+    this.#trail = trail
   }
 
   async #change<T>(apply: (change: Change) => T, hooks: { beforeWrite?: () => Promise<void>, afterWrite?: () => Promise<void> } = {}): Promise<T> {
     const adminKey = this.#adminKey
     return withFileLock(this.path, async () => {
       const current = await readStoreFile(this.path)
-      verifyStore(current, this.#storeKey, this.path)
+      const trail = trustFile(this.path, current, this.#storeKey, this.#keyLabel, this.#history)
+      // Never build on a file that does not extend what this program opened.
+      if (!trail.has(this.#trail.head)) throw wentBackMeanwhile(this.path, this.#file, current)
       const change = new Change(current, this.#adminName(current, adminKey), adminKey!, this.#storeKey.dataKey)
       const result = apply(change)
-      if (change.audit.length === current.audit.length) {
+      if (!change.changed) {
         this.#file = current
+        this.#trail = trail
         return result
       }
       const next = change.seal()
       await hooks.beforeWrite?.()
       await writeFileAtomic(this.path, serializeStoreFile(next), await fileMode(this.path, 0o644))
       this.#file = next
+      this.#trail = trail.extend(next.audit.slice(current.audit.length))
+      const line = lineOf(this.path)
+      if (line) remember(next.id, line, seenRevision(next, this.#trail), this.#trail)
       await hooks.afterWrite?.()
       return result
     })
   }
 }
+
+/** What opening a file decided: the file, its trail and the key that opens it. */
+interface Opened {
+  file: StoreFile
+  trail: Trail
+  storeKey: StoreKey
+  keySource: KeySource
+  /** How messages name the key: "The store key in UNPLUGIN_SECRETS_KEY". */
+  keyLabel: string
+}
+
+/** The rollback checks an open applies besides the memory. */
+export interface HistoryCheck {
+  /** Refuse revisions below this (else UNPLUGIN_SECRETS_MIN_REVISION). */
+  minRevision?: number
+  /** Internal: the accept-rollback command opens a rolled-back file to accept it. */
+  acceptRollback?: boolean
+}
+
+export const MIN_REVISION_ENV = 'UNPLUGIN_SECRETS_MIN_REVISION'
+
+function minimumRevision(option: number | undefined): { value: number, source: string } | undefined {
+  const env = process.env[MIN_REVISION_ENV]
+  const [raw, source] = option !== undefined ? [option, 'the minRevision option'] : env ? [Number(env), MIN_REVISION_ENV] : [undefined, '']
+  if (raw === undefined) return undefined
+  if (!Number.isSafeInteger(raw) || raw < 1)
+    throw new SecretsError('USAGE', `${source} must be a whole number of 1 or more (a store revision); got ${JSON.stringify(option ?? env)}.`)
+  return { value: raw, source }
+}
+
+/**
+ * Verifies `file` (entries this machine verified before are not re-checked)
+ * and checks it against the rollback memory and the minimum revision; records
+ * its revision when it is new for this line of work.
+ */
+function trustFile(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Trail {
+  const trail = verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) })
+  const minimum = minimumRevision(history.minRevision)
+  if (minimum && file.revision < minimum.value) throw belowMinimum(path, file, minimum.value, minimum.source)
+  const line = lineOf(path)
+  if (!line || history.acceptRollback) return trail
+  const seen = memory.lines[line.key]
+  if (seen && !trail.has(seen.head)) throw rollbackError(path, line, seen, file)
+  if (seen?.head !== trail.head) remember(file.id, line, seenRevision(file, trail), trail)
+  return trail
+}
+
+function wentBackMeanwhile(path: string, opened: StoreFile, current: StoreFile): SecretsError {
+  return new SecretsError('STORE_ROLLBACK', `${path} changed under this program: the file (revision ${current.revision}, last change ${describeChange(current.audit.at(-1)!)}) no longer contains revision ${opened.revision} (last change ${describeChange(opened.audit.at(-1)!)}) that was opened here, so nothing was written. Find out who put the older file back; open the store again to work on what is there now.`)
+}
+
+/**
+ * Another process may write a newer revision (and record it) between our
+ * read of the file and our look at the memory. Writers record a revision only
+ * after its file is in place, so memory read *before* the file cannot be
+ * ahead of it: a retry reads the memory first (`memoryFirst` gives it), then
+ * the file. Also retried: a retired key (a rotation between reading the store
+ * and the key file; a reader saw WRONG_KEY in ~3% of opens during rotations).
+ */
+type MemoryFirst = ((storeId: string) => Memory) | undefined
+
+async function retryRace<T>(attempt: (memoryFirst: MemoryFirst) => Promise<T>): Promise<T> {
+  let memoryFirst: MemoryFirst
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt(memoryFirst)
+    }
+    catch (error) {
+      if (tries >= 4 || !isRace(error)) throw error
+      memoryFirst = rememberedBefore(error)
+    }
+  }
+}
+
+function retryRaceSync<T>(attempt: (memoryFirst: MemoryFirst) => T): T {
+  let memoryFirst: MemoryFirst
+  for (let tries = 1; ; tries++) {
+    try {
+      return attempt(memoryFirst)
+    }
+    catch (error) {
+      if (tries >= 4 || !isRace(error)) throw error
+      memoryFirst = rememberedBefore(error)
+    }
+  }
+}
+
+/** The memory of the store the failed attempt read, taken now: before the next read of the file. */
+function rememberedBefore(error: unknown): MemoryFirst {
+  const storeId = (error as { storeId?: string }).storeId
+  if (!storeId) return undefined
+  const memory = readMemory(storeId)
+  return id => (id === storeId ? memory : readMemory(id))
+}
+
+const isRace = (error: unknown): boolean =>
+  error instanceof SecretsError && (error.code === 'STORE_ROLLBACK' || (error.code === 'WRONG_KEY' && !process.env[STORE_KEY_ENV]))
 
 interface ResolvedKey {
   candidates: string[]
@@ -466,61 +620,69 @@ function resolveAdminKey(options: OpenStoreOptions, keyFile: KeyFile | undefined
 }
 
 /** Where trust is decided, once the files are read. */
-function openParsed(path: string, file: StoreFile, options: OpenStoreOptions, keyFile: KeyFile | undefined): SecretStore {
+function openParsed(path: string, file: StoreFile, options: OpenStoreOptions, keyFile: KeyFile | undefined, history: HistoryCheck, memory?: Memory): SecretStore {
+  try {
+    return openKeyed(path, file, options, keyFile, history, memory)
+  }
+  catch (error) {
+    throw withStoreId(error, file.id)
+  }
+}
+
+/** Tags a failure with the id of the store it happened on, for the retry after a race. */
+const withStoreId = (error: unknown, storeId: string): unknown =>
+  (error instanceof SecretsError ? Object.assign(error, { storeId }) : error)
+
+function openKeyed(path: string, file: StoreFile, options: OpenStoreOptions, keyFile: KeyFile | undefined, history: HistoryCheck, memory?: Memory): SecretStore {
   const keys = resolveStoreKeys(options, file.id, keyFile)
   if (!keys)
     throw new SecretsError('KEY_MISSING', `No store key for ${path} (store id ${file.id}). In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import (paste the key an admin gets from unplugin-secrets key export).`)
   const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
   const storeKey = parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
-  verifyStore(file, storeKey, path, { keySource: keys.label })
-  return new SecretStore(path, file, storeKey, keys.source, options.readOnly ? undefined : resolveAdminKey(options, keyFile))
+  const trail = trustFile(path, file, storeKey, keys.label, history, memory)
+  const opened = { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }
+  return new SecretStore(path, opened, options.readOnly ? undefined : resolveAdminKey(options, keyFile), history)
 }
 
+const historyOf = (options: OpenStoreOptions): HistoryCheck => (options.minRevision === undefined ? {} : { minRevision: options.minRevision })
+
 /**
- * Opens a store and decides whether to trust it: a tampered, forged or
- * truncated file is rejected here, so no value is ever read from it.
+ * Opens a store and decides whether to trust it: a tampered, forged,
+ * truncated or rolled-back file is rejected here, so no value is ever read from it.
  */
-export async function openStore(options: OpenStoreOptions = {}): Promise<SecretStore> {
+export async function openStore(options: OpenStoreOptions = {}, history: HistoryCheck = historyOf(options)): Promise<SecretStore> {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  for (let attempt = 1; ; attempt++) {
+  return retryRace(async (memoryFirst) => {
     const file = await readStoreFile(path)
-    try {
-      return openParsed(path, file, options, needsKeyFile(options) ? await readKeyFile(file.id) : undefined)
-    }
-    catch (error) {
-      if (!rotatedMeanwhile(error, options, attempt)) throw error
-    }
-  }
+    return openParsed(path, file, options, needsKeyFile(options) ? await readKeyFile(file.id) : undefined, history, memoryFirst?.(file.id))
+  })
 }
-
-/**
- * Whether to read the store and key file again: another process rotated
- * between the two reads, so the key file no longer holds the key of the
- * store as it was read (a reader saw WRONG_KEY in ~3% of opens during rotations).
- */
-const rotatedMeanwhile = (error: unknown, options: OpenStoreOptions, attempt: number): boolean =>
-  attempt < 3 && error instanceof SecretsError && error.code === 'WRONG_KEY' && options.key === undefined && !process.env[STORE_KEY_ENV]
 
 /** openStore for synchronous callers, such as a config module evaluated at start-up. */
 export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  for (let attempt = 1; ; attempt++) {
-    let text: string
-    try {
-      text = readFileSync(path, 'utf8')
-    }
-    catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw storeNotFound(path)
-      throw new SecretsError('STORE_NOT_FOUND', `Could not read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, { cause: error })
-    }
+  return retryRaceSync((memoryFirst) => {
+    const text = readTextFileSync(path)
+    if (text === undefined) throw storeNotFound(path)
     const file = parseStoreFile(text, path)
-    try {
-      return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined)
-    }
-    catch (error) {
-      if (!rotatedMeanwhile(error, options, attempt)) throw error
-    }
-  }
+    return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined, historyOf(options), memoryFirst?.(file.id))
+  })
+}
+
+/**
+ * The accept-rollback command: opens the store as it is (every check but the
+ * rollback memory), and makes its revision the one this machine remembers
+ * for the store's line of work. Resolves to what was remembered before.
+ */
+export async function acceptRollback(options: OpenStoreOptions = {}): Promise<{ store: SecretStore, before: SeenRevision | undefined, line: Line }> {
+  const path = resolve(options.path ?? DEFAULT_STORE_PATH)
+  const line = lineOf(path)
+  if (!line)
+    throw new SecretsError('USAGE', `${path} is in a git work tree with a detached HEAD (a tag, a bisect, a rebase or a CI checkout): no revision is remembered there, so there is nothing to accept. Check out a branch first.`)
+  const store = await openStore({ ...options, readOnly: true }, { acceptRollback: true })
+  const before = readMemory(store.id).lines[line.key]
+  acceptRevision(store.id, line, store.seenRevision())
+  return { store, before, line }
 }
 
 /**
@@ -549,11 +711,16 @@ export async function createStore(options: CreateStoreOptions): Promise<{ store:
       keyId,
       admins: new Map([[options.admin, { publicKey, addedAt: at, addedBy: options.admin }]]),
       secrets: new Map(),
+      readers: new Map(),
       audit: [genesis],
     })
     const keys = { storeKey: formatStoreKey(storeKey), adminKey: formatAdminKey(adminKey) }
     await options.saveKeys?.({ id, ...keys })
     await writeFileAtomic(path, serializeStoreFile(file), 0o644)
-    return { store: new SecretStore(path, file, storeKey, 'option', adminKey), ...keys }
+    const trail = buildTrail(file, path, new Map())
+    const line = lineOf(path)
+    if (line) remember(id, line, seenRevision(file, trail), trail)
+    const opened = { file, trail, storeKey, keySource: 'option' as const, keyLabel: 'The store key' }
+    return { store: new SecretStore(path, opened, adminKey, {}), ...keys }
   })
 }

@@ -1,10 +1,16 @@
+/**
+ * Whether a reader may trust a store file: its key, its trust root, its
+ * replayed audit trail, every entry's signature and the file's own signature.
+ */
 import { SecretsError } from '../errors'
 import type { AdminKey, StoreKey } from './keys'
-import { formatPublicKey, parsePublicKey } from './keys'
+import { parsePublicKey } from './keys'
 import { dataKeyId, macMatches, revisionMac, signMessage, verifyMessage } from './crypto'
 import { bytesEqual, sha256, sha256Hex } from './encoding'
-import type { AuditEntry, StoreFile } from './format'
-import { auditSignedContent, canonicalEntry, signedDigest } from './format'
+import type { AuditEntry, CanonicalTexts, StoreFile } from './format'
+import { STORE_FORMAT_V1, auditSignedContent, canonicalEntry, readerRecordHash, secretRecordHash, signedDigest } from './format'
+import type { PendingSignature, Trail, TrailState } from './replay'
+import { replayTrail, tampered, untrusted } from './replay'
 
 /** The fingerprint a store key carries: SHA-256 of the signed genesis entry. */
 export const trustRootOf = (genesis: AuditEntry): Uint8Array => sha256(canonicalEntry(genesis))
@@ -20,20 +26,47 @@ export function signStore(key: AdminKey, admin: string, dataKey: Uint8Array, fil
   return { ...file, signature: { admin, sig: signMessage(key.secretKey, 'store', digest), mac: revisionMac(dataKey, file.id, digest) } }
 }
 
-const tampered = (file: string, what: string) =>
-  new SecretsError('STORE_TAMPERED', `${file}: ${what}. The file was changed outside unplugin-secrets; restore it from git (git log -p -- ${file}) and have an admin re-apply the change.`)
-
-const untrusted = (file: string, what: string) =>
-  new SecretsError('UNTRUSTED_ADMIN', `${file}: ${what}, so the file is refused. Only a current admin's key can change a store; restore it from git (git log -p -- ${file}) and review who changed it.`)
+export interface VerifyOptions {
+  /** Check every audit entry's signature, also those verified on this machine before (what `verify` does). */
+  full?: boolean
+  /** How messages name the key, e.g. "The store key in UNPLUGIN_SECRETS_KEY". */
+  keySource?: string
+  /** Audit heads this machine verified before: their entries' signatures are not checked again. */
+  verified?: Iterable<string>
+}
 
 /**
- * Decides whether a reader holding `storeKey` may trust `file`:
- * the key matches, the audit trail descends from the key's trust root, every
- * admin change was signed by an admin of that moment, the admin list is the
- * one that replay produces, and a current admin signed the whole file.
- * `full` also checks the signature of every audit entry (what `verify` does).
+ * Decides whether a reader holding `storeKey` may trust `file`: the key
+ * matches, the audit trail descends from the key's trust root and replays
+ * to exactly the admins, secrets and readers in the file (each change signed
+ * by an admin of that moment), and a current admin signed and sealed the
+ * whole file. Returns the trail (entry hashes and head) for the rollback check.
  */
-export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, { full = false, keySource = 'The store key' } = {}): void {
+export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, options: VerifyOptions = {}): Trail {
+  checkKey(file, storeKey, path, options.keySource ?? 'The store key')
+  const known: CanonicalTexts = new Map()
+  const { trail, state, signatures } = replayTrail(file, path, known, options.full ? [] : options.verified)
+  checkSignatures(file, signatures, path)
+  checkAgainstTrail(file, state, path, known, storeKey)
+  return trail
+}
+
+/**
+ * The checks that need no key, for reviewers and pull-request checks: the
+ * trail (its graph, its replay, every entry's signature), the admins'
+ * signature over the file and every record against the trail. Not the seal
+ * (it needs the data key), not the ciphertexts, and not the trust root: the
+ * caller compares the genesis entry with a version it trusts.
+ */
+export function verifyWithoutKey(file: StoreFile, path: string): Trail {
+  const known: CanonicalTexts = new Map()
+  const { trail, state, signatures } = replayTrail(file, path, known)
+  checkSignatures(file, signatures, path)
+  checkAgainstTrail(file, state, path, known)
+  return trail
+}
+
+function checkKey(file: StoreFile, storeKey: StoreKey, path: string, keySource: string): void {
   const keyId = dataKeyId(storeKey.dataKey)
   const genesis = file.audit[0]!
   const genesisOk = genesis.action === 'init' && bytesEqual(trustRootOf(genesis), storeKey.trustRoot)
@@ -47,68 +80,80 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, {
   }
   if (!genesisOk)
     throw untrusted(path, 'its first audit entry is not the trust root this store key was made for (the admin list was replaced)')
+}
 
-  const admins = new Map<string, Uint8Array>()
-  const adminKeyOf = (entry: AuditEntry, index: number): Uint8Array => {
-    const key = admins.get(entry.admin)
-    if (!key) throw untrusted(path, `audit entry ${index + 1} (${entry.action}) was made by "${entry.admin}", who was not an admin at that point`)
-    return key
+function publicKeyOf(text: string, entry: AuditEntry, index: number, path: string): Uint8Array {
+  try {
+    return parsePublicKey(text)
   }
-  const publicKeyIn = (entry: AuditEntry, index: number): Uint8Array => {
-    try {
-      return parsePublicKey(entry.publicKey)
-    }
-    catch {
-      throw untrusted(path, `audit entry ${index + 1} (${entry.action}) holds a malformed public key`)
-    }
+  catch {
+    throw untrusted(path, `audit entry ${index + 1} (${entry.action}) holds a malformed public key`)
   }
-  const checkEntrySignature = (entry: AuditEntry, index: number, key: Uint8Array) => {
-    if (!verifyMessage(key, 'audit', auditSignedContent(entry), entry.sig))
+}
+
+/** Checks the queued audit entry signatures, in file order (the first bad one is reported). */
+export function checkSignatures(file: StoreFile, signatures: PendingSignature[], path: string): void {
+  const keys = new Map<string, Uint8Array>()
+  for (const { index, publicKey, content, sig } of signatures) {
+    const entry = file.audit[index]!
+    let key = keys.get(publicKey)
+    if (!key) keys.set(publicKey, key = publicKeyOf(publicKey, entry, index, path))
+    if (!verifyMessage(key, 'audit', content, sig))
       throw untrusted(path, `the signature of audit entry ${index + 1} (${entry.action} by "${entry.admin}") does not verify`)
   }
+}
 
-  let prev = ''
-  const texts = new WeakMap<object, string>()
-  file.audit.forEach((entry, index) => {
-    if (entry.seq !== index + 1 || entry.prev !== prev)
-      throw tampered(path, `the audit trail is broken at entry ${index + 1} (an entry was removed, reordered or spliced from another version)`)
-    const text = canonicalEntry(entry)
-    texts.set(entry, text)
-    prev = entryHash(entry, text)
-    if (index === 0) {
-      if (entry.store !== file.id || entry.name !== entry.admin || entry.publicKey === undefined || entry.keyId === undefined)
-        throw untrusted(path, 'its genesis entry does not name this store and its first admin')
-      const key = publicKeyIn(entry, index)
-      checkEntrySignature(entry, index, key)
-      admins.set(entry.admin, key)
-      return
-    }
-    if (entry.action === 'init') throw tampered(path, `audit entry ${index + 1} is a second init`)
-    const signer = adminKeyOf(entry, index)
-    const changesAdmins = entry.action === 'admin-add' || entry.action === 'admin-remove'
-    if (full || changesAdmins) checkEntrySignature(entry, index, signer)
-    if (entry.action === 'admin-add') {
-      if (!entry.name || !entry.publicKey || admins.has(entry.name))
-        throw untrusted(path, `audit entry ${index + 1} adds an admin without a new name and public key`)
-      admins.set(entry.name, publicKeyIn(entry, index))
-    }
-    else if (entry.action === 'admin-remove') {
-      if (!entry.name || !admins.delete(entry.name) || admins.size === 0)
-        throw untrusted(path, `audit entry ${index + 1} removes an admin who is not listed or the last one`)
-    }
-  })
-
-  const sameAdmins = file.admins.size === admins.size && [...admins].every(([name, key]) => file.admins.get(name)?.publicKey === formatPublicKey(key))
+/** The file as signed (and sealed, given the key) must be what the trail says: admins, secrets and readers, key id, revision. */
+function checkAgainstTrail(file: StoreFile, state: TrailState, path: string, known: CanonicalTexts, storeKey?: StoreKey): void {
+  const sameAdmins = file.admins.size === state.admins.size && [...state.admins].every(([name, admin]) => file.admins.get(name)?.publicKey === admin.publicKey)
   if (!sameAdmins)
     throw untrusted(path, 'its admin list differs from the admin changes signed in its audit trail')
 
-  const signer = admins.get(file.signature.admin)
+  const signer = state.admins.get(file.signature.admin)
   if (!signer) throw untrusted(path, `it was signed by "${file.signature.admin}", who is not one of its admins`)
-  const digest = signedDigest(file, texts)
-  if (!verifyMessage(signer, 'store', digest, file.signature.sig))
+  const digest = signedDigest(file, known)
+  if (!verifyMessage(parsePublicKey(signer.publicKey), 'store', digest, file.signature.sig))
     throw tampered(path, `its content does not match the signature of admin "${file.signature.admin}" (a value, a name, metadata or the audit trail was changed, or entries were spliced from two versions)`)
-  if (!macMatches(revisionMac(storeKey.dataKey, file.id, digest), file.signature.mac))
+  if (storeKey && !macMatches(revisionMac(storeKey.dataKey, file.id, digest), file.signature.mac))
     throw untrusted(path, `this revision was signed by "${file.signature.admin}" without the current store key (a fork by someone who lacks it, such as an admin removed before the last rotation)`)
-  if (file.audit.findLast(entry => entry.keyId !== undefined)?.keyId !== file.keyId)
+  if (state.keyId !== file.keyId)
     throw tampered(path, 'its key id differs from the one its last rotation recorded')
+  checkRecords(file, state, path, known)
+}
+
+/**
+ * Every admin, secret and reader record must be the one its last audit entry
+ * wrote: same metadata, and (from format v2 on) the same bytes, by hash.
+ */
+export function checkRecords(file: StoreFile, state: TrailState, path: string, known?: CanonicalTexts): void {
+  for (const [name, admin] of state.admins) {
+    const record = file.admins.get(name)!
+    if (record.addedAt !== admin.addedAt || record.addedBy !== admin.addedBy)
+      throw tampered(path, `admin ${name}'s addedAt or addedBy differs from the audit entry that added them`)
+  }
+  const v2 = file.format !== STORE_FORMAT_V1
+  if (v2 && state.legacy) throw tampered(path, 'its audit trail was never upgraded to format v2, yet the file is in that format')
+  for (const name of file.secrets.keys()) {
+    if (!state.secrets.has(name)) throw tampered(path, `secret ${name} is in the file, but no audit entry created it`)
+  }
+  for (const [name, expected] of state.secrets) {
+    const record = file.secrets.get(name)
+    if (!record) throw tampered(path, `secret ${name} was removed without an audit entry`)
+    if (record.version !== expected.version || record.createdAt !== expected.createdAt || record.updatedAt !== expected.updatedAt || record.updatedBy !== expected.updatedBy)
+      throw tampered(path, `secret ${name}'s version, dates or updatedBy differ from its audit entries (a change without an entry, or metadata rewritten)`)
+    if (v2 && secretRecordHash(record, known) !== expected.hash)
+      throw tampered(path, `secret ${name}'s value or description is not the one its last audit entry signed (changed without an audit entry)`)
+  }
+  for (const name of file.readers.keys()) {
+    if (!state.readers.has(name)) throw tampered(path, `reader ${name} is in the file, but no audit entry added them`)
+  }
+  for (const [name, expected] of state.readers) {
+    const record = file.readers.get(name)
+    if (!record) throw tampered(path, `reader ${name} was removed without an audit entry`)
+    if (record.recipient !== expected.recipient || record.addedAt !== expected.addedAt || record.addedBy !== expected.addedBy || readerRecordHash(record, known) !== expected.hash)
+      throw tampered(path, `reader ${name}'s entry is not the one its last audit entry signed (changed without an audit entry)`)
+  }
+  const last = file.audit.at(-1)!
+  if (v2 ? file.revision !== last.seq : file.revision > last.seq)
+    throw tampered(path, `its revision ${file.revision} does not match its audit trail (the newest entry is #${last.seq})`)
 }

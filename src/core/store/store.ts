@@ -14,7 +14,7 @@ import { readKeyFile, readKeyFileSync, updateKeyFile, withStoreKey } from './key
 import type { FoundKeys, KeySource } from './key-sources'
 import { STORE_KEY_ENV, findStoreKeys, findStoreKeysSync } from './key-sources'
 import { readerIdentityKey } from './reader-key'
-import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore } from './trust'
+import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore, verifyStoreAsync } from './trust'
 import type { Line, Memory, SeenRevision } from './history'
 import { acceptRevision, belowMinimum, describeChange, lineOf, readMemory, remember, rollbackError, seenRevision, verifiedHeads } from './history'
 import type { Trail } from './replay'
@@ -517,7 +517,7 @@ export class SecretStore {
     const { file, trail } = await retryRace(async (memory) => {
       const file = await readStoreFile(this.path)
       try {
-        return { file, trail: trustFile(this.path, file, this.#storeKey, this.#keyLabel, this.#history, memory?.(file.id)) }
+        return { file, trail: await trustFileAsync(this.path, file, this.#storeKey, this.#keyLabel, this.#history, memory?.(file.id)) }
       }
       catch (error) {
         throw withStoreId(error, file.id)
@@ -531,7 +531,7 @@ export class SecretStore {
     const adminKey = this.#adminKey
     return withFileLock(this.path, async () => {
       const current = await readStoreFile(this.path)
-      const trail = trustFile(this.path, current, this.#storeKey, this.#keyLabel, this.#history)
+      const trail = await trustFileAsync(this.path, current, this.#storeKey, this.#keyLabel, this.#history)
       // Never build on a file that does not extend what this program opened.
       if (!trail.has(this.#trail.head)) throw wentBackMeanwhile(this.path, this.#file, current)
       const change = new Change(current, this.#adminName(current, adminKey), adminKey!, this.#storeKey.dataKey)
@@ -589,7 +589,16 @@ function minimumRevision(option: number | undefined): { value: number, source: s
  * its revision when it is new for this line of work.
  */
 function trustFile(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Trail {
-  const trail = verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) })
+  return checkHistory(path, file, verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }), history, memory)
+}
+
+/** trustFile with the signatures checked in parallel (every caller but start-up code). */
+async function trustFileAsync(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Promise<Trail> {
+  return checkHistory(path, file, await verifyStoreAsync(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }), history, memory)
+}
+
+/** The minimum revision and the rollback memory, for a file whose trail was verified; records a new revision. */
+function checkHistory(path: string, file: StoreFile, trail: Trail, history: HistoryCheck, memory: Memory): Trail {
   const minimum = minimumRevision(history.minRevision)
   if (minimum && file.revision < minimum.value) throw belowMinimum(path, file, minimum.value, minimum.source)
   const line = lineOf(path)
@@ -665,14 +674,31 @@ function resolveAdminKey(options: OpenStoreOptions, keyFile: KeyFile | undefined
 /** Where trust is decided, once the file and its keys are found. */
 function openParsed(path: string, file: StoreFile, keys: FoundKeys, adminKey: AdminKey | undefined, history: HistoryCheck, memory?: Memory): SecretStore {
   try {
-    const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
-    const storeKey = parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
+    const storeKey = keyFor(file, keys)
     const trail = trustFile(path, file, storeKey, keys.label, history, memory)
     return new SecretStore(path, { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }, adminKey, history)
   }
   catch (error) {
     throw withStoreId(error, file.id)
   }
+}
+
+/** openParsed for asynchronous callers: signatures checked in parallel. */
+async function openParsedAsync(path: string, file: StoreFile, keys: FoundKeys, adminKey: AdminKey | undefined, history: HistoryCheck, memory?: Memory): Promise<SecretStore> {
+  try {
+    const storeKey = keyFor(file, keys)
+    const trail = await trustFileAsync(path, file, storeKey, keys.label, history, memory)
+    return new SecretStore(path, { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }, adminKey, history)
+  }
+  catch (error) {
+    throw withStoreId(error, file.id)
+  }
+}
+
+/** The candidate whose key id is the file's (else the first, whose error then says why it does not open). */
+function keyFor(file: StoreFile, keys: FoundKeys): StoreKey {
+  const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
+  return parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
 }
 
 /** Tags a failure with the id of the store it happened on, for the retry after a race. */
@@ -693,7 +719,7 @@ export async function openStore(options: OpenStoreOptions = {}, history: History
     const keys = await findStoreKeys(file, { path, key: options.key, keyFile }, readerIdentityKey).catch((error: unknown) => {
       throw withStoreId(error, file.id)
     })
-    return openParsed(path, file, keys, options.readOnly ? undefined : resolveAdminKey(options, keyFile), history, memoryFirst?.(file.id))
+    return openParsedAsync(path, file, keys, options.readOnly ? undefined : resolveAdminKey(options, keyFile), history, memoryFirst?.(file.id))
   })
 }
 

@@ -1,16 +1,18 @@
 /**
  * The key source for readers: their own age identity opens their entry in
  * the store's `readers` section, which holds the store key (data key and
- * trust root). Loaded only when a store has readers (age's library is large).
+ * trust root). age's libraries load only when a store has readers (age-lib.ts).
  */
 import { SecretsError } from '../errors'
 import type { StoreFile } from './format'
+import { unwrapWithIdentities } from './age'
 import type { FoundKeys, KeyContext, KeySourceProvider } from './key-sources'
+import { loadReaderIdentity } from './reader-identity'
+import { verifyWithoutKey } from './trust'
 
 export const readerIdentityKey: KeySourceProvider = {
   source: 'identity',
   async find(file: StoreFile, { path, keyFile }: KeyContext): Promise<FoundKeys | undefined> {
-    const { loadReaderIdentity } = await import('./reader-identity')
     const identity = await loadReaderIdentity()
     if (!identity) return undefined
     const mine = new Set(identity.identities.map(key => key.recipient))
@@ -21,11 +23,9 @@ export const readerIdentityKey: KeySourceProvider = {
       throw new SecretsError('KEY_MISSING', `Your age identity (${identity.from}, recipient ${recipient}) is not a reader of ${path}, and you have no store key for it (store id ${file.id}). Ask one of its admins (${[...file.admins.keys()].join(', ')}) to run: unplugin-secrets readers add <your-name> ${recipient}`)
     }
     const [name, reader] = entry
-    const { unwrapWithIdentities } = await import('./age')
     const label = `The entry of reader "${name}" in ${path}`
     const storeKey = await unwrapWithIdentities(reader.wrap, identity.identities, label).catch(async (error: unknown) => {
       // The entry is opened before the file is trusted: a file edited outside the tool says so first.
-      const { verifyWithoutKey } = await import('./trust')
       verifyWithoutKey(file, path)
       throw error
     })

@@ -14,6 +14,7 @@ import { readKeyFile, readKeyFileSync, updateKeyFile, withStoreKey } from './key
 import type { FoundKeys, KeySource } from './key-sources'
 import { STORE_KEY_ENV, findStoreKeys, findStoreKeysSync } from './key-sources'
 import { readerIdentityKey } from './reader-key'
+import { parseRecipient, wrapForRecipient } from './age'
 import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore, verifyStoreAsync } from './trust'
 import type { Line, Memory, SeenRevision } from './history'
 import { acceptRevision, belowMinimum, describeChange, lineOf, readMemory, remember, rollbackError, seenRevision, verifiedHeads } from './history'
@@ -205,7 +206,6 @@ class Change {
 /** A rotation gives every reader an entry holding the new store key. */
 async function rewrapReaders(change: Change, storeKey: string): Promise<void> {
   if (change.readers.size === 0) return
-  const { parseRecipient, wrapForRecipient } = await import('./age')
   for (const [name, reader] of change.readers)
     change.readers.set(name, { ...reader, wrap: await wrapForRecipient(storeKey, parseRecipient(reader.recipient, `The recipient of reader ${name}`)) })
 }
@@ -466,8 +466,7 @@ export class SecretStore {
    */
   async addReader(name: string, recipient: string): Promise<ReaderInfo> {
     assertAdminName(name)
-    const { parseRecipient, wrapForRecipient } = await import('./age')
-    const parsed = parseRecipient(recipient, `The recipient for reader ${name}`)
+      const parsed = parseRecipient(recipient, `The recipient for reader ${name}`)
     await this.#change(async (change) => {
       if (change.readers.has(name))
         throw new SecretsError('READER_EXISTS', `${name} is already a reader of ${this.path}. To give them a new key, remove them first (readers rm ${name}).`)

@@ -19,7 +19,7 @@ export type { SecretsErrorCode } from './core/errors'
 export { MAX_VALUE_BYTES, SECRET_NAME_PATTERN } from './core/names'
 export { keyFilePath } from './core/store/keyfile'
 export { ADMIN_KEY_ENV, DEFAULT_STORE_PATH, STORE_KEY_ENV, SecretStore, createStore, openStore } from './core/store/store'
-export type { AdminInfo, AuditRecord, CreateStoreOptions, OpenStoreOptions, RotateOptions, SecretInfo, SetOptions, VerifyReport, WriteCondition } from './core/store/store'
+export type { AdminInfo, AuditRecord, CreateStoreOptions, OpenStoreOptions, ReaderInfo, RotateOptions, SecretInfo, SetOptions, VerifyReport, WriteCondition } from './core/store/store'
 export type { AuditAction } from './core/store/format'
 
 /**

@@ -34,6 +34,7 @@ const commandLoaders: Record<string, () => Promise<Command>> = {
   check: () => import('./commands/check').then(m => m.check),
   'accept-rollback': () => import('./commands/accept-rollback').then(m => m.acceptRollback),
   identity: () => import('./commands/identity').then(m => m.identity),
+  readers: () => import('./commands/readers').then(m => m.readers),
 }
 const commandNames = Object.keys(commandLoaders)
 const loadCommand = (name: string): Promise<Command> | undefined => (Object.hasOwn(commandLoaders, name) ? commandLoaders[name]!() : undefined)

@@ -36,6 +36,8 @@ export const errorCodes = {
   IDENTITY_INVALID: 'an age identity is malformed, of a kind not supported, passphrase-protected, or in a file others can read',
   IDENTITY_MISSING: 'no age identity in UNPLUGIN_SECRETS_AGE_KEY_FILE, UNPLUGIN_SECRETS_AGE_KEY or the default identity file',
   IDENTITY_EXISTS: 'identity new found an identity file already there (it never overwrites one)',
+  READER_EXISTS: 'readers add was given a name or a recipient the store has already',
+  READER_NOT_FOUND: 'no reader with that name',
   READER_ENTRY_DAMAGED: 'a reader\'s age-encrypted entry is truncated, edited or not an age file',
   LOCK_TIMEOUT: 'another process held the store lock for too long',
   WRITE_FAILED: 'the store or key file could not be written; the previous file is intact',

@@ -13,7 +13,7 @@ import { ROOT, runCli, tempDir } from '../helpers'
 
 const TMP = await tempDir('usec-cli-')
 const VERSION = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
-const COMMANDS = ['init', 'set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity', 'accept-rollback']
+const COMMANDS = ['init', 'set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity', 'accept-rollback', 'readers']
 const NAME_RULE = '[A-Za-z_][A-Za-z0-9_]*'
 
 /** One person on one machine: a project folder and a config folder of their own. */

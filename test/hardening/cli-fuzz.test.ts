@@ -19,7 +19,7 @@ const VALUES = { API_KEY: 'cnry-cli-API_KEY-51c9', DB_PASSWORD: 'cnry-cli-DB_PAS
 const PASTED = 'cnry-pasted-into-argv-3f7d'
 
 const word = fc.oneof(
-  fc.constantFrom('init', 'set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity', 'help', 'add', 'remove', 'keygen', 'export', 'import', 'new', 'show'),
+  fc.constantFrom('init', 'set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity', 'readers', 'accept-rollback', 'help', 'add', 'remove', 'keygen', 'export', 'import', 'new', 'show'),
   fc.constantFrom('--store', '--store=', '--admin', '--description', '--from-file', '--no-newline', '-o', '--output', '--check', '--public-key', '--help', '-h', '--version', '-v', '--', '-', '--unknown', '-x'),
   fc.constantFrom('API_KEY', 'DB_PASSWORD', 'NEW_NAME', 'bad name', '1BAD', 'config.yaml', 'missing.yaml', '/dev/null', '.', '..', PASTED, `--description=${PASTED}`),
   fc.string({ maxLength: 12 }),
@@ -32,7 +32,7 @@ describe(`CLI arguments (fast-check, seed ${SEED}, ${RUNS} command lines)`, () =
     const live = await createLiveStore(dir, VALUES)
     const { writeFile } = await import('node:fs/promises')
     await writeFile(join(dir, 'config.yaml'), 'a: ${secret.API_KEY}\n')
-    const command = fc.constantFrom('set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity', 'help', 'init')
+    const command = fc.constantFrom('set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity', 'readers', 'accept-rollback', 'help', 'init')
     const argvs = fc.sample(fc.tuple(fc.oneof({ weight: 4, arbitrary: command.map(c => [c]) }, { weight: 1, arbitrary: fc.constant([] as string[]) }), fc.array(word, { maxLength: 4 }))
       .map(([head, rest]) => [...head, ...rest]), { seed: SEED, numRuns: RUNS })
     const env = { UNPLUGIN_SECRETS_KEY_DIR: live.keyDir, HOME: dir, UNPLUGIN_SECRETS_STORE: live.store }

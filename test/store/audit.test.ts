@@ -81,6 +81,16 @@ describe('a change without a signed audit entry is refused on every open', () =>
     await refused(path, storeKey, 'STORE_TAMPERED', /ALPHA's version, dates or updatedBy differ/)
   })
 
+  it('a reader entry swapped for another by an admin without an entry (a wrap to someone else)', async () => {
+    const { path, store, adminKey, storeKey } = await makeStore(dir)
+    await store.addReader('bob', 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p')
+    await store.addReader('carol', 'age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj')
+    await adminEdit(path, adminKey, storeKey, (file) => {
+      file.readers.set('bob', { ...file.readers.get('bob')!, wrap: file.readers.get('carol')!.wrap })
+    })
+    await refused(path, storeKey, 'STORE_TAMPERED', /reader bob's entry is not the one its last audit entry signed/)
+  })
+
   it('a revision that does not match the trail', async () => {
     const { path, adminKey, storeKey } = await makeStore(dir)
     await adminEdit(path, adminKey, storeKey, file => ({ ...file, revision: file.revision + 3 }))

@@ -3,10 +3,8 @@
  * public key lines, unencrypted OpenSSH private keys, and the stanza that wraps a file key to them.
  */
 import { hkdfSync, randomBytes } from 'node:crypto'
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { ed25519, x25519 } from '@noble/curves/ed25519.js'
-import { Stanza } from 'age-encryption'
-import type { Identity, Recipient } from 'age-encryption'
+import type { Identity, Recipient, Stanza } from 'age-encryption'
+import { chacha, curves, typage } from './age-lib'
 import { bytesEqual, concatBytes, fromBase64, fromBase64Raw, sha256, toBase64, toBase64Raw, utf8 } from './encoding'
 
 const SSH_ED25519 = 'ssh-ed25519'
@@ -85,8 +83,8 @@ function describeSshKeyType(type: string): string {
  */
 function checkedMontgomery(key: Uint8Array, damaged: string): Uint8Array {
   try {
-    const montgomery = ed25519.utils.toMontgomery(key)
-    x25519.scalarMult(new Uint8Array(32).fill(1), montgomery)
+    const montgomery = curves().ed25519.utils.toMontgomery(key)
+    curves().x25519.scalarMult(new Uint8Array(32).fill(1), montgomery)
     return montgomery
   }
   catch {
@@ -134,7 +132,7 @@ export function parseOpenSshPrivateKey(pem: string): SshEd25519PrivateKey {
   const publicKey = ed25519PublicKeyFromBlob(reader.string(), damaged)
   if (cipher !== 'none' || kdf !== 'none') throw new KeyRejected('an SSH ed25519 key protected by a passphrase', PASSPHRASE_HINT)
   const seed = readUnencryptedSection(new WireReader(reader.string(), damaged), publicKey.key, damaged)
-  if (reader.rest().length !== 0 || !bytesEqual(ed25519.getPublicKey(seed), publicKey.key)) throw new KeyRejected(damaged)
+  if (reader.rest().length !== 0 || !bytesEqual(curves().ed25519.getPublicKey(seed), publicKey.key)) throw new KeyRejected(damaged)
   return { seed, publicKey }
 }
 
@@ -166,25 +164,25 @@ const stanzaTag = (blob: Uint8Array): string => toBase64Raw(sha256(blob).subarra
  */
 function wrappingKey(shared: Uint8Array, blob: Uint8Array, share: Uint8Array, recipient: Uint8Array): Uint8Array {
   const tweak = hkdf32(new Uint8Array(0), blob, LABEL) // no input key: the SSH key is the salt
-  return hkdf32(x25519.scalarMult(tweak, shared), concatBytes(share, recipient), LABEL)
+  return hkdf32(curves().x25519.scalarMult(tweak, shared), concatBytes(share, recipient), LABEL)
 }
 
 export function sshEd25519Recipient(publicKey: SshEd25519PublicKey): Recipient {
-  const theirs = ed25519.utils.toMontgomery(publicKey.key)
+  const theirs = curves().ed25519.utils.toMontgomery(publicKey.key)
   return {
     wrapFileKey(fileKey) {
       const ephemeral = new Uint8Array(randomBytes(32))
-      const share = x25519.scalarMultBase(ephemeral)
-      const key = wrappingKey(x25519.scalarMult(ephemeral, theirs), publicKey.blob, share, theirs)
-      const body = chacha20poly1305(key, ZERO_NONCE).encrypt(fileKey)
-      return [new Stanza([SSH_ED25519, stanzaTag(publicKey.blob), toBase64Raw(share)], body)]
+      const share = curves().x25519.scalarMultBase(ephemeral)
+      const key = wrappingKey(curves().x25519.scalarMult(ephemeral, theirs), publicKey.blob, share, theirs)
+      const body = chacha().chacha20poly1305(key, ZERO_NONCE).encrypt(fileKey)
+      return [new (typage().Stanza)([SSH_ED25519, stanzaTag(publicKey.blob), toBase64Raw(share)], body)]
     },
   }
 }
 
 export function sshEd25519Identity(privateKey: SshEd25519PrivateKey): Identity {
-  const secret = ed25519.utils.toMontgomerySecret(privateKey.seed)
-  const ours = x25519.scalarMultBase(secret)
+  const secret = curves().ed25519.utils.toMontgomerySecret(privateKey.seed)
+  const ours = curves().x25519.scalarMultBase(secret)
   const { blob } = privateKey.publicKey
   const tag = stanzaTag(blob)
   const unwrap = (stanza: Stanza): Uint8Array | null => {
@@ -195,7 +193,7 @@ export function sshEd25519Identity(privateKey: SshEd25519PrivateKey): Identity {
     if (stanzaTagText !== tag) return null
     let shared: Uint8Array
     try {
-      shared = x25519.scalarMult(secret, share)
+      shared = curves().x25519.scalarMult(secret, share)
     }
     catch {
       throw new StanzaDamaged('the ssh-ed25519 stanza for this key holds an invalid ephemeral key')
@@ -203,7 +201,7 @@ export function sshEd25519Identity(privateKey: SshEd25519PrivateKey): Identity {
     const key = wrappingKey(shared, blob, share, ours)
     try {
       if (stanza.body.length !== WRAPPED_FILE_KEY_BYTES) throw new Error('length')
-      return chacha20poly1305(key, ZERO_NONCE).decrypt(stanza.body)
+      return chacha().chacha20poly1305(key, ZERO_NONCE).decrypt(stanza.body)
     }
     catch {
       throw new StanzaDamaged('the ssh-ed25519 stanza for this key does not decrypt')

@@ -3,9 +3,9 @@
  * recipient as an ASCII-armored age file (the real `age -d` opens it), and unwrap it again.
  * Built on typage (age-encryption); the ssh-ed25519 type is ours, in age-ssh.ts.
  */
-import { armor, Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption'
 import type { Identity, Recipient } from 'age-encryption'
 import { SecretsError } from '../errors'
+import { typage } from './age-lib'
 import { UTF8_STRICT } from '../names'
 import { KeyRejected, parseOpenSshPrivateKey, parseSshPublicKeyLine, sshEd25519Identity, sshEd25519Recipient, StanzaDamaged } from './age-ssh'
 
@@ -72,7 +72,7 @@ function x25519Recipient(text: string): AgeRecipient {
   if (refusal) throw new KeyRejected(refusal)
   const lower = text.toLowerCase()
   try {
-    new Encrypter().addRecipient(lower) // checks the bech32 checksum and the key length
+    new (typage().Encrypter)().addRecipient(lower) // checks the bech32 checksum and the key length
   }
   catch {
     throw new KeyRejected('an age recipient with a bad checksum or length (a character was lost or changed in copying)')
@@ -120,9 +120,9 @@ export function parseRecipient(text: string, label: string): AgeRecipient {
 export async function wrapForRecipient(plaintext: string, recipient: AgeRecipient): Promise<string> {
   const target = typageRecipients.get(recipient)
   if (target === undefined) throw new TypeError('wrapForRecipient takes a recipient from parseRecipient')
-  const encrypter = new Encrypter()
+  const encrypter = new (typage().Encrypter)()
   encrypter.addRecipient(target)
-  return armor.encode(await encrypter.encrypt(plaintext))
+  return typage().armor.encode(await encrypter.encrypt(plaintext))
 }
 
 const ENCRYPTED_IDENTITY_HINT = [
@@ -148,7 +148,7 @@ async function identityLine(line: string): Promise<AgeIdentity> {
   if (!line.startsWith('AGE-SECRET-KEY-1')) throw new KeyRejected('not an age identity')
   let recipient: string
   try {
-    recipient = await identityToRecipient(line)
+    recipient = await typage().identityToRecipient(line)
   }
   catch {
     throw new KeyRejected('an AGE-SECRET-KEY-1… line with a bad checksum or length')
@@ -202,7 +202,7 @@ const damaged = (label: string, why: string): SecretsError =>
  * An edited X25519 stanza also reads as "none matched": age's X25519 stanzas do not say whom they are for.
  */
 export async function unwrapWithIdentities(armored: string, identities: readonly AgeIdentity[], label = 'The age file'): Promise<string | undefined> {
-  const decrypter = new Decrypter()
+  const decrypter = new (typage().Decrypter)()
   for (const identity of identities) {
     const secret = typageIdentities.get(identity)
     if (secret === undefined) throw new TypeError('unwrapWithIdentities takes identities from parseIdentities')
@@ -214,7 +214,7 @@ export async function unwrapWithIdentities(armored: string, identities: readonly
   decrypter.addIdentity({ unwrapFileKey: () => { noneMatched = true; return null } })
   let file: Uint8Array
   try {
-    file = armor.decode(armored)
+    file = typage().armor.decode(armored)
   }
   catch {
     throw damaged(label, 'it is not an ASCII-armored age file (its BEGIN/END AGE ENCRYPTED FILE lines or base64 are broken)')
@@ -237,8 +237,8 @@ export async function unwrapWithIdentities(armored: string, identities: readonly
 
 /** A new X25519 identity in age-keygen's file format, and its recipient. */
 export async function newIdentityFile(now = new Date()): Promise<{ text: string, recipient: string }> {
-  const identity = await generateX25519Identity()
-  const recipient = await identityToRecipient(identity)
+  const identity = await typage().generateX25519Identity()
+  const recipient = await typage().identityToRecipient(identity)
   const created = now.toISOString().replace(/\.\d{3}Z$/, 'Z')
   return { text: `# created: ${created}\n# public key: ${recipient}\n${identity}\n`, recipient }
 }

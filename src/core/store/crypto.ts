@@ -191,6 +191,20 @@ export function signMessage(secretKey: Uint8Array, domain: string, message: stri
   return toBase64(sign(null, utf8(`unplugin-secrets/${domain}\0${message}`), privateKey(secretKey)))
 }
 
+/** verifyMessage in node's thread pool: a store's thousands of entry signatures are checked in parallel on open. */
+export function verifyMessageAsync(raw: Uint8Array, domain: string, message: string, signature: string): Promise<boolean> {
+  const sig = fromBase64(signature)
+  if (!sig || sig.length !== 64 || raw.length !== 32) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    try {
+      verify(null, utf8(`unplugin-secrets/${domain}\0${message}`), publicKey(raw), sig, (error, ok) => resolve(!error && ok))
+    }
+    catch {
+      resolve(false)
+    }
+  })
+}
+
 export function verifyMessage(raw: Uint8Array, domain: string, message: string, signature: string): boolean {
   const sig = fromBase64(signature)
   if (!sig || sig.length !== 64 || raw.length !== 32) return false

@@ -10,16 +10,20 @@ import { STORE_FORMAT, STORE_FORMAT_V1, parseStoreFile, readerRecordHash, secret
 import type { AdminKey, StoreKey } from './keys'
 import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from './keys'
 import type { KeyFile } from './keyfile'
-import { keyFilePath, readKeyFile, readKeyFileSync, updateKeyFile, withStoreKey } from './keyfile'
-import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore } from './trust'
+import { readKeyFile, readKeyFileSync, updateKeyFile, withStoreKey } from './keyfile'
+import type { FoundKeys, KeySource } from './key-sources'
+import { STORE_KEY_ENV, findStoreKeys, findStoreKeysSync } from './key-sources'
+import { readerIdentityKey } from './reader-key'
+import { parseRecipient, wrapForRecipient } from './age'
+import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore, verifyStoreAsync } from './trust'
 import type { Line, Memory, SeenRevision } from './history'
 import { acceptRevision, belowMinimum, describeChange, lineOf, readMemory, remember, rollbackError, seenRevision, verifiedHeads } from './history'
 import type { Trail } from './replay'
 import { buildTrail } from './replay'
 
 export { DEFAULT_STORE_PATH, findStore } from './locate'
+export { STORE_KEY_ENV } from './key-sources'
 import { DEFAULT_STORE_PATH } from './locate'
-export const STORE_KEY_ENV = 'UNPLUGIN_SECRETS_KEY'
 export const ADMIN_KEY_ENV = 'UNPLUGIN_SECRETS_ADMIN_KEY'
 
 export interface OpenStoreOptions {
@@ -78,6 +82,15 @@ export interface AdminInfo {
   addedBy: string
 }
 
+/** A reader: someone who opens the store with their own age identity. */
+export interface ReaderInfo {
+  name: string
+  /** Their age recipient (`age1…`) or SSH ed25519 public key (`ssh-ed25519 AAAA…`). */
+  recipient: string
+  addedAt: string
+  addedBy: string
+}
+
 export interface VerifyReport {
   path: string
   id: string
@@ -117,7 +130,6 @@ export interface RotateOptions {
   saveKey?: (storeKey: string) => void | Promise<void>
 }
 
-type KeySource = 'option' | 'env' | 'file'
 
 function assertCondition(name: string, { ifAbsent, ifVersion }: WriteCondition): void {
   if (ifAbsent !== undefined && typeof ifAbsent !== 'boolean')
@@ -189,6 +201,13 @@ class Change {
       audit: this.audit,
     })
   }
+}
+
+/** A rotation gives every reader an entry holding the new store key. */
+async function rewrapReaders(change: Change, storeKey: string): Promise<void> {
+  if (change.readers.size === 0) return
+  for (const [name, reader] of change.readers)
+    change.readers.set(name, { ...reader, wrap: await wrapForRecipient(storeKey, parseRecipient(reader.recipient, `The recipient of reader ${name}`)) })
 }
 
 /** The hash of every secret and reader record: what rotate and upgrade entries commit to. */
@@ -379,7 +398,7 @@ export class SecretStore {
     const newKey: StoreKey = { dataKey: randomKey(), trustRoot: this.#storeKey.trustRoot }
     const storeKey = formatStoreKey(newKey)
     const keyFileKeeps = this.#keySource === 'file' || !options.saveKey
-    await this.#change((change) => {
+    await this.#change(async (change) => {
       change.keyId = dataKeyId(newKey.dataKey)
       change.dataKey = newKey.dataKey
       for (const [name, record] of change.secrets) {
@@ -389,6 +408,7 @@ export class SecretStore {
         change.secrets.set(name, { ...record, value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext) })
         plaintext.fill(0)
       }
+      await rewrapReaders(change, storeKey)
       change.record('rotate', { keyId: change.keyId, ...recordHashes(change) })
     }, {
       beforeWrite: async () => {
@@ -436,6 +456,42 @@ export class SecretStore {
     })
   }
 
+  readers(): ReaderInfo[] {
+    return [...this.#file.readers].map(([name, { recipient, addedAt, addedBy }]) => ({ name, recipient, addedAt, addedBy })).sort((a, b) => (a.name < b.name ? -1 : 1))
+  }
+
+  /**
+   * Makes `name` a reader: the store key, encrypted to their age recipient
+   * (`age1…`) or SSH ed25519 public key, goes into the store. Needs an admin key.
+   */
+  async addReader(name: string, recipient: string): Promise<ReaderInfo> {
+    assertAdminName(name)
+      const parsed = parseRecipient(recipient, `The recipient for reader ${name}`)
+    await this.#change(async (change) => {
+      if (change.readers.has(name))
+        throw new SecretsError('READER_EXISTS', `${name} is already a reader of ${this.path}. To give them a new key, remove them first (readers rm ${name}).`)
+      const holder = [...change.readers].find(([, reader]) => reader.recipient === parsed.text)
+      if (holder)
+        throw new SecretsError('READER_EXISTS', `That recipient already belongs to reader ${holder[0]} of ${this.path}. Each reader needs their own key: unplugin-secrets identity new.`)
+      const record = { recipient: parsed.text, addedAt: change.at, addedBy: change.admin, wrap: await wrapForRecipient(formatStoreKey(this.#storeKey), parsed) }
+      change.readers.set(name, record)
+      change.record('reader-add', { name, recipient: parsed.text, record: readerRecordHash(record) })
+    })
+    return this.readers().find(reader => reader.name === name)!
+  }
+
+  /**
+   * Takes `name`'s entry out of the store. They keep what they could read:
+   * rotate next, so the key their old entry holds stops opening new revisions.
+   */
+  async removeReader(name: string): Promise<void> {
+    await this.#change((change) => {
+      if (!change.readers.delete(name))
+        throw new SecretsError('READER_NOT_FOUND', `${JSON.stringify(name)} is not a reader of ${this.path}. List them with: unplugin-secrets readers list.`)
+      change.record('reader-remove', { name })
+    })
+  }
+
   /**
    * Full check of the store as opened: the trust chain, every audit entry's
    * signature and every ciphertext. Throws a SecretsError on the first problem.
@@ -460,7 +516,7 @@ export class SecretStore {
     const { file, trail } = await retryRace(async (memory) => {
       const file = await readStoreFile(this.path)
       try {
-        return { file, trail: trustFile(this.path, file, this.#storeKey, this.#keyLabel, this.#history, memory?.(file.id)) }
+        return { file, trail: await trustFileAsync(this.path, file, this.#storeKey, this.#keyLabel, this.#history, memory?.(file.id)) }
       }
       catch (error) {
         throw withStoreId(error, file.id)
@@ -470,15 +526,15 @@ export class SecretStore {
     this.#trail = trail
   }
 
-  async #change<T>(apply: (change: Change) => T, hooks: { beforeWrite?: () => Promise<void>, afterWrite?: () => Promise<void> } = {}): Promise<T> {
+  async #change<T>(apply: (change: Change) => T | Promise<T>, hooks: { beforeWrite?: () => Promise<void>, afterWrite?: () => Promise<void> } = {}): Promise<T> {
     const adminKey = this.#adminKey
     return withFileLock(this.path, async () => {
       const current = await readStoreFile(this.path)
-      const trail = trustFile(this.path, current, this.#storeKey, this.#keyLabel, this.#history)
+      const trail = await trustFileAsync(this.path, current, this.#storeKey, this.#keyLabel, this.#history)
       // Never build on a file that does not extend what this program opened.
       if (!trail.has(this.#trail.head)) throw wentBackMeanwhile(this.path, this.#file, current)
       const change = new Change(current, this.#adminName(current, adminKey), adminKey!, this.#storeKey.dataKey)
-      const result = apply(change)
+      const result = await apply(change)
       if (!change.changed) {
         this.#file = current
         this.#trail = trail
@@ -532,7 +588,16 @@ function minimumRevision(option: number | undefined): { value: number, source: s
  * its revision when it is new for this line of work.
  */
 function trustFile(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Trail {
-  const trail = verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) })
+  return checkHistory(path, file, verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }), history, memory)
+}
+
+/** trustFile with the signatures checked in parallel (every caller but start-up code). */
+async function trustFileAsync(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Promise<Trail> {
+  return checkHistory(path, file, await verifyStoreAsync(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }), history, memory)
+}
+
+/** The minimum revision and the rollback memory, for a file whose trail was verified; records a new revision. */
+function checkHistory(path: string, file: StoreFile, trail: Trail, history: HistoryCheck, memory: Memory): Trail {
   const minimum = minimumRevision(history.minRevision)
   if (minimum && file.revision < minimum.value) throw belowMinimum(path, file, minimum.value, minimum.source)
   const line = lineOf(path)
@@ -594,23 +659,9 @@ function rememberedBefore(error: unknown): MemoryFirst {
 const isRace = (error: unknown): boolean =>
   error instanceof SecretsError && (error.code === 'STORE_ROLLBACK' || (error.code === 'WRONG_KEY' && !process.env[STORE_KEY_ENV]))
 
-interface ResolvedKey {
-  candidates: string[]
-  source: KeySource
-  label: string
-}
-
 /** Whether the keys must come from the key file (not an option or the environment). */
 const needsKeyFile = (options: OpenStoreOptions): boolean =>
   (options.key === undefined && !process.env[STORE_KEY_ENV]) || (!options.readOnly && options.adminKey === undefined && !process.env[ADMIN_KEY_ENV])
-
-function resolveStoreKeys(options: OpenStoreOptions, storeId: string, keyFile: KeyFile | undefined): ResolvedKey | undefined {
-  if (options.key !== undefined) return { candidates: [options.key], source: 'option', label: 'The store key in the key option' }
-  const env = process.env[STORE_KEY_ENV]
-  if (env) return { candidates: [env], source: 'env', label: `The store key in ${STORE_KEY_ENV}` }
-  if (keyFile?.storeKeys.length) return { candidates: keyFile.storeKeys, source: 'file', label: `The store key in the key file ${keyFilePath(storeId)}` }
-  return undefined
-}
 
 function resolveAdminKey(options: OpenStoreOptions, keyFile: KeyFile | undefined): AdminKey | undefined {
   if (options.adminKey !== undefined) return parseAdminKey(options.adminKey, 'The adminKey option')
@@ -619,30 +670,39 @@ function resolveAdminKey(options: OpenStoreOptions, keyFile: KeyFile | undefined
   return keyFile?.adminKey === undefined ? undefined : parseAdminKey(keyFile.adminKey, 'The admin key in the key file')
 }
 
-/** Where trust is decided, once the files are read. */
-function openParsed(path: string, file: StoreFile, options: OpenStoreOptions, keyFile: KeyFile | undefined, history: HistoryCheck, memory?: Memory): SecretStore {
+/** Where trust is decided, once the file and its keys are found. */
+function openParsed(path: string, file: StoreFile, keys: FoundKeys, adminKey: AdminKey | undefined, history: HistoryCheck, memory?: Memory): SecretStore {
   try {
-    return openKeyed(path, file, options, keyFile, history, memory)
+    const storeKey = keyFor(file, keys)
+    const trail = trustFile(path, file, storeKey, keys.label, history, memory)
+    return new SecretStore(path, { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }, adminKey, history)
   }
   catch (error) {
     throw withStoreId(error, file.id)
   }
 }
 
+/** openParsed for asynchronous callers: signatures checked in parallel. */
+async function openParsedAsync(path: string, file: StoreFile, keys: FoundKeys, adminKey: AdminKey | undefined, history: HistoryCheck, memory?: Memory): Promise<SecretStore> {
+  try {
+    const storeKey = keyFor(file, keys)
+    const trail = await trustFileAsync(path, file, storeKey, keys.label, history, memory)
+    return new SecretStore(path, { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }, adminKey, history)
+  }
+  catch (error) {
+    throw withStoreId(error, file.id)
+  }
+}
+
+/** The candidate whose key id is the file's (else the first, whose error then says why it does not open). */
+function keyFor(file: StoreFile, keys: FoundKeys): StoreKey {
+  const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
+  return parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
+}
+
 /** Tags a failure with the id of the store it happened on, for the retry after a race. */
 const withStoreId = (error: unknown, storeId: string): unknown =>
   (error instanceof SecretsError ? Object.assign(error, { storeId }) : error)
-
-function openKeyed(path: string, file: StoreFile, options: OpenStoreOptions, keyFile: KeyFile | undefined, history: HistoryCheck, memory?: Memory): SecretStore {
-  const keys = resolveStoreKeys(options, file.id, keyFile)
-  if (!keys)
-    throw new SecretsError('KEY_MISSING', `No store key for ${path} (store id ${file.id}). In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import (paste the key an admin gets from unplugin-secrets key export).`)
-  const parsed = keys.candidates.map(key => parseStoreKey(key, keys.label))
-  const storeKey = parsed.find(key => dataKeyId(key.dataKey) === file.keyId) ?? parsed[0]!
-  const trail = trustFile(path, file, storeKey, keys.label, history, memory)
-  const opened = { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }
-  return new SecretStore(path, opened, options.readOnly ? undefined : resolveAdminKey(options, keyFile), history)
-}
 
 const historyOf = (options: OpenStoreOptions): HistoryCheck => (options.minRevision === undefined ? {} : { minRevision: options.minRevision })
 
@@ -654,7 +714,11 @@ export async function openStore(options: OpenStoreOptions = {}, history: History
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
   return retryRace(async (memoryFirst) => {
     const file = await readStoreFile(path)
-    return openParsed(path, file, options, needsKeyFile(options) ? await readKeyFile(file.id) : undefined, history, memoryFirst?.(file.id))
+    const keyFile = needsKeyFile(options) ? await readKeyFile(file.id) : undefined
+    const keys = await findStoreKeys(file, { path, key: options.key, keyFile }, readerIdentityKey).catch((error: unknown) => {
+      throw withStoreId(error, file.id)
+    })
+    return openParsedAsync(path, file, keys, options.readOnly ? undefined : resolveAdminKey(options, keyFile), history, memoryFirst?.(file.id))
   })
 }
 
@@ -665,7 +729,9 @@ export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
     const text = readTextFileSync(path)
     if (text === undefined) throw storeNotFound(path)
     const file = parseStoreFile(text, path)
-    return openParsed(path, file, options, needsKeyFile(options) ? readKeyFileSync(file.id) : undefined, historyOf(options), memoryFirst?.(file.id))
+    const keyFile = needsKeyFile(options) ? readKeyFileSync(file.id) : undefined
+    const keys = findStoreKeysSync(file, { path, key: options.key, keyFile })
+    return openParsed(path, file, keys, options.readOnly ? undefined : resolveAdminKey(options, keyFile), historyOf(options), memoryFirst?.(file.id))
   })
 }
 

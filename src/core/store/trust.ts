@@ -5,7 +5,7 @@
 import { SecretsError } from '../errors'
 import type { AdminKey, StoreKey } from './keys'
 import { parsePublicKey } from './keys'
-import { dataKeyId, macMatches, revisionMac, signMessage, verifyMessage } from './crypto'
+import { dataKeyId, macMatches, revisionMac, signMessage, verifyMessage, verifyMessageAsync } from './crypto'
 import { bytesEqual, sha256, sha256Hex } from './encoding'
 import type { AuditEntry, CanonicalTexts, StoreFile } from './format'
 import { STORE_FORMAT_V1, auditSignedContent, canonicalEntry, readerRecordHash, secretRecordHash, signedDigest } from './format'
@@ -43,12 +43,24 @@ export interface VerifyOptions {
  * whole file. Returns the trail (entry hashes and head) for the rollback check.
  */
 export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, options: VerifyOptions = {}): Trail {
+  const { replay, known } = replayForKey(file, storeKey, path, options)
+  checkSignatures(file, replay.signatures, path)
+  checkAgainstTrail(file, replay.state, path, known, storeKey)
+  return replay.trail
+}
+
+/** verifyStore with the entry signatures checked in node's thread pool (in parallel): what opening a store does. */
+export async function verifyStoreAsync(file: StoreFile, storeKey: StoreKey, path: string, options: VerifyOptions = {}): Promise<Trail> {
+  const { replay, known } = replayForKey(file, storeKey, path, options)
+  await checkSignaturesAsync(file, replay.signatures, path)
+  checkAgainstTrail(file, replay.state, path, known, storeKey)
+  return replay.trail
+}
+
+function replayForKey(file: StoreFile, storeKey: StoreKey, path: string, options: VerifyOptions) {
   checkKey(file, storeKey, path, options.keySource ?? 'The store key')
   const known: CanonicalTexts = new Map()
-  const { trail, state, signatures } = replayTrail(file, path, known, options.full ? [] : options.verified)
-  checkSignatures(file, signatures, path)
-  checkAgainstTrail(file, state, path, known, storeKey)
-  return trail
+  return { replay: replayTrail(file, path, known, options.full ? [] : options.verified), known }
 }
 
 /**
@@ -93,14 +105,36 @@ function publicKeyOf(text: string, entry: AuditEntry, index: number, path: strin
 
 /** Checks the queued audit entry signatures, in file order (the first bad one is reported). */
 export function checkSignatures(file: StoreFile, signatures: PendingSignature[], path: string): void {
-  const keys = new Map<string, Uint8Array>()
-  for (const { index, publicKey, content, sig } of signatures) {
-    const entry = file.audit[index]!
-    let key = keys.get(publicKey)
-    if (!key) keys.set(publicKey, key = publicKeyOf(publicKey, entry, index, path))
-    if (!verifyMessage(key, 'audit', content, sig))
-      throw untrusted(path, `the signature of audit entry ${index + 1} (${entry.action} by "${entry.admin}") does not verify`)
+  const keyOf = signerKeys(file, path)
+  for (const signature of signatures) {
+    if (!verifyMessage(keyOf(signature), 'audit', signature.content, signature.sig)) throw badSignature(file, signature, path)
   }
+}
+
+/** Below this many, the thread pool's overhead is not worth it. */
+const PARALLEL_SIGNATURES = 32
+
+async function checkSignaturesAsync(file: StoreFile, signatures: PendingSignature[], path: string): Promise<void> {
+  if (signatures.length < PARALLEL_SIGNATURES) return checkSignatures(file, signatures, path)
+  const keyOf = signerKeys(file, path)
+  const results = await Promise.all(signatures.map(signature => verifyMessageAsync(keyOf(signature), 'audit', signature.content, signature.sig)))
+  const bad = results.indexOf(false)
+  if (bad >= 0) throw badSignature(file, signatures[bad]!, path)
+}
+
+/** Each signer's public key, parsed once. */
+function signerKeys(file: StoreFile, path: string): (signature: PendingSignature) => Uint8Array {
+  const keys = new Map<string, Uint8Array>()
+  return ({ index, publicKey }) => {
+    let key = keys.get(publicKey)
+    if (!key) keys.set(publicKey, key = publicKeyOf(publicKey, file.audit[index]!, index, path))
+    return key
+  }
+}
+
+function badSignature(file: StoreFile, { index }: PendingSignature, path: string) {
+  const entry = file.audit[index]!
+  return untrusted(path, `the signature of audit entry ${index + 1} (${entry.action} by "${entry.admin}") does not verify`)
 }
 
 /** The file as signed (and sealed, given the key) must be what the trail says: admins, secrets and readers, key id, revision. */

@@ -13,7 +13,13 @@
 import { createUnplugin } from 'unplugin'
 import type { UnpluginInstance } from 'unplugin'
 import type { Options } from './core/options'
-import { unpluginFactory } from './core/plugin'
+import { createUnpluginFactory } from './core/plugin'
+
+/** Core imports no dashboard code: the Vite dev server gets the dashboard from here, loaded only when it starts. */
+const unpluginFactory = /* #__PURE__ */ createUnpluginFactory(async (server, ctx) => {
+  const { mountPluginDashboard } = await import('./dashboard/mount')
+  await mountPluginDashboard(server, ctx)
+})
 
 export const unplugin: UnpluginInstance<Options | undefined, boolean> = /* #__PURE__ */ createUnplugin(unpluginFactory)
 

@@ -1,0 +1,68 @@
+/**
+ * Rollup's and Rolldown's hooks: the `target` option tells browser from
+ * server, the browser bundle is scanned, and runtime-mode JSON is loaded here.
+ */
+import { readFile } from 'node:fs/promises'
+import type { UnpluginOptions } from 'unplugin'
+import type { OutputAsset, SecretsContext } from '../context'
+import { jsonHasReferences } from '../context'
+import { SecretsError } from '../errors'
+
+type RollupHooks = NonNullable<UnpluginOptions['rollup']>
+type RolldownHooks = NonNullable<UnpluginOptions['rolldown']>
+
+/** Rollup, runtime mode: a JSON config with references, loaded by us as a module (out of @rollup/plugin-json's way). */
+const RUNTIME_JSON = '?unplugin-secrets-runtime'
+
+/** A Rollup-style output bundle (Rollup, Rolldown, Vite) as text assets. */
+export function bundleAssets(bundle: Record<string, { type: string, code?: string, source?: string | Uint8Array }>): OutputAsset[] {
+  return Object.entries(bundle).map(([name, output]) => ({
+    name,
+    text: output.type === 'chunk' ? output.code ?? '' : typeof output.source === 'string' ? output.source : new TextDecoder().decode(output.source),
+  }))
+}
+
+export function rollupHooks(ctx: SecretsContext): RollupHooks {
+  return {
+    async resolveId(source, importer, resolveOptions) {
+      if (ctx.options.mode !== 'runtime' || ctx.browserBuild || !/\.json$/.test(source)) return null
+      const resolved = await this.resolve(source, importer, { ...resolveOptions, skipSelf: true })
+      if (!resolved || resolved.external) return null
+      const text = await readFile(resolved.id, 'utf8').catch(() => undefined)
+      return text !== undefined && jsonHasReferences(text, resolved.id) ? `${resolved.id}${RUNTIME_JSON}` : null
+    },
+    async load(id) {
+      if (!id.endsWith(RUNTIME_JSON)) return null
+      const file = id.slice(0, -RUNTIME_JSON.length)
+      try {
+        const result = (await ctx.expand(await readFile(file, 'utf8'), file, ctx.buildTarget))!
+        return { code: result.code, map: result.map }
+      }
+      catch (error) {
+        if (!(error instanceof SecretsError)) throw error
+        return this.error(error.message)
+      }
+    },
+    generateBundle: {
+      order: 'post', // after every other plugin's generateBundle, so assets they add are scanned too
+      async handler(_, bundle) {
+        if (!ctx.browserBuild) return
+        const message = await ctx.scanOutput(bundleAssets(bundle), 'browser bundle', { warn: text => this.warn(text) })
+        if (message) this.error(message)
+      },
+    },
+  }
+}
+
+export function rolldownHooks(ctx: SecretsContext): RolldownHooks {
+  return {
+    generateBundle: {
+      order: 'post',
+      async handler(_, bundle) {
+        if (!ctx.browserBuild) return
+        const message = await ctx.scanOutput(bundleAssets(bundle as never), 'browser bundle', { warn: text => this.warn(text) })
+        if (message) this.error(message)
+      },
+    },
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * webpack's and Rspack's hook: the target tells browser from server, and the
+ * finished assets of a browser build are scanned (a leaky one is not emitted).
+ */
+import { readFileSync } from 'node:fs'
+import type { SecretsContext } from '../context'
+import { jsonHasReferences } from '../context'
+
+/** The part of webpack's and Rspack's compiler the plugin uses (their types differ in detail). */
+interface WebpackLikeCompiler {
+  options: { context?: string, target?: string | false | (string | false)[], module: { rules: object[] } }
+  webpack: { Compilation: { PROCESS_ASSETS_STAGE_REPORT: number }, WebpackError: new (message: string) => Error }
+  hooks: { thisCompilation: { tap: (name: string, run: (compilation: WebpackLikeCompilation) => void) => void } }
+}
+
+interface WebpackLikeCompilation {
+  deleteAsset: (name: string) => void
+  errors: Error[]
+  warnings: Error[]
+  hooks: { processAssets: { tapPromise: (options: { name: string, stage: number, additionalAssets?: boolean }, run: (assets: Record<string, { source: () => string | Buffer }>) => Promise<void>) => void } }
+}
+
+/** Fail closed: a server build is one whose every target is a Node one; false, es20xx, browserslist, nwjs, electron-preload count as browser. */
+function isBrowserTarget(target: WebpackLikeCompiler['options']['target']): boolean {
+  const targets = [target ?? 'browserslist'].flat()
+  return !targets.every(each => typeof each === 'string' && /^(node|async-node|electron-main)/.test(each))
+}
+
+/** The `webpack(compiler)` / `rspack(compiler)` hook. */
+export function webpackLikeHook(ctx: SecretsContext): (compiler: unknown) => void {
+  return (raw) => {
+    const compiler = raw as WebpackLikeCompiler
+    ctx.root = compiler.options.context ?? ctx.root
+    ctx.browserBuild = isBrowserTarget(compiler.options.target)
+    if (ctx.browserBuild) scanAssets(ctx, compiler)
+    else if (ctx.options.mode === 'runtime') startUpJsonAsJs(compiler)
+  }
+}
+
+/** Runtime mode turns JSON configs with references into JS modules: webpack must not parse them as JSON. */
+function startUpJsonAsJs(compiler: WebpackLikeCompiler): void {
+  compiler.options.module.rules.push({ test: (resource: string) => /\.json$/.test(resource) && jsonHasReferences(readFileSync(resource, 'utf8'), resource), type: 'javascript/auto' })
+}
+
+function scanAssets(ctx: SecretsContext, compiler: WebpackLikeCompiler): void {
+  const { Compilation, WebpackError } = compiler.webpack
+  const stage = { name: 'unplugin-secrets', stage: Compilation.PROCESS_ASSETS_STAGE_REPORT, additionalAssets: true }
+  compiler.hooks.thisCompilation.tap('unplugin-secrets', (compilation) => {
+    compilation.hooks.processAssets.tapPromise(stage, async (assets) => {
+      const texts = Object.entries(assets).map(([name, asset]) => ({ name, text: String(asset.source()) }))
+      const hits = new Set<string>()
+      const warn = (text: string) => compilation.warnings.push(new WebpackError(text))
+      const message = await ctx.scanOutput(texts, 'browser bundle', { warn, onHit: hit => hits.add(hit) })
+      if (!message) return
+      compilation.errors.push(new WebpackError(message))
+      for (const name of hits) compilation.deleteAsset(name) // not emitted even where errors do not stop emitting
+    })
+  })
+}

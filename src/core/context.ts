@@ -5,17 +5,13 @@
 import { basename, isAbsolute, relative, resolve } from 'node:path'
 import { TemplateCache, defaultCacheDir } from './cache'
 import { SecretsError } from './errors'
-import { expandJson } from './formats/json'
-import { toModuleCode } from './formats/module'
-import type { ExpandedModule, SecretLookup, SourceMapData } from './formats/types'
-import { expandYaml, templateModule, yamlTemplate } from './formats/yaml'
+import { configFormat, hasReferences } from './formats/registry'
+import type { ConfigFormat, ExpandedModule, ModuleOptions, SecretLookup, SourceMapData } from './formats/types'
 import { MIN_SCANNED_LENGTH, findLeaks, leakMessage } from './leak'
 import type { Options, ResolvedOptions } from './options'
 import { resolveOptions } from './options'
 import { mentionsSecret } from './reference'
 import { SecretResolver } from './resolver'
-
-const YAML_FILE = /\.ya?ml$/
 
 /** Where a module ends up, as far as the bundler tells. */
 export interface ModuleTarget {
@@ -48,16 +44,6 @@ export interface TransformOutput {
   code: string
   map?: SourceMapData
   moduleType?: 'js'
-}
-
-/** Whether a JSON text holds references (not only escapes); an invalid file is left to the normal path's errors. */
-export function jsonHasReferences(text: string, file: string): boolean {
-  try {
-    return expandJson(text, file, () => '').names.size > 0
-  }
-  catch {
-    return false
-  }
 }
 
 export class SecretsContext {
@@ -139,22 +125,40 @@ export class SecretsContext {
   async expand(code: string, id: string, { forBrowser, inDevServer }: ModuleTarget): Promise<ExpandedModule | undefined> {
     const file = id.split('?')[0]!
     const shown = relative(this.root, file) || file
-    const atStartUp = this.options.mode === 'runtime' && !forBrowser && !inDevServer
-    if (atStartUp && YAML_FILE.test(file))
-      return { ...await this.#yamlModule(code, file, shown, () => '', { store: this.startUpStorePath }), map: this.#moduleMap(file, code) }
+    const format = configFormat(file)
+    if (this.options.mode === 'runtime' && !forBrowser && !inDevServer) {
+      const startUp = await this.#startUpModule(format, code, file, shown)
+      if (startUp) return startUp
+    }
     if (mentionsSecret(code)) await this.resolver.prepare()
     const lookup = this.#lookup(forBrowser)
-    if (YAML_FILE.test(file)) return { ...await this.#yamlModule(code, file, shown, lookup), map: this.#moduleMap(file, code) }
-    if (atStartUp && jsonHasReferences(code, shown)) {
-      // Checked as JSON above (strict, keys, references); strict JSON is YAML 1.2, so the YAML path builds the start-up module.
-      this.jsonModules.add(file)
-      return { ...expandYaml(code, shown, () => '', { runtime: { store: this.startUpStorePath } }), map: this.#moduleMap(file, code), moduleType: 'js' }
-    }
-    const json = expandJson(code, shown, lookup, { sourcemap: true })
-    if (json.code === code) return undefined // nothing to expand: the bundler's JSON handling takes the file as it is
-    if (!this.jsonAsModule) return json
+    if (format.bundledAs === 'module')
+      return { ...await format.module(code, shown, lookup, { cache: this.#cache(file) }), map: this.#moduleMap(file, code) }
+    const expanded = format.render(code, shown, lookup, { sourcemap: true })
+    if (expanded.code === code) return undefined // nothing to expand: the bundler's JSON handling takes the file as it is
+    if (!this.jsonAsModule) return expanded
     this.jsonModules.add(file)
-    return { code: toModuleCode(JSON.parse(json.code), true), map: this.#moduleMap(file, code), names: json.names }
+    return { ...await format.module(code, shown, lookup), map: this.#moduleMap(file, code) }
+  }
+
+  /**
+   * Runtime mode, server code: a module that resolves its references at
+   * start-up. A JSON file becomes one only if it has references (else it stays JSON).
+   */
+  async #startUpModule(format: ConfigFormat, code: string, file: string, shown: string): Promise<ExpandedModule | undefined> {
+    const runtime = { store: this.startUpStorePath }
+    const map = this.#moduleMap(file, code)
+    if (format.bundledAs === 'module') return { ...await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) }), map }
+    if (!hasReferences(format, code, shown)) return undefined
+    this.jsonModules.add(file)
+    return { ...await format.module(code, shown, () => '', { runtime }), map, moduleType: 'js' }
+  }
+
+  /** The parse cache (memory, and the cache folder unless `cache: false`), keyed by the file's real path. */
+  #cache(path: string): ModuleOptions['cache'] {
+    const { cache } = this.options
+    this.#templates ??= new TemplateCache(cache === false ? undefined : typeof cache === 'string' ? resolve(this.root, cache) : defaultCacheDir(this.root))
+    return { templates: this.#templates, path }
   }
 
   /** Values from the store; for browser code, only the allowed names. */
@@ -164,14 +168,6 @@ export class SecretsContext {
         throw new SecretsError('SECRET_IN_CLIENT', `secret ${name} would be shipped to the browser (client build). Move the import to server code, or allow this name with client: ['${name}']`, { loc: locate() })
       return this.resolver.lookup(name, locate)
     }
-  }
-
-  /** A YAML config's module, its parse taken from the cache when the file is unchanged. */
-  async #yamlModule(code: string, file: string, shown: string, lookup: SecretLookup, runtime?: { store: string }): Promise<ExpandedModule> {
-    const { cache } = this.options
-    this.#templates ??= new TemplateCache(cache === false ? undefined : typeof cache === 'string' ? resolve(this.root, cache) : defaultCacheDir(this.root))
-    const template = await this.#templates.template(file, code, () => yamlTemplate(code, shown))
-    return template ? templateModule(template, shown, lookup, { runtime }) : expandYaml(code, shown, lookup, { runtime })
   }
 
   /**

@@ -7,11 +7,10 @@ import { relative, resolve } from 'node:path'
 import type { UnpluginOptions } from 'unplugin'
 import type { OutputAsset, SecretsContext } from '../context'
 import { SecretsError } from '../errors'
+import { formatByExtension } from '../formats/registry'
 
 type EsbuildHooks = NonNullable<UnpluginOptions['esbuild']>
 type BuildResult = Parameters<Parameters<Parameters<NonNullable<EsbuildHooks['setup']>>[0]['onEnd']>[0]>[0]
-
-const YAML_FILE = /\.ya?ml$/
 
 export function esbuildHooks(ctx: SecretsContext): EsbuildHooks {
   let configured = false
@@ -38,7 +37,7 @@ export function esbuildHooks(ctx: SecretsContext): EsbuildHooks {
       })
     },
     // unplugin applies it to untransformed files too: JSON the transform left alone stays JSON.
-    loader: (_code, id) => (YAML_FILE.test(id) || ctx.jsonModules.has(id.split('?')[0]!) ? 'js' : 'json'),
+    loader: (_code, id) => (formatByExtension(id)?.bundledAs === 'module' || ctx.jsonModules.has(id.split('?')[0]!) ? 'js' : 'json'),
   }
 }
 

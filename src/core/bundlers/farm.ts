@@ -7,6 +7,7 @@ import type { FilterPattern, UnpluginOptions } from 'unplugin'
 import type { SecretsContext } from '../context'
 import type { ExpandedModule } from '../formats/types'
 import { SecretsError } from '../errors'
+import { CONFIG_FILE } from '../formats/registry'
 
 type FarmHooks = NonNullable<UnpluginOptions['farm']>
 
@@ -23,7 +24,7 @@ export function farmHooks(ctx: SecretsContext): FarmHooks {
       ctx.browserBuild = !/node/.test(config.compilation?.output?.targetEnv ?? 'browser')
     },
     load: {
-      filters: { resolvedPaths: ['\\.ya?ml$', '\\.json$'] },
+      filters: { resolvedPaths: [`(?i)${CONFIG_FILE.source}`] }, // a Rust regex: (?i) for any case
       async executor(params, context) {
         const id = params.resolvedPath
         if (!matchesFilter(id, ctx.options.include, ctx.options.exclude)) return null

@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises'
 import type { UnpluginOptions } from 'unplugin'
 import type { OutputAsset, SecretsContext } from '../context'
-import { jsonHasReferences } from '../context'
 import { SecretsError } from '../errors'
+import { formatByExtension, hasReferences } from '../formats/registry'
 
 type RollupHooks = NonNullable<UnpluginOptions['rollup']>
 type RolldownHooks = NonNullable<UnpluginOptions['rolldown']>
@@ -25,11 +25,12 @@ export function bundleAssets(bundle: Record<string, { type: string, code?: strin
 export function rollupHooks(ctx: SecretsContext): RollupHooks {
   return {
     async resolveId(source, importer, resolveOptions) {
-      if (ctx.options.mode !== 'runtime' || ctx.browserBuild || !/\.json$/.test(source)) return null
+      const format = formatByExtension(source)
+      if (ctx.options.mode !== 'runtime' || ctx.browserBuild || format?.bundledAs !== 'itself') return null
       const resolved = await this.resolve(source, importer, { ...resolveOptions, skipSelf: true })
       if (!resolved || resolved.external) return null
       const text = await readFile(resolved.id, 'utf8').catch(() => undefined)
-      return text !== undefined && jsonHasReferences(text, resolved.id) ? `${resolved.id}${RUNTIME_JSON}` : null
+      return text !== undefined && hasReferences(format, text, resolved.id) ? `${resolved.id}${RUNTIME_JSON}` : null
     },
     async load(id) {
       if (!id.endsWith(RUNTIME_JSON)) return null

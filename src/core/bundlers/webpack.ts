@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { SecretsContext } from '../context'
-import { jsonHasReferences } from '../context'
+import { formatByExtension, hasReferences } from '../formats/registry'
 
 /** The part of webpack's and Rspack's compiler the plugin uses (their types differ in detail). */
 interface WebpackLikeCompiler {
@@ -39,7 +39,11 @@ export function webpackLikeHook(ctx: SecretsContext): (compiler: unknown) => voi
 
 /** Runtime mode turns JSON configs with references into JS modules: webpack must not parse them as JSON. */
 function startUpJsonAsJs(compiler: WebpackLikeCompiler): void {
-  compiler.options.module.rules.push({ test: (resource: string) => /\.json$/.test(resource) && jsonHasReferences(readFileSync(resource, 'utf8'), resource), type: 'javascript/auto' })
+  const startsUpAsJs = (resource: string) => {
+    const format = formatByExtension(resource)
+    return format?.bundledAs === 'itself' && hasReferences(format, readFileSync(resource, 'utf8'), resource)
+  }
+  compiler.options.module.rules.push({ test: startsUpAsJs, type: 'javascript/auto' })
 }
 
 function scanAssets(ctx: SecretsContext, compiler: WebpackLikeCompiler): void {

@@ -12,7 +12,7 @@ import type { FoundReference } from './formats/types'
 export const CONFIG_FILES_GLOB = '**/*.{yaml,yml,json}'
 const NEVER_WALKED = ['**/node_modules/**', '**/.git/**']
 
-export interface WalkOptions {
+interface WalkOptions {
   /** The folder the patterns are relative to. */
   cwd?: string
   /** More globs to skip besides node_modules and .git. */

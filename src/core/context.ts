@@ -28,19 +28,19 @@ export interface OutputAsset {
 }
 
 /** How a bundler hears about the scan: warnings, and (to drop them) the assets with a hit. */
-export interface ScanReport {
+interface ScanReport {
   warn: (message: string) => void
   onHit?: (asset: string) => void
 }
 
 /** The part of a bundler's transform context the shared transform step uses. */
-export interface TransformContext {
+interface TransformContext {
   error: (error: string | { message: string, id: string, loc: { line: number, column: number, file: string } }) => void
   addWatchFile: (file: string) => void
 }
 
 /** What the bundler gets back from a transform. */
-export interface TransformOutput {
+interface TransformOutput {
   code: string
   map?: SourceMapData
   moduleType?: 'js'

@@ -22,7 +22,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The closest existing name, when it is close enough to be a typo. */
-export function suggestName(name: string, names: string[]): string | undefined {
+function suggestName(name: string, names: string[]): string | undefined {
   let best: string | undefined
   let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1
   for (const candidate of names) {

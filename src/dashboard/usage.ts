@@ -12,7 +12,7 @@ export interface Usage {
   column: number
 }
 
-export interface UsageScan {
+interface UsageScan {
   /** Per name, every place that references it. */
   byName: Map<string, Usage[]>
   /** Config files that could not be read as configs (malformed YAML, JSON or reference), with the error. */

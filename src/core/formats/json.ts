@@ -3,7 +3,7 @@ import { basename } from 'node:path'
 import { SecretsError } from '../errors'
 import { visitJson } from '../jsonc'
 import { MENTION, ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
-import { lineStarts, locate, referenceOffset } from './locate'
+import { lineStarts, locate, referenceOffset } from '../locate'
 import type { ExpandedModule, SecretLookup, SourceMapData } from './types'
 
 /** 'CommaExpected' -> 'comma expected' */

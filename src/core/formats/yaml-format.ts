@@ -8,7 +8,7 @@ import type { ConfigFormat, ExpandedData, ExpandedModule, FoundReference, Module
 import { expandYaml, expandYamlData, templateModule, yamlTemplate } from './yaml'
 
 /** A YAML double-quoted scalar for `value`: JSON's escapes are YAML's, plus the characters YAML must not see raw. */
-export function yamlDoubleQuoted(value: string): string {
+function yamlDoubleQuoted(value: string): string {
   return JSON.stringify(value).replace(/[\u007F-\u009F\u2028\u2029\uFEFF\uFFFE\uFFFF]/g, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 

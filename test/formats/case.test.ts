@@ -5,12 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config'
 import { configFormat, formatByExtension } from '../../src/core/formats/registry'
 import { createStore } from '../../src/core/store/store'
-import { ROOT, runCli, tempDir } from '../helpers'
+import { dist, runCli, tempDir } from '../helpers'
 
 /** One case rule for config extensions: CONFIG.YAML is YAML everywhere (issue #12 §5). */
 const TOKEN = 'case-rule-token-5e1f'
 const UPPER_YAML = 'service:\n  token: ${secret.TOKEN}\n'
-const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
 const anyCase = { include: [/\.ya?ml$/i, /\.json$/i] }
 
 let dir: string

@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { rollup } from 'rollup'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, tempDir } from '../helpers'
+import { ROOT, dist, tempDir } from '../helpers'
 import { makeStore } from '../store/fixtures'
 
-const { default: secrets } = await import(pathToFileURL(join(ROOT, 'dist/rollup.mjs')).href)
+const { default: secrets } = await dist('rollup')
 
 const VALUES = { API_TOKEN: 'api-token-value-8f2c1d', DB_PASSWORD: 'db-password-value-77aa' }
 const CONFIG = `# a config with references

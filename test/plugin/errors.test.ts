@@ -1,10 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, tempDir } from '../helpers'
+import { dist, tempDir } from '../helpers'
 
-const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
 const VALUE = 'tok-value-9f8e7d'
 
 let dir: string

@@ -1,12 +1,10 @@
 import { cp, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import type { ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, tempDir } from '../helpers'
+import { ROOT, dist, tempDir } from '../helpers'
 import { createLiveStore, waitFor } from './live-store'
 
-const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
 
 let dir: string
 let server: ViteDevServer

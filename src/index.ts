@@ -21,7 +21,8 @@ const unpluginFactory = /* #__PURE__ */ createUnpluginFactory(async (server, ctx
   await mountPluginDashboard(server, ctx)
 })
 
-export const unplugin: UnpluginInstance<Options | undefined, boolean> = /* #__PURE__ */ createUnplugin(unpluginFactory)
+/** One plugin per call, never an array (`false`): users' types show `Plugin`, not `Plugin | Plugin[]`. */
+export const unplugin: UnpluginInstance<Options | undefined, false> = /* #__PURE__ */ createUnplugin(unpluginFactory)
 
 export default unplugin
 export type { Options } from './core/options'

@@ -85,6 +85,11 @@ describe('webpack and Rspack: the target decides', () => {
     await build(name, folder, 'node')
   })
 
+  it.each(['webpack', 'rspack'] as const)('%s: node-webkit (webpack\'s alias of nwjs) is a browser build', async (name) => {
+    const folder = await project(`${name}-node-webkit`, serverConfig)
+    expectGuardError(await build(name, folder, 'node-webkit').then(() => undefined, (caught: unknown) => caught), transformMessage)
+  })
+
   it.each(['webpack', 'rspack'] as const)('%s: the output scan catches a define', async (name) => {
     const folder = await project(`${name}-define`, defineLeak)
     // development mode emits despite errors: the leaky asset must still not be written

@@ -20,10 +20,18 @@ interface WebpackLikeCompilation {
   hooks: { processAssets: { tapPromise: (options: { name: string, stage: number, additionalAssets?: boolean }, run: (assets: Record<string, { source: () => string | Buffer }>) => Promise<void>) => void } }
 }
 
-/** Fail closed: a server build is one whose every target is a Node one; false, es20xx, browserslist, nwjs, electron-preload count as browser. */
+/**
+ * The targets known to run only in Node, as webpack names them: `node`,
+ * `async-node` and `electron-main`, with or without a version (node18.12,
+ * electron28-main). Anything else may run in a browser: false, es20xx,
+ * browserslist, web, nwjs and its alias node-webkit, electron-preload.
+ */
+const NODE_ONLY_TARGET = /^(?:(?:async-)?node(?:\d+(?:\.\d+)?)?|electron(?:\d+(?:\.\d+)?)?-main)$/
+
+/** Fail closed: a server build is one whose every target is known to be Node-only. */
 function isBrowserTarget(target: WebpackLikeCompiler['options']['target']): boolean {
   const targets = [target ?? 'browserslist'].flat()
-  return !targets.every(each => typeof each === 'string' && /^(node|async-node|electron-main)/.test(each))
+  return !targets.every(each => typeof each === 'string' && NODE_ONLY_TARGET.test(each))
 }
 
 /** The `webpack(compiler)` / `rspack(compiler)` hook. */

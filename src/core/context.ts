@@ -154,10 +154,15 @@ export class SecretsContext {
     return { ...await format.module(code, shown, () => '', { runtime }), map, moduleType: 'js' }
   }
 
-  /** The parse cache (memory, and the cache folder unless `cache: false`), keyed by the file's real path. */
-  #cache(path: string): ModuleOptions['cache'] {
+  /** The parse cache's folder; undefined with `cache: false` (memory only). */
+  get cacheDir(): string | undefined {
     const { cache } = this.options
-    this.#templates ??= new TemplateCache(cache === false ? undefined : typeof cache === 'string' ? resolve(this.root, cache) : defaultCacheDir(this.root))
+    return cache === false ? undefined : typeof cache === 'string' ? resolve(this.root, cache) : defaultCacheDir(this.root)
+  }
+
+  /** The parse cache (memory, and the cache folder), keyed by the file's real path. */
+  #cache(path: string): ModuleOptions['cache'] {
+    this.#templates ??= new TemplateCache(this.cacheDir)
     return { templates: this.#templates, path }
   }
 

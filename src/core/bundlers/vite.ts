@@ -1,12 +1,12 @@
 /**
- * Vite's hooks: each module's environment tells browser from server, the store
- * is refused by the dev server, and store changes reach the configs that use it.
+ * Vite's hooks: each module's environment tells browser from server, the dev
+ * server refuses the package's files, and store changes reach the configs that use it.
  */
-import { basename } from 'node:path'
 import type { UnpluginOptions } from 'unplugin'
 import type { ViteDevServer } from 'vite'
 import type { ModuleTarget, SecretsContext } from '../context'
 import { fileStamp } from '../resolver'
+import { refusePackageFiles } from './dev-server-guard'
 import { bundleAssets } from './rollup'
 
 type ViteHooks = NonNullable<UnpluginOptions['vite']>
@@ -35,7 +35,7 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
     },
     async configureServer(server) {
       devServer = server
-      refuseStoreRequests(server, ctx)
+      refusePackageFiles(server, ctx)
       if (ctx.options.dashboard) await extendDevServer?.(server, ctx)
     },
     // order 'post': after every other plugin's generateBundle, so assets they add (HTML, CSS) are scanned too.
@@ -65,23 +65,4 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
       return modules.length ? modules : undefined
     },
   }
-}
-
-/**
- * Everything under the served root is public to Vite's dev server; the store
- * must not be. (A server.fs.deny entry from a plugin would replace Vite's
- * default deny list.)
- */
-function refuseStoreRequests(server: ViteDevServer, ctx: SecretsContext): void {
-  const storeName = basename(ctx.storePath).toLowerCase()
-  server.middlewares.use((request, response, next) => {
-    let path = (request.url ?? '').split('?')[0]!
-    try {
-      path = decodeURIComponent(path)
-    }
-    catch {}
-    if (path.replace(/\\/g, '/').split('/').pop()!.toLowerCase() !== storeName) return next()
-    response.statusCode = 403
-    response.end('unplugin-secrets: the secret store is not served')
-  })
 }

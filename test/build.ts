@@ -48,3 +48,22 @@ export function farmBuildInChild(root: string, output: Record<string, unknown>, 
     await build({ root: ${JSON.stringify(root)}, compilation: { input: { entry: './entry.js' }, output: ${JSON.stringify(output)}, persistentCache: false, presetEnv: false }, plugins: [secrets(${JSON.stringify(secretsOptions)})] })
   `, { cwd: ROOT })
 }
+
+/**
+ * How a bundler prints a config error: where it shows a location itself, it
+ * does so from the plugin's `loc` with a 0-based column (Rollup `file (2:5): `,
+ * Rolldown and Vite `file:2:5` on a line of its own, esbuild
+ * `file:2:5: ERROR: [plugin: unplugin-secrets] `) and the message follows; webpack,
+ * Rspack and Farm show none, so the message carries ours: `file:2:6: `
+ * (1-based, as editors count). `column` is 1-based.
+ */
+export function locatedMessage(bundler: string, file: string, line: number, column: number, message: RegExp): RegExp {
+  const name = file.replace(/\./g, '\\.')
+  const at = {
+    rollup: `${name} \\(${line}:${column - 1}\\): `,
+    rolldown: `${name}:${line}:${column - 1}\\n.*`,
+    vite: `${name}:${line}:${column - 1}\\n.*`,
+    esbuild: `${name}:${line}:${column - 1}: ERROR: \\[plugin: unplugin-secrets\\] `,
+  }[bundler] ?? `${name}:${line}:${column}: `
+  return new RegExp(at + message.source)
+}

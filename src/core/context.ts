@@ -33,14 +33,8 @@ interface ScanReport {
   onHit?: (asset: string) => void
 }
 
-/** The part of a bundler's transform context the shared transform step uses. */
-interface TransformContext {
-  error: (error: string | { message: string, id: string, loc: { line: number, column: number, file: string } }) => void
-  addWatchFile: (file: string) => void
-}
-
 /** What the bundler gets back from a transform. */
-interface TransformOutput {
+export interface TransformOutput {
   code: string
   map?: SourceMapData
   moduleType?: 'js'
@@ -92,22 +86,14 @@ export class SecretsContext {
   }
 
   /**
-   * The transform step: expands `code`, reports a SecretsError through the
-   * bundler, and records whether the file depends on the store.
+   * The transform step: expands `code` and records whether the file depends
+   * on the store (`watch` makes the store a dependency). A SecretsError is
+   * thrown for the bundler family's hooks to report their way.
    */
-  async transform(context: TransformContext, code: string, id: string, target: ModuleTarget): Promise<TransformOutput | undefined> {
-    let result: ExpandedModule | undefined
-    try {
-      result = await this.expand(code, id, target)
-    }
-    catch (error) {
-      if (!(error instanceof SecretsError)) throw error
-      // webpack and Rspack record the error without throwing and drop loc: the message carries file:line:col.
-      context.error(error.loc ? { message: error.message, id, loc: { line: error.loc.line, column: error.loc.column, file: id } } : error.message)
-      return undefined
-    }
+  async transform(code: string, id: string, target: ModuleTarget, watch: (file: string) => void): Promise<TransformOutput | undefined> {
+    const result = await this.expand(code, id, target)
     if (!result) return undefined
-    this.trackStoreUse(id, result, file => context.addWatchFile(file))
+    this.trackStoreUse(id, result, watch)
     return { code: result.code, ...(result.map ? { map: result.map } : {}), ...(result.moduleType ? { moduleType: result.moduleType } : {}) }
   }
 

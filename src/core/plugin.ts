@@ -5,11 +5,13 @@
 import type { UnpluginFactory } from 'unplugin'
 import { esbuildHooks } from './bundlers/esbuild'
 import { farmHooks } from './bundlers/farm'
-import { rolldownHooks, rollupHooks } from './bundlers/rollup'
+import { reportLocated, rolldownHooks, rollupHooks } from './bundlers/rollup'
+import type { LocatingErrorContext } from './bundlers/rollup'
 import type { DevServerExtension } from './bundlers/vite'
 import { viteHooks, viteModuleTarget } from './bundlers/vite'
-import { webpackLikeHook } from './bundlers/webpack'
+import { failLoader, webpackLikeHook } from './bundlers/webpack'
 import { SecretsContext } from './context'
+import { SecretsError } from './errors'
 import type { Options } from './options'
 
 export type { DevServerExtension } from './bundlers/vite'
@@ -26,7 +28,14 @@ export function createUnpluginFactory(extendDevServer?: DevServerExtension): Unp
         async handler(code, id) {
           if (meta.framework === 'farm') return // Farm expands in its load hook
           const target = meta.framework === 'vite' ? viteModuleTarget(this) : ctx.buildTarget
-          return ctx.transform(this, code, id, target)
+          try {
+            return await ctx.transform(code, id, target, file => this.addWatchFile(file))
+          }
+          catch (error) {
+            if (!(error instanceof SecretsError)) throw error
+            if (meta.framework === 'webpack' || meta.framework === 'rspack') failLoader(error)
+            return reportLocated(this as LocatingErrorContext, error, id)
+          }
         },
       },
       vite: viteHooks(ctx, extendDevServer),

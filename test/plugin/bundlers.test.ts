@@ -2,7 +2,7 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { farmBuildInChild, webpackLikeBuild } from '../build'
+import { farmBuildInChild, locatedMessage, webpackLikeBuild } from '../build'
 import { ROOT, dist, tempDir } from '../helpers'
 
 /** Values chosen to break naive substitution: quoting, escapes, YAML syntax, HTML, a reference. */
@@ -156,7 +156,7 @@ describe.each(Object.keys(builders))('%s: a missing secret', (bundler) => {
       : await builders[bundler]!(project).then(() => undefined, (caught: unknown) => caught as Error)
     expect(error, 'the build must fail').toBeInstanceOf(Error)
     const text = `${error!.message}\n${String((error as { errors?: unknown }).errors ? JSON.stringify((error as { errors?: unknown }).errors) : '')}`
-    expect(text).toMatch(/config\.yaml:2:6: secret MISSING_ONE is not in .*secrets\.enc\.json\. .*Add it with: unplugin-secrets set MISSING_ONE/)
+    expect(text).toMatch(locatedMessage(bundler, 'config.yaml', 2, 6, /secret MISSING_ONE is not in .*secrets\.enc\.json\. .*Add it with: unplugin-secrets set MISSING_ONE/))
     expect(text).not.toContain(DB_PASSWORD)
   }, 60_000)
 })

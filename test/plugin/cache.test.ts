@@ -102,7 +102,7 @@ describe('the YAML parse cache', () => {
     const failure = async () => build().then(() => '', (error: Error) => error.message)
     const first = await failure()
     const cached = await failure()
-    expect(first).toMatch(/config\.yaml:11:5/)
+    expect(first).toMatch(/config\.yaml \(11:4\): /) // Rollup's loc: 0-based column
     expect(first).toMatch(/NOT_IN_STORE/)
     expect(cached).toBe(first)
     await writeFile(join(dir, 'config.yaml'), CONFIG)

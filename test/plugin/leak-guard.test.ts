@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { findLeaks } from '../../src/core/leak'
-import { definePlugin, farmBuildInChild, webpackLikeBuild } from '../build'
+import { definePlugin, farmBuildInChild, locatedMessage, webpackLikeBuild } from '../build'
 import { dist, tempDir } from '../helpers'
 
 const SERVER_TOKEN = 'srv-token-"quoted"-é-\n-9f2c'
@@ -46,7 +46,7 @@ function expectGuardError(error: unknown, pattern: RegExp) {
   expect(text).not.toContain('srv-token')
 }
 
-const transformMessage = /config\.yaml:2:8: secret SERVER_TOKEN would be shipped to the browser \(client build\)\. Move the import to server code, or allow this name with client: \['SERVER_TOKEN'\]/
+const transformMessage = (bundler: string) => locatedMessage(bundler, 'config.yaml', 2, 8, /secret SERVER_TOKEN would be shipped to the browser \(client build\)\. Move the import to server code, or allow this name with client: \['SERVER_TOKEN'\]/)
 
 describe('Vite', () => {
   async function viteBuild(folder: string, options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
@@ -57,7 +57,7 @@ describe('Vite', () => {
 
   it('a client build importing a config with a secret fails at the import, with the fix', async () => {
     const error = await viteBuild(await project('vite-client', serverConfig)).then(() => undefined, (caught: unknown) => caught)
-    expectGuardError(error, transformMessage)
+    expectGuardError(error, transformMessage('vite'))
   })
 
   it('an allowed name passes and its value is in the bundle', async () => {
@@ -81,13 +81,13 @@ describe('webpack and Rspack: the target decides', () => {
 
   it.each(['webpack', 'rspack'] as const)('%s: web fails at the import, node passes', async (name) => {
     const folder = await project(`${name}-target`, serverConfig)
-    expectGuardError(await build(name, folder, 'web').then(() => undefined, (caught: unknown) => caught), transformMessage)
+    expectGuardError(await build(name, folder, 'web').then(() => undefined, (caught: unknown) => caught), transformMessage(name))
     await build(name, folder, 'node')
   })
 
   it.each(['webpack', 'rspack'] as const)('%s: node-webkit (webpack\'s alias of nwjs) is a browser build', async (name) => {
     const folder = await project(`${name}-node-webkit`, serverConfig)
-    expectGuardError(await build(name, folder, 'node-webkit').then(() => undefined, (caught: unknown) => caught), transformMessage)
+    expectGuardError(await build(name, folder, 'node-webkit').then(() => undefined, (caught: unknown) => caught), transformMessage(name))
   })
 
   it.each(['webpack', 'rspack'] as const)('%s: the output scan catches a define', async (name) => {
@@ -108,7 +108,7 @@ describe('esbuild: the platform decides', () => {
 
   it('browser and neutral fail at the import, node passes', async () => {
     const folder = await project('esbuild-platform', serverConfig)
-    for (const platform of ['browser', 'neutral'] as const) expectGuardError(await build(folder, platform).then(() => undefined, (caught: unknown) => caught), transformMessage)
+    for (const platform of ['browser', 'neutral'] as const) expectGuardError(await build(folder, platform).then(() => undefined, (caught: unknown) => caught), transformMessage('esbuild'))
     await build(folder, 'node')
   })
 
@@ -154,7 +154,7 @@ describe('Rollup and Rolldown: the target option decides (default server)', () =
     const { default: secrets } = await dist(name)
     // Rolldown builds lazily, at generate().
     const build = (target?: string) => (bundler as (options: object) => Promise<{ generate: (o: object) => Promise<unknown> }>)({ input: join(folder, 'entry.js'), logLevel: 'silent', onwarn: () => {}, plugins: [secrets({ key, store, ...(target ? { target } : {}) })] }).then(bundle => bundle.generate({ format: 'es' }))
-    expectGuardError(await build('browser').then(() => undefined, (caught: unknown) => caught), transformMessage)
+    expectGuardError(await build('browser').then(() => undefined, (caught: unknown) => caught), transformMessage(name))
     await build()
     // A value another plugin writes into the output: the scan of the browser bundle catches it.
     const leaky = { name: 'leaky', renderChunk: (code: string) => `${code}\nconsole.log(${JSON.stringify(SERVER_TOKEN)})` }

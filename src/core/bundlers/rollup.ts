@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import type { UnpluginOptions } from 'unplugin'
 import type { OutputAsset, SecretsContext } from '../context'
-import { SecretsError } from '../errors'
+import { SecretsError, formatLocation } from '../errors'
 import { formatByExtension, hasReferences } from '../formats/registry'
 
 type RollupHooks = NonNullable<UnpluginOptions['rollup']>
@@ -13,6 +13,28 @@ type RolldownHooks = NonNullable<UnpluginOptions['rolldown']>
 
 /** Rollup, runtime mode: a JSON config with references, loaded by us as a module (out of @rollup/plugin-json's way). */
 const RUNTIME_JSON = '?unplugin-secrets-runtime'
+
+/** The part of Rollup's, Rolldown's, Vite's and (through unplugin) esbuild's transform context that reports an error. */
+export interface LocatingErrorContext {
+  error: (error: string | { message: string, id: string, loc: SourcePosition & { file: string } }, position?: SourcePosition) => void
+}
+
+interface SourcePosition { line: number, column: number }
+
+/**
+ * A config's error for a bundler that shows the location itself (in its own
+ * column convention): the location goes in `loc`, and the message says only
+ * what is wrong, so the user reads one location, not two that differ by one.
+ * Given the position too, Rollup, Rolldown and Vite add a code frame of the
+ * config's line (its text as written: a reference, never a value).
+ */
+export function reportLocated(context: LocatingErrorContext, error: SecretsError, id: string): void {
+  if (!error.loc) return context.error(error.message)
+  const prefix = `${formatLocation(error.loc)}: `
+  const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
+  const position = { line: error.loc.line, column: error.loc.column }
+  context.error({ message, id, loc: { ...position, file: id } }, position)
+}
 
 /** A Rollup-style output bundle (Rollup, Rolldown, Vite) as text assets. */
 export function bundleAssets(bundle: Record<string, { type: string, code?: string, source?: string | Uint8Array }>): OutputAsset[] {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { SecretsContext } from '../context'
+import type { SecretsError } from '../errors'
 import { formatByExtension, hasReferences } from '../formats/registry'
 
 /** The part of webpack's and Rspack's compiler the plugin uses (their types differ in detail). */
@@ -32,6 +33,17 @@ const NODE_ONLY_TARGET = /^(?:(?:async-)?node(?:\d+(?:\.\d+)?)?|electron(?:\d+(?
 function isBrowserTarget(target: WebpackLikeCompiler['options']['target']): boolean {
   const targets = [target ?? 'browserslist'].flat()
   return !targets.every(each => typeof each === 'string' && NODE_ONLY_TARGET.test(each))
+}
+
+/**
+ * A config's error for webpack and Rspack: thrown, so the loader fails with
+ * it alone. (Their `this.error` only records it, and the config's source
+ * would go on to the JS parser: "Module parse failed … You may need an
+ * additional loader" would come first.) The message keeps file:line:col, as
+ * they drop `loc`; `hideStack` keeps our stack out of webpack's output.
+ */
+export function failLoader(error: SecretsError): never {
+  throw Object.assign(error, { hideStack: true })
 }
 
 /** The `webpack(compiler)` / `rspack(compiler)` hook. */

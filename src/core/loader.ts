@@ -29,12 +29,10 @@ async function lookupFor(file: string): Promise<SecretLookup> {
   return storeLookup(store)
 }
 
-/** The store opens only for a text that mentions a secret; any other text expands to itself. */
-const lookupIfNeeded = async (text: string, file: string): Promise<SecretLookup> => (mentionsSecret(text) ? lookupFor(file) : () => '')
-
-/** A YAML file's ES module source. */
+/** A YAML file's ES module source; the store opens only for a text that mentions a secret. */
 async function moduleSource(format: ConfigFormat, text: string, file: string): Promise<string> {
-  return (await format.module(text, file, await lookupIfNeeded(text, file))).code
+  const lookup: SecretLookup = mentionsSecret(text) ? await lookupFor(file) : () => ''
+  return (await format.module(text, file, lookup)).code
 }
 
 /** A JSON text for Node's JSON loader (ESM import with the json attribute). */

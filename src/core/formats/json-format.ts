@@ -2,8 +2,8 @@
  * JSON behind the ConfigFormat interface: expanded in place (it stays JSON,
  * with a map), or as a JS module where a bundler or runtime mode needs one.
  */
-import { mentionsSecret } from '../reference'
 import { expandJson } from './json'
+import { recordReferences } from './record'
 import { toModuleCode } from './module'
 import type { ConfigFormat, ExpandedData, ExpandedModule, FoundReference, ModuleOptions, SecretLookup } from './types'
 import { expandYaml } from './yaml'
@@ -30,13 +30,7 @@ function render(code: string, file: string, lookup: SecretLookup, { sourcemap = 
 }
 
 function references(code: string, file: string): FoundReference[] {
-  const found: FoundReference[] = []
-  const record: SecretLookup = (name, locate) => {
-    found.push({ name, loc: locate() })
-    return ''
-  }
-  if (mentionsSecret(code)) expandJson(code, file, record)
-  return found
+  return recordReferences(code, record => expandJson(code, file, record))
 }
 
 export const jsonFormat: ConfigFormat = { name: 'JSON', bundledAs: 'itself', data, module, render, references }

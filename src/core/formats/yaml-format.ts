@@ -4,6 +4,7 @@
  */
 import MagicString from 'magic-string'
 import { mentionsSecret } from '../reference'
+import { recordReferences } from './record'
 import type { ConfigFormat, ExpandedData, ExpandedModule, FoundReference, ModuleOptions, SecretLookup } from './types'
 import { expandYaml, expandYamlData, templateModule, yamlTemplate } from './yaml'
 
@@ -45,13 +46,7 @@ function render(code: string, file: string, lookup: SecretLookup): ExpandedModul
 }
 
 function references(code: string, file: string): FoundReference[] {
-  const found: FoundReference[] = []
-  const record: SecretLookup = (name, locate) => {
-    found.push({ name, loc: locate() })
-    return ''
-  }
-  if (mentionsSecret(code)) expandYamlData(code, file, record)
-  return found
+  return recordReferences(code, record => expandYamlData(code, file, record))
 }
 
 export const yamlFormat: ConfigFormat = { name: 'YAML', bundledAs: 'module', data, module, render, references }

@@ -13,9 +13,16 @@
 import { createUnplugin } from 'unplugin'
 import type { UnpluginInstance } from 'unplugin'
 import type { Options } from './core/options'
-import { unpluginFactory } from './core/plugin'
+import { createUnpluginFactory } from './core/plugin'
 
-export const unplugin: UnpluginInstance<Options | undefined, boolean> = /* #__PURE__ */ createUnplugin(unpluginFactory)
+/** Core imports no dashboard code: the Vite dev server gets the dashboard from here, loaded only when it starts. */
+const unpluginFactory = /* #__PURE__ */ createUnpluginFactory(async (server, ctx) => {
+  const { mountPluginDashboard } = await import('./dashboard/mount')
+  await mountPluginDashboard(server, ctx)
+})
+
+/** One plugin per call, never an array (`false`): users' types show `Plugin`, not `Plugin | Plugin[]`. */
+export const unplugin: UnpluginInstance<Options | undefined, false> = /* #__PURE__ */ createUnplugin(unpluginFactory)
 
 export default unplugin
 export type { Options } from './core/options'

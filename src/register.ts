@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs'
 import Module, { register } from 'node:module'
-import { expandJson } from './core/formats/json'
+import { configFormat } from './core/formats/registry'
 import { mentionsSecret } from './core/reference'
 import { storeLookup } from './core/resolver'
 import { findStore, openStoreSync } from './core/store/store'
@@ -28,5 +28,5 @@ extensions['.json'] = (module, filename) => {
   const text = readFileSync(filename, 'utf8')
   if (!mentionsSecret(text)) return requireJson(module, filename)
   store ??= openStoreSync({ path: findStore(), readOnly: true })
-  module.exports = JSON.parse(expandJson(text, filename, storeLookup(store)).code.replace(/^\uFEFF/, ''))
+  module.exports = configFormat(filename).data(text, filename, storeLookup(store)).data
 }

@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll } from 'vitest'
 
 export const ROOT = resolve(import.meta.dirname, '..')
@@ -61,3 +62,7 @@ export function runNode(source: string, options: { cwd: string, env?: Record<str
     })
   })
 }
+
+/** A built entry of the package (dist/<entry>.mjs), as a user's code imports it. */
+export const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
+

@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
 import { SecretsError } from '../core/errors'
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>
+type OptionSpec = NonNullable<ParseArgsConfig['options']>
 
-export interface CommandContext {
+interface CommandContext {
   /** Store path from --store, UNPLUGIN_SECRETS_STORE or the search from the current folder. */
   storePath: string
   positionals: string[]

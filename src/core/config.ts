@@ -1,9 +1,9 @@
+/** Config loading without a bundler: a YAML or JSON file's data with its references expanded, or an object's. */
 import { readFile } from 'node:fs/promises'
 import { SecretsError } from './errors'
-import { expandJson } from './formats/json'
 import { toModuleCode } from './formats/module'
+import { configFormat } from './formats/registry'
 import type { SecretLookup, SourceMapData } from './formats/types'
-import { expandYamlData } from './formats/yaml'
 import { mentionsSecret, parseReferences, ReferenceSyntaxError } from './reference'
 import { missingSecret, storeLookup } from './resolver'
 import type { SecretStore } from './store/store'
@@ -25,8 +25,6 @@ export interface ExpandedConfig {
   map: SourceMapData | null
 }
 
-const YAML_FILE = /\.ya?ml$/i
-
 /** Opens the store once, and only when a reference needs it. */
 function lazyStore(options: ConfigOptions): () => Promise<SecretStore> {
   let opening: Promise<SecretStore> | undefined
@@ -42,13 +40,12 @@ function lazyStore(options: ConfigOptions): () => Promise<SecretStore> {
 export async function expandConfig(text: string, options: ConfigOptions & { filename: string }): Promise<ExpandedConfig> {
   const store = mentionsSecret(text) ? await lazyStore(options)() : undefined
   const lookup: SecretLookup = store ? storeLookup(store) : () => { throw new SecretsError('STORE_NOT_FOUND', 'no store was opened') }
-  if (YAML_FILE.test(options.filename)) {
-    const { documents } = expandYamlData(text, options.filename, lookup)
-    const data = documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents
-    return { data, code: toModuleCode(data, documents.length === 1), map: null }
-  }
-  const json = expandJson(text, options.filename, lookup, { sourcemap: true })
-  return { data: JSON.parse(json.code.replace(/^\uFEFF/, '')), code: json.code, map: json.map }
+  const format = configFormat(options.filename)
+  const { data, namedExports } = format.data(text, options.filename, lookup)
+  // The code a bundler would be given: a module of the data, or the file itself with values in place (and a map).
+  if (format.bundledAs === 'module') return { data, code: toModuleCode(data, namedExports), map: null }
+  const { code, map } = format.render(text, options.filename, lookup, { sourcemap: true })
+  return { data, code, map }
 }
 
 /**

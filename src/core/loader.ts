@@ -1,47 +1,44 @@
+/**
+ * Node's module hook behind `unplugin-secrets/register`: YAML configs become
+ * modules and JSON imports get their references expanded, from the process's store.
+ */
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { SecretsError } from './errors'
-import { expandJson } from './formats/json'
-import type { SecretLookup } from './formats/types'
-import { expandYaml } from './formats/yaml'
+import { formatByExtension } from './formats/registry'
+import type { ConfigFormat, SecretLookup } from './formats/types'
 import { mentionsSecret } from './reference'
 import { storeLookup } from './resolver'
 import type { SecretStore } from './store/store'
 import { findStore, openStore } from './store/store'
 
-const YAML_URL = /\.ya?ml$/i
-const JSON_URL = /\.json$/i
-
 let opening: Promise<SecretStore> | undefined
 
 /** The store for this process: UNPLUGIN_SECRETS_STORE, else the nearest secrets.enc.json from the working directory. */
-function lookupFor(file: string): () => Promise<SecretLookup> {
-  return async () => {
-    opening ??= openStore({ path: findStore() })
-    let store: SecretStore
-    try {
-      store = await opening
-    }
-    catch (error) {
-      opening = undefined
-      if (!(error instanceof SecretsError)) throw error
-      throw new SecretsError(error.code, `${file}: cannot expand its secrets: ${error.message}`)
-    }
-    return storeLookup(store)
+async function lookupFor(file: string): Promise<SecretLookup> {
+  opening ??= openStore({ path: findStore() })
+  let store: SecretStore
+  try {
+    store = await opening
   }
+  catch (error) {
+    opening = undefined
+    if (!(error instanceof SecretsError)) throw error
+    throw new SecretsError(error.code, `${file}: cannot expand its secrets: ${error.message}`)
+  }
+  return storeLookup(store)
 }
 
-/** Expands a JSON text for a loader (ESM import with the json attribute, or CommonJS require). */
-export async function expandJsonText(text: string, file: string): Promise<string> {
+/** A YAML file's ES module source; the store opens only for a text that mentions a secret. */
+async function moduleSource(format: ConfigFormat, text: string, file: string): Promise<string> {
+  const lookup: SecretLookup = mentionsSecret(text) ? await lookupFor(file) : () => ''
+  return (await format.module(text, file, lookup)).code
+}
+
+/** A JSON text for Node's JSON loader (ESM import with the json attribute). */
+async function renderedSource(format: ConfigFormat, text: string, file: string): Promise<string> {
   if (!mentionsSecret(text)) return text
-  const lookup = await lookupFor(file)()
-  return expandJson(text, file, lookup).code
-}
-
-/** ES module source for a YAML file. */
-export async function yamlModuleSource(text: string, file: string): Promise<string> {
-  const lookup = mentionsSecret(text) ? await lookupFor(file)() : () => ''
-  return expandYaml(text, file, lookup).code
+  return format.render(text, file, await lookupFor(file)).code
 }
 
 interface LoadContext { format?: string | null, importAttributes?: Record<string, string> }
@@ -52,12 +49,13 @@ type NextLoad = (url: string, context?: LoadContext) => Promise<LoadResult>
 export async function load(url: string, context: LoadContext, nextLoad: NextLoad): Promise<LoadResult> {
   if (!url.startsWith('file:')) return nextLoad(url, context)
   const path = fileURLToPath(url)
-  if (YAML_URL.test(path))
-    return { format: 'module', source: await yamlModuleSource(await readFile(path, 'utf8'), path), shortCircuit: true }
+  const format = formatByExtension(path)
+  if (format?.bundledAs === 'module')
+    return { format: 'module', source: await moduleSource(format, await readFile(path, 'utf8'), path), shortCircuit: true }
   const result = await nextLoad(url, context)
-  if (JSON_URL.test(path) && result.format === 'json' && result.source !== null) {
+  if (format && result.format === 'json' && result.source !== null) {
     const text = typeof result.source === 'string' ? result.source : new TextDecoder().decode(result.source)
-    return { ...result, source: await expandJsonText(text, path) }
+    return { ...result, source: await renderedSource(format, text, path) }
   }
   return result
 }

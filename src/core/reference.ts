@@ -7,9 +7,9 @@ import { SECRET_NAME_RULE } from './names'
  * - `$${secret.` is the escape and stands for the literal `${secret.`;
  * - every other `$`, `$$` and `${…}` (Compose `${VAR}`, GitHub `${{ secrets.X }}`) is text.
  */
-export const REFERENCE_PREFIX = '${secret.'
+const REFERENCE_PREFIX = '${secret.'
 
-export type ReferencePart =
+type ReferencePart =
   | { type: 'text', text: string }
   | { type: 'ref', name: string, /** offset of `$` in the input */ offset: number }
 

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { SecretsErrorCode } from '../core/errors'
 
 /** Error codes of the dashboard's HTTP layer, next to SecretsError codes in `{ error: { code, message } }`. */
-export type DashboardErrorCode =
+type DashboardErrorCode =
   | SecretsErrorCode
   | 'SIGN_IN_REQUIRED'
   | 'SIGN_IN_FAILED'
@@ -60,7 +60,7 @@ export function sendText(response: ServerResponse, status: number, type: string,
 }
 
 /** A value is at most 1 MiB of UTF-8; as JSON with every character escaped, it stays under this. */
-export const MAX_BODY_BYTES = 8 * 1024 * 1024
+const MAX_BODY_BYTES = 8 * 1024 * 1024
 /** A sign-in body is `{ "adminKey": "usec_admin_…" }`: well under this. */
 export const MAX_SIGN_IN_BYTES = 4 * 1024
 

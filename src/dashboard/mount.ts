@@ -1,11 +1,17 @@
 import { resolve } from 'node:path'
 import type { ViteDevServer } from 'vite'
+import type { SecretsContext } from '../core/context'
 import type { DashboardOptions } from './server'
 import { DASHBOARD_PATH, Dashboard } from './server'
 import { LINK_MS } from './sessions'
 
-export type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
+type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
 
+/** The dashboard of one plugin instance: its store, key and filters, and the configs it transformed. */
+export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsContext): Promise<void> {
+  const { key, include, exclude, maxAge } = ctx.options
+  await mountDashboard(server, { storePath: ctx.storePath, key, include, exclude, maxAge, transformed: () => ctx.storeUsers })
+}
 
 /**
  * The dashboard on a Vite dev server: its routes before all of Vite's own
@@ -18,7 +24,7 @@ export type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
  * (`process.env.VITEST` is no signal: Vitest sets it in the worker, so it
  * would also hide the dashboard of a dev server a test starts.)
  */
-export async function mountDashboard(server: ViteDevServer, options: MountOptions): Promise<Dashboard | undefined> {
+async function mountDashboard(server: ViteDevServer, options: MountOptions): Promise<Dashboard | undefined> {
   if (!server.httpServer) return undefined
   const { config } = server
   const allowed = config.server.allowedHosts

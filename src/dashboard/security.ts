@@ -14,7 +14,7 @@ export function tokensEqual(given: string | undefined, expected: string): boolea
   return timingSafeEqual(a, b)
 }
 
-export const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 /** Headers on every response under /__secrets/: nothing is cached, framed, sniffed or leaked through Referer. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -48,7 +48,7 @@ function parseHost(host: string, secure: boolean): { hostname: string, port: num
 }
 
 /** The host the request names: HTTP/2's `:authority` (Vite with `server.https`), else HTTP/1's `Host`. */
-export function requestHost(request: IncomingMessage): string | undefined {
+function requestHost(request: IncomingMessage): string | undefined {
   const authority = request.headers[':authority']
   return typeof authority === 'string' && authority !== '' ? authority : request.headers.host
 }

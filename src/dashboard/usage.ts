@@ -1,9 +1,9 @@
-import { readFile, stat } from 'node:fs/promises'
+/** The dashboard's "where used": which config files reference each secret, re-read only when a file changes. */
+import { stat } from 'node:fs/promises'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
-import { glob } from 'tinyglobby'
 import type { FilterPattern } from 'unplugin'
-import { SecretsError } from '../core/errors'
-import { findReferences } from '../core/scan'
+import { globConfigFiles, scanConfigFile } from '../core/config-files'
+import type { ConfigFileScan } from '../core/config-files'
 
 /** A place that references a secret: a path relative to the root, 1-based line and column. */
 export interface Usage {
@@ -12,7 +12,7 @@ export interface Usage {
   column: number
 }
 
-export interface UsageScan {
+interface UsageScan {
   /** Per name, every place that references it. */
   byName: Map<string, Usage[]>
   /** Config files that could not be read as configs (malformed YAML, JSON or reference), with the error. */
@@ -34,8 +34,6 @@ interface ScannedFile {
   references: { name: string, usage: Usage }[]
   error?: string
 }
-
-const CONFIG_GLOB = '**/*.{yaml,yml,json}'
 
 /**
  * Like unplugin's filter: regexes tested on the path with `/` separators,
@@ -60,12 +58,12 @@ export class UsageScanner {
     const { root, include, exclude, ignore } = this.options
     const patterns = [include].flat().filter(p => p !== null && p !== undefined)
     const globs = patterns.filter((p): p is string => typeof p === 'string')
-    // String excludes are globs: tinyglobby skips them while walking (the transformed files passed the plugin's filter already).
-    const skip = ['**/node_modules/**', '**/.git/**', ...[exclude].flat().filter((p): p is string => typeof p === 'string')]
+    // String excludes are globs: the walk skips them (the transformed files passed the plugin's filter already).
+    const skip = [exclude].flat().filter((p): p is string => typeof p === 'string')
     const byRegex = patterns.some(p => p instanceof RegExp)
-      ? (await glob(CONFIG_GLOB, { cwd: root, absolute: true, ignore: skip })).filter(file => matches(file, include))
+      ? (await globConfigFiles(undefined, { cwd: root, ignore: skip })).filter(file => matches(file, include))
       : []
-    const byGlob = globs.length ? await glob(globs, { cwd: root, absolute: true, ignore: skip }) : []
+    const byGlob = globs.length ? await globConfigFiles(globs, { cwd: root, ignore: skip }) : []
     const transformed = [...this.options.transformed()].map(id => id.split('?')[0]!).filter(id => isAbsolute(id))
     const ignored = ignore.map(path => resolve(path))
     const isIgnored = (file: string) => ignored.some(path => file === path || file.startsWith(path + sep))
@@ -95,20 +93,12 @@ export class UsageScanner {
     const stamp = info ? `${info.mtimeMs}:${info.size}` : 'missing'
     const cached = this.#cache.get(file)
     if (cached?.stamp === stamp) return cached
-    let references: ScannedFile['references'] = []
-    let error: string | undefined
-    try {
-      const code = info ? await readFile(file, 'utf8') : ''
-      references = findReferences(code, shown).map(({ name, loc }) => ({ name, usage: { file: shown, line: loc.line, column: loc.column + 1 } }))
-    }
-    catch (caught) {
-      if (!(caught instanceof SecretsError)) {
-        // Unreadable (EACCES, a socket, removed meanwhile): reported, not cached (a chmod changes no mtime), and the scan goes on.
-        const code = (caught as NodeJS.ErrnoException).code ?? (caught as Error).name
-        return { stamp, references: [], error: `${shown}: could not be read (${code}). Check that it is a readable file, or exclude it with the plugin's exclude option.` }
-      }
-      error = caught.message
-    }
+    const scan: ConfigFileScan = info ? await scanConfigFile(file, shown) : { references: [] }
+    // Unreadable (EACCES, a socket, removed meanwhile): reported, not cached (a chmod changes no mtime), and the scan goes on.
+    if (scan.unreadable)
+      return { stamp, references: [], error: `${shown}: could not be read (${scan.unreadable}). Check that it is a readable file, or exclude it with the plugin's exclude option.` }
+    const references = scan.references.map(({ name, loc }) => ({ name, usage: { file: shown, line: loc.line, column: loc.column + 1 } }))
+    const error = scan.invalid?.message
     const entry: ScannedFile = { stamp, references, ...(error === undefined ? {} : { error }) }
     this.#cache.set(file, entry)
     return entry

@@ -1,8 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { CORPUS, ROOT } from '../helpers'
+import { CORPUS, dist } from '../helpers'
 
 const SUITE = join(CORPUS, 'json-test-suite')
 const files = readdirSync(SUITE).filter(name => name.endsWith('.json')).sort()
@@ -11,7 +10,7 @@ const files = readdirSync(SUITE).filter(name => name.endsWith('.json')).sort()
 async function build(file: string): Promise<{ data?: unknown, error?: Error }> {
   const { rollup } = await import('rollup')
   const { default: json } = await import('@rollup/plugin-json')
-  const { default: secrets } = await import(pathToFileURL(join(ROOT, 'dist/rollup.mjs')).href)
+  const { default: secrets } = await dist('rollup')
   const entry = '\0entry'
   try {
     const bundle = await rollup({

@@ -1,10 +1,9 @@
 import { request as httpRequest } from 'node:http'
 import { cp, mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import type { InlineConfig, ViteDevServer } from 'vite'
 import type { SecretStore } from '../../src/core/store/store'
-import { ROOT, tempDir } from '../helpers'
+import { ROOT, dist, tempDir } from '../helpers'
 import { createLiveStore } from '../plugin/live-store'
 import { backdateSecret } from '../store/fixtures'
 
@@ -51,7 +50,7 @@ export async function startDevServer(values: Record<string, string>, { plugin = 
   const live = await createLiveStore(dir, values)
   process.env.UNPLUGIN_SECRETS_KEY_DIR = live.keyDir
   const { createServer, createLogger } = await import('vite')
-  const { default: secrets } = await import(pathToFileURL(join(ROOT, 'dist/vite.mjs')).href)
+  const { default: secrets } = await dist('vite')
   const banner: string[] = []
   const terminal: string[] = []
   const logger = createLogger('silent')
@@ -101,7 +100,7 @@ export async function startDevServer(values: Record<string, string>, { plugin = 
 
   /** The store as a setup script sees it (dist/store.mjs, keys from the key file). */
   const openStore = async () => {
-    const { openStore: open } = await import(pathToFileURL(join(ROOT, 'dist/store.mjs')).href)
+    const { openStore: open } = await dist('store')
     return open({ path: live.store }) as Promise<SecretStore>
   }
 

@@ -4,12 +4,11 @@ import { connect as http2Connect } from 'node:http2'
 import { createServer as createNetServer } from 'node:net'
 import { readFile, rm, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatAdminKey, formatPublicKey, generateAdminKey } from '../../src/core/store/keys'
 import { SIGN_IN_FAILED_MESSAGE } from '../../src/dashboard/messages'
 import { IDLE_MS, LINK_MS, MAX_SESSIONS, SESSION_MS, Sessions } from '../../src/dashboard/sessions'
-import { ROOT, tempDir } from '../helpers'
+import { dist, tempDir } from '../helpers'
 import { createLiveStore } from '../plugin/live-store'
 import type { DevServer, TestSession } from './dev-server'
 import { sessionHeaders, startDevServer } from './dev-server'
@@ -421,7 +420,7 @@ describe('middleware mode (finding 11)', () => {
     const live = await createLiveStore(dir, VALUES)
     process.env.UNPLUGIN_SECRETS_KEY_DIR = live.keyDir
     const { createServer, createLogger } = await import('vite')
-    const { default: secrets } = await import(pathToFileURL(join(ROOT, 'dist/vite.mjs')).href)
+    const { default: secrets } = await dist('vite')
     const server = await createServer({ root: dir, configFile: false, customLogger: createLogger('silent'), plugins: [secrets()], server: { middlewareMode: true } })
     const host = createHttpServer(server.middlewares)
     await new Promise<void>(resolve => host.listen(0, '127.0.0.1', resolve))

@@ -8,10 +8,9 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import type { ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, tempDir } from '../helpers'
+import { dist, tempDir } from '../helpers'
 import { createLiveStore, waitFor } from '../plugin/live-store'
 import { storeScript } from './harness'
 
@@ -39,7 +38,7 @@ beforeAll(async () => {
   live = await createLiveStore(dir, valuesAt(0))
   process.env.UNPLUGIN_SECRETS_KEY_DIR = live.keyDir
   const { createServer } = await import('vite')
-  const { default: secrets } = await import(pathToFileURL(join(ROOT, 'dist/vite.mjs')).href)
+  const { default: secrets } = await dist('vite')
   // client: the names may be served to the browser, so clients can fetch the module itself.
   server = await createServer({ root: dir, configFile: false, logLevel: 'silent', plugins: [secrets({ client: NAMES })], server: { port: 0, host: '127.0.0.1' } })
   await server.listen()

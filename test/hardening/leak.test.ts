@@ -9,15 +9,14 @@
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
-import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { SecretsError } from '../../src/core/errors'
 import { expandJson } from '../../src/core/formats/json'
-import { renderConfig } from '../../src/core/formats/render'
+import { renderConfig } from '../../src/core/formats/registry'
 import { expandYaml } from '../../src/core/formats/yaml'
 import { parseStoreFile, serializeStoreFile } from '../../src/core/store/format'
 import { openStore } from '../../src/core/store/store'
-import { ROOT, tempDir } from '../helpers'
+import { ROOT, dist, tempDir } from '../helpers'
 import { cli } from './harness'
 
 const dir = await tempDir('usec-leak-')
@@ -99,11 +98,11 @@ describe('canary run', () => {
     await run(['set', 'API_TOKEN'], CANARY.API_TOKEN)
     const { rollup } = await import('rollup')
     const { default: json } = await import('@rollup/plugin-json')
-    const { default: rollupSecrets } = await import(pathToFileURL(join(ROOT, 'dist/rollup.mjs')).href)
+    const { default: rollupSecrets } = await dist('rollup')
     const bundle = await rollup({ input: join(project, 'entry.js'), plugins: [rollupSecrets({ store: join(project, 'secrets.enc.json') }), json()], onwarn: () => {} })
     await bundle.write({ dir: join(project, 'out-rollup'), format: 'es', sourcemap: true })
     const esbuild = await import('esbuild')
-    const { default: esbuildSecrets } = await import(pathToFileURL(join(ROOT, 'dist/esbuild.mjs')).href)
+    const { default: esbuildSecrets } = await dist('esbuild')
     await esbuild.build({ entryPoints: [join(project, 'entry.js')], bundle: true, platform: 'node', format: 'esm', outdir: join(project, 'out-esbuild'), sourcemap: true, plugins: [esbuildSecrets({ store: join(project, 'secrets.enc.json') })], logLevel: 'silent', absWorkingDir: project })
     // A browser build that references them fails, and its error holds no value.
     let browserError = ''

@@ -2,9 +2,8 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, tempDir } from '../helpers'
-
-const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
+import { farmBuildInChild, locatedMessage, webpackLikeBuild } from '../build'
+import { ROOT, dist, tempDir } from '../helpers'
 
 /** Values chosen to break naive substitution: quoting, escapes, YAML syntax, HTML, a reference. */
 const GRAFANA_API_KEY = `gl_"dq'sq\\bs\nnl\r\ncrlf\ttab #x : - {a}[b] *anchor &x !!tag é 🔑 \u2028\u2029 </script> \${secret.DB_PASSWORD} $$`
@@ -106,10 +105,9 @@ const builders: Record<string, (project: string) => Promise<Built>> = {
 
 /** webpack and Rspack take the same configuration. */
 async function webpackLike(name: 'webpack' | 'rspack', project: string): Promise<Built> {
-  const create = name === 'webpack' ? (await import('webpack')).default : (await import('@rspack/core')).rspack
   const { default: secrets } = await dist(name)
   const outDir = join(project, `out-${name}`)
-  const compiler = (create as (options: object) => { run: (done: (error: Error | null, stats?: { hasErrors: () => boolean, toString: (preset: string) => string }) => void) => void })({
+  await webpackLikeBuild(name, {
     mode: 'production',
     target: 'node',
     context: project,
@@ -120,11 +118,6 @@ async function webpackLike(name: 'webpack' | 'rspack', project: string): Promise
     devtool: 'source-map',
     plugins: [secrets({ key, store: storePath() })],
   })
-  await new Promise<void>((resolve, reject) => compiler.run((error, stats) => {
-    if (error) reject(error)
-    else if (stats?.hasErrors()) reject(new Error(stats.toString('errors-only')))
-    else resolve()
-  }))
   return { file: join(outDir, 'entry.mjs') }
 }
 
@@ -163,17 +156,12 @@ describe.each(Object.keys(builders))('%s: a missing secret', (bundler) => {
       : await builders[bundler]!(project).then(() => undefined, (caught: unknown) => caught as Error)
     expect(error, 'the build must fail').toBeInstanceOf(Error)
     const text = `${error!.message}\n${String((error as { errors?: unknown }).errors ? JSON.stringify((error as { errors?: unknown }).errors) : '')}`
-    expect(text).toMatch(/config\.yaml:2:6: secret MISSING_ONE is not in .*secrets\.enc\.json\. .*Add it with: unplugin-secrets set MISSING_ONE/)
+    expect(text).toMatch(locatedMessage(bundler, 'config.yaml', 2, 6, /secret MISSING_ONE is not in .*secrets\.enc\.json\. .*Add it with: unplugin-secrets set MISSING_ONE/))
     expect(text).not.toContain(DB_PASSWORD)
   }, 60_000)
 })
 
 async function farmInChild(project: string): Promise<Error | undefined> {
-  const { runNode } = await import('../helpers')
-  const result = await runNode(`
-    import { build } from '@farmfe/core'
-    import secrets from ${JSON.stringify(join(ROOT, 'dist/farm.mjs'))}
-    await build({ root: ${JSON.stringify(project)}, compilation: { input: { entry: './entry.js' }, output: { path: ${JSON.stringify(join(project, 'out-farm'))}, targetEnv: 'node' }, persistentCache: false, presetEnv: false }, plugins: [secrets({ key: ${JSON.stringify(key)}, store: ${JSON.stringify(storePath())} })] })
-  `, { cwd: ROOT })
+  const result = await farmBuildInChild(project, { path: join(project, 'out-farm'), targetEnv: 'node' }, { key, store: storePath() })
   return result.code === 0 ? undefined : new Error(result.stdout + result.stderr)
 }

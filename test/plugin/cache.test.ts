@@ -2,13 +2,12 @@ import { createHash, createHmac } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { rollup } from 'rollup'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, tempDir } from '../helpers'
+import { ROOT, dist, tempDir } from '../helpers'
 import { makeStore } from '../store/fixtures'
 
-const { default: secrets } = await import(pathToFileURL(join(ROOT, 'dist/rollup.mjs')).href)
+const { default: secrets } = await dist('rollup')
 
 const VALUES = { API_TOKEN: 'api-token-value-8f2c1d', DB_PASSWORD: 'db-password-value-77aa' }
 const CONFIG = `# a config with references
@@ -177,7 +176,7 @@ describe('the YAML parse cache', () => {
     const failure = async () => build().then(() => '', (error: Error) => error.message)
     const first = await failure()
     const cached = await failure()
-    expect(first).toMatch(/config\.yaml:11:5/)
+    expect(first).toMatch(/config\.yaml \(11:4\): /) // Rollup's loc: 0-based column
     expect(first).toMatch(/NOT_IN_STORE/)
     expect(cached).toBe(first)
     await writeFile(join(dir, 'config.yaml'), CONFIG)

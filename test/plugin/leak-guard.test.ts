@@ -1,11 +1,9 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { findLeaks } from '../../src/core/leak'
-import { ROOT, tempDir } from '../helpers'
-
-const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
+import { definePlugin, farmBuildInChild, locatedMessage, webpackLikeBuild } from '../build'
+import { dist, tempDir } from '../helpers'
 
 const SERVER_TOKEN = 'srv-token-"quoted"-é-\n-9f2c'
 const PUBLIC_MAPS_KEY = 'maps-public-key-123'
@@ -55,7 +53,7 @@ function expectGuardError(error: unknown, pattern: RegExp) {
   expect(text).not.toContain('pw-9c1f7e')
 }
 
-const transformMessage = /config\.yaml:2:8: secret SERVER_TOKEN would be shipped to the browser \(client build\)\. Move the import to server code, or allow this name with client: \['SERVER_TOKEN'\]/
+const transformMessage = (bundler: string) => locatedMessage(bundler, 'config.yaml', 2, 8, /secret SERVER_TOKEN would be shipped to the browser \(client build\)\. Move the import to server code, or allow this name with client: \['SERVER_TOKEN'\]/)
 
 describe('Vite', () => {
   async function viteBuild(folder: string, options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
@@ -66,7 +64,7 @@ describe('Vite', () => {
 
   it('a client build importing a config with a secret fails at the import, with the fix', async () => {
     const error = await viteBuild(await project('vite-client', serverConfig)).then(() => undefined, (caught: unknown) => caught)
-    expectGuardError(error, transformMessage)
+    expectGuardError(error, transformMessage('vite'))
   })
 
   it('an allowed name passes and its value is in the bundle', async () => {
@@ -90,29 +88,25 @@ describe('Vite', () => {
 
 describe('webpack and Rspack: the target decides', () => {
   async function build(name: 'webpack' | 'rspack', folder: string, target: string, extra: Record<string, unknown> = {}) {
-    const create = name === 'webpack' ? (await import('webpack')).default : (await import('@rspack/core')).rspack
     const { default: secrets } = await dist(name)
-    const compiler = (create as (options: object) => { run: (done: (error: Error | null, stats?: { hasErrors: () => boolean, toString: (preset: string) => string }) => void) => void })({
-      mode: 'production', target, context: folder, entry: join(folder, 'entry.js'), output: { path: join(folder, `out-${name}-${target}`) }, plugins: [secrets({ key, store })], ...extra,
-    })
-    return new Promise<void>((resolve, reject) => compiler.run((error, stats) => {
-      if (error) reject(error)
-      else if (stats?.hasErrors()) reject(new Error(stats.toString('errors-only')))
-      else resolve()
-    }))
+    return webpackLikeBuild(name, { mode: 'production', target, context: folder, entry: join(folder, 'entry.js'), output: { path: join(folder, `out-${name}-${target}`) }, plugins: [secrets({ key, store })], ...extra })
   }
 
   it.each(['webpack', 'rspack'] as const)('%s: web fails at the import, node passes', async (name) => {
     const folder = await project(`${name}-target`, serverConfig)
-    expectGuardError(await build(name, folder, 'web').then(() => undefined, (caught: unknown) => caught), transformMessage)
+    expectGuardError(await build(name, folder, 'web').then(() => undefined, (caught: unknown) => caught), transformMessage(name))
     await build(name, folder, 'node')
+  })
+
+  it.each(['webpack', 'rspack'] as const)('%s: node-webkit (webpack\'s alias of nwjs) is a browser build', async (name) => {
+    const folder = await project(`${name}-node-webkit`, serverConfig)
+    expectGuardError(await build(name, folder, 'node-webkit').then(() => undefined, (caught: unknown) => caught), transformMessage(name))
   })
 
   it.each(['webpack', 'rspack'] as const)('%s: the output scan catches a define', async (name) => {
     const folder = await project(`${name}-define`, defineLeak)
-    const { DefinePlugin } = name === 'webpack' ? (await import('webpack')).default : (await import('@rspack/core')).rspack
     // development mode emits despite errors: the leaky asset must still not be written
-    const error = await build(name, folder, 'web', { mode: 'development', devtool: false, plugins: [(await dist(name)).default({ key, store }), new DefinePlugin({ __LEAK__: JSON.stringify(SERVER_TOKEN) })] }).then(() => undefined, (caught: unknown) => caught)
+    const error = await build(name, folder, 'web', { mode: 'development', devtool: false, plugins: [(await dist(name)).default({ key, store }), await definePlugin(name, { __LEAK__: JSON.stringify(SERVER_TOKEN) })] }).then(() => undefined, (caught: unknown) => caught)
     expectGuardError(error, /secret values were found in the browser bundle output: SERVER_TOKEN in main\.js/)
     await expect(readFile(join(folder, `out-${name}-web`, 'main.js'))).rejects.toThrow(/ENOENT/)
   })
@@ -134,7 +128,7 @@ describe('esbuild: the platform decides', () => {
 
   it('browser and neutral fail at the import, node passes', async () => {
     const folder = await project('esbuild-platform', serverConfig)
-    for (const platform of ['browser', 'neutral'] as const) expectGuardError(await build(folder, platform).then(() => undefined, (caught: unknown) => caught), transformMessage)
+    for (const platform of ['browser', 'neutral'] as const) expectGuardError(await build(folder, platform).then(() => undefined, (caught: unknown) => caught), transformMessage('esbuild'))
     await build(folder, 'node')
   })
 
@@ -165,15 +159,8 @@ describe('esbuild: the platform decides', () => {
 })
 
 describe('Farm: targetEnv decides', () => {
-  /** Farm reports a failed build and exits: build in a child process. */
-  async function farm(folder: string, targetEnv: string) {
-    const { runNode } = await import('../helpers')
-    return runNode(`
-      import { build } from '@farmfe/core'
-      import secrets from ${JSON.stringify(join(ROOT, 'dist/farm.mjs'))}
-      await build({ root: ${JSON.stringify(folder)}, compilation: { input: { entry: './entry.js' }, output: { path: ${JSON.stringify(join(folder, `out-${targetEnv}`))}, targetEnv: ${JSON.stringify(targetEnv)}, format: 'esm', entryFilename: '[entryName].mjs' }, persistentCache: false, presetEnv: false }, plugins: [secrets({ key: ${JSON.stringify(key)}, store: ${JSON.stringify(store)} })] })
-    `, { cwd: ROOT })
-  }
+  const farm = (folder: string, targetEnv: string) =>
+    farmBuildInChild(folder, { path: join(folder, `out-${targetEnv}`), targetEnv, format: 'esm', entryFilename: '[entryName].mjs' }, { key, store })
 
   // Farm's output is not scanned yet: returning resources from finalizeResources made Farm 1.7 panic.
   it('browser fails at the import, node passes', async () => {
@@ -193,7 +180,7 @@ describe('Rollup and Rolldown: the target option decides (default server)', () =
     const { default: secrets } = await dist(name)
     // Rolldown builds lazily, at generate().
     const build = (target?: string) => (bundler as (options: object) => Promise<{ generate: (o: object) => Promise<unknown> }>)({ input: join(folder, 'entry.js'), logLevel: 'silent', onwarn: () => {}, plugins: [secrets({ key, store, ...(target ? { target } : {}) })] }).then(bundle => bundle.generate({ format: 'es' }))
-    expectGuardError(await build('browser').then(() => undefined, (caught: unknown) => caught), transformMessage)
+    expectGuardError(await build('browser').then(() => undefined, (caught: unknown) => caught), transformMessage(name))
     await build()
     // A value another plugin writes into the output: the scan of the browser bundle catches it.
     const leaky = { name: 'leaky', renderChunk: (code: string) => `${code}\nconsole.log(${JSON.stringify(SERVER_TOKEN)})` }

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { CLI, ROOT } from '../helpers'
+import { CLI, dist } from '../helpers'
 
 /**
  * A store in `dir` whose keys are in a key file under `dir/keys`, so the CLI
@@ -11,7 +10,7 @@ import { CLI, ROOT } from '../helpers'
 export async function createLiveStore(dir: string, values: Record<string, string>) {
   const keyDir = join(dir, 'keys')
   const store = join(dir, 'secrets.enc.json')
-  const { createStore } = await import(pathToFileURL(join(ROOT, 'dist/store.mjs')).href)
+  const { createStore } = await dist('store')
   const created = await createStore({ path: store, admin: 'test' })
   await created.store.setMany(values)
   await mkdir(keyDir, { recursive: true })

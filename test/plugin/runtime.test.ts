@@ -1,11 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ROOT } from '../helpers'
+import { ROOT, dist } from '../helpers'
 
-const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
 
 // Inside the repository, so that built output importing 'unplugin-secrets/runtime' resolves it (package self-reference).
 const DIR = join(ROOT, 'test/.tmp/runtime')

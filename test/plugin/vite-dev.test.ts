@@ -1,12 +1,10 @@
-import { cp, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import type { ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, tempDir } from '../helpers'
+import { ROOT, dist, tempDir } from '../helpers'
 import { createLiveStore, waitFor } from './live-store'
 
-const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
 
 let dir: string
 let server: ViteDevServer
@@ -60,5 +58,42 @@ describe('vite dev server', () => {
   it('does not serve the store file, and keeps Vite\'s own deny list', async () => {
     for (const url of ['/secrets.enc.json', `/@fs${join(dir, 'secrets.enc.json')}`, '/secrets.enc.json?raw', '/secrets%2Eenc.json', '/SECRETS.ENC.JSON', '/.env'])
       expect((await fetch(`${baseUrl()}${url}`)).status, url).toBe(403)
+  })
+
+  it('refuses every file the package writes: the key folder and all in it, the store\'s lock and temp files, the parse cache', async () => {
+    const keyFile = (await readdir(join(dir, 'keys'))).find(name => name.endsWith('.json'))!
+    await mkdir(join(dir, 'keys/history'), { recursive: true })
+    await writeFile(join(dir, 'keys/history/revisions.json'), '{ "head": "a-revision-hash" }\n')
+    await writeFile(join(dir, 'secrets.enc.json.lock'), '{ "pid": 1 }\n')
+    await writeFile(join(dir, 'secrets.enc.json.lock.break'), '')
+    await writeFile(join(dir, 'secrets.enc.json.4242.0a1b2c3d.tmp'), '{}\n')
+    await mkdir(join(dir, 'node_modules/.cache/unplugin-secrets'), { recursive: true }) // the parse cache's folder for this root
+    await writeFile(join(dir, 'node_modules/.cache/unplugin-secrets/entry.json'), '{ "key": "a-revision-hash" }\n')
+    const refused = [
+      `/keys/${keyFile}`,
+      `/keys/${keyFile}?import`,
+      `/keys/${keyFile}?raw`,
+      `/KEYS/${keyFile.toUpperCase()}`,
+      `/%6Beys/${keyFile}`,
+      `/keys%2F${keyFile}`,
+      `/config/../keys/./${keyFile}`,
+      `/@fs${join(dir, 'keys', keyFile)}`,
+      '/keys/history/revisions.json',
+      '/keys/',
+      '/secrets.enc.json.lock',
+      '/Secrets.Enc.Json.LOCK',
+      '/secrets.enc.json.lock.break',
+      '/secrets.enc.json.4242.0a1b2c3d.tmp',
+      '/secrets%2Eenc%2Ejson%2Elock?raw',
+      '/node_modules/.cache/unplugin-secrets/entry.json',
+    ]
+    for (const url of refused) {
+      const response = await fetch(`${baseUrl()}${url}`)
+      const body = await response.text()
+      expect(response.status, url).toBe(403)
+      expect(body, url).not.toMatch(/usec_|storeKeys|a-revision-hash/)
+    }
+    // Configs are still served: the guard is about the package's own files.
+    expect((await fetch(`${baseUrl()}/plain.json`)).status).toBe(200)
   })
 })

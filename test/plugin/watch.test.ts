@@ -1,11 +1,9 @@
 import { cp, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, it } from 'vitest'
-import { ROOT, tempDir } from '../helpers'
+import { webpackLikeCompiler } from '../build'
+import { ROOT, dist, tempDir } from '../helpers'
 import { createLiveStore, waitFor } from './live-store'
-
-const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
 
 let dir: string
 let live: Awaited<ReturnType<typeof createLiveStore>>
@@ -42,10 +40,9 @@ describe('watch mode rebuilds when the store changes', () => {
   }, 40_000)
 
   it.each(['webpack', 'rspack'] as const)('%s', async (name) => {
-    const create = name === 'webpack' ? (await import('webpack')).default : (await import('@rspack/core')).rspack
     const { default: secrets } = await dist(name)
     const outDir = join(dir, `out-${name}-watch`)
-    const compiler = (create as (options: object) => { watch: (options: object, done: () => void) => { close: (done: () => void) => void } })({
+    const compiler = await webpackLikeCompiler(name, {
       mode: 'development',
       target: 'node',
       context: dir,

@@ -1,23 +1,17 @@
-import { readFile } from 'node:fs/promises'
 import { relative } from 'node:path'
-import { glob } from 'tinyglobby'
+import { CONFIG_FILES_GLOB, globConfigFiles, scanConfigFile } from '../../core/config-files'
 import { SecretsError, formatLocation } from '../../core/errors'
-import { findReferences } from '../../core/scan'
-import type { FoundReference } from '../../core/scan'
 import { parseStoreFile } from '../../core/store/format'
 import { readTextFile } from '../../core/store/files'
 import type { Command } from '../command'
 import { print } from '../io'
-
-const DEFAULT_GLOBS = ['**/*.{yaml,yml,json}']
-const IGNORE = ['**/node_modules/**', '**/.git/**']
 
 export const check: Command = {
   name: 'check',
   summary: 'list every reference in config files and whether the store has it (no key needed)',
   usage: 'check [GLOB...]',
   details: [
-    `  GLOB   files to scan (default: ${DEFAULT_GLOBS.join(' ')}, without node_modules and .git)`,
+    `  GLOB   files to scan (default: ${CONFIG_FILES_GLOB}, any case, without node_modules and .git)`,
     '',
     '  Prints file:line:col, the name, and "ok" or "MISSING" for every reference;',
     '  exit 1 when a name is missing or a reference is malformed. Reads only the',
@@ -30,24 +24,20 @@ export const check: Command = {
     const text = await readTextFile(storePath)
     if (text === undefined) throw new SecretsError('STORE_NOT_FOUND', `No store at ${storePath}. Create one with unplugin-secrets init, or pass --store PATH.`)
     const names = new Set(parseStoreFile(text, storePath).secrets.keys())
-    const files = (await glob(positionals.length ? positionals : DEFAULT_GLOBS, { ignore: IGNORE, absolute: true, dot: false })).sort()
+    const files = await globConfigFiles(positionals.length ? positionals : undefined)
     let problems = 0
     let references = 0
     for (const file of files) {
       if (file === storePath) continue
       const shown = relative(process.cwd(), file) || file
-      let found: FoundReference[]
-      try {
-        found = findReferences(await readFile(file, 'utf8'), shown)
-      }
-      catch (error) {
-        // An unreadable file is a problem too: its references cannot be checked.
-        const message = error instanceof SecretsError ? error.message : `${shown}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`
-        print(`${message}  ERROR`)
+      const scan = await scanConfigFile(file, shown)
+      // An unreadable file is a problem too: its references cannot be checked.
+      const error = scan.invalid?.message ?? (scan.unreadable && `${shown}: cannot read it (${scan.unreadable})`)
+      if (error) {
+        print(`${error}  ERROR`)
         problems++
-        continue
       }
-      for (const { name, loc } of found) {
+      for (const { name, loc } of scan.references) {
         references++
         const ok = names.has(name)
         if (!ok) problems++

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { SecretsError } from '../../core/errors'
-import { renderConfig } from '../../core/formats/render'
+import { renderConfig } from '../../core/formats/registry'
 import type { SecretLookup } from '../../core/formats/types'
 import { mentionsSecret } from '../../core/reference'
 import { missingSecret } from '../../core/resolver'

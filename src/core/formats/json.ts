@@ -1,9 +1,11 @@
+/** JSON configs: references expanded in place in the strings that hold them, with a map of the edits. */
 import { printParseErrorCode } from 'jsonc-parser'
 import { basename } from 'node:path'
 import { SecretsError } from '../errors'
+import type { SourceLocation } from '../errors'
 import { visitJson } from '../jsonc'
 import { MENTION, ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
-import { lineStarts, locate, referenceOffset } from './locate'
+import { lineStarts, locate, referenceOffset } from '../locate'
 import type { ExpandedModule, SecretLookup, SourceMapData } from './types'
 
 /** 'CommaExpected' -> 'comma expected' */
@@ -104,6 +106,116 @@ function editMap(code: string, edits: Edit[], file: string): SourceMapData {
 type Edit = [number, number, string]
 
 /**
+ * One JSON file's expansion: the edits (each string that holds a reference or
+ * an escape, replaced by its final value), the names, and where offsets are.
+ */
+class JsonExpansion {
+  readonly names = new Set<string>()
+  readonly edits: Edit[] = []
+  #starts: number[] | undefined // only an error needs them
+
+  constructor(readonly code: string, readonly file: string, readonly lookup: SecretLookup) {}
+
+  at(offset: number): SourceLocation {
+    return locate(this.#starts ??= lineStarts(this.code), this.file, offset)
+  }
+
+  /** A key holding `${secret.`: an error if it is a reference; escapes are rewritten. */
+  key(property: string, offset: number, length: number): void {
+    let parts
+    try {
+      parts = parseReferences(property)
+    }
+    catch (error) {
+      throw error instanceof ReferenceSyntaxError ? new SecretsError('REFERENCE_INVALID', error.message, { loc: this.at(offset) }) : error
+    }
+    if (parts.some(part => part.type === 'ref'))
+      throw new SecretsError('REFERENCE_IN_KEY', `a \${secret.…} reference stands in the key ${JSON.stringify(property)}; references are expanded in values only. Move it into a value.`, { loc: this.at(offset) })
+    this.edits.push([offset, offset + length, JSON.stringify(parts.map(part => (part.type === 'text' ? part.text : '')).join(''))]) // only escapes
+  }
+
+  /** A string value holding `${secret.`: its references looked up. */
+  value(value: string, offset: number, length: number): void {
+    const raw = this.code.slice(offset, offset + length)
+    const position = (within: number) => this.at(referenceOffset(raw, offset, value, within))
+    try {
+      const expanded = parseReferences(value).map((part) => {
+        if (part.type === 'text') return part.text
+        this.names.add(part.name)
+        return this.lookup(part.name, () => position(part.offset))
+      }).join('')
+      this.edits.push([offset, offset + length, JSON.stringify(expanded)])
+    }
+    catch (error) {
+      throw error instanceof ReferenceSyntaxError ? new SecretsError('REFERENCE_INVALID', error.message, { loc: position(error.offset) }) : error
+    }
+  }
+
+  /** The text with every edit applied. */
+  output(): string {
+    let output = ''
+    let last = 0
+    for (const [start, end, text] of this.edits) {
+      output += this.code.slice(last, start) + text
+      last = end
+    }
+    return output + this.code.slice(last)
+  }
+}
+
+/** Valid JSON: only the strings around each `${secret.` are read. */
+function expandValidJson(expansion: JsonExpansion): void {
+  const { code } = expansion
+  for (const [start, end] of referenceStrings(code)) {
+    const value = JSON.parse(code.slice(start, end)) as string
+    if (isKey(code, end)) expansion.key(value, start, end - start)
+    else expansion.value(value, start, end - start)
+  }
+}
+
+/** Anything else goes through jsonc-parser, for an error that says where (the first problem in the file wins). */
+function expandInvalidJson(expansion: JsonExpansion, body: string): void {
+  const { code } = expansion
+  let failure: unknown
+  const guarded = <A extends unknown[]>(run: (...args: A) => void) => (...args: A) => {
+    if (failure) return
+    try {
+      run(...args)
+    }
+    catch (error) {
+      failure = error
+    }
+  }
+  visitJson(body === code ? code : ` ${body}`, { // a space for the BOM keeps offsets
+    onObjectProperty: guarded((property: string, offset: number, length: number) => {
+      if (mentionsSecret(code.slice(offset, offset + length))) expansion.key(property, offset, length)
+    }),
+    onLiteralValue: guarded((value: unknown, offset: number, length: number) => {
+      if (typeof value === 'string' && mentionsSecret(code.slice(offset, offset + length))) expansion.value(value, offset, length)
+    }),
+    onError: guarded((error: number, offset: number) => {
+      throw new SecretsError('JSON_INVALID', `the file is not valid JSON (${jsonErrorText(error)}). Fix the JSON; references are only expanded in valid files.`, { loc: expansion.at(offset) })
+    }),
+  }, { allowTrailingComma: false, disallowComments: true }, () => {
+    failure ??= new RangeError('nesting')
+  })
+  // The stack can also run out inside one of the callbacks above (guarded keeps that error).
+  if (failure instanceof RangeError)
+    throw new SecretsError('JSON_INVALID', 'the file nests arrays or objects too deeply to parse. Flatten the structure.', { loc: expansion.at(0) })
+  if (failure) throw failure
+}
+
+const parsesAsJson = (text: string): boolean => {
+  try {
+    JSON.parse(text)
+    return true
+  }
+  catch {
+    return false
+  }
+}
+
+/**
  * Expands references in the string values of a JSON file, in place: the
  * output is still JSON (each bundler's JSON handling keeps working), every
  * line outside the edited strings is unchanged, and the map points back.
@@ -114,89 +226,11 @@ type Edit = [number, number, string]
  * an error that says where.
  */
 export function expandJson(code: string, file: string, lookup: SecretLookup, { sourcemap = false } = {}): ExpandedModule {
-  const names = new Set<string>()
-  if (!mentionsSecret(code)) return { code, map: null, names }
-  let starts: number[] | undefined // only an error needs them
-  const at = (offset: number) => locate(starts ??= lineStarts(code), file, offset)
-  const edits: Edit[] = []
-  const onKey = (property: string, offset: number, length: number): void => {
-    let parts
-    try {
-      parts = parseReferences(property)
-    }
-    catch (error) {
-      throw error instanceof ReferenceSyntaxError ? new SecretsError('REFERENCE_INVALID', error.message, { loc: at(offset) }) : error
-    }
-    if (parts.some(part => part.type === 'ref'))
-      throw new SecretsError('REFERENCE_IN_KEY', `a \${secret.…} reference stands in the key ${JSON.stringify(property)}; references are expanded in values only. Move it into a value.`, { loc: at(offset) })
-    edits.push([offset, offset + length, JSON.stringify(parts.map(part => (part.type === 'text' ? part.text : '')).join(''))]) // only escapes
-  }
-  const onString = (value: string, offset: number, length: number): void => {
-    const raw = code.slice(offset, offset + length)
-    const position = (within: number) => at(referenceOffset(raw, offset, value, within))
-    try {
-      const expanded = parseReferences(value).map((part) => {
-        if (part.type === 'text') return part.text
-        names.add(part.name)
-        return lookup(part.name, () => position(part.offset))
-      }).join('')
-      edits.push([offset, offset + length, JSON.stringify(expanded)])
-    }
-    catch (error) {
-      throw error instanceof ReferenceSyntaxError ? new SecretsError('REFERENCE_INVALID', error.message, { loc: position(error.offset) }) : error
-    }
-  }
+  if (!mentionsSecret(code)) return { code, map: null, names: new Set() }
+  const expansion = new JsonExpansion(code, file, lookup)
   // Strict JSON: a bundler's own parser would quote the expanded text in its error for anything less.
   const body = code.startsWith('\uFEFF') ? code.slice(1) : code
-  let valid = true
-  try {
-    JSON.parse(body)
-  }
-  catch {
-    valid = false
-  }
-  if (valid) {
-    for (const [start, end] of referenceStrings(code)) {
-      const value = JSON.parse(code.slice(start, end)) as string
-      if (isKey(code, end)) onKey(value, start, end - start)
-      else onString(value, start, end - start)
-    }
-  }
-  else {
-    let failure: unknown
-    const guarded = <A extends unknown[]>(run: (...args: A) => void) => (...args: A) => {
-      if (failure) return
-      try {
-        run(...args)
-      }
-      catch (error) {
-        failure = error
-      }
-    }
-    visitJson(body === code ? code : ` ${body}`, { // a space for the BOM keeps offsets
-      onObjectProperty: guarded((property: string, offset: number, length: number) => {
-        if (mentionsSecret(code.slice(offset, offset + length))) onKey(property, offset, length)
-      }),
-      onLiteralValue: guarded((value: unknown, offset: number, length: number) => {
-        if (typeof value === 'string' && mentionsSecret(code.slice(offset, offset + length))) onString(value, offset, length)
-      }),
-      onError: guarded((error: number, offset: number) => {
-        throw new SecretsError('JSON_INVALID', `the file is not valid JSON (${jsonErrorText(error)}). Fix the JSON; references are only expanded in valid files.`, { loc: at(offset) })
-      }),
-    }, { allowTrailingComma: false, disallowComments: true }, () => {
-      failure ??= new RangeError('nesting')
-    })
-    // The stack can also run out inside one of the callbacks above (guarded keeps that error).
-    if (failure instanceof RangeError)
-      throw new SecretsError('JSON_INVALID', 'the file nests arrays or objects too deeply to parse. Flatten the structure.', { loc: at(0) })
-    if (failure) throw failure
-  }
-  let output = ''
-  let last = 0
-  for (const [start, end, text] of edits) {
-    output += code.slice(last, start) + text
-    last = end
-  }
-  output += code.slice(last)
-  return { code: output, map: sourcemap ? editMap(code, edits, file) : null, names }
+  if (parsesAsJson(body)) expandValidJson(expansion)
+  else expandInvalidJson(expansion, body)
+  return { code: expansion.output(), map: sourcemap ? editMap(code, expansion.edits, file) : null, names: expansion.names }
 }

@@ -3,7 +3,7 @@ const RESERVED = new Set(('await break case catch class const continue debugger 
   + 'implements import in instanceof interface let new null package private protected public return static super switch this throw true try typeof '
   + 'var void while with yield arguments eval undefined NaN Infinity').split(' '))
 
-export const isLegalExport = (key: string): boolean => IDENTIFIER.test(key) && !RESERVED.has(key)
+const isLegalExport = (key: string): boolean => IDENTIFIER.test(key) && !RESERVED.has(key)
 
 /** True when JSON round-trips the value exactly (no NaN, Infinity, -0, undefined, non-plain objects). */
 export function isJsonSafe(value: unknown): boolean {

@@ -4,7 +4,7 @@ import type { Document, Pair, Scalar, YAMLMap } from 'yaml'
 import { SecretsError } from '../errors'
 import type { SourceLocation } from '../errors'
 import { MENTION, ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
-import { referenceOffset } from './locate'
+import { referenceOffset } from '../locate'
 import { setAt, toModuleCode } from './module'
 import type { ExpandedModule, SecretLookup } from './types'
 

@@ -1,5 +1,5 @@
 import { SecretsError, formatLocation } from '../errors'
-import { lineStarts, locate } from '../formats/locate'
+import { lineStarts, locate } from '../locate'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
 import { createHash } from 'node:crypto'
 import { sha256Hex } from './encoding'

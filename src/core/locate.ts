@@ -1,4 +1,5 @@
-import type { SourceLocation } from '../errors'
+/** Line and column of an offset in a text: for config files (formats/) and the store file (store/) alike. */
+import type { SourceLocation } from './errors'
 
 /** Offsets where each line of `code` starts. */
 export function lineStarts(code: string): number[] {

@@ -1,0 +1,68 @@
+/**
+ * Vite's hooks: each module's environment tells browser from server, the dev
+ * server refuses the package's files, and store changes reach the configs that use it.
+ */
+import type { UnpluginOptions } from 'unplugin'
+import type { ViteDevServer } from 'vite'
+import type { ModuleTarget, SecretsContext } from '../context'
+import { fileStamp } from '../resolver'
+import { refusePackageFiles } from './dev-server-guard'
+import { bundleAssets } from './rollup'
+
+type ViteHooks = NonNullable<UnpluginOptions['vite']>
+
+/** Something to add to Vite's dev server besides the plugin's own middleware (the dashboard, mounted from outside core). */
+export type DevServerExtension = (server: ViteDevServer, context: SecretsContext) => Promise<void>
+
+/** The environment of a Vite transform, as far as the plugin reads it. */
+interface ViteEnvironmentContext {
+  environment?: { mode?: string, config?: { consumer?: string } }
+}
+
+/** Vite knows which environment each module is for: client modules are browser code, even in dev. */
+export function viteModuleTarget(context: unknown): ModuleTarget {
+  const { environment } = context as ViteEnvironmentContext
+  return { forBrowser: environment?.config?.consumer !== 'server', inDevServer: environment?.mode === 'dev' }
+}
+
+export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtension): ViteHooks {
+  /** The dev server (to replay a store change its watcher dropped) and the pending re-check. */
+  let devServer: ViteDevServer | undefined
+  let settle: ReturnType<typeof setTimeout> | undefined
+  return {
+    configResolved(config) {
+      ctx.root = config.root
+    },
+    async configureServer(server) {
+      devServer = server
+      refusePackageFiles(server, ctx)
+      if (ctx.options.dashboard) await extendDevServer?.(server, ctx)
+    },
+    // order 'post': after every other plugin's generateBundle, so assets they add (HTML, CSS) are scanned too.
+    generateBundle: {
+      order: 'post',
+      async handler(_, bundle) {
+        if (this.environment.config.consumer === 'server') return
+        const message = await ctx.scanOutput(bundleAssets(bundle), `${this.environment.name} (browser) bundle`, { warn: text => this.warn(text) })
+        if (message) this.error(message)
+      },
+    },
+    async hotUpdate({ file }) {
+      if (file !== ctx.storePath) return
+      // The watcher can drop the last of several quick changes (chokidar throttles change events per file):
+      // look at the file again once things settle, and replay the change if it moved on since this one.
+      const seen = await fileStamp(file)
+      clearTimeout(settle)
+      settle = setTimeout(() => {
+        void fileStamp(file).then(now => now !== seen && devServer?.watcher.emit('change', file))
+      }, 300)
+      settle.unref()
+      // Import analysis skips JSON, so JSON configs are not linked to the store: name them.
+      const modules = [...ctx.storeUsers].flatMap(id => [...(this.environment.moduleGraph.getModulesByFile(id) ?? [])])
+      // A plain (non-HMR) invalidation too: it stamps the module, so a transform that started before this
+      // store change (and read the old values) is not kept as its result; an HMR invalidation alone does not.
+      for (const module of modules) this.environment.moduleGraph.invalidateModule(module)
+      return modules.length ? modules : undefined
+    },
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The walk `check` and the dashboard's "where used" share: config files found
+ * by glob (never in node_modules or .git), and the references in each file.
+ */
+import { readFile } from 'node:fs/promises'
+import { glob } from 'tinyglobby'
+import { SecretsError } from './errors'
+import { findReferences } from './formats/registry'
+import type { FoundReference } from './formats/types'
+
+/** Every file with a config format's extension (matched in any case, as the format rule reads them). */
+export const CONFIG_FILES_GLOB = '**/*.{yaml,yml,json}'
+const NEVER_WALKED = ['**/node_modules/**', '**/.git/**']
+
+interface WalkOptions {
+  /** The folder the patterns are relative to. */
+  cwd?: string
+  /** More globs to skip besides node_modules and .git. */
+  ignore?: string[]
+}
+
+/** Absolute paths, sorted, of the files the globs match; without globs, every config file (extensions in any case). */
+export async function globConfigFiles(patterns: string[] | undefined, { cwd, ignore = [] }: WalkOptions = {}): Promise<string[]> {
+  const files = await glob(patterns ?? CONFIG_FILES_GLOB, { cwd, absolute: true, ignore: [...NEVER_WALKED, ...ignore], caseSensitiveMatch: patterns !== undefined })
+  return files.sort()
+}
+
+/** One config file's references, or why there are none to list. */
+export interface ConfigFileScan {
+  references: FoundReference[]
+  /** Malformed YAML, JSON or reference: the located error. */
+  invalid?: SecretsError
+  /** Not readable (EACCES, a socket, removed meanwhile): the error's code. */
+  unreadable?: string
+}
+
+/** Reads `file` and finds its references; `shown` is the name locations carry. */
+export async function scanConfigFile(file: string, shown: string): Promise<ConfigFileScan> {
+  try {
+    return { references: findReferences(await readFile(file, 'utf8'), shown) }
+  }
+  catch (error) {
+    if (error instanceof SecretsError) return { references: [], invalid: error }
+    return { references: [], unreadable: (error as NodeJS.ErrnoException).code ?? (error as Error).name }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * One plugin instance: its options, root, store and state, and the steps every
+ * bundler's hooks share (expand one config, track what uses the store, scan output).
+ */
+import { basename, isAbsolute, relative, resolve } from 'node:path'
+import { TemplateCache, defaultCacheDir } from './cache'
+import { SecretsError } from './errors'
+import { configFormat, hasReferences } from './formats/registry'
+import type { ConfigFormat, ExpandedModule, ModuleOptions, SecretLookup, SourceMapData } from './formats/types'
+import { MIN_SCANNED_LENGTH, findLeaks, leakMessage } from './leak'
+import type { Options, ResolvedOptions } from './options'
+import { resolveOptions } from './options'
+import { mentionsSecret } from './reference'
+import { SecretResolver } from './resolver'
+
+/** Where a module ends up, as far as the bundler tells. */
+export interface ModuleTarget {
+  /** Browser code: only the names in `client` may be expanded into it. */
+  forBrowser: boolean
+  /** Vite's dev server: the values live in its memory anyway, so they are resolved there. */
+  inDevServer: boolean
+}
+
+/** One output file, as text, for the leak scan. */
+export interface OutputAsset {
+  name: string
+  text: string
+}
+
+/** How a bundler hears about the scan: warnings, and (to drop them) the assets with a hit. */
+interface ScanReport {
+  warn: (message: string) => void
+  onHit?: (asset: string) => void
+}
+
+/** What the bundler gets back from a transform. */
+export interface TransformOutput {
+  code: string
+  map?: SourceMapData
+  moduleType?: 'js'
+}
+
+export class SecretsContext {
+  readonly options: ResolvedOptions
+  /**
+   * esbuild's JSON loader takes no source map and Farm turns JSON into JS
+   * before any transform: there, configs with references become JS modules.
+   */
+  readonly jsonAsModule: boolean
+  /** The folder the store path (and the cache folder) are relative to: the bundler's root. */
+  root = process.cwd()
+  /** Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target option); Vite decides per module. */
+  browserBuild: boolean
+  /** Config files that referenced a secret: the store is a dependency of each. */
+  readonly storeUsers = new Set<string>()
+  /** JSON files turned into JS modules (esbuild needs the loader to match). */
+  readonly jsonModules = new Set<string>()
+  #resolver: SecretResolver | undefined
+  #templates: TemplateCache | undefined
+  #warnedNoScan = false
+  #warnedShortValues = false
+
+  constructor(rawOptions: Options | undefined, framework: string) {
+    this.options = resolveOptions(rawOptions)
+    this.jsonAsModule = framework === 'esbuild' || framework === 'farm'
+    this.browserBuild = this.options.target === 'browser'
+  }
+
+  get storePath(): string {
+    return resolve(this.root, this.options.store)
+  }
+
+  get resolver(): SecretResolver {
+    return (this.#resolver ??= new SecretResolver(this.storePath, this.options.key))
+  }
+
+  /** The target of every module when the whole build has one (every bundler but Vite). */
+  get buildTarget(): ModuleTarget {
+    return { forBrowser: this.browserBuild, inDevServer: false }
+  }
+
+  /** The store path a runtime-mode build writes: absolute stays absolute, else relative to the build's working directory. */
+  get startUpStorePath(): string {
+    const { store } = this.options
+    return isAbsolute(store) ? store : relative(process.cwd(), this.storePath) || store
+  }
+
+  /**
+   * The transform step: expands `code` and records whether the file depends
+   * on the store (`watch` makes the store a dependency). A SecretsError is
+   * thrown for the bundler family's hooks to report their way.
+   */
+  async transform(code: string, id: string, target: ModuleTarget, watch: (file: string) => void): Promise<TransformOutput | undefined> {
+    const result = await this.expand(code, id, target)
+    if (!result) return undefined
+    this.trackStoreUse(id, result, watch)
+    return { code: result.code, ...(result.map ? { map: result.map } : {}), ...(result.moduleType ? { moduleType: result.moduleType } : {}) }
+  }
+
+  /** Remembers whether `id` referenced a secret; if it did, the store becomes a watched dependency. */
+  trackStoreUse(id: string, result: ExpandedModule, watch: (file: string) => void): void {
+    if (result.names.size === 0) {
+      this.storeUsers.delete(id)
+      return
+    }
+    this.storeUsers.add(id)
+    watch(this.storePath)
+  }
+
+  /** One config file as the bundler gets it: YAML as a JS module, JSON as JSON (or JS where the bundler needs it); undefined when nothing changes. */
+  async expand(code: string, id: string, { forBrowser, inDevServer }: ModuleTarget): Promise<ExpandedModule | undefined> {
+    const file = id.split('?')[0]!
+    const shown = relative(this.root, file) || file
+    const format = configFormat(file)
+    if (this.options.mode === 'runtime' && !forBrowser && !inDevServer) {
+      const startUp = await this.#startUpModule(format, code, file, shown)
+      if (startUp) return startUp
+    }
+    if (mentionsSecret(code)) await this.resolver.prepare()
+    const lookup = this.#lookup(forBrowser)
+    if (format.bundledAs === 'module')
+      return { ...await format.module(code, shown, lookup, { cache: this.#cache(file) }), map: this.#moduleMap(file, code) }
+    const expanded = format.render(code, shown, lookup, { sourcemap: true })
+    if (expanded.code === code) return undefined // nothing to expand: the bundler's JSON handling takes the file as it is
+    if (!this.jsonAsModule) return expanded
+    this.jsonModules.add(file)
+    return { ...await format.module(code, shown, lookup), map: this.#moduleMap(file, code) }
+  }
+
+  /**
+   * Runtime mode, server code: a module that resolves its references at
+   * start-up. A JSON file becomes one only if it has references (else it stays JSON).
+   */
+  async #startUpModule(format: ConfigFormat, code: string, file: string, shown: string): Promise<ExpandedModule | undefined> {
+    const runtime = { store: this.startUpStorePath }
+    const map = this.#moduleMap(file, code)
+    if (format.bundledAs === 'module') return { ...await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) }), map }
+    if (!hasReferences(format, code, shown)) return undefined
+    this.jsonModules.add(file)
+    return { ...await format.module(code, shown, () => '', { runtime }), map, moduleType: 'js' }
+  }
+
+  /** The parse cache's folder; undefined with `cache: false` (memory only). */
+  get cacheDir(): string | undefined {
+    const { cache } = this.options
+    return cache === false ? undefined : typeof cache === 'string' ? resolve(this.root, cache) : defaultCacheDir(this.root)
+  }
+
+  /** The parse cache (memory, and the cache folder), keyed by the file's real path. */
+  #cache(path: string): ModuleOptions['cache'] {
+    this.#templates ??= new TemplateCache(this.cacheDir)
+    return { templates: this.#templates, path }
+  }
+
+  /** Values from the store; for browser code, only the allowed names. */
+  #lookup(forBrowser: boolean): SecretLookup {
+    return (name, locate) => {
+      if (forBrowser && !this.options.client.includes(name))
+        throw new SecretsError('SECRET_IN_CLIENT', `secret ${name} would be shipped to the browser (client build). Move the import to server code, or allow this name with client: ['${name}']`, { loc: locate() })
+      return this.resolver.lookup(name, locate)
+    }
+  }
+
+  /**
+   * A module rewritten from a config maps to the config's first line. Where
+   * the bundler builds its final map from ours (esbuild), the original text
+   * goes with it: otherwise the map would carry the expanded values.
+   */
+  #moduleMap(file: string, original: string): SourceMapData {
+    return { version: 3, file: basename(file), sources: [file], names: [], mappings: 'AAAA', ...(this.jsonAsModule ? { sourcesContent: [original] } : {}) }
+  }
+
+  /**
+   * The output scan: every text asset of a browser bundle against every value
+   * in the store but the allowed ones. Resolves to an error message, if any.
+   */
+  async scanOutput(assets: OutputAsset[], label: string, report: ScanReport): Promise<string | undefined> {
+    const values = await this.resolver.allValues().catch(() => undefined)
+    if (!values) {
+      this.#warnNoScan(report)
+      return undefined
+    }
+    const allowed = this.options.client.map(name => values.get(name)).filter((value): value is string => value !== undefined)
+    for (const name of this.options.client) values.delete(name)
+    this.#warnShortValues(values, report)
+    const hits = findLeaks(assets, values, allowed)
+    for (const hit of hits) report.onHit?.(hit.asset)
+    return hits.length ? leakMessage(hits, label) : undefined
+  }
+
+  #warnNoScan(report: ScanReport): void {
+    if (this.#warnedNoScan) return
+    this.#warnedNoScan = true
+    const store = relative(this.root, this.storePath) || this.storePath
+    report.warn(`unplugin-secrets: the browser output was not scanned for secret values: the store ${store} or its key is not available to this build.`)
+  }
+
+  #warnShortValues(values: Map<string, string>, report: ScanReport): void {
+    const short = [...values].filter(([, value]) => value.length < MIN_SCANNED_LENGTH).map(([name]) => name)
+    if (short.length === 0 || this.#warnedShortValues) return
+    this.#warnedShortValues = true
+    const [verb, pronoun] = short.length === 1 ? ['is', 'it'] : ['are', 'them']
+    report.warn(`unplugin-secrets: ${short.join(', ')} ${verb} shorter than ${MIN_SCANNED_LENGTH} characters, so the output scan does not look for ${pronoun}.`)
+  }
+}

@@ -15,7 +15,9 @@ export default defineConfig([{
     rspack: 'src/rspack.ts',
     esbuild: 'src/esbuild.ts',
     farm: 'src/farm.ts',
-    cli: 'src/cli/index.ts',
+    'cli': 'src/cli/index.ts',
+    // Opens a reader's age entry for start-up code, which waits for it (store/key-sources.ts).
+    'reader-worker': 'src/core/store/reader-worker.ts',
   },
   format: 'esm',
   platform: 'node',
@@ -26,7 +28,7 @@ export default defineConfig([{
   checks: { pluginTimings: false },
   // The CLI is the `bin`, and the loader is registered by ./register: neither is an import path.
   // ./client is types only (ambient declarations for config imports), written by hand at the root.
-  exports: { exclude: ['cli', 'loader'], customExports: { './client': { types: './client.d.ts' } } },
+  exports: { exclude: ['cli', 'loader', 'reader-worker'], customExports: { './client': { types: './client.d.ts' } } },
 }, {
   // The dashboard page, served at /__secrets/ from dist/dashboard/: its one HTML document and stylesheet as written,
   // and its script bundled for the browser into one self-contained file (no framework, nothing from a CDN).

@@ -6,11 +6,12 @@
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { openStoreSync } from '../../src/core/store/store'
 import type { RunResult } from '../helpers'
-import { runCli, tempDir } from '../helpers'
+import { ROOT, runCli, runNode, tempDir } from '../helpers'
 
 const TMP = await tempDir('usec-readers-')
 const exec = promisify(execFile)
@@ -75,12 +76,25 @@ describe('a reader with an age-keygen identity', () => {
     expect(stdout.trim()).toBe((await ok(alice, ['key', 'export'])).trim())
   })
 
-  test('start-up code (synchronous) says to use UNPLUGIN_SECRETS_KEY instead', async () => {
+  test('start-up code (synchronous) opens the entry too, in a worker thread it waits for', async () => {
+    const script = `
+      import { resolveConfig } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/runtime.mjs')).href)}
+      const config = resolveConfig({ token: '' }, { store: ${JSON.stringify(join(dir, 'secrets.enc.json'))}, file: 'config.yaml', refs: [[['token'], [{ secret: 'SHARED' }]]] })
+      process.stdout.write(config.token)
+    `
+    const reader = await person('bob-server', { UNPLUGIN_SECRETS_AGE_KEY_FILE: bob.file })
+    const result = await runNode(script, { cwd: dir, env: { ...reader.env, UNPLUGIN_SECRETS_KEY_DIR: join(TMP, 'no-keys') } })
+    expect(result.stderr).toBe('')
+    expect(result.stdout).toBe(VALUE)
+  })
+
+  test('where the worker file is not beside the code (the package bundled into a server), start-up code says to use UNPLUGIN_SECRETS_KEY', async () => {
     const keyDir = process.env.UNPLUGIN_SECRETS_KEY_DIR
     process.env.UNPLUGIN_SECRETS_KEY_DIR = join(TMP, 'no-keys')
     process.env.UNPLUGIN_SECRETS_AGE_KEY_FILE = bob.file
     try {
-      expect(() => openStoreSync({ path: join(dir, 'secrets.enc.json'), readOnly: true })).toThrow(/start-up code .* cannot use an age identity\. Set UNPLUGIN_SECRETS_KEY/)
+      // The source module has no reader-worker.mjs beside it, as a bundled copy would not.
+      expect(() => openStoreSync({ path: join(dir, 'secrets.enc.json'), readOnly: true })).toThrow(/the age identity cannot be used from here \(the package was bundled into the server\)\. Set UNPLUGIN_SECRETS_KEY/)
     }
     finally {
       process.env.UNPLUGIN_SECRETS_KEY_DIR = keyDir

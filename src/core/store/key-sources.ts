@@ -3,6 +3,10 @@
  * UNPLUGIN_SECRETS_KEY, the key file, or a reader's own age identity opening
  * their entry in the store. docs/key-providers.md says how a KMS plugs in.
  */
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads'
+import type { SecretsErrorCode } from '../errors'
 import { SecretsError } from '../errors'
 import { dataKeyId } from './crypto'
 import type { StoreFile } from './format'
@@ -78,13 +82,46 @@ export async function findStoreKeys(file: StoreFile, context: KeyContext, identi
   return fromIdentity ?? fromFile ?? missingKey(file, context.path)
 }
 
-/** findStoreKeys for synchronous callers (start-up code): no age identity (its library is asynchronous). */
+/**
+ * findStoreKeys for synchronous callers (start-up code). A reader identity is
+ * opened in a worker thread (age's library is asynchronous) that this thread
+ * waits for; where the worker's file is not beside this module (the package
+ * bundled into a server), start-up code says to use UNPLUGIN_SECRETS_KEY.
+ */
 export function findStoreKeysSync(file: StoreFile, context: KeyContext): FoundKeys {
-  const found = (optionKey.find(file, context) ?? environmentKey.find(file, context) ?? keyFileKeys.find(file, context)) as FoundKeys | undefined
-  if (found) return found
-  if (file.readers.size > 0)
-    throw new SecretsError('KEY_MISSING', `No store key for ${context.path} (store id ${file.id}) where start-up code can read it: it opens the store synchronously and cannot use an age identity. Set ${STORE_KEY_ENV} for the server (an admin prints it with unplugin-secrets key export), or run the app through the Node loader or a build, which can.`)
-  return missingKey(file, context.path)
+  const explicit = optionKey.find(file, context) ?? environmentKey.find(file, context)
+  if (explicit) return explicit as FoundKeys
+  const fromFile = keyFileKeys.find(file, context) as FoundKeys | undefined
+  if (opensFile(fromFile, file) || file.readers.size === 0) return fromFile ?? missingKey(file, context.path)
+  return readerKeysInWorker(file, context) ?? fromFile ?? missingKey(file, context.path)
+}
+
+const READER_WORKER = new URL('./reader-worker.mjs', import.meta.url)
+const WORKER_TIMEOUT_MS = 60_000
+
+function readerKeysInWorker(file: StoreFile, context: KeyContext): FoundKeys | undefined {
+  if (!existsSync(fileURLToPath(READER_WORKER))) {
+    throw new SecretsError('KEY_MISSING', [
+      `No store key for ${context.path} (store id ${file.id}) where start-up code can read it, and the age identity`,
+      `cannot be used from here (the package was bundled into the server). Set ${STORE_KEY_ENV} for the server`,
+      '(an admin prints it with unplugin-secrets key export), or keep unplugin-secrets external to the server bundle.',
+    ].join(' '))
+  }
+  const done = new Int32Array(new SharedArrayBuffer(4))
+  const { port1, port2 } = new MessageChannel()
+  // execArgv: [] — the worker must not inherit `-e`/`--input-type` and run the parent's script instead of its own.
+  const worker = new Worker(READER_WORKER, { workerData: { file, context, port: port2, done }, transferList: [port2], execArgv: [] })
+  try {
+    if (Atomics.wait(done, 0, 0, WORKER_TIMEOUT_MS) === 'timed-out')
+      throw new SecretsError('KEY_MISSING', `Opening your age identity's entry in ${context.path} took over ${WORKER_TIMEOUT_MS / 1000} s; set ${STORE_KEY_ENV} for start-up code instead.`)
+    const reply = receiveMessageOnPort(port1)?.message as { found?: FoundKeys, error?: { code?: SecretsErrorCode, message: string } } | undefined
+    if (reply?.error) throw new SecretsError(reply.error.code ?? 'KEY_MISSING', reply.error.message)
+    return reply?.found
+  }
+  finally {
+    port1.close()
+    void worker.terminate()
+  }
 }
 
 function missingKey(file: StoreFile, path: string): never {

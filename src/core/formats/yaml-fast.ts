@@ -738,8 +738,8 @@ class ConfigYamlParser {
 export function parseConfigYaml(code: string): FastYaml | string {
   if (code.length > MAX_YAML_LENGTH) return 'too long'
   const bom = code.charCodeAt(0) === 0xFEFF ? 1 : 0
-  // After a BOM, the first line's indentation is counted differently by the yaml package.
-  if (bom && code.charCodeAt(1) === SPACE) return 'spaces after a BOM'
+  // After a BOM, the yaml package counts the first line's indentation differently and refuses a `- ` entry.
+  if (bom && (code.charCodeAt(1) === SPACE || code.charCodeAt(1) === DASH)) return 'a BOM before spaces or a dash'
   UNHANDLED_CHARACTER.lastIndex = bom
   if (UNHANDLED_CHARACTER.test(code)) return 'a tab, control or unusual line break'
   if (!code.isWellFormed()) return 'a lone surrogate'

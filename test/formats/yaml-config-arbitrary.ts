@@ -127,7 +127,7 @@ function renderFlow(value: Node, choose: Chooser): string {
   return `{${gap()}${entries.join(`,${gap()}`)}${trailing}${gap()}}`
 }
 
-const isBlockCollection = (value: Node) => value.kind !== 'scalar' && !value.flow && (value.kind === 'map' ? value.entries.length > 0 : value.items.length > 0)
+const isBlockCollection = (value: Node): value is Mapping | Sequence => value.kind !== 'scalar' && !value.flow && (value.kind === 'map' ? value.entries.length > 0 : value.items.length > 0)
 
 /** What follows `key:` (or `-`, or an explicit key's `:`), for a value inside a collection at `indent`; `compact` allows a collection on the same line. */
 function renderAfter(value: Node, indent: number, choose: Chooser, compact: boolean): string {
@@ -164,7 +164,7 @@ function renderBlock(value: Mapping | Sequence, indent: number, choose: Chooser,
 }
 
 function renderDocument(root: Node, choose: Chooser): string {
-  if (isBlockCollection(root)) return renderBlock(root as Mapping | Sequence, choose.pick([0, 0, 0, 1, 2]), choose, false)
+  if (isBlockCollection(root)) return renderBlock(root, choose.pick([0, 0, 0, 1, 2]), choose, false)
   if (root.kind === 'scalar') return root.style === 'empty' ? '' : `${renderScalar(root, 1, choose, false)}\n`
   return `${renderFlow(root, choose)}\n`
 }

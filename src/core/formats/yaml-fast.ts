@@ -649,18 +649,20 @@ class ConfigYamlParser {
       this.path.push(sequence.length)
       sequence.push(this.flowNode(at))
       this.path.pop()
-      at = this.skipFlowSpaces(this.position)
-      const char = code.charCodeAt(at)
-      if (char === COMMA) {
-        at = this.skipFlowSpaces(at + 1)
-        if (code.charCodeAt(at) === COMMA) throw new Bail('an empty flow entry')
-      }
-      else if (char !== CLOSE_BRACKET) {
-        throw new Bail('a pair or other content in a flow sequence')
-      }
+      at = this.nextFlowEntry(this.skipFlowSpaces(this.position), CLOSE_BRACKET, 'a pair or other content in a flow sequence')
     }
     this.position = at + 1
     return sequence
+  }
+
+  /** After a flow entry, at `at`: the closing `close`, or past a `,` to the next entry or the close. */
+  nextFlowEntry(at: number, close: number, unexpected: string): number {
+    const char = this.code.charCodeAt(at)
+    if (char === close) return at
+    if (char !== COMMA) throw new Bail(unexpected)
+    const next = this.skipFlowSpaces(at + 1)
+    if (this.code.charCodeAt(next) === COMMA) throw new Bail('an empty flow entry')
+    return next
   }
 
   flowMapping(open: number): Record<string, unknown> {
@@ -683,14 +685,7 @@ class ConfigYamlParser {
         }
       }
       this.setKey(mapping, key, value)
-      const char = code.charCodeAt(at)
-      if (char === COMMA) {
-        at = this.skipFlowSpaces(at + 1)
-        if (code.charCodeAt(at) === COMMA) throw new Bail('an empty flow entry')
-      }
-      else if (char !== CLOSE_BRACE) {
-        throw new Bail('other content in a flow mapping')
-      }
+      at = this.nextFlowEntry(at, CLOSE_BRACE, 'other content in a flow mapping')
     }
     this.checkUnique(mapping, pairs)
     this.position = at + 1

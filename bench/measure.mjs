@@ -16,4 +16,24 @@ export async function measure(fn, runs = RUNS) {
   return { median: times[Math.floor(times.length / 2)], min: times[0], max: times.at(-1), runs }
 }
 
+/**
+ * `measure` for several calls at once, taking turns run by run: on a shared,
+ * noisy machine a burst of load then falls on all of them, not on one row.
+ */
+export async function measureTogether(fns, runs = RUNS) {
+  for (const fn of fns) await fn()
+  const times = fns.map(() => [])
+  for (let i = 0; i < runs; i++) {
+    for (const [index, fn] of fns.entries()) {
+      const start = performance.now()
+      await fn()
+      times[index].push(performance.now() - start)
+    }
+  }
+  return times.map((list) => {
+    list.sort((a, b) => a - b)
+    return { median: list[Math.floor(list.length / 2)], min: list[0], max: list.at(-1), runs }
+  })
+}
+
 export const machine = () => `Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, ${new Date().toISOString().slice(0, 10)}`

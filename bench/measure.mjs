@@ -1,4 +1,4 @@
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 
 export const RUNS = Number(process.env.BENCH_RUNS ?? 10)
@@ -36,4 +36,5 @@ export async function measureTogether(fns, runs = RUNS) {
   })
 }
 
-export const machine = () => `Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, ${new Date().toISOString().slice(0, 10)}`
+/** Where and when: the machine is shared, so the load average (1 minute) at the start goes with every result. */
+export const machine = () => `Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, load average ${loadavg()[0].toFixed(1)}, ${new Date().toISOString().slice(0, 10)}`

@@ -24,6 +24,8 @@ const REFERENCES = ['${secret.A}', 'Bearer ${secret.B_2}', '${secret.TOKEN}/${se
 /** Texts the yaml path refuses somewhere (as a key, a plain scalar, in a flow collection): the fast path must leave them to it. */
 const TROUBLE = ['${secret.}', '${ secret.A }', '${secret.A', 'x${secret.9}', 'tab\there', 'end:', '%x', '@x', '`x', '!x', '&x', '*x', '|x', '>x', '[x',
   '{x', ',x', '#x', ' x', 'x ', '- x', 'a: b', 'a #b', '<<', 'k'.repeat(1030)]
+const KEY_NAMES = ['name', 'image', 'env', 'port', 'replicas', 'labels', 'url', 'token', 'a', 'b', 'c', 'd', '1', '2', '10', 'ключ', 'a b', 'x-y.z',
+  '__proto__', 'sub.key', 'UPPER_CASE']
 const ODD_CHARACTERS = 'ab xy:#-?,[]{}"\'\\$é😀01.~\n'
 
 const text: fc.Arbitrary<string> = fc.oneof(
@@ -38,14 +40,21 @@ const text: fc.Arbitrary<string> = fc.oneof(
 
 const scalar: fc.Arbitrary<Scalar> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('scalar' as const), style: fc.constantFrom('plain', 'single', 'double'), lines: fc.tuple(text) }), weight: 6 },
-  { arbitrary: fc.record({ kind: fc.constant('scalar' as const), style: fc.constantFrom('plain', 'single', 'double'), lines: fc.array(fc.oneof(text, fc.constant('')), { minLength: 2, maxLength: 4 }) }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('scalar' as const),
+      style: fc.constantFrom('plain', 'single', 'double'),
+      lines: fc.array(fc.oneof(text, fc.constant('')), { minLength: 2, maxLength: 4 }),
+    }),
+    weight: 2,
+  },
   { arbitrary: fc.constant<Scalar>({ kind: 'scalar', style: 'empty', lines: [] }), weight: 1 },
 )
 
 const key: fc.Arbitrary<Key> = fc.record({
   style: fc.constantFrom('plain', 'plain', 'plain', 'single', 'double', 'explicit'),
   text: fc.oneof(
-    { arbitrary: fc.constantFrom('name', 'image', 'env', 'port', 'replicas', 'labels', 'url', 'token', 'a', 'b', 'c', 'd', '1', '2', '10', 'ключ', 'a b', 'x-y.z', '__proto__', 'sub.key', 'UPPER_CASE'), weight: 8 },
+    { arbitrary: fc.constantFrom(...KEY_NAMES), weight: 8 },
     { arbitrary: fc.constantFrom(...EDGE_VALUES), weight: 3 },
     { arbitrary: text, weight: 1 },
   ),
@@ -127,7 +136,8 @@ function renderFlow(value: Node, choose: Chooser): string {
   return `{${gap()}${entries.join(`,${gap()}`)}${trailing}${gap()}}`
 }
 
-const isBlockCollection = (value: Node): value is Mapping | Sequence => value.kind !== 'scalar' && !value.flow && (value.kind === 'map' ? value.entries.length > 0 : value.items.length > 0)
+const isBlockCollection = (value: Node): value is Mapping | Sequence =>
+  value.kind !== 'scalar' && !value.flow && (value.kind === 'map' ? value.entries.length > 0 : value.items.length > 0)
 
 /** What follows `key:` (or `-`, or an explicit key's `:`), for a value inside a collection at `indent`; `compact` allows a collection on the same line. */
 function renderAfter(value: Node, indent: number, choose: Chooser, compact: boolean): string {
@@ -157,7 +167,8 @@ function renderBlock(value: Mapping | Sequence, indent: number, choose: Chooser,
       return
     }
     const [entryKey, entryValue] = item as [Key, Node]
-    if (entryKey.style === 'explicit') lines.push(`${prefix}? ${renderKey({ ...entryKey, style: 'plain' }, choose, false)}\n${' '.repeat(indent)}:${renderAfter(entryValue, indent, choose, true)}`)
+    const explicitKey = () => `${prefix}? ${renderKey({ ...entryKey, style: 'plain' }, choose, false)}\n${' '.repeat(indent)}:`
+    if (entryKey.style === 'explicit') lines.push(explicitKey() + renderAfter(entryValue, indent, choose, true))
     else lines.push(`${prefix}${renderKey(entryKey, choose, false)}:${renderAfter(entryValue, indent, choose, false)}`)
   })
   return lines.join('\n').replace(/\n+$/, '\n').replace(/([^\n])$/, '$1\n')
@@ -195,7 +206,9 @@ export const configYaml: fc.Arbitrary<string> = fc.tuple(
   fc.oneof({ arbitrary: fc.constant([]), weight: 4 }, { arbitrary: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 2 }), weight: 1 }),
 ).map(([roots, seed, mutations]) => {
   const choose = chooser(seed)
-  const documents = roots.map(root => renderDocument(root.kind === 'scalar' && choose.chance(0.8) ? { kind: 'map', flow: false, entries: [[{ style: 'plain', text: 'value' }, root]] } : root, choose))
+  // Most documents are mappings: a scalar root usually becomes `value: <it>`.
+  const asMapping = (root: Node): Node => ({ kind: 'map', flow: false, entries: [[{ style: 'plain', text: 'value' }, root]] })
+  const documents = roots.map(root => renderDocument(root.kind === 'scalar' && choose.chance(0.8) ? asMapping(root) : root, choose))
   let yaml = (roots.length > 1 || choose.chance(0.2) ? choose.pick(['---\n', '--- # doc\n', '']) : '')
     + documents.join(choose.pick(['---\n', '...\n---\n', '--- # next\n']))
     + (choose.chance(0.1) ? '...\n' : '')

@@ -33,7 +33,8 @@ describe('the fast YAML path serves every user of YAML', () => {
     expect(yamlTemplate(HANDLED, 'a.yaml')?.refs).toHaveLength(1)
     expect(expandYaml(HANDLED, 'a.yaml', lookup).code).toContain('alpha-value-1')
     expect(await yamlModuleSource('a: 1\n', 'a.yaml')).toContain('export { _0 as a }')
-    expect((await expandConfig(HANDLED, { filename: 'a.yaml', store })).data).toEqual({ service: { url: 'https://api.example.com', token: 'Bearer alpha-value-1', ports: [80, 443] } })
+    const service = { url: 'https://api.example.com', token: 'Bearer alpha-value-1', ports: [80, 443] }
+    expect((await expandConfig(HANDLED, { filename: 'a.yaml', store })).data).toEqual({ service })
     expect(findReferences(HANDLED, 'a.yaml')).toEqual([{ name: 'ALPHA', loc: { file: 'a.yaml', line: 3, column: 16 } }])
     expect(renderConfig(HANDLED, 'a.yaml', lookup).code).toBe(HANDLED.replace('Bearer ${secret.ALPHA}', '"Bearer alpha-value-1"'))
     expect(parserCalls()).toBe(0)

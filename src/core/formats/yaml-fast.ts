@@ -67,7 +67,8 @@ const COMMA = 44
 /** `-?:,[]{}#&*!|>'"%@` and backtick: a plain scalar may not start with one (`-?:` may, before a non-space). */
 const INDICATOR = new Uint8Array(128)
 for (const char of '-?:,[]{}#&*!|>\'"%@`') INDICATOR[char.charCodeAt(0)] = 1
-const isFlowIndicator = (code: number) => code === COMMA || code === OPEN_BRACKET || code === CLOSE_BRACKET || code === OPEN_BRACE || code === CLOSE_BRACE
+const isFlowIndicator = (code: number) =>
+  code === COMMA || code === OPEN_BRACKET || code === CLOSE_BRACKET || code === OPEN_BRACE || code === CLOSE_BRACE
 
 /** The YAML 1.2 core schema's plain scalars, tested in the yaml package's order (its core `schema` list). */
 const CORE_NULL = /^(?:~|[Nn]ull|NULL)?$/
@@ -334,11 +335,17 @@ class ConfigYamlParser {
   mappingValue(column: number): unknown {
     let at = this.position
     while (at < this.lineEnd && this.code.charCodeAt(at) === SPACE) at++
-    if (at < this.lineEnd && this.code.charCodeAt(at) !== HASH) return this.explicitKey ? this.parseBlock(at, column) : this.parseValue(at, column)
+    if (at < this.lineEnd && this.code.charCodeAt(at) !== HASH)
+      return this.explicitKey ? this.parseBlock(at, column) : this.parseValue(at, column)
     this.advance()
     if (this.indent > column) return this.parseBlock(this.content, column)
-    if (this.indent === column && this.code.charCodeAt(this.content) === DASH && this.isBlank(this.content + 1)) return this.parseSequence(this.content)
+    if (this.indent === column && this.atSequenceEntry()) return this.parseSequence(this.content) // a sequence may sit at its key's column
     return null
+  }
+
+  /** Whether the current line starts with `- ` (or is `-`). */
+  atSequenceEntry(): boolean {
+    return this.code.charCodeAt(this.content) === DASH && this.isBlank(this.content + 1)
   }
 
   parseSequence(at: number): unknown[] {
@@ -356,7 +363,7 @@ class ConfigYamlParser {
         sequence.push(this.indent > column ? this.parseBlock(this.content, column) : null)
       }
       this.path.pop()
-      if (this.indent === column && this.code.charCodeAt(this.content) === DASH && this.isBlank(this.content + 1)) {
+      if (this.indent === column && this.atSequenceEntry()) {
         dash = this.content
         continue
       }
@@ -437,7 +444,8 @@ class ConfigYamlParser {
     this.expectLineEnd(end, 'content after an explicit key')
     this.checkKey(at, end, key)
     this.advance()
-    if (this.indent !== column || code.charCodeAt(this.content) !== COLON || !this.isBlank(this.content + 1)) throw new Bail('an explicit key without its value line')
+    const valueLine = this.indent === column && code.charCodeAt(this.content) === COLON && this.isBlank(this.content + 1)
+    if (!valueLine) throw new Bail('an explicit key without its value line')
     this.position = this.content + 1
     return key
   }
@@ -819,7 +827,12 @@ function sortInDataOrder(data: unknown, refs: YamlTemplate['refs']): void {
  * string that mentions `${secret.`. Undefined when the yaml package must
  * parse the file; a lookup's error is thrown.
  */
-export function fastYamlData(code: string, file: string, lookup: SecretLookup, onRewrite?: (start: number, end: number, raw: string, value: string) => void): { documents: unknown[], names: Set<string> } | undefined {
+export function fastYamlData(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  onRewrite?: (start: number, end: number, raw: string, value: string) => void,
+): { documents: unknown[], names: Set<string> } | undefined {
   const parsed = parseConfigYaml(code)
   if (typeof parsed === 'string') return undefined
   const { documents, mentioned } = parsed

@@ -15,7 +15,7 @@ import * as vite from 'vite'
 import secretsRollup from '../dist/rollup.mjs'
 import secretsVite from '../dist/vite.mjs'
 import { createStore } from '../dist/store.mjs'
-import { RUNS, machine, measure } from './measure.mjs'
+import { RUNS, machine, measure, measureTogether } from './measure.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -84,7 +84,9 @@ function realConfigs() {
   })
 }
 
-const fmt = t => `${t.median.toFixed(2)} ms (${t.min.toFixed(1)}–${t.max.toFixed(1)})`
+const fmt = t => (t.unit === 'MB'
+  ? `${(t.median / 2 ** 20).toFixed(1)} MB (${(t.min / 2 ** 20).toFixed(1)}–${(t.max / 2 ** 20).toFixed(1)})`
+  : `${t.median.toFixed(2)} ms (${t.min.toFixed(1)}–${t.max.toFixed(1)})`)
 const ratio = (a, b) => (a.median / b.median).toFixed(2)
 const rows = []
 const row = (group, label, time, floor, peer, sameParser) => {
@@ -122,13 +124,18 @@ try {
 
   /** The YAML rows for one input: the parser floor, the peer, ours parsing, ours from the cache. */
   async function yamlRows(group, yaml, plainYaml, refs) {
-    const floor = await measure(() => yamlParse(yaml))
+    // The cold rows without references take turns run by run (measureTogether): their ratios are the point.
+    // Not the row with references: it waits on the store's file, and V8 does idle-time GC work for the others' garbage then.
+    const [floor, peer, sameParser, oursPlain] = await measureTogether([
+      () => yamlParse(yaml),
+      () => peerYaml(plainYaml, '/c.yaml'),
+      () => unpluginYaml(plainYaml, '/c.yaml'),
+      () => parsing(plainYaml, `/p${fresh++}.yaml`),
+    ])
     row(group, 'yaml.parse (our parser, the floor)', floor)
-    const peer = await measure(() => peerYaml(plainYaml, '/c.yaml'))
     row(group, '@rollup/plugin-yaml (js-yaml), no references', peer, floor)
-    const sameParser = await measure(() => unpluginYaml(plainYaml, '/c.yaml'))
     row(group, 'unplugin-yaml 3 (the yaml package), no references', sameParser, floor, peer)
-    row(group, 'ours, no references', await measure(() => parsing(plainYaml, `/p${fresh++}.yaml`)), floor, peer, sameParser)
+    row(group, 'ours, no references', oursPlain, floor, peer, sameParser)
     row(group, `ours, ${refs} reference(s)`, await measure(() => parsing(yaml, `/r${fresh++}.yaml`)), floor, peer, sameParser)
     // The store changed (dev server, watch mode): the same plugin instance transforms the unchanged file again.
     row(group, `ours, ${refs} reference(s), store changed (memory cache)`, await measure(() => ours(yaml, '/c.yaml')), floor, peer, sameParser)
@@ -140,6 +147,32 @@ try {
 
   for (const input of inputs) await yamlRows(`YAML ${input.label}`, input.yaml, input.plainYaml, input.names.length)
   for (const config of realConfigs()) await yamlRows(`${config.label}`, config.yaml, config.plainYaml, config.names.length)
+
+  // Peak memory of one cold transform of the Twilio file, each tool in a fresh process (imports included).
+  {
+    const twilio = realConfigs()[0]
+    await writeFile(join(dir, 'twilio-plain.yaml'), twilio.plainYaml)
+    await writeFile(join(dir, 'twilio-refs.yaml'), twilio.yaml)
+    const env = { ...process.env, BENCH_STORE: storePath, BENCH_KEY: storeKey }
+    const peakRss = (tool, file) => async () => {
+      const child = spawnSync(process.execPath, [join(ROOT, 'bench/peak-rss.mjs'), tool, join(dir, file)], { env, encoding: 'utf8' })
+      if (child.status !== 0) throw new Error(`peak-rss ${tool}: ${child.stderr}`)
+      return Number(child.stdout)
+    }
+    const memory = async (tool, file) => {
+      const values = []
+      for (let i = 0; i < Math.max(3, Math.floor(RUNS / 2)); i++) values.push(await peakRss(tool, file)())
+      values.sort((a, b) => a - b)
+      return { median: values[Math.floor(values.length / 2)], min: values[0], max: values.at(-1), unit: 'MB' }
+    }
+    const group = 'Twilio 1.5 MB, peak RSS'
+    const peer = await memory('rollup-plugin-yaml', 'twilio-plain.yaml')
+    row(group, '@rollup/plugin-yaml (js-yaml), no references', peer)
+    const sameParser = await memory('unplugin-yaml', 'twilio-plain.yaml')
+    row(group, 'unplugin-yaml 3 (the yaml package), no references', sameParser, undefined, peer)
+    row(group, 'ours, no references', await memory('ours', 'twilio-plain.yaml'), undefined, peer, sameParser)
+    row(group, `ours, ${twilio.names.length} reference(s)`, await memory('ours', 'twilio-refs.yaml'), undefined, peer, sameParser)
+  }
   // Loading the generated module: ours (JSON.parse of a string literal) against @rollup/plugin-yaml's object literal.
   {
     const big = inputs.at(-1)
@@ -181,10 +214,10 @@ try {
   row('Rollup build 1 MB', 'JSON, no plugin (@rollup/plugin-json)', noPlugin)
   row('Rollup build 1 MB', 'JSON, ours, no references', await measure(build(() => [ourPlugin(), json()])('entry-plain.json.js'), buildRuns), noPlugin)
   row('Rollup build 1 MB', 'JSON, ours, with references', await measure(build(() => [ourPlugin(), json()])('entry-c.json.js'), buildRuns), noPlugin)
-  const yamlPeerBuild = await measure(build(() => [yamlPeer()])('entry-plain.yaml.js'), buildRuns)
+  const [yamlPeerBuild, firstPlain, firstRefs] = await measureTogether([build(() => [yamlPeer()])('entry-plain.yaml.js'), build(() => [ourPlugin()])('entry-plain.yaml.js'), build(() => [ourPlugin()])('entry-c.yaml.js')], buildRuns)
   row('Rollup build 1 MB', 'YAML, @rollup/plugin-yaml', yamlPeerBuild)
-  row('Rollup build 1 MB', 'YAML, ours, no references, first build', await measure(build(() => [ourPlugin()])('entry-plain.yaml.js'), buildRuns), undefined, yamlPeerBuild)
-  row('Rollup build 1 MB', 'YAML, ours, with references, first build', await measure(build(() => [ourPlugin()])('entry-c.yaml.js'), buildRuns), undefined, yamlPeerBuild)
+  row('Rollup build 1 MB', 'YAML, ours, no references, first build', firstPlain, undefined, yamlPeerBuild)
+  row('Rollup build 1 MB', 'YAML, ours, with references, first build', firstRefs, undefined, yamlPeerBuild)
   row('Rollup build 1 MB', 'YAML, ours, no references, repeat build', await measure(build(() => [ourPlugin(buildCache)])('entry-plain.yaml.js'), buildRuns), undefined, yamlPeerBuild)
   row('Rollup build 1 MB', 'YAML, ours, with references, repeat build', await measure(build(() => [ourPlugin(buildCache)])('entry-c.yaml.js'), buildRuns), undefined, yamlPeerBuild)
 
@@ -194,9 +227,9 @@ try {
   row('Vite build 1 MB', 'JSON, no plugin (Vite\'s JSON support)', viteNone)
   row('Vite build 1 MB', 'JSON, ours, no references', await measure(viteBuild(() => [secretsVite({ store: storePath, key: storeKey, cache: false })])('entry-plain.json.js'), buildRuns), viteNone)
   row('Vite build 1 MB', 'JSON, ours, with references', await measure(viteBuild(() => [secretsVite({ store: storePath, key: storeKey, cache: false })])('entry-c.json.js'), buildRuns), viteNone)
-  const vitePeer = await measure(viteBuild(() => [yamlPeer()])('entry-plain.yaml.js'), buildRuns)
+  const [vitePeer, viteFirst] = await measureTogether([viteBuild(() => [yamlPeer()])('entry-plain.yaml.js'), viteBuild(() => [secretsVite({ store: storePath, key: storeKey, cache: false })])('entry-c.yaml.js')], buildRuns)
   row('Vite build 1 MB', 'YAML, @rollup/plugin-yaml', vitePeer)
-  row('Vite build 1 MB', 'YAML, ours, with references, first build', await measure(viteBuild(() => [secretsVite({ store: storePath, key: storeKey, cache: false })])('entry-c.yaml.js'), buildRuns), undefined, vitePeer)
+  row('Vite build 1 MB', 'YAML, ours, with references, first build', viteFirst, undefined, vitePeer)
   row('Vite build 1 MB', 'YAML, ours, with references, repeat build', await measure(viteBuild(() => [secretsVite({ store: storePath, key: storeKey, cache: join(dir, 'vite-cache') })])('entry-c.yaml.js'), buildRuns), undefined, vitePeer)
 
   // Vite dev: a value changes in the store; time until the dev server serves the config module with it.
@@ -231,8 +264,19 @@ try {
   row('CLI cold start', 'unplugin-secrets list', await measure(run([cli, 'list'])), nodeFloor)
   row('CLI cold start', 'unplugin-secrets get SECRET_0', await measure(run([cli, 'get', 'SECRET_0'])), nodeFloor)
 
+  // How much of the corpora the fast YAML path parses itself (the rest goes to the yaml package).
+  const shareRun = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/fast-path-share.ts')], { encoding: 'utf8' })
+  if (shareRun.status !== 0) throw new Error(`fast-path-share: ${shareRun.stderr}`)
+  const share = JSON.parse(shareRun.stdout)
+  const shareLines = ['| corpus | files the fast path parses | bytes | most common reasons to leave a file to the yaml package |', '| --- | --- | --- | --- |',
+    ...share.map(({ group, files, handled, handledBytes, totalBytes, reasons }) => {
+      const top = Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, count]) => `${reason} (${count})`).join('; ')
+      return `| ${group} | ${handled} of ${files} (${(100 * handled / files).toFixed(0)}%) | ${(100 * handledBytes / totalBytes).toFixed(0)}% | ${top} |`
+    })]
+  console.log(`\nFast YAML path\n${shareLines.join('\n')}`)
+
   const table = ['| group | row | median (min–max) | × floor | × peer | × unplugin-yaml |', '| --- | --- | --- | --- | --- | --- |', ...rows.map(r => `| ${r.group} | ${r.label} | ${fmt(r.time)} | ${r.floorRatio} | ${r.peerRatio} | ${r.sameRatio} |`)]
-  await writeFile(join(ROOT, 'bench/results.md'), `# Benchmark results\n\n${header}\n\nGenerated by \`npm run bench\`. "× floor" is against the first row of the group (the parser alone, or no plugin); "× peer" against the peer plugin's row (@rollup/plugin-yaml, @rollup/plugin-json, or as labelled); "× unplugin-yaml" against unplugin-yaml 3, which parses with the same \`yaml\` package but expands nothing and maps nothing.\n\n${table.join('\n')}\n`)
+  await writeFile(join(ROOT, 'bench/results.md'), `# Benchmark results\n\n${header}\n\nGenerated by \`npm run bench\`. "× floor" is against the first row of the group (the parser alone, or no plugin); "× peer" against the peer plugin's row (@rollup/plugin-yaml, @rollup/plugin-json, or as labelled); "× unplugin-yaml" against unplugin-yaml 3, which parses with the same \`yaml\` package but expands nothing and maps nothing. Memory rows: the peak RSS of a fresh process that imports the tool and transforms the file once. A YAML group's first four rows, and the first builds with their peer, take turns run by run, so a burst of load on the shared machine falls on all of them.\n\n${table.join('\n')}\n\n## Fast YAML path\n\nFiles of the test corpora the fast path parses itself; it leaves the rest (and every error) to the yaml package.\n\n${shareLines.join('\n')}\n`)
   console.log('\nWrote bench/results.md')
 }
 finally {

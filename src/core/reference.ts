@@ -9,7 +9,7 @@ import { SECRET_NAME_RULE } from './names'
  */
 const REFERENCE_PREFIX = '${secret.'
 
-type ReferencePart =
+export type ReferencePart =
   | { type: 'text', text: string }
   | { type: 'ref', name: string, /** offset of `$` in the input */ offset: number }
 

@@ -5,6 +5,7 @@ import { SecretsError } from '../errors'
 import type { SourceLocation } from '../errors'
 import { MENTION, ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
 import { referenceOffset } from '../locate'
+import { fastYamlData, fastYamlTemplate } from './yaml-fast'
 import { setAt, toModuleCode } from './module'
 import type { ExpandedModule, SecretLookup } from './types'
 
@@ -242,7 +243,12 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
 }
 
 /** Parses YAML (every document), expands references in string scalars, and returns the data. */
-export function expandYamlData(code: string, file: string, lookup: SecretLookup, { defer, onRewrite }: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
+export function expandYamlData(code: string, file: string, lookup: SecretLookup, options: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
+  return (options.defer ? undefined : fastYamlData(code, file, lookup, options.onRewrite)) ?? parsedYamlData(code, file, lookup, options)
+}
+
+/** {@link expandYamlData} through the yaml package (the fast path's authority). */
+export function parsedYamlData(code: string, file: string, lookup: SecretLookup, { defer, onRewrite }: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
   const scan: Scan = { code, file, lines: new LineCounter(), mentions: new Mentions(code), lookup, names: new Set(), ...(defer ? { defer } : {}), ...(onRewrite ? { onRewrite } : {}) }
   const docs = parseYaml(code, file, scan.lines)
   const hasReferences = mentionsSecret(code)
@@ -284,11 +290,16 @@ function holdsMarker(value: unknown, marker: string): boolean {
  * address): such a file is expanded directly.
  */
 export function yamlTemplate(code: string, file: string): YamlTemplate | undefined {
+  return fastYamlTemplate(code, file) ?? parsedYamlTemplate(code, file)
+}
+
+/** {@link yamlTemplate} through the yaml package (the fast path's authority). */
+export function parsedYamlTemplate(code: string, file: string): YamlTemplate | undefined {
   const marker = `\0unplugin-secrets:${randomBytes(6).toString('hex')}:`
   const deferred: ReferenceParts[] = []
   const located: TemplateReference[][] = []
   // Only escape-only strings reach the lookup, with no reference to look up.
-  const { documents } = expandYamlData(code, file, () => '', { defer: { marker, deferred, located } })
+  const { documents } = parsedYamlData(code, file, () => '', { defer: { marker, deferred, located } })
   const single = documents.length === 1
   const data = single ? documents[0] : documents.length === 0 ? null : documents
   const refs: YamlTemplate['refs'] = []

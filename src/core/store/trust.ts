@@ -43,12 +43,7 @@ export interface VerifyOptions {
  * whole file. Returns the trail (entry hashes and head) for the rollback check.
  */
 export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, options: VerifyOptions = {}): Trail {
-  checkKey(file, storeKey, path, options.keySource ?? 'The store key')
-  const known: CanonicalTexts = new Map()
-  const { trail, state, signatures } = replayTrail(file, path, known, options.full ? [] : options.verified)
-  checkSignatures(file, signatures, path)
-  checkAgainstTrail(file, state, path, known, storeKey)
-  return trail
+  return verifyReplayed(file, path, { ...options, storeKey }).trail
 }
 
 /**
@@ -59,11 +54,29 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, o
  * caller compares the genesis entry with a version it trusts.
  */
 export function verifyWithoutKey(file: StoreFile, path: string): Trail {
+  return verifyReplayed(file, path).trail
+}
+
+/** What a verified file's trail gives: its graph, the state it replays to, and the states asked for. */
+export interface Verified {
+  trail: Trail
+  state: TrailState
+  /** The state as of each entry in `keep` (by hash): a merge's base. */
+  kept: Map<string, TrailState>
+}
+
+/**
+ * verifyStore (given `storeKey`) or verifyWithoutKey (without), also
+ * returning the replayed states: a merge reads its sides' states from here.
+ */
+export function verifyReplayed(file: StoreFile, path: string, options: VerifyOptions & { storeKey?: StoreKey, keep?: Iterable<string> } = {}): Verified {
+  const { storeKey } = options
+  if (storeKey) checkKey(file, storeKey, path, options.keySource ?? 'The store key')
   const known: CanonicalTexts = new Map()
-  const { trail, state, signatures } = replayTrail(file, path, known)
+  const { trail, state, signatures, kept } = replayTrail(file, path, known, options.full ? [] : options.verified, options.keep)
   checkSignatures(file, signatures, path)
-  checkAgainstTrail(file, state, path, known)
-  return trail
+  checkAgainstTrail(file, state, path, known, storeKey)
+  return { trail, state, kept }
 }
 
 function checkKey(file: StoreFile, storeKey: StoreKey, path: string, keySource: string): void {

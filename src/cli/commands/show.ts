@@ -122,7 +122,7 @@ function entryLine(entry: AuditEntry, hashes: Map<string, AuditEntry>): string {
       return `upgrade to format v2 (${count(Object.keys(entry.records ?? {}).length, 'record')} committed)`
     case 'merge': {
       const side = (hash: string | undefined) => `#${hashes.get(hash ?? '')?.seq ?? '?'} ${short(hash)}`
-      const chose = Object.entries(entry.choose ?? {}).map(([secret, choice]) => `${choice} for ${secret}`)
+      const chose = Object.entries(entry.choose ?? {}).sort(byName).map(([secret, choice]) => `${choice} for ${secret}`)
       const rekeyed = entry.records || entry.readers ? `; ${reencrypted}` : ''
       return `merge (ours ${side(entry.prev)}, theirs ${side(entry.merged)}, base ${side(entry.base)}; key id ${entry.keyId}${rekeyed}${chose.length ? `; chose ${chose.join(', ')}` : ''})`
     }

@@ -181,7 +181,7 @@ async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version,
   const readers = await keepRecords(plan.readers, keyId, sides, file => file.readers, readerRecordHash,
     (name, record) => rewrap(name, record, mergedKey))
 
-  const chosen = Object.fromEntries(Object.entries(options.choose ?? {}).filter(([name]) => plan.chosen.has(name)))
+  const chosen = Object.fromEntries(Object.entries(options.choose ?? {}).filter(([name]) => plan.chosen.has(name)).sort(([a], [b]) => (a < b ? -1 : 1)))
   const entry = signAuditEntry(adminKey, {
     seq: Math.max(ours.file.audit.at(-1)!.seq, theirs.file.audit.at(-1)!.seq) + 1,
     at: (options.now ?? new Date()).toISOString(),

@@ -5,7 +5,7 @@
  * Every person has their own home (key file, rollback memory); git reads no
  * system or global config.
  */
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, realpath, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { RunResult } from '../helpers'
@@ -87,6 +87,11 @@ describe('git merge through the driver installed by git setup', () => {
     // verify replays both sides' entries and the merge entry and checks every signature.
     expect(await ok(alice, ['verify'])).toMatch(/revision 4, 3 secrets, admins: alice\n {2}last change: #4 merge by alice/)
     expect((await ok(alice, ['log'])).trim().split('\n').slice(-3).map(line => line.split(/\s+/).slice(2).join(' '))).toEqual(['alice create MAIN_KEY', 'alice create FEATURE_KEY', 'alice merge'])
+    // The driver worked on git's temporary files: the rollback memory has only the real store's branches.
+    const id = (JSON.parse(await readFile(join(dir, 'secrets.enc.json'), 'utf8')) as { id: string }).id
+    const memory = JSON.parse(await readFile(join(alice.env.XDG_CONFIG_HOME!, 'unplugin-secrets', 'keys', 'history', `${id}.json`), 'utf8')) as { lines: object }
+    const real = await realpath(join(dir, 'secrets.enc.json'))
+    expect(Object.keys(memory.lines).sort()).toEqual([`${real}#refs/heads/feature`, `${real}#refs/heads/main`])
     // The pull-request check accepts it against either parent, with or without the store key.
     const reviewer = await person(dir, 'reviewer')
     for (const base of ['HEAD^1', 'HEAD^2', 'feature', 'main~1']) {
@@ -177,6 +182,30 @@ describe('git merge through the driver installed by git setup', () => {
     const reviewer = await person(dir, 'reviewer')
     for (const base of ['HEAD^1', 'HEAD^2']) expect((await cli(reviewer, ['verify', '--base', base])).code).toBe(0)
     expect(await ok(alice, ['show', 'secrets.enc.json'])).toMatch(/ merge \(ours #4 [0-9a-f]{12}, theirs #5 [0-9a-f]{12}, base #2 [0-9a-f]{12}; key id [0-9a-f]{16}; chose theirs for API_TOKEN, ours for SHARED\)\n$/)
+  })
+
+  test('in a clone without git setup, git leaves conflict markers and merge --git finishes from the index', async () => {
+    const dir = await mkdtemp(join(TMP, 'no-setup-'))
+    const alice = await person(dir, 'alice')
+    await git(alice, 'init', '-q', '-b', 'main')
+    await ok(alice, ['init', '--admin', 'alice'])
+    await git(alice, 'add', '.')
+    await git(alice, 'commit', '-q', '-m', 'store')
+    await git(alice, 'switch', '-q', '-c', 'feature')
+    await ok(alice, ['set', 'ONE'], '1')
+    await git(alice, 'commit', '-q', '-am', 'one')
+    await git(alice, 'switch', '-q', 'main')
+    await ok(alice, ['set', 'TWO'], '2')
+    await git(alice, 'commit', '-q', '-am', 'two')
+    expect((await gitMerge(alice, 'feature')).code).toBe(1)
+    expect(await readFile(join(dir, 'secrets.enc.json'), 'utf8')).toContain('<<<<<<<')
+    expect(await ok(alice, ['merge', '--git', 'secrets.enc.json'])).toMatch(/^Merged secrets\.enc\.json: took ONE from theirs/)
+    await git(alice, 'commit', '-q', '-am', 'merged')
+    expect(await value(alice, 'ONE')).toBe('1')
+    expect(await value(alice, 'TWO')).toBe('2')
+    const outside = await cli(alice, ['merge', '--git', 'secrets.enc.json'])
+    expect(outside.code).toBe(2)
+    expect(outside.stderr).toMatch(/secrets\.enc\.json is not in an unfinished git merge/)
   })
 
   test('without an admin key the merge stops, says which key and the command; after key import --admin, merge --git finishes', async () => {

@@ -335,6 +335,8 @@ describe('the verifier refuses merge entries the merge command would not write',
     expect((await edit(entry => void (entry.keyId = '0123456789abcdef'))).message).toMatch(/names another key id than its sides give/)
     expect((await edit(entry => void (entry.records = { DELTA: '0'.repeat(64) }))).message).toMatch(/lists a secret it did not need to re-encrypt/)
     expect((await edit((entry, file) => void (entry.base = entryHash(file.audit.at(-1)!)))).message).toMatch(/names a base that is not an ancestor of both sides/)
+    // A side's change left out of the merged file: the replay still has it.
+    expect((await edit((_entry, file) => void file.secrets.delete('DELTA'))).message).toMatch(/secret DELTA was removed without an audit entry/)
     // The untouched merge verifies.
     expect(verifyStore(outcome.file, parseStoreKey(b.storeKey), 'merged', { full: true }).head).toBe(entryHash(outcome.entry))
   })

@@ -46,23 +46,38 @@ async function ok(who: Person, args: string[], input = ''): Promise<string> {
 
 const value = async (who: Person, name: string): Promise<string> => (await ok(who, ['get', name, '--no-newline']))
 
-/** A repository with a store (API_TOKEN set), `git setup` run and committed, on main. */
-async function repo(prefix: string) {
+/** Sets (or with value undefined deletes) a secret as `who` and commits the store. */
+async function commitSecret(who: Person, name: string, secret: string | undefined): Promise<void> {
+  await ok(who, secret === undefined ? ['rm', name] : ['set', name], secret ?? '')
+  await git(who, 'commit', '-q', '-am', name)
+}
+
+/** Commits `onFeature` on a new branch feature and `onMain` on main, leaving main checked out. */
+async function diverge(who: Person, onFeature: Record<string, string>, onMain: Record<string, string>): Promise<void> {
+  await git(who, 'switch', '-q', '-c', 'feature')
+  for (const [name, secret] of Object.entries(onFeature)) await commitSecret(who, name, secret)
+  await git(who, 'switch', '-q', 'main')
+  for (const [name, secret] of Object.entries(onMain)) await commitSecret(who, name, secret)
+}
+
+/** A repository with a store (API_TOKEN set), and unless `setup` is false `git setup` run and committed, on main. */
+async function repo(prefix: string, setup = true) {
   const dir = await mkdtemp(join(TMP, prefix))
   const alice = await person(dir, 'alice')
   await git(alice, 'init', '-q', '-b', 'main')
   await ok(alice, ['init', '--admin', 'alice'])
   await ok(alice, ['set', 'API_TOKEN'], 'token-one')
-  await ok(alice, ['git', 'setup'])
+  if (setup) await ok(alice, ['git', 'setup'])
   await git(alice, 'add', '.')
   await git(alice, 'commit', '-q', '-m', 'store')
   const store = join(dir, 'secrets.enc.json')
-  /** Sets (or with value undefined deletes) a secret as `who` and commits the store. */
-  const commit = async (name: string, secret: string | undefined, who = alice) => {
-    await ok(who, secret === undefined ? ['rm', name] : ['set', name], secret ?? '')
-    await git(who, 'commit', '-q', '-am', `${name}`)
+  return {
+    dir,
+    alice,
+    store,
+    commit: (name: string, secret: string | undefined, who = alice) => commitSecret(who, name, secret),
+    diverge: (onFeature: Record<string, string>, onMain: Record<string, string>) => diverge(alice, onFeature, onMain),
   }
-  return { dir, alice, store, commit }
 }
 
 /** The merge as git runs it: exit code and everything git and the driver printed. */
@@ -73,11 +88,8 @@ async function gitMerge(who: Person, ...args: string[]): Promise<RunResult & { o
 
 describe('git merge through the driver installed by git setup', () => {
   test('two branches adding different secrets merge with no manual step; both values read back; verify and verify --base pass', async () => {
-    const { dir, alice, commit } = await repo('plain-')
-    await git(alice, 'switch', '-q', '-c', 'feature')
-    await commit('FEATURE_KEY', 'feature-value')
-    await git(alice, 'switch', '-q', 'main')
-    await commit('MAIN_KEY', 'main-value')
+    const { dir, alice, diverge } = await repo('plain-')
+    await diverge({ FEATURE_KEY: 'feature-value' }, { MAIN_KEY: 'main-value' })
     const merged = await gitMerge(alice, 'feature')
     expect(merged.code, merged.output).toBe(0)
     expect(merged.output).toMatch(/Merged secrets\.enc\.json: took FEATURE_KEY from theirs; merge entry #4 signed by alice\./)
@@ -137,12 +149,7 @@ describe('git merge through the driver installed by git setup', () => {
     await ok(alice, ['init', '--admin', 'alice'])
     await git(alice, 'add', '.gitattributes', 'secrets.enc.json')
     await git(alice, 'commit', '-q', '-m', 'store')
-    await git(alice, 'switch', '-q', '-c', 'feature')
-    await ok(alice, ['set', 'ONE'], '1')
-    await git(alice, 'commit', '-q', '-am', 'one')
-    await git(alice, 'switch', '-q', 'main')
-    await ok(alice, ['set', 'TWO'], '2')
-    await git(alice, 'commit', '-q', '-am', 'two')
+    await diverge(alice, { ONE: '1' }, { TWO: '2' })
     const merged = await gitRun(alice, ['merge', '--no-edit', 'feature'], join(dir, 'config'))
     expect(merged.code, merged.stderr).toBe(0)
     expect(await value(alice, 'ONE')).toBe('1')
@@ -150,14 +157,8 @@ describe('git merge through the driver installed by git setup', () => {
   })
 
   test('the same secret changed on both branches stops the merge, listing each name and no value; merge --git with a choice finishes it', async () => {
-    const { dir, alice, store, commit } = await repo('conflict-')
-    await git(alice, 'switch', '-q', '-c', 'feature')
-    await commit('API_TOKEN', 'token-from-feature')
-    await commit('OLD_KEY', 'old-key-feature')
-    await commit('SHARED', 'shared-feature')
-    await git(alice, 'switch', '-q', 'main')
-    await commit('API_TOKEN', 'token-from-main')
-    await commit('SHARED', 'shared-main')
+    const { dir, alice, store, diverge } = await repo('conflict-')
+    await diverge({ API_TOKEN: 'token-from-feature', OLD_KEY: 'old-key-feature', SHARED: 'shared-feature' }, { API_TOKEN: 'token-from-main', SHARED: 'shared-main' })
     const ours = await readFile(store, 'utf8')
     const stopped = await gitMerge(alice, 'feature')
     expect(stopped.code).toBe(1)
@@ -185,18 +186,8 @@ describe('git merge through the driver installed by git setup', () => {
   })
 
   test('in a clone without git setup, git leaves conflict markers and merge --git finishes from the index', async () => {
-    const dir = await mkdtemp(join(TMP, 'no-setup-'))
-    const alice = await person(dir, 'alice')
-    await git(alice, 'init', '-q', '-b', 'main')
-    await ok(alice, ['init', '--admin', 'alice'])
-    await git(alice, 'add', '.')
-    await git(alice, 'commit', '-q', '-m', 'store')
-    await git(alice, 'switch', '-q', '-c', 'feature')
-    await ok(alice, ['set', 'ONE'], '1')
-    await git(alice, 'commit', '-q', '-am', 'one')
-    await git(alice, 'switch', '-q', 'main')
-    await ok(alice, ['set', 'TWO'], '2')
-    await git(alice, 'commit', '-q', '-am', 'two')
+    const { dir, alice, diverge } = await repo('no-setup-', false)
+    await diverge({ ONE: '1' }, { TWO: '2' })
     expect((await gitMerge(alice, 'feature')).code).toBe(1)
     expect(await readFile(join(dir, 'secrets.enc.json'), 'utf8')).toContain('<<<<<<<')
     expect(await ok(alice, ['merge', '--git', 'secrets.enc.json'])).toMatch(/^Merged secrets\.enc\.json: took ONE from theirs/)
@@ -209,13 +200,10 @@ describe('git merge through the driver installed by git setup', () => {
   })
 
   test('without an admin key the merge stops, says which key and the command; after key import --admin, merge --git finishes', async () => {
-    const { dir, alice, store, commit } = await repo('no-admin-')
+    const { dir, alice, store, diverge } = await repo('no-admin-')
     const laptop = await person(dir, 'alice-laptop')
     await ok(laptop, ['key', 'import'], await ok(alice, ['key', 'export']))
-    await git(alice, 'switch', '-q', '-c', 'feature')
-    await commit('FEATURE_KEY', 'f')
-    await git(alice, 'switch', '-q', 'main')
-    await commit('MAIN_KEY', 'm')
+    await diverge({ FEATURE_KEY: 'f' }, { MAIN_KEY: 'm' })
     const ours = await readFile(store, 'utf8')
     const stopped = await gitMerge(laptop, 'feature')
     expect(stopped.code).toBe(1)
@@ -319,11 +307,8 @@ describe('git merge through the driver installed by git setup', () => {
 
 describe('the redacted diff', () => {
   test('git diff and git log -p show names, versions and signers, never a value, a ciphertext or long base64', async () => {
-    const { alice, store, commit } = await repo('diff-')
-    await git(alice, 'switch', '-q', '-c', 'feature')
-    await commit('FEATURE_KEY', 'feature-secret-value')
-    await git(alice, 'switch', '-q', 'main')
-    await commit('API_TOKEN', 'token-two-value')
+    const { alice, store, diverge } = await repo('diff-')
+    await diverge({ FEATURE_KEY: 'feature-secret-value' }, { API_TOKEN: 'token-two-value' })
     expect((await gitMerge(alice, 'feature')).code).toBe(0)
     await ok(alice, ['set', 'UNCOMMITTED'], 'uncommitted-value')
 
@@ -358,11 +343,8 @@ describe('the redacted diff', () => {
 
 describe('the pull-request check on merged stores', () => {
   test('verify --base refuses a store resolved by hand and a merge that dropped one side', async () => {
-    const { dir, alice, store, commit } = await repo('pr-')
-    await git(alice, 'switch', '-q', '-c', 'feature')
-    await commit('API_TOKEN', 'token-feature')
-    await git(alice, 'switch', '-q', 'main')
-    await commit('API_TOKEN', 'token-main')
+    const { dir, alice, store, diverge } = await repo('pr-')
+    await diverge({ API_TOKEN: 'token-feature' }, { API_TOKEN: 'token-main' })
     const reviewer = await person(dir, 'reviewer')
 
     // Resolved by hand: our file with their API_TOKEN block pasted in.

@@ -140,7 +140,7 @@ describe('merging two random branches', () => {
         storeKeys: keys.map(key => parseStoreKey(key)),
         adminKey: parseAdminKey(base.adminKey),
         ...(choose ? { choose } : {}),
-      }).catch((error: unknown) => error)
+      }).catch((error: unknown) => error as Error)
 
       if (blocked.length > 0) {
         expect(outcome).toBeInstanceOf(MergeConflict)

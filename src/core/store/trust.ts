@@ -43,7 +43,12 @@ export interface VerifyOptions {
  * whole file. Returns the trail (entry hashes and head) for the rollback check.
  */
 export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, options: VerifyOptions = {}): Trail {
-  return verifyReplayed(file, path, { ...options, storeKey }).trail
+  checkKey(file, storeKey, path, options.keySource ?? 'The store key')
+  const known: CanonicalTexts = new Map()
+  const { trail, state, signatures } = replayTrail(file, path, known, options.full ? [] : options.verified)
+  checkSignatures(file, signatures, path)
+  checkAgainstTrail(file, state, path, known, storeKey)
+  return trail
 }
 
 /**
@@ -54,7 +59,11 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, o
  * caller compares the genesis entry with a version it trusts.
  */
 export function verifyWithoutKey(file: StoreFile, path: string): Trail {
-  return verifyReplayed(file, path).trail
+  const known: CanonicalTexts = new Map()
+  const { trail, state, signatures } = replayTrail(file, path, known)
+  checkSignatures(file, signatures, path)
+  checkAgainstTrail(file, state, path, known)
+  return trail
 }
 
 /** What a verified file's trail gives: its graph, the state it replays to, and the states asked for. */
@@ -66,16 +75,15 @@ export interface Verified {
 }
 
 /**
- * verifyStore (given `storeKey`) or verifyWithoutKey (without), also
- * returning the replayed states: a merge reads its sides' states from here.
+ * verifyStore (given `storeKey`) or verifyWithoutKey (without), returning the
+ * replayed states too: a merge reads its sides' and its base's states here.
  */
 export function verifyReplayed(file: StoreFile, path: string, options: VerifyOptions & { storeKey?: StoreKey, keep?: Iterable<string> } = {}): Verified {
-  const { storeKey } = options
-  if (storeKey) checkKey(file, storeKey, path, options.keySource ?? 'The store key')
+  if (options.storeKey) checkKey(file, options.storeKey, path, options.keySource ?? 'The store key')
   const known: CanonicalTexts = new Map()
   const { trail, state, signatures, kept } = replayTrail(file, path, known, options.full ? [] : options.verified, options.keep)
   checkSignatures(file, signatures, path)
-  checkAgainstTrail(file, state, path, known, storeKey)
+  checkAgainstTrail(file, state, path, known, options.storeKey)
   return { trail, state, kept }
 }
 

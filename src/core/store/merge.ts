@@ -12,6 +12,7 @@ import { formatPublicKey, formatStoreKey } from './keys'
 import { sameStore } from './lineage'
 import type { Collision, MergePlan, Side, Trail, TrailState } from './replay'
 import { buildTrail, keptAsIs, planMerge } from './replay'
+import { readMemory, verifiedHeads } from './history'
 import { entryHash, signAuditEntry, signStore, verifyReplayed, verifyStore } from './trust'
 import type { ConflictReport, SideName } from './merge-messages'
 import { adminMissing, droppedHistory, keysMissing, mergeConflict, mergedCheckFailed, noAdminLeft, notAdminOfMerge, notOneStore, undecryptable } from './merge-messages'
@@ -72,8 +73,10 @@ export async function mergeStores(options: MergeOptions): Promise<MergeOutcome> 
   if (options.base) checkBase(options.base, oursFile, [[options.ours.label, oursTrail], [options.theirs.label, theirsTrail]])
   const base = mergeBase(oursTrail, theirsTrail, oursFile)
 
-  const ours = verifySide('ours', options.ours, oursFile, keys, [base])
-  const theirs = verifySide('theirs', options.theirs, theirsFile, keys, [])
+  // As every open does: signatures this machine checked before (up to a head it remembers) are not checked again.
+  const verified = verifiedHeads(readMemory(oursFile.id))
+  const ours = verifySide('ours', options.ours, oursFile, keys, verified, [base])
+  const theirs = verifySide('theirs', options.theirs, theirsFile, keys, verified, [])
   if (ours.trail.has(theirs.trail.head)) return { kind: 'up-to-date' }
   if (theirs.trail.has(ours.trail.head)) return { kind: 'fast-forward', text: options.theirs.text }
 
@@ -116,10 +119,10 @@ function checkBase(base: MergeVersion, ours: StoreFile, sides: [string, Trail][]
 }
 
 /** Verifies one side: every check with its key when this user holds it, else every check a key is not needed for. */
-function verifySide(name: SideName, version: MergeVersion, file: StoreFile, keys: Map<string, StoreKey>, keep: string[]): Version & { kept: Map<string, TrailState> } {
+function verifySide(name: SideName, version: MergeVersion, file: StoreFile, keys: Map<string, StoreKey>, verified: string[], keep: string[]): Version & { kept: Map<string, TrailState> } {
   const key = keys.get(file.keyId)
-  const verified = verifyReplayed(file, version.label, { full: true, keep, ...(key ? { storeKey: key, keySource: `Your store key ${file.keyId}` } : {}) })
-  return { name, label: version.label, text: version.text, file, key, ...verified }
+  const replayed = verifyReplayed(file, version.label, { verified, keep, ...(key ? { storeKey: key, keySource: `Your store key ${file.keyId}` } : {}) })
+  return { name, label: version.label, text: version.text, file, key, ...replayed }
 }
 
 /** Refuses what cannot be merged: collisions (listed with what each side did), two rotations, no admin left. */
@@ -207,7 +210,7 @@ async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version,
     audit: [...ours.file.audit, ...theirsOnly, entry],
   })
   const text = serializeStoreFile(file)
-  checkMerged(options.path, text, mergedKey)
+  checkMerged(options.path, text, mergedKey, [ours.trail.head, theirs.trail.head])
   return { kind: 'merged', text, file, entry, admin, fromTheirs: changedByTheirs(plan, ours.state), reencrypted: secrets.rekeyed }
 }
 
@@ -272,11 +275,15 @@ async function rewrap(name: string, record: ReaderRecord, to: StoreKey): Promise
   return { ...record, wrap: await wrapForRecipient(formatStoreKey(to), parseRecipient(record.recipient, `The recipient of reader ${name}`)) }
 }
 
-/** The result must open for everyone the merged key opens it for: checked as a reader would, every value decrypted, before it is written. */
-function checkMerged(path: string, text: string, key: StoreKey): void {
+/**
+ * The result must open for everyone the merged key opens it for: checked as a
+ * reader would, every value decrypted, before it is written. Both sides'
+ * entries were verified above (`sides`): their signatures are not checked twice.
+ */
+function checkMerged(path: string, text: string, key: StoreKey, sides: string[]): void {
   try {
     const file = parseStoreFile(text, path)
-    verifyStore(file, key, path, { full: true })
+    verifyStore(file, key, path, { verified: sides })
     for (const [name, record] of file.secrets) {
       const plaintext = decryptValue(key.dataKey, valueAad(file.id, file.keyId, name, record.version), record.value)
       if (!plaintext) throw undecryptable(path, name)

@@ -14,7 +14,7 @@ import type { MergeOutcome, MergeVersion } from '../../core/store/merge'
 import { MergeConflict, mergeStores } from '../../core/store/merge'
 import { SETTLE } from '../../core/store/merge-messages'
 import { ADMIN_KEY_ENV, STORE_KEY_ENV } from '../../core/store/store'
-import type { Command, CommandContext } from '../command'
+import type { Command } from '../command'
 import { usageError } from '../command'
 import { readMergeStages } from '../git'
 import { note, noteBlock, print, printError, printable } from '../io'
@@ -78,7 +78,7 @@ interface MergeRequest {
 
 const quote = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, '\'\\\'\'')}'`)
 
-function mergeRequest({ positionals, values }: CommandContext): MergeRequest {
+function mergeRequest({ positionals, values }: Parameters<Command['run']>[0]): MergeRequest {
   const choose = choices(values.ours, values.theirs)
   const gitFile = values.git as string | undefined
   if (gitFile !== undefined) {

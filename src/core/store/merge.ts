@@ -53,7 +53,6 @@ export type MergeOutcome =
 
 /** A side as read and verified: its file, trail and the state its trail replays to. */
 interface Version {
-  name: SideName
   label: string
   text: string
   file: StoreFile
@@ -75,8 +74,8 @@ export async function mergeStores(options: MergeOptions): Promise<MergeOutcome> 
 
   // As every open does: signatures this machine checked before (up to a head it remembers) are not checked again.
   const verified = verifiedHeads(readMemory(oursFile.id))
-  const ours = verifySide('ours', options.ours, oursFile, keys, verified, [base])
-  const theirs = verifySide('theirs', options.theirs, theirsFile, keys, verified, [])
+  const ours = verifySide(options.ours, oursFile, keys, verified, [base])
+  const theirs = verifySide(options.theirs, theirsFile, keys, verified, [])
   if (ours.trail.has(theirs.trail.head)) return { kind: 'up-to-date' }
   if (theirs.trail.has(ours.trail.head)) return { kind: 'fast-forward', text: options.theirs.text }
 
@@ -119,10 +118,10 @@ function checkBase(base: MergeVersion, ours: StoreFile, sides: [string, Trail][]
 }
 
 /** Verifies one side: every check with its key when this user holds it, else every check a key is not needed for. */
-function verifySide(name: SideName, version: MergeVersion, file: StoreFile, keys: Map<string, StoreKey>, verified: string[], keep: string[]): Version & { kept: Map<string, TrailState> } {
+function verifySide(version: MergeVersion, file: StoreFile, keys: Map<string, StoreKey>, verified: string[], keep: string[]): Version & { kept: Map<string, TrailState> } {
   const key = keys.get(file.keyId)
   const replayed = verifyReplayed(file, version.label, { verified, keep, ...(key ? { storeKey: key, keySource: `Your store key ${file.keyId}` } : {}) })
-  return { name, label: version.label, text: version.text, file, key, ...replayed }
+  return { label: version.label, text: version.text, file, key, ...replayed }
 }
 
 /** Refuses what cannot be merged: collisions (listed with what each side did), two rotations, no admin left. */
@@ -184,20 +183,7 @@ async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version,
   const readers = await keepRecords(plan.readers, keyId, sides, file => file.readers, readerRecordHash,
     (name, record) => rewrap(name, record, mergedKey))
 
-  const chosen = Object.fromEntries(Object.entries(options.choose ?? {}).filter(([name]) => plan.chosen.has(name)).sort(([a], [b]) => (a < b ? -1 : 1)))
-  const entry = signAuditEntry(adminKey, {
-    seq: Math.max(ours.file.audit.at(-1)!.seq, theirs.file.audit.at(-1)!.seq) + 1,
-    at: (options.now ?? new Date()).toISOString(),
-    admin,
-    action: 'merge',
-    keyId,
-    ...(Object.keys(secrets.listed).length ? { records: secrets.listed } : {}),
-    ...(Object.keys(readers.listed).length ? { readers: readers.listed } : {}),
-    prev: ours.trail.head,
-    merged: theirs.trail.head,
-    base,
-    ...(Object.keys(chosen).length ? { choose: chosen } : {}),
-  })
+  const entry = signMergeEntry(options, plan, { admin, adminKey, keyId, ours, theirs, base }, { records: secrets.listed, readers: readers.listed })
   const theirsOnly = theirs.file.audit.filter((_, i) => !ours.trail.has(theirs.trail.hashes[i]!))
   const file = signStore(adminKey, admin, mergedKey.dataKey, {
     format: STORE_FORMAT,
@@ -245,6 +231,29 @@ function changedByTheirs(plan: MergePlan, ours: TrailState): string[] {
   const taken = [...plan.secrets].filter(([, kept]) => kept.every(side => side.from === 'theirs')).map(([name]) => name)
   const deleted = [...ours.secrets.keys()].filter(name => !plan.secrets.has(name))
   return [...taken, ...deleted].sort()
+}
+
+/** The merge entry: both heads, the base, the merged key, what was re-keyed and what was chosen (names sorted). */
+function signMergeEntry(
+  options: MergeOptions,
+  plan: MergePlan,
+  by: { admin: string, adminKey: AdminKey, keyId: string, ours: Version, theirs: Version, base: string },
+  listed: { records: Record<string, string>, readers: Record<string, string> },
+): AuditEntry {
+  const chosen = Object.entries(options.choose ?? {}).filter(([name]) => plan.chosen.has(name)).sort(([a], [b]) => (a < b ? -1 : 1))
+  return signAuditEntry(by.adminKey, {
+    seq: Math.max(by.ours.file.audit.at(-1)!.seq, by.theirs.file.audit.at(-1)!.seq) + 1,
+    at: (options.now ?? new Date()).toISOString(),
+    admin: by.admin,
+    action: 'merge',
+    keyId: by.keyId,
+    ...(Object.keys(listed.records).length ? { records: listed.records } : {}),
+    ...(Object.keys(listed.readers).length ? { readers: listed.readers } : {}),
+    prev: by.ours.trail.head,
+    merged: by.theirs.trail.head,
+    base: by.base,
+    ...(chosen.length ? { choose: Object.fromEntries(chosen) } : {}),
+  })
 }
 
 /** The store keys the merge needs, with why: the merged key to seal, and each side's key whose values it re-encrypts. */

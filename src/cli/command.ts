@@ -8,7 +8,8 @@ interface CommandContext {
   /** Store path from --store, UNPLUGIN_SECRETS_STORE or the search from the current folder. */
   storePath: string
   positionals: string[]
-  values: Record<string, string | boolean | undefined>
+  /** Option values; an option declared `multiple` gives a list. */
+  values: Record<string, string | boolean | string[] | undefined>
 }
 
 export interface Command {

@@ -16,7 +16,7 @@ import { SecretsError } from '../core/errors'
 import { DEFAULT_STORE_PATH, findStore } from '../core/store/locate'
 import type { Command } from './command'
 import { parseCommandArgs, usageError } from './command'
-import { noteBlock, paint, print, printBlock, printable } from './io'
+import { noteBlock, print, printBlock, printError } from './io'
 
 /** Each command's module is imported when it runs: a command pays only for what it uses (render/check load the YAML parser, list does not). */
 const commandLoaders: Record<string, () => Promise<Command>> = {
@@ -35,6 +35,9 @@ const commandLoaders: Record<string, () => Promise<Command>> = {
   'accept-rollback': () => import('./commands/accept-rollback').then(m => m.acceptRollback),
   identity: () => import('./commands/identity').then(m => m.identity),
   readers: () => import('./commands/readers').then(m => m.readers),
+  merge: () => import('./commands/merge').then(m => m.merge),
+  git: () => import('./commands/git').then(m => m.git),
+  show: () => import('./commands/show').then(m => m.show),
 }
 const commandNames = Object.keys(commandLoaders)
 const loadCommand = (name: string): Promise<Command> | undefined => (Object.hasOwn(commandLoaders, name) ? commandLoaders[name]!() : undefined)
@@ -138,15 +141,13 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code },
   (error: unknown) => {
-    // One line: the (coloured) label is ours, the message is escaped whole, its line breaks too.
-    const fail = (message: string) => process.stderr.write(`${paint(process.stderr, 'red', 'error:')} ${printable(message)}\n`)
     if (error instanceof SecretsError) {
-      fail(error.message)
+      printError(error.message)
       process.exitCode = error.code === 'USAGE' ? 2 : error.code === 'CANCELLED' ? 130 : 1
     }
     else {
       // Not ours: show only its name and message (a stack could carry data from a frame).
-      fail(`unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}. Please report it.`)
+      printError(`unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}. Please report it.`)
       process.exitCode = 1
     }
   },

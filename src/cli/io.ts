@@ -32,6 +32,9 @@ export const printable = (text: string): string => text.replace(TERMINAL_UNSAFE,
 export const print = (line = ''): void => void process.stdout.write(`${printable(line)}\n`)
 export const note = (line = ''): void => void process.stderr.write(`${printable(line)}\n`)
 
+/** A failure on stderr: the (coloured) label is ours, the message is escaped whole, its line breaks too. */
+export const printError = (message: string): void => void process.stderr.write(`${paint(process.stderr, 'red', 'error:')} ${printable(message)}\n`)
+
 /** Several lines built here (help, a table of escaped cells, JSON): the line breaks are kept, nothing else. */
 const printableBlock = (text: string): string => text.split('\n').map(printable).join('\n')
 export const printBlock = (text: string): void => void process.stdout.write(`${printableBlock(text)}\n`)

@@ -13,7 +13,7 @@ import { ROOT, runCli, tempDir } from '../helpers'
 
 const TMP = await tempDir('usec-cli-')
 const VERSION = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
-const COMMANDS = ['init', 'set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity', 'accept-rollback', 'readers']
+const COMMANDS = ['init', 'set', 'get', 'list', 'rm', 'rotate', 'admins', 'verify', 'log', 'key', 'render', 'check', 'identity', 'accept-rollback', 'readers', 'merge', 'git', 'show']
 const NAME_RULE = '[A-Za-z_][A-Za-z0-9_]*'
 
 /** One person on one machine: a project folder and a config folder of their own. */
@@ -864,6 +864,8 @@ describe('leaks', () => {
       [['admins', 'list'], {}, 0],
       [['key', 'path'], {}, 0],
       [['key', 'export'], {}, 0],
+      [['show', 'secrets.enc.json'], {}, 0],
+      [['show', tamperedCopy], {}, 0],
       [['--help'], {}, 0],
       [['--version'], {}, 0],
       [[], {}, 2],

@@ -7,7 +7,7 @@ import { SecretsError } from '../errors'
 import { SECRET_NAME_PATTERN } from '../names'
 import { sha256Hex } from './encoding'
 import { parsePublicKey } from './keys'
-import type { AuditAction, AuditEntry, CanonicalTexts, StoreFile } from './format'
+import type { AuditAction, AuditEntry, CanonicalTexts, MergeChoice, StoreFile } from './format'
 import { STORE_FORMAT_V1, auditSignedContent, canonicalEntry } from './format'
 
 export const tampered = (file: string, what: string): SecretsError =>
@@ -68,10 +68,9 @@ export class Trail {
 
   indexOf(hash: string | undefined): number {
     if (hash === undefined) return -1
-    if (!this.#index) {
-      this.#index = new Map()
-      this.hashes.forEach((h, i) => this.#index!.set(h, i))
-    }
+    this.#index ??= new Map()
+    // buildTrail looks entries up while it still appends hashes: index what was added since.
+    for (let i = this.#index.size; i < this.hashes.length; i++) this.#index.set(this.hashes[i]!, i)
     return this.#index.get(hash) ?? -1
   }
 
@@ -111,6 +110,8 @@ export interface Replay {
   trail: Trail
   state: TrailState
   signatures: PendingSignature[]
+  /** The state as of each entry asked for in `keep` (by hash) that the trail has. */
+  kept: Map<string, TrailState>
 }
 
 /** Fields each action may carry besides seq, at, admin, action, prev and sig. */
@@ -223,9 +224,10 @@ const sameKeys = (map: Map<string, unknown>, record: Record<string, string> | un
  * state before it (create what is absent, update what is present, signed by
  * an admin of that moment) and carry the hash of what it wrote. Entries in
  * `verified` (and their ancestors) were checked on this machine before: their
- * signatures are not queued again.
+ * signatures are not queued again. The states of the entries in `keep` (a
+ * merge's base and heads) are returned too.
  */
-export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts, verified: Iterable<string> = []): Replay {
+export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts, verified: Iterable<string> = [], keep: Iterable<string> = []): Replay {
   const trail = buildTrail(file, path, known)
   const { audit } = file
   const skip = new Uint8Array(audit.length)
@@ -248,6 +250,9 @@ export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts
     if (trail.second[i]! >= 0) uses[trail.second[i]!]! += 1
     if (entry.action === 'merge') uses[trail.indexOf(entry.base)]! += 1
   })
+  // A kept state has one more reader than the trail gives it, so no later entry changes it in place.
+  const keptAt = [...keep].map(hash => trail.indexOf(hash)).filter(i => i >= 0)
+  for (const i of keptAt) uses[i]! += 1
   const states: (TrailState | undefined)[] = []
   const read = (i: number, mutable: boolean): TrailState => {
     const state = states[i]!
@@ -295,7 +300,9 @@ export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts
     queueSignature(i, signer)
     states[i] = state
   }
-  return { trail, state: states[audit.length - 1]!, signatures }
+  const last = audit.length - 1
+  const kept = new Map(keptAt.map(i => [trail.hashes[i]!, states[i]!]))
+  return { trail, state: states[last]!, signatures, kept }
 }
 
 function checkPublicKey(text: string, entry: AuditEntry, i: number, path: string): void {
@@ -392,39 +399,110 @@ function sameReader(a: ReaderState | undefined, aKey: string, b: ReaderState | u
   return a.recipient === b.recipient && a.addedAt === b.addedAt && a.addedBy === b.addedBy && (aKey !== bKey || a.hash === b.hash)
 }
 
-interface Side<T> {
+/** One side's view of a name in a three-way merge: where it comes from, and under which key its record is. */
+export interface Side<T> {
+  from: 'ours' | 'theirs' | 'base'
   state: T | undefined
   keyId: string
   legacy: boolean
 }
 
+/** A name both sides changed in ways that cannot both hold (a secret can be settled by a choice; an admin or a reader cannot). */
+export interface Collision {
+  what: 'secret' | 'admin' | 'reader'
+  name: string
+}
+
 /**
  * A three-way merge of one map: a name changed on one side takes that side,
- * one changed alike on both keeps it, one changed differently on both is a
- * conflict that `decide` settles (or refuses).
+ * one changed alike on both keeps it, one changed differently on both is
+ * settled by `decide` or, when it has no answer, listed as a collision.
+ * Each kept name maps to the sides that hold it as merged (first: the side taken).
  */
 function mergeMap<T>(
   names: Iterable<string>,
-  ours: (name: string) => Side<T>,
-  theirs: (name: string) => Side<T>,
-  base: (name: string) => Side<T>,
+  sides: { ours: (name: string) => Side<T>, theirs: (name: string) => Side<T>, base: (name: string) => Side<T> },
   same: (a: T | undefined, aKey: string, b: T | undefined, bKey: string) => boolean,
-  decide: (name: string) => 'ours' | 'theirs',
+  decide: (name: string) => MergeChoice | undefined,
+  collide: (name: string) => void,
 ): Map<string, Side<T>[]> {
   const result = new Map<string, Side<T>[]>()
   for (const name of names) {
-    const a = ours(name)
-    const b = theirs(name)
-    const l = base(name)
+    const a = sides.ours(name)
+    const b = sides.theirs(name)
+    const l = sides.base(name)
     const sameAB = same(a.state, a.keyId, b.state, b.keyId)
-    const kept = same(a.state, a.keyId, l.state, l.keyId) ? [b, ...(sameAB ? [a] : [])]
-      : same(b.state, b.keyId, l.state, l.keyId) ? [a, ...(sameAB ? [b] : [])]
-        : sameAB ? [a, b]
-          : [decide(name) === 'ours' ? a : b]
+    let kept: Side<T>[]
+    if (same(a.state, a.keyId, l.state, l.keyId)) kept = [b, ...(sameAB ? [a] : [])]
+    else if (same(b.state, b.keyId, l.state, l.keyId)) kept = [a, ...(sameAB ? [b] : [])]
+    else if (sameAB) kept = [a, b]
+    else {
+      const choice = decide(name)
+      if (choice === undefined) {
+        collide(name)
+        continue
+      }
+      kept = [choice === 'ours' ? a : b]
+    }
     if (kept[0]!.state !== undefined) result.set(name, kept)
   }
   return result
 }
+
+/** What a three-way merge of two states against their base gives, before any record is re-encrypted. */
+export interface MergePlan {
+  /** The merged store key id; undefined when both sides rotated (they cannot be joined). */
+  keyId: string | undefined
+  admins: Map<string, Side<AdminState>[]>
+  secrets: Map<string, Side<SecretState>[]>
+  readers: Map<string, Side<ReaderState>[]>
+  /** Names changed differently on both sides that `choose` did not settle. */
+  collisions: Collision[]
+  /** The names `choose` settled (a choice for any other name has no conflict to settle). */
+  chosen: Set<string>
+}
+
+/**
+ * The three-way merge rules, one place for both the merge command (which
+ * reports the collisions) and the replay of a merge entry (which refuses
+ * them): a name changed on one side takes that side; changed alike on both,
+ * either; changed differently on both, the side `choose` names.
+ */
+export function planMerge(ours: TrailState, theirs: TrailState, base: TrailState, choose: Record<string, MergeChoice> | undefined): MergePlan {
+  const keyId = ours.keyId === theirs.keyId || theirs.keyId === base.keyId ? ours.keyId
+    : ours.keyId === base.keyId ? theirs.keyId : undefined
+  const union = (pick: (state: TrailState) => Map<string, unknown>) => new Set([ours, theirs, base].flatMap(state => [...pick(state).keys()]))
+  const sidesOf = <T>(pick: (state: TrailState) => Map<string, T>) => {
+    const side = (from: Side<T>['from'], state: TrailState) => (name: string): Side<T> =>
+      ({ from, state: pick(state).get(name), keyId: state.keyId, legacy: state.legacy })
+    return { ours: side('ours', ours), theirs: side('theirs', theirs), base: side('base', base) }
+  }
+  const collisions: Collision[] = []
+  const collide = (what: Collision['what']) => (name: string) => void collisions.push({ what, name })
+  const chosen = new Set<string>()
+  const decide = (name: string) => {
+    const choice = choose?.[name]
+    if (choice) chosen.add(name)
+    return choice
+  }
+  const never = () => undefined
+  return {
+    keyId,
+    admins: mergeMap(union(s => s.admins), sidesOf(s => s.admins), sameAdmin, never, collide('admin')),
+    secrets: mergeMap(union(s => s.secrets), sidesOf(s => s.secrets), sameSecret, decide, collide('secret')),
+    readers: mergeMap(union(s => s.readers), sidesOf(s => s.readers), sameReader, never, collide('reader')),
+    collisions,
+    chosen,
+  }
+}
+
+/**
+ * The side whose record a merge keeps as it is: under the merged key, in a
+ * state that commits its records (not v1). Without one, the merge entry must
+ * list the record's new hash (re-encrypted, re-wrapped or committed anew).
+ */
+export const keptAsIs = <T extends { hash: string | undefined }>(sides: Side<T>[], keyId: string): Side<T> | undefined =>
+  sides.find(s => s.keyId === keyId && !s.legacy && s.state!.hash !== undefined)
 
 /**
  * The state after a merge entry: both sides' changes since `base`; for names
@@ -433,36 +511,21 @@ function mergeMap<T>(
  */
 function mergeStates(ours: TrailState, theirs: TrailState, base: TrailState, entry: AuditEntry, i: number, path: string): TrailState {
   const invalid = (why: string) => tampered(path, `${describe(entry, i)} ${why}`)
-  const keyId = ours.keyId === theirs.keyId || theirs.keyId === base.keyId ? ours.keyId
-    : ours.keyId === base.keyId ? theirs.keyId : undefined
+  const plan = planMerge(ours, theirs, base, entry.choose)
+  const keyId = plan.keyId
   if (keyId === undefined) throw invalid('joins two rotations of the store key')
   if (entry.keyId !== keyId) throw invalid('names another key id than its sides give')
-  const union = (pick: (state: TrailState) => Map<string, unknown>) => new Set([ours, theirs, base].flatMap(state => [...pick(state).keys()]))
-  const side = <T>(state: TrailState, pick: (state: TrailState) => Map<string, T>) => (name: string): Side<T> =>
-    ({ state: pick(state).get(name), keyId: state.keyId, legacy: state.legacy })
-  const refuse = (what: string) => (name: string): never => {
-    throw invalid(`joins two changes to ${what} ${name} that collide`)
-  }
+  const collision = plan.collisions[0]
+  if (collision?.what === 'secret') throw invalid(`does not say which side it kept for ${collision.name}, which both sides changed`)
+  if (collision) throw invalid(`joins two changes to ${collision.what} ${collision.name} that collide`)
+  if (Object.keys(entry.choose ?? {}).some(name => !plan.chosen.has(name))) throw invalid('chooses a side for a name that has no conflict')
+  if (plan.admins.size === 0) throw invalid('leaves the store without admins')
 
-  const admins = mergeMap(union(s => s.admins), side(ours, s => s.admins), side(theirs, s => s.admins), side(base, s => s.admins), sameAdmin, refuse('admin'))
-  const chosen = new Set<string>()
-  const decide = (name: string) => {
-    const choice = entry.choose?.[name]
-    if (!choice) throw invalid(`does not say which side it kept for ${name}, which both sides changed`)
-    chosen.add(name)
-    return choice
-  }
-  const secrets = mergeMap(union(s => s.secrets), side(ours, s => s.secrets), side(theirs, s => s.secrets), side(base, s => s.secrets), sameSecret, decide)
-  const readers = mergeMap(union(s => s.readers), side(ours, s => s.readers), side(theirs, s => s.readers), side(base, s => s.readers), sameReader, refuse('reader'))
-  if (Object.keys(entry.choose ?? {}).some(name => !chosen.has(name))) throw invalid('chooses a side for a name that has no conflict')
-  if (admins.size === 0) throw invalid('leaves the store without admins')
-
-  // A record kept as it was must come from a side whose values are under the merged key and committed.
   const rekeyed = <T extends { hash: string | undefined }>(kept: Map<string, Side<T>[]>, listed: Record<string, string> | undefined, what: string) => {
     const out = new Map<string, T>()
     const used = new Set<string>()
     for (const [name, sides] of kept) {
-      const usable = sides.find(s => s.keyId === keyId && !s.legacy && s.state!.hash !== undefined)
+      const usable = keptAsIs(sides, keyId)
       const hash = usable ? undefined : listed?.[name]
       if (!usable && hash === undefined) throw invalid(`keeps ${what} ${name} from a side under another key without re-encrypting it`)
       if (hash !== undefined) used.add(name)
@@ -473,10 +536,9 @@ function mergeStates(ours: TrailState, theirs: TrailState, base: TrailState, ent
   }
   return {
     keyId,
-    admins: new Map([...admins].map(([name, sides]) => [name, sides[0]!.state!])),
-    secrets: rekeyed(secrets, entry.records, 'secret'),
-    readers: rekeyed(readers, entry.readers, 'reader'),
+    admins: new Map([...plan.admins].map(([name, sides]) => [name, sides[0]!.state!])),
+    secrets: rekeyed(plan.secrets, entry.records, 'secret'),
+    readers: rekeyed(plan.readers, entry.readers, 'reader'),
     legacy: false,
   }
 }
-

@@ -78,6 +78,27 @@ export function verifyWithoutKey(file: StoreFile, path: string): Trail {
   return trail
 }
 
+/** What a verified file's trail gives: its graph, the state it replays to, and the states asked for. */
+export interface Verified {
+  trail: Trail
+  state: TrailState
+  /** The state as of each entry in `keep` (by hash): a merge's base. */
+  kept: Map<string, TrailState>
+}
+
+/**
+ * verifyStore (given `storeKey`) or verifyWithoutKey (without), returning the
+ * replayed states too: a merge reads its sides' and its base's states here.
+ */
+export function verifyReplayed(file: StoreFile, path: string, options: VerifyOptions & { storeKey?: StoreKey, keep?: Iterable<string> } = {}): Verified {
+  if (options.storeKey) checkKey(file, options.storeKey, path, options.keySource ?? 'The store key')
+  const known: CanonicalTexts = new Map()
+  const { trail, state, signatures, kept } = replayTrail(file, path, known, options.full ? [] : options.verified, options.keep)
+  checkSignatures(file, signatures, path)
+  checkAgainstTrail(file, state, path, known, options.storeKey)
+  return { trail, state, kept }
+}
+
 function checkKey(file: StoreFile, storeKey: StoreKey, path: string, keySource: string): void {
   const keyId = dataKeyId(storeKey.dataKey)
   const genesis = file.audit[0]!

@@ -60,6 +60,8 @@ export class SecretsContext {
   #resolver: SecretResolver | undefined
   #templates: TemplateCache | undefined
   readonly #declarations = new DeclarationFiles()
+  /** The second look at a config whose declaration followed a change (followConfigChange). */
+  readonly #settling = new Map<string, ReturnType<typeof setTimeout>>()
   #warnedNoScan = false
   #warnedShortValues = false
 
@@ -156,16 +158,25 @@ export class SecretsContext {
    * A file changed on disk (the bundler's watcher): a config with a
    * declaration gets it rewritten, or removed with the config, without
    * waiting for the config to be imported again (a dev server does that only
-   * on the next request). A config that does not parse keeps its last
-   * declaration: its error is the transform's to report.
+   * on the next request).
    */
   async followConfigChange(file: string, event: 'create' | 'update' | 'delete'): Promise<void> {
     if (!this.#declarations.has(file)) return
-    if (event === 'delete') return this.#declarations.remove(file)
-    const code = await readFile(file, 'utf8').catch(() => undefined)
+    await this.#redeclare(file, event)
+    // A watcher drops some of several quick changes to one file (an editor's save in two writes, or a delete and a
+    // create for an atomic save): look at the file once more when things settle.
+    clearTimeout(this.#settling.get(file))
+    this.#settling.set(file, setTimeout(() => {
+      this.#settling.delete(file)
+      void this.#redeclare(file, 'update').catch(() => {}) // nothing to report to here: the next transform writes it
+    }, 300).unref())
+  }
+
+  /** The declaration of `file` as the file now is; one that does not parse keeps its last (its error is the transform's to report). */
+  async #redeclare(file: string, event: 'create' | 'update' | 'delete'): Promise<void> {
+    const code = event === 'delete' ? undefined : await readFile(file, 'utf8').catch(() => undefined)
     if (code === undefined) return this.#declarations.remove(file)
-    const shown = relative(this.root, file) || file
-    await this.#writeDeclaration(configFormat(file), code, file, shown).catch((error: unknown) => {
+    await this.#writeDeclaration(configFormat(file), code, file, relative(this.root, file) || file).catch((error: unknown) => {
       if (!(error instanceof SecretsError)) throw error
     })
   }

@@ -3,7 +3,7 @@
  * it. A small app (test/fixtures/typed) is type-checked with the real `tsc`
  * against what Vite and Rollup builds wrote; a Vite dev server follows edits.
  */
-import { cp, mkdir, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -180,6 +180,20 @@ describe('dts: true in a Vite dev server', () => {
     await writeFile(join(dir, 'config.yaml'), config.replace('  beta: true\n', '  beta: true\n  rollout: 0.25\n'))
     await waitFor(async () => (await declarationOf(dir)).includes('    rollout: number\n'))
     expectNoData(await declarationOf(dir))
+    // Half-way through an edit the file does not parse: the declaration stays, and Vite still hears of the change
+    // (the module is re-transformed and reports the error), as it would not if the plugin's watchChange threw.
+    await waitFor(async () => (await server.ssrLoadModule('/config.yaml')).features.rollout === 0.25) // loaded as it is now
+    await writeFile(join(dir, 'config.yaml'), `${config}database: twice\n`)
+    await waitFor(() => server.ssrLoadModule('/config.yaml').then(() => false, (error: Error) => /Map keys must be unique/.test(error.message)))
+    expect(await declarationOf(dir)).toContain('    rollout: number\n')
+    // Two quick saves, the first one that does not parse: the declaration follows the last (a watcher may drop it).
+    await writeFile(join(dir, 'config.yaml'), `${config}database: twice\n`)
+    await writeFile(join(dir, 'config.yaml'), `${config}later: [1]\n`)
+    await waitFor(async () => (await declarationOf(dir)).includes('  later: number[]\n'))
+    // An editor's atomic save: a new file renamed over the config.
+    await writeFile(join(dir, 'config.yaml.swp'), `${config}renamed: true\n`)
+    await rename(join(dir, 'config.yaml.swp'), join(dir, 'config.yaml'))
+    await waitFor(async () => (await declarationOf(dir)).includes('  renamed: boolean\n'))
     await unlink(join(dir, 'config.yaml'))
     await waitFor(async () => !await stat(join(dir, 'config.d.yaml.ts')).then(() => true, () => false))
   })

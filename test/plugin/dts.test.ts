@@ -7,6 +7,8 @@ import { cp, mkdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from
 import { join } from 'node:path'
 import type { ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { yamlFormat } from '../../src/core/formats/yaml-format'
+import { webpackLikeBuild } from '../build'
 import { ROOT, dist, runFile, tempDir } from '../helpers'
 import { waitFor } from './live-store'
 
@@ -37,8 +39,8 @@ async function project(name: string): Promise<string> {
 
 type Build = (dir: string, options?: Record<string, unknown>) => Promise<string>
 
-/** Each builds `dir`/entry.js and returns the output file. */
-const builders: Record<'vite' | 'rollup', Build> = {
+/** Each builds `dir`/entry.js for Node and returns the output file. */
+const builders: Record<'vite' | 'rollup' | 'rolldown' | 'esbuild' | 'webpack' | 'rspack' | 'farm', Build> = {
   async vite(dir, options = {}) {
     const { build } = await import('vite')
     const { default: secrets } = await dist('vite')
@@ -54,6 +56,44 @@ const builders: Record<'vite' | 'rollup', Build> = {
     await bundle.write({ file, format: 'es' })
     return file
   },
+  async rolldown(dir, options = {}) {
+    const { rolldown } = await import('rolldown')
+    const { default: secrets } = await dist('rolldown')
+    const bundle = await rolldown({ input: join(dir, 'entry.js'), cwd: dir, logLevel: 'silent', plugins: [secrets({ key, store: storePath(), ...options })] })
+    const file = join(dir, 'out/entry.mjs')
+    await bundle.write({ file, format: 'es' })
+    return file
+  },
+  async esbuild(dir, options = {}) {
+    const { build } = await import('esbuild')
+    const { default: secrets } = await dist('esbuild')
+    const outfile = join(dir, 'out/entry.mjs')
+    await build({ entryPoints: [join(dir, 'entry.js')], absWorkingDir: dir, bundle: true, format: 'esm', platform: 'node', outfile, logLevel: 'silent', plugins: [secrets({ key, store: storePath(), ...options })] })
+    return outfile
+  },
+  webpack: (dir, options) => webpackLike('webpack', dir, options),
+  rspack: (dir, options) => webpackLike('rspack', dir, options),
+  async farm(dir, options = {}) {
+    const { build } = await import('@farmfe/core')
+    const { default: secrets } = await dist('farm')
+    const output = { path: join(dir, 'out'), targetEnv: 'node', format: 'esm', entryFilename: '[entryName].mjs' } as const
+    await build({ root: dir, compilation: { input: { entry: './entry.js' }, output, minify: false, persistentCache: false, presetEnv: false }, plugins: [secrets({ key, store: storePath(), ...options })] })
+    return join(dir, 'out/entry.mjs')
+  },
+}
+
+async function webpackLike(name: 'webpack' | 'rspack', dir: string, options = {}): Promise<string> {
+  const { default: secrets } = await dist(name)
+  await webpackLikeBuild(name, {
+    mode: 'none',
+    target: 'node',
+    context: dir,
+    entry: join(dir, 'entry.js'),
+    output: { path: join(dir, 'out'), filename: 'entry.mjs', library: { type: 'module' }, module: true, chunkFormat: 'module' },
+    experiments: { outputModule: true },
+    plugins: [secrets({ key, store: storePath(), ...options })],
+  })
+  return join(dir, 'out/entry.mjs')
 }
 
 /** `tsc -p dir`'s errors as `file:line TScode`. */
@@ -99,6 +139,15 @@ describe.each(['vite', 'rollup'] as const)('dts: true with %s', (bundler) => {
     expect(built.database.port).toBe(5432)
     expect(built.config.replicas[1].port).toBeUndefined()
     expect(built.config.__proto__).toEqual({ polluted: false })
+  })
+})
+
+describe.each(['rolldown', 'esbuild', 'webpack', 'rspack', 'farm'] as const)('dts: true with %s', (bundler) => {
+  it('writes the same declaration', async () => {
+    const dir = await project(bundler)
+    const output = await builders[bundler](dir, { dts: true })
+    expect(await declarationOf(dir)).toBe(await yamlFormat.declaration!(await readFile(join(dir, 'config.yaml'), 'utf8'), 'config.yaml'))
+    expect((await import(output)).database.password).toBe(DB_PASSWORD)
   })
 })
 

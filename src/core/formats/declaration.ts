@@ -87,7 +87,7 @@ const PROPERTY_NAME = /^[A-Za-z_$][\w$]*$/
 /** A key as a property name: quoted unless it is an identifier (`__proto__` quoted too, so it is a plain property). */
 const propertyName = (key: string): string => (PROPERTY_NAME.test(key) && key !== '__proto__' ? key : JSON.stringify(key))
 
-/** The union members of a shape, each printed; none is `unknown` (an empty list's items, say). */
+/** The union members of a shape, each printed; a shape with nothing seen (an empty list's items) is `unknown`. */
 function members(shape: Shape, indent: string): string[] {
   if (shape.names.has('unknown')) return ['unknown']
   const printed = [...shape.names]

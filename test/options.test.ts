@@ -20,13 +20,13 @@ function usageMessage(options: unknown): string {
 
 describe('resolveOptions: every option checked in one place', () => {
   it('fills every default', () => {
-    expect(resolveOptions()).toEqual({ store: 'secrets.enc.json', key: undefined, include: [/\.ya?ml$/, /\.json$/], exclude: [/[\\/]node_modules[\\/]/], client: [], target: 'server', mode: 'inline', cache: true, dashboard: true, maxAge: 90 })
+    expect(resolveOptions()).toEqual({ store: 'secrets.enc.json', key: undefined, include: [/\.ya?ml$/, /\.json$/], exclude: [/[\\/]node_modules[\\/]/], client: [], target: 'server', mode: 'inline', cache: true, dashboard: true, maxAge: 90, dts: false })
     // undefined is "not given" (an unset variable in a config): the default, not an error
     expect(resolveOptions({ target: undefined, key: undefined }).target).toBe('server')
   })
 
   it('accepts every documented shape', () => {
-    const options = { store: 'x/s.json', key: 'usec_store_AQID-_x', include: ['**/*.yaml', /\.json$/i], exclude: null, client: ['A', '_b9'], target: 'browser', mode: 'runtime', cache: 'tmp/cache', dashboard: false, maxAge: false } as const
+    const options = { store: 'x/s.json', key: 'usec_store_AQID-_x', include: ['**/*.yaml', /\.json$/i], exclude: null, client: ['A', '_b9'], target: 'browser', mode: 'runtime', cache: 'tmp/cache', dashboard: false, maxAge: false, dts: true } as const
     expect(resolveOptions(options)).toEqual(options)
     expect(resolveOptions({ include: /\.ya?ml$/, exclude: 'vendor/**', cache: false, maxAge: 0.5 })).toMatchObject({ include: /\.ya?ml$/, exclude: 'vendor/**', cache: false, maxAge: 0.5 })
   })
@@ -48,6 +48,8 @@ describe('resolveOptions: every option checked in one place', () => {
     [{ cache: '' }, /cache must be true, false \(memory only\) or a folder path; got ""\./],
     [{ cache: 0 }, /cache must be .*; got 0\./],
     [{ dashboard: 'false' }, /dashboard must be true or false; got "false"\./],
+    [{ dts: 'true' }, /dts must be true \(write config\.d\.yaml\.ts beside each YAML config\) or false; got "true"\./],
+    [{ dts: 1 }, /dts must be .*; got 1\./],
     [{ maxAge: 0 }, /maxAge must be a number of days above 0, or false to turn the dashboard's rotation banner off; got 0\./],
     [{ maxAge: Number.POSITIVE_INFINITY }, /maxAge must be .*; got Infinity\./],
     [{ maxAge: '90' }, /maxAge must be .*; got "90"\./],
@@ -73,7 +75,7 @@ describe('resolveOptions: every option checked in one place', () => {
   })
 
   it('an unknown option is refused with the nearest name', () => {
-    expect(usageMessage({ taget: 'browser' })).toMatch(/^unplugin-secrets: unknown option "taget"\. Did you mean target\? The options are store, key, include, exclude, client, target, mode, cache, dashboard, maxAge\.$/)
+    expect(usageMessage({ taget: 'browser' })).toMatch(/^unplugin-secrets: unknown option "taget"\. Did you mean target\? The options are store, key, include, exclude, client, target, mode, cache, dashboard, maxAge, dts\.$/)
     expect(usageMessage({ Client: ['A'] })).toMatch(/unknown option "Client"\. Did you mean client\?/)
     expect(usageMessage({ clients: ['A'] })).toMatch(/unknown option "clients"\. Did you mean client\?/)
     expect(usageMessage({ environment: 'prod' })).toMatch(/unknown option "environment"\. The options are/)

@@ -2,8 +2,10 @@
  * One plugin instance: its options, root, store and state, and the steps every
  * bundler's hooks share (expand one config, track what uses the store, scan output).
  */
+import { readFile } from 'node:fs/promises'
 import { basename, isAbsolute, relative, resolve } from 'node:path'
 import { TemplateCache, defaultCacheDir } from './cache'
+import { DeclarationFiles, declarationPath } from './declarations'
 import { SecretsError } from './errors'
 import { configFormat, hasReferences } from './formats/registry'
 import type { ConfigFormat, ExpandedModule, ModuleOptions, SecretLookup, SourceMapData } from './formats/types'
@@ -57,6 +59,9 @@ export class SecretsContext {
   readonly jsonModules = new Set<string>()
   #resolver: SecretResolver | undefined
   #templates: TemplateCache | undefined
+  readonly #declarations = new DeclarationFiles()
+  /** The second look at a config whose declaration followed a change (followConfigChange). */
+  readonly #settling = new Map<string, ReturnType<typeof setTimeout>>()
   #warnedNoScan = false
   #warnedShortValues = false
 
@@ -112,6 +117,8 @@ export class SecretsContext {
     const file = id.split('?')[0]!
     const shown = relative(this.root, file) || file
     const format = configFormat(file)
+    // First: the types follow the file even while a secret is missing or refused for the browser.
+    await this.#writeDeclaration(format, code, file, shown)
     if (this.options.mode === 'runtime' && !forBrowser && !inDevServer) {
       const startUp = await this.#startUpModule(format, code, file, shown)
       if (startUp) return startUp
@@ -138,6 +145,40 @@ export class SecretsContext {
     if (!hasReferences(format, code, shown)) return undefined
     this.jsonModules.add(file)
     return { ...await format.module(code, shown, () => '', { runtime }), map, moduleType: 'js' }
+  }
+
+  /** `dts: true`: the config's declaration beside it (a virtual module, with no folder, gets none). */
+  async #writeDeclaration(format: ConfigFormat, code: string, file: string, shown: string): Promise<void> {
+    if (!this.options.dts || !format.declaration || !isAbsolute(file)) return
+    const text = await format.declaration(code, shown, { cache: this.#cache(file) })
+    await this.#declarations.write(file, text, relative(this.root, declarationPath(file)) || declarationPath(file))
+  }
+
+  /**
+   * A file changed on disk (the bundler's watcher): a config with a
+   * declaration gets it rewritten, or removed with the config, without
+   * waiting for the config to be imported again (a dev server does that only
+   * on the next request).
+   */
+  async followConfigChange(file: string, event: 'create' | 'update' | 'delete'): Promise<void> {
+    if (!this.#declarations.has(file)) return
+    await this.#redeclare(file, event)
+    // A watcher drops some of several quick changes to one file (an editor's save in two writes, or a delete and a
+    // create for an atomic save): look at the file once more when things settle.
+    clearTimeout(this.#settling.get(file))
+    this.#settling.set(file, setTimeout(() => {
+      this.#settling.delete(file)
+      void this.#redeclare(file, 'update').catch(() => {}) // nothing to report to here: the next transform writes it
+    }, 300).unref())
+  }
+
+  /** The declaration of `file` as the file now is; one that does not parse keeps its last (its error is the transform's to report). */
+  async #redeclare(file: string, event: 'create' | 'update' | 'delete'): Promise<void> {
+    const code = event === 'delete' ? undefined : await readFile(file, 'utf8').catch(() => undefined)
+    if (code === undefined) return this.#declarations.remove(file)
+    await this.#writeDeclaration(configFormat(file), code, file, relative(this.root, file) || file).catch((error: unknown) => {
+      if (!(error instanceof SecretsError)) throw error
+    })
   }
 
   /** The parse cache's folder; undefined with `cache: false` (memory only). */

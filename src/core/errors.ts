@@ -42,7 +42,8 @@ export const errorCodes = {
   READER_NOT_FOUND: 'no reader with that name',
   READER_ENTRY_DAMAGED: 'a reader\'s age-encrypted entry is truncated, edited or not an age file',
   LOCK_TIMEOUT: 'another process held the store lock for too long',
-  WRITE_FAILED: 'the store or key file could not be written; the previous file is intact',
+  WRITE_FAILED: 'the store, a key file or a config\'s declaration (dts: true) could not be written; the previous file is intact',
+  DECLARATION_EXISTS: 'dts: true would overwrite a declaration file beside a config that the plugin did not write',
   USAGE: 'the command line is wrong',
   CANCELLED: 'the user cancelled at a prompt',
 } as const

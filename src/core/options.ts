@@ -62,6 +62,15 @@ export interface Options {
    * @default 90
    */
   maxAge?: number | false
+  /**
+   * Writes the TypeScript types of each YAML config the bundler imports
+   * beside it (`config.yaml` → `config.d.yaml.ts`, found by TypeScript with
+   * `allowArbitraryExtensions`), in dev and build, and again when the config
+   * changes. Types only: a reference is typed `string`, no value is written.
+   * JSON needs none: TypeScript types it with `resolveJsonModule`.
+   * @default false
+   */
+  dts?: boolean
 }
 
 /** The options with every default filled in; `key` stays optional (the environment and the key file come later). */
@@ -129,6 +138,7 @@ const OPTION_RULES: { [K in keyof Options]-?: OptionRule<ResolvedOptions[K]> } =
   cache: { accepts: 'true, false (memory only) or a folder path', default: true, problem: value => (typeof value === 'boolean' || (typeof value === 'string' && value !== '') ? undefined : got(value)) },
   dashboard: { accepts: 'true or false', default: true, problem: oneOf(true, false) },
   maxAge: { accepts: 'a number of days above 0, or false to turn the dashboard\'s rotation banner off', default: 90, problem: maxAgeProblem },
+  dts: { accepts: 'true (write config.d.yaml.ts beside each YAML config) or false', default: false, problem: oneOf(true, false) },
 }
 
 const OPTION_NAMES = Object.keys(OPTION_RULES)

@@ -38,6 +38,8 @@ export function createUnpluginFactory(extendDevServer?: DevServerExtension): Unp
           }
         },
       },
+      // Every bundler but esbuild calls it: a config's declaration (dts: true) follows the file.
+      watchChange: (id, { event }) => ctx.followConfigChange(id, event),
       vite: viteHooks(ctx, extendDevServer),
       rollup: rollupHooks(ctx),
       rolldown: rolldownHooks(ctx),

@@ -5,6 +5,12 @@ const RESERVED = new Set(('await break case catch class const continue debugger 
 
 const isLegalExport = (key: string): boolean => IDENTIFIER.test(key) && !RESERVED.has(key)
 
+/** The top-level keys a module of `data` exports by name: those that are legal identifiers, when it has named exports at all. */
+export function namedExportKeys(data: unknown, namedExports: boolean): string[] {
+  if (!namedExports || data === null || typeof data !== 'object' || Array.isArray(data)) return []
+  return Object.keys(data).filter(isLegalExport)
+}
+
 /** True when JSON round-trips the value exactly (no NaN, Infinity, -0, undefined, non-plain objects). */
 export function isJsonSafe(value: unknown): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
@@ -37,12 +43,10 @@ export function toModuleCode(data: unknown, namedExports: boolean, resolveAtStar
   const lines = resolveAtStartUp
     ? ['import { resolveConfig } from \'unplugin-secrets/runtime\';', `const _data = resolveConfig(${literal}, ${JSON.stringify(resolveAtStartUp)});`, 'export default _data;']
     : [`const _data = ${literal};`, 'export default _data;']
-  if (namedExports && data !== null && typeof data === 'object' && !Array.isArray(data)) {
-    // Keys never become local names (a key "_data" or "data" must not collide): export generated locals under them.
-    Object.keys(data).filter(isLegalExport).forEach((key, index) => {
-      lines.push(`const _${index} = _data[${JSON.stringify(key)}];`, `export { _${index} as ${key} };`)
-    })
-  }
+  // Keys never become local names (a key "_data" or "data" must not collide): export generated locals under them.
+  namedExportKeys(data, namedExports).forEach((key, index) => {
+    lines.push(`const _${index} = _data[${JSON.stringify(key)}];`, `export { _${index} as ${key} };`)
+  })
   return `${lines.join('\n')}\n`
 }
 

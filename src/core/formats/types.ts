@@ -71,4 +71,9 @@ export interface ConfigFormat {
   render: (code: string, file: string, lookup: SecretLookup, options?: { sourcemap?: boolean }) => ExpandedModule
   /** Every reference, located, with no store; throws a located SecretsError on a malformed file or reference. */
   references: (code: string, file: string) => FoundReference[]
+  /**
+   * The TypeScript declaration of the module (`dts: true`), from the text
+   * alone: no store, no value. Absent where TypeScript types the file itself (JSON).
+   */
+  declaration?: (code: string, file: string, options?: Pick<ModuleOptions, 'cache'>) => Promise<string>
 }

@@ -1,11 +1,14 @@
 /**
  * YAML behind the ConfigFormat interface: a JS module of the data (the parse
- * cached as a template), the data itself, render as double-quoted scalars, references.
+ * cached as a template), the data itself, render as double-quoted scalars, references, its declaration.
  */
 import MagicString from 'magic-string'
+import { basename } from 'node:path'
 import { mentionsSecret } from '../reference'
+import { configDeclaration } from './declaration'
 import { recordReferences } from './record'
 import type { ConfigFormat, ExpandedData, ExpandedModule, FoundReference, ModuleOptions, SecretLookup } from './types'
+import type { YamlTemplate } from './yaml'
 import { expandYaml, expandYamlData, templateModule, yamlTemplate } from './yaml'
 
 /** A YAML double-quoted scalar for `value`: JSON's escapes are YAML's, plus the characters YAML must not see raw. */
@@ -19,11 +22,23 @@ function data(code: string, file: string, lookup: SecretLookup): ExpandedData {
   return { data: single ? documents[0] : documents.length === 0 ? null : documents, namedExports: single, names }
 }
 
+/** The parse, from the cache when the file is unchanged there; undefined for data a template cannot hold (see yamlTemplate). */
+function cachedTemplate(code: string, file: string, cache: NonNullable<ModuleOptions['cache']>): Promise<YamlTemplate | undefined> {
+  return cache.templates.template(cache.path, code, () => yamlTemplate(code, file))
+}
+
 /** The module, its parse taken from the cache when the file is unchanged there. */
 async function module(code: string, file: string, lookup: SecretLookup, { runtime, cache }: ModuleOptions = {}): Promise<ExpandedModule> {
   if (!cache) return expandYaml(code, file, lookup, { runtime })
-  const template = await cache.templates.template(cache.path, code, () => yamlTemplate(code, file))
+  const template = await cachedTemplate(code, file, cache)
   return template ? templateModule(template, file, lookup, { runtime }) : expandYaml(code, file, lookup, { runtime })
+}
+
+/** Typed from the template (`''` where a reference is), or from the data with every reference as `''`: never a value. */
+async function declaration(code: string, file: string, { cache }: Pick<ModuleOptions, 'cache'> = {}): Promise<string> {
+  const template = cache ? await cachedTemplate(code, file, cache) : yamlTemplate(code, file)
+  const typed = template ? { data: template.data, namedExports: template.single } : data(code, file, () => '')
+  return configDeclaration(typed.data, typed.namedExports, basename(file))
 }
 
 /**
@@ -49,4 +64,4 @@ function references(code: string, file: string): FoundReference[] {
   return recordReferences(code, record => expandYamlData(code, file, record))
 }
 
-export const yamlFormat: ConfigFormat = { name: 'YAML', bundledAs: 'module', data, module, render, references }
+export const yamlFormat: ConfigFormat = { name: 'YAML', bundledAs: 'module', data, module, render, references, declaration }

@@ -23,6 +23,7 @@ export function describeFsError(error: unknown): string {
     case 'EPERM': return 'permission denied'
     case 'EROFS': return 'the file system is read-only'
     case 'ENOENT': return 'the folder does not exist'
+    case 'EISDIR': return 'a folder has that name'
     default: return code ?? String(error)
   }
 }

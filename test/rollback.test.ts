@@ -156,8 +156,8 @@ describe('unplugin-secrets/config', () => {
   it('loadConfig and resolveSecrets reject with STORE_ROLLBACK', async () => {
     const { dir, store, key } = await rolledBackProject('config')
     const { loadConfig, resolveSecrets } = await dist('config')
-    for (const attempt of [loadConfig(join(dir, 'config.yaml'), { store, key }), resolveSecrets({ token: '${secret.API_TOKEN}' }, { store, key })]) {
-      const error = await attempt.then(() => undefined, (caught: { code: string, message: string }) => caught)
+    for (const attempt of [() => loadConfig(join(dir, 'config.yaml'), { store, key }), () => resolveSecrets({ token: '${secret.API_TOKEN}' }, { store, key })]) {
+      const error = await attempt().then(() => undefined, (caught: { code: string, message: string }) => caught)
       expect(error?.code).toBe('STORE_ROLLBACK')
       expectRefusal(error?.message)
     }

@@ -4,11 +4,12 @@
  * or what .gitignore ignores either), and the references in each file.
  */
 import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { glob } from 'tinyglobby'
 import { SecretsError } from './errors'
 import { findReferences } from './formats/registry'
 import type { FoundReference } from './formats/types'
-import { NEVER_WALKED, OUTPUT_FOLDERS, gitIgnored } from './ignored-files'
+import { GITIGNORE_GLOB, NEVER_WALKED, OUTPUT_FOLDERS, gitIgnored } from './ignored-files'
 
 /** Every file with a config format's extension (matched in any case, as the format rule reads them). */
 export const CONFIG_FILES_GLOB = '**/*.{yaml,yml,json}'
@@ -28,11 +29,12 @@ interface WalkOptions {
  * check. Globs the user gives are taken as written.
  */
 export async function globConfigFiles(patterns: string[] | undefined, { cwd = process.cwd(), ignore = [] }: WalkOptions = {}): Promise<string[]> {
-  const walk = patterns === undefined
-  const files = await glob(patterns ?? CONFIG_FILES_GLOB, { cwd, absolute: true, ignore: [...NEVER_WALKED, ...(walk ? OUTPUT_GLOBS : []), ...ignore], caseSensitiveMatch: !walk })
-  if (!walk) return files.sort()
-  const ignored = await gitIgnored(cwd)
-  return files.filter(file => !ignored(file)).sort()
+  if (patterns !== undefined) return (await glob(patterns, { cwd, absolute: true, ignore: [...NEVER_WALKED, ...ignore] })).sort()
+  // One walk finds the configs and the .gitignore files that decide which of them count.
+  const found = await glob([CONFIG_FILES_GLOB, GITIGNORE_GLOB], { cwd, absolute: true, ignore: [...NEVER_WALKED, ...OUTPUT_GLOBS, ...ignore], caseSensitiveMatch: false })
+  const isGitignore = (file: string) => basename(file) === '.gitignore'
+  const ignored = await gitIgnored(cwd, found.filter(isGitignore))
+  return found.filter(file => !isGitignore(file) && !ignored(file)).sort()
 }
 
 /** One config file's references, or why there are none to list. */

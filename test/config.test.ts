@@ -53,6 +53,13 @@ describe('loadConfig', () => {
     expect(await loadConfig(join(dir, 'config/plain.yaml'), { store: join(dir, 'nowhere.json') })).toEqual({ a: 1 })
     await rejects(loadConfig(join(dir, 'config/none.yaml')), 'STORE_NOT_FOUND', /Cannot read the config .*none\.yaml: ENOENT/)
   })
+
+  it('refuses a file that is neither YAML nor JSON (a .env, a .toml) before reading it, naming the supported extensions', async () => {
+    await writeFile(join(dir, 'config/app.toml'), 'token = "${secret.TOKEN}"\n')
+    await rejects(loadConfig(join(dir, 'config/app.toml'), { store, key }), 'FORMAT_UNSUPPORTED', /app\.toml is a \.toml file: unplugin-secrets reads YAML \(\.yaml, \.yml\) and JSON \(\.json\) files/)
+    await rejects(loadConfig(join(dir, 'config/.env'), { store, key }), 'FORMAT_UNSUPPORTED', /\.env is a file without an extension: /)
+    await rejects(expandConfig('TOKEN=${secret.TOKEN}\n', { store, key, filename: 'app.env' }), 'FORMAT_UNSUPPORTED', /^app\.env is a \.env file: /)
+  })
 })
 
 describe('expandConfig', () => {

@@ -30,6 +30,12 @@ beforeAll(async () => {
       'console.log(JSON.stringify({ yaml, json, plain, cjs }))',
     ].join('\n'),
     'app.cjs': "console.log(JSON.stringify(require('./config.json')))\n",
+    'UPPER.YML': 'u: ${secret.TOKEN}\n',
+    'plain.yaml': 'p: 1\nlist: [a, b]\n',
+    'multi.yaml': 'a: 1\n---\nb: ${secret.TOKEN}\n',
+    'yaml.cjs': "console.log(JSON.stringify({ yaml: require('./config.yaml'), upper: require('./UPPER.YML'), plain: require('./plain.yaml'), multi: require('./multi.yaml') }))\n",
+    'yaml-require.mjs': "import { createRequire } from 'node:module'\nconsole.log(JSON.stringify(createRequire(import.meta.url)('./config.yaml')))\n",
+    'bad.cjs': "const b = require('./bad.yaml')\nconsole.log('THE APP RAN', b)\n",
     'bad.mjs': "import b from './bad.yaml'\nconsole.log('THE APP RAN', b)\n",
   }
   for (const [name, text] of Object.entries(files)) await writeFile(join(DIR, name), text)
@@ -51,6 +57,32 @@ describe('node --import unplugin-secrets/register', () => {
       cjs: { t: `Bearer ${TOKEN}`, n: 1 },
     })
     expect(JSON.parse(node('app.cjs', { UNPLUGIN_SECRETS_KEY: key }).stdout)).toEqual({ t: `Bearer ${TOKEN}`, n: 1 })
+  })
+
+  it('require() of YAML from CommonJS (and createRequire in ESM) gives the data, references expanded; any case', () => {
+    const result = node('yaml.cjs', { UNPLUGIN_SECRETS_KEY: key })
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout)).toEqual({
+      yaml: { a: TOKEN, escaped: '${secret.TOKEN}' },
+      upper: { u: TOKEN },
+      plain: { p: 1, list: ['a', 'b'] },
+      multi: [{ a: 1 }, { b: TOKEN }],
+    })
+    expect(JSON.parse(node('yaml-require.mjs', { UNPLUGIN_SECRETS_KEY: key }).stdout)).toEqual({ a: TOKEN, escaped: '${secret.TOKEN}' })
+  })
+
+  it('require() of YAML: a missing secret or key stops the process with the config named, no raw SyntaxError, no value', () => {
+    const missing = node('bad.cjs', { UNPLUGIN_SECRETS_KEY: key })
+    expect(missing.code).toBe(1)
+    expect(missing.stdout).toBe('')
+    expect(missing.stderr).toMatch(/bad\.yaml:2:4: secret NOPE is not in secrets\.enc\.json\. Add it with: unplugin-secrets set NOPE/)
+    const noKey = node('yaml.cjs')
+    expect(noKey.code).toBe(1)
+    expect(noKey.stderr).toMatch(/SecretsError: .*config\.yaml: cannot expand its secrets: No store key for /)
+    for (const output of [missing.stderr, noKey.stderr]) {
+      expect(output).not.toContain('SyntaxError')
+      expect(output).not.toContain('register"-')
+    }
   })
 
   it('a missing secret or key stops the process before the app runs, with file:line:col and no value', () => {

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { SecretsError } from './errors'
 import { toModuleCode } from './formats/module'
-import { configFormat } from './formats/registry'
+import { namedFileFormat } from './formats/registry'
 import type { SecretLookup, SourceMapData } from './formats/types'
 import { mentionsSecret, parseReferences, ReferenceSyntaxError } from './reference'
 import { missingSecret, storeLookup } from './resolver'
@@ -38,9 +38,9 @@ function lazyStore(options: ConfigOptions): () => Promise<SecretStore> {
  * plugin's rules and errors (file:line:col, never a value).
  */
 export async function expandConfig(text: string, options: ConfigOptions & { filename: string }): Promise<ExpandedConfig> {
+  const format = namedFileFormat(options.filename)
   const store = mentionsSecret(text) ? await lazyStore(options)() : undefined
   const lookup: SecretLookup = store ? storeLookup(store) : () => { throw new SecretsError('STORE_NOT_FOUND', 'no store was opened') }
-  const format = configFormat(options.filename)
   const { data, namedExports } = format.data(text, options.filename, lookup)
   // The code a bundler would be given: a module of the data, or the file itself with values in place (and a map).
   if (format.bundledAs === 'module') return { data, code: toModuleCode(data, namedExports), map: null }
@@ -58,6 +58,7 @@ export async function expandConfig(text: string, options: ConfigOptions & { file
  * ```
  */
 export async function loadConfig<T = unknown>(path: string, options: ConfigOptions = {}): Promise<T> {
+  namedFileFormat(path) // before reading: a .env or .toml file is refused, not read as JSON
   let text: string
   try {
     text = await readFile(path, 'utf8')

@@ -233,7 +233,9 @@ export class SecretsContext {
     if (this.#warnedNoScan) return
     this.#warnedNoScan = true
     const store = relative(this.root, this.storePath) || this.storePath
-    report.warn(`unplugin-secrets: the browser output was not scanned for secret values: the store ${store} or its key is not available to this build.`)
+    // Why it did not open (no store, no key, a rollback): the store's own message, which holds no value.
+    const why = this.resolver.failure ? ` (${this.resolver.failure.code}: ${this.resolver.failure.message})` : ''
+    report.warn(`unplugin-secrets: the browser output was not scanned for secret values: the store ${store} or its key is not available to this build${why}.`)
   }
 
   #warnShortValues(values: Map<string, string>, report: ScanReport): void {

@@ -11,6 +11,7 @@ export const errorCodes = {
   SECRET_IN_CLIENT: 'a secret that is not allowed for the browser is referenced by a module for the browser',
   YAML_INVALID: 'a YAML config does not parse (or is unsafe: duplicate keys, alias bombs)',
   JSON_INVALID: 'a JSON config that holds a reference does not parse',
+  FORMAT_UNSUPPORTED: 'a file given to render or loadConfig is neither YAML nor JSON (by its extension)',
   INVALID_VALUE: 'a secret value is not a well-formed UTF-8 string',
   VALUE_TOO_LARGE: 'a secret value is over 1 MiB of UTF-8',
   SECRET_NOT_FOUND: 'no secret with that name',

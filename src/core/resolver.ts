@@ -86,6 +86,11 @@ export class SecretResolver {
     this.#values = new Map()
   }
 
+  /** Why the store did not open, when it did not. */
+  get failure(): SecretsError | undefined {
+    return this.#failure
+  }
+
   /**
    * Every value in the store, for scanning output; undefined when the store
    * cannot be opened (no store, no key: then nothing can have been expanded).

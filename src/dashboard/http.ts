@@ -34,6 +34,7 @@ export function statusOf(code: SecretsErrorCode): number {
       return 404
     case 'SECRET_EXISTS':
     case 'SECRET_CHANGED':
+    case 'STORE_ROLLBACK':
       return 409
     case 'ADMIN_REQUIRED':
     case 'NOT_ADMIN':

@@ -20,6 +20,14 @@ export const LINK_FAILED_MESSAGE = 'This sign-in link is not valid, was already 
 export const LOCAL_ADMIN_GONE_MESSAGE = 'The admin key on this machine is no longer an admin of the store. '
   + 'Sign in with your admin key.'
 
+/** Banner lines under the dashboard's URL: how to sign in, as far as this machine can tell at start-up. */
+export const bannerSignIn = {
+  link: (admin: string, url: string) => `Sign in as ${admin} (one-time link, ${LINK_MINUTES} min): ${url}`,
+  noAdminKey: 'Sign in with your admin key (none on this machine for this store)',
+  /** The store did not open (no key, tampered, rolled back): its own message says why and what to do. */
+  storeFailed: (reason: string) => `Sign-in link not available: ${reason}`,
+}
+
 export const SIGN_IN_REQUIRED_MESSAGE = 'Sign in first: open /__secrets/ and enter your admin key, '
   + 'or use the link the dev server printed.'
 

@@ -1,11 +1,16 @@
 import { resolve } from 'node:path'
 import type { ViteDevServer } from 'vite'
 import type { SecretsContext } from '../core/context'
+import { SecretsError } from '../core/errors'
 import type { DashboardOptions } from './server'
 import { DASHBOARD_PATH, Dashboard } from './server'
-import { LINK_MS } from './sessions'
+import { bannerSignIn } from './messages'
 
 type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
+
+/** Why the store did not open, for the banner (messages hold no value; a stack is never shown). */
+const storeFailure = (error: unknown): string =>
+  error instanceof SecretsError ? error.message : `the store could not be opened: ${(error as Error)?.message ?? String(error)}`
 
 /** The dashboard of one plugin instance: its store, key and filters, and the configs it transformed. */
 export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsContext): Promise<void> {
@@ -44,7 +49,7 @@ async function mountDashboard(server: ViteDevServer, options: MountOptions): Pro
   dashboard.answerOversizedHeaders(server.httpServer)
 
   // Decided before the banner is printed: printUrls is synchronous.
-  const admin = await dashboard.localAdmin()
+  const signIn = await dashboard.localAdmin().then(admin => ({ admin }), (error: unknown) => ({ failure: storeFailure(error) }))
   const printUrls = server.printUrls.bind(server)
   server.printUrls = () => {
     printUrls()
@@ -53,8 +58,9 @@ async function mountDashboard(server: ViteDevServer, options: MountOptions): Pro
     const url = new URL(DASHBOARD_PATH, local).href
     const { info } = config.logger
     info(`  \u279C  Secrets: ${url}`)
-    if (admin) info(`  \u279C  Sign in as ${admin} (one-time link, ${LINK_MS / 60_000} min): ${url}?token=${dashboard.sessions.issueLinkToken()}`)
-    else info('  \u279C  Sign in with your admin key (none on this machine for this store)')
+    if ('failure' in signIn) info(`  \u279C  ${bannerSignIn.storeFailed(signIn.failure)}`)
+    else if (signIn.admin) info(`  \u279C  ${bannerSignIn.link(signIn.admin, `${url}?token=${dashboard.sessions.issueLinkToken()}`)}`)
+    else info(`  \u279C  ${bannerSignIn.noAdminKey}`)
   }
   return dashboard
 }

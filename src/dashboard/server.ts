@@ -67,14 +67,13 @@ export class Dashboard {
     this.#logger = options.logger ?? { warn: message => console.warn(message), error: message => console.error(message) }
   }
 
-  /** The admin whose key this machine holds (env, then key file), if it is an admin of the store. */
+  /**
+   * The admin whose key this machine holds (env, then key file), if it is an
+   * admin of the store. A store that does not open (no store key, tampered,
+   * rolled back) throws its error: that is not "no admin here".
+   */
   async localAdmin(): Promise<string | undefined> {
-    try {
-      return (await this.#open(undefined)).admin
-    }
-    catch {
-      return undefined
-    }
+    return (await this.#open(undefined)).admin
   }
 
   /**

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -67,5 +68,61 @@ describe('check', () => {
     const result = await runCli(['render', 'missing.yaml'], { cwd: dir, env: env() })
     expect(result.code).toBe(2)
     expect(result.stderr).toMatch(/Cannot read the config missing\.yaml: no such file\. Pass the path/)
+  })
+})
+
+describe('check: what the walk skips', () => {
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH!, HOME: cwd, GIT_CONFIG_NOSYSTEM: '1' } })
+  /** A project in a git work tree: output folders, a rendered file, and .gitignore files at two levels with negations. */
+  const files: Record<string, string> = {
+    '.gitignore': 'out.yaml\nrendered/\n*.local.yaml\n!keep.local.yaml\n!rendered/keep.yaml\n',
+    'config/app.yaml': 'a: ${secret.PRESENT}\n',
+    'keep.local.yaml': 'b: ${secret.PRESENT}\n',
+    'other.local.yaml': 'c: ${secret.IN_LOCAL}\n',
+    'out.yaml': 'literal: ${secret.RENDERED_ESCAPE}\n', // what render makes of $${secret.…}
+    'rendered/keep.yaml': 'd: ${secret.UNDER_IGNORED_FOLDER}\n',
+    'dist/config.yaml': 'e: ${secret.IN_DIST}\n',
+    'packages/web/build/config.json': '{"f": "${secret.IN_BUILD}"}\n',
+    'generated.yaml': 'g: ${secret.PRESENT}\n', // sub/.gitignore's rule is for sub/ only
+    'sub/.gitignore': 'generated.yaml\n!important.local.yaml\n',
+    'sub/deep/generated.yaml': 'h: ${secret.IN_SUB_GENERATED}\n',
+    'sub/important.local.yaml': 'i: ${secret.PRESENT}\n',
+  }
+
+  it('skips output folders and what the .gitignore files ignore (nested, with negations); a GLOB is taken as written', async () => {
+    const project = join(dir, 'walk')
+    for (const [name, text] of Object.entries(files)) {
+      await mkdir(join(project, name, '..'), { recursive: true })
+      await writeFile(join(project, name), text)
+    }
+    git(project, 'init', '-q')
+    const result = await runCli(['check', '--store', join(dir, 'secrets.enc.json')], { cwd: project, env: env() })
+    expect(result.stderr).toBe('')
+    expect(result.stdout).toBe([
+      'config/app.yaml:1:4  PRESENT  ok',
+      'generated.yaml:1:4  PRESENT  ok',
+      'keep.local.yaml:1:4  PRESENT  ok',
+      'sub/important.local.yaml:1:4  PRESENT  ok',
+      '4 references in 4 files; all present.',
+      '',
+    ].join('\n'))
+    expect(result.code).toBe(0)
+    // git agrees on every file the walk could have listed.
+    const ignoredByGit = git(project, 'ls-files', '--others', '--ignored', '--exclude-standard').split('\n').filter(Boolean)
+    expect(ignoredByGit.sort()).toEqual(['other.local.yaml', 'out.yaml', 'rendered/keep.yaml', 'sub/deep/generated.yaml'])
+
+    const named = await runCli(['check', '--store', join(dir, 'secrets.enc.json'), 'dist/*.yaml', 'out.yaml'], { cwd: project, env: env() })
+    expect(named.stdout).toMatch(/^dist\/config\.yaml:1:4 {2}IN_DIST {2}MISSING\nout\.yaml:1:10 {2}RENDERED_ESCAPE {2}MISSING\n/)
+    expect(named.code).toBe(1)
+  })
+
+  it('outside a git work tree, the .gitignore files of the folder are read too', async () => {
+    const project = join(dir, 'no-git')
+    for (const [name, text] of Object.entries({ '.gitignore': '/out.yaml\n', 'out.yaml': 'a: ${secret.RENDERED}\n', 'nested/out.yaml': 'b: ${secret.PRESENT}\n' })) {
+      await mkdir(join(project, name, '..'), { recursive: true })
+      await writeFile(join(project, name), text)
+    }
+    const result = await runCli(['check', '--store', join(dir, 'secrets.enc.json')], { cwd: project, env: env() })
+    expect(result.stdout).toBe('nested/out.yaml:1:4  PRESENT  ok\n1 reference in 1 file; all present.\n')
   })
 })

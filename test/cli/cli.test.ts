@@ -630,6 +630,29 @@ describe.concurrent('key', () => {
     expect(result.stdout.trim()).toBe(keys.storeKeys[0])
   })
 
+  test('export --admin prints your admin key alone on stdout; a reader without one, or a key that is not an admin, gets an error and no key', async () => {
+    const result = await run(alice, ['key', 'export', '--admin'])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stderr).toBe('')
+    const { adminKey } = JSON.parse(await readFile(await keyFileOf(alice, alice.store), 'utf8')) as { adminKey: string }
+    expect(result.stdout).toBe(`${adminKey}\n`)
+    // What it prints is what key import --admin takes on another machine.
+    const laptop = await person('laptop-', alice.dir)
+    expect((await run(laptop, ['key', 'import'], { input: await exportKey(alice) })).code).toBe(0)
+    expect((await run(laptop, ['key', 'import', '--admin'], { input: result.stdout })).code).toBe(0)
+
+    const reader = await person('reader-', alice.dir)
+    expect((await run(reader, ['key', 'import'], { input: await exportKey(alice) })).code).toBe(0)
+    const none = await run(reader, ['key', 'export', '--admin'])
+    expectFailure(none, 1, /Changing .*needs an admin key/)
+    expect(none.stdout).toBe('')
+    const other = await project('other-')
+    const { adminKey: otherAdmin } = JSON.parse(await readFile(await keyFileOf(other, other.store), 'utf8')) as { adminKey: string }
+    const stranger = await run(reader, ['key', 'export', '--admin'], { env: { UNPLUGIN_SECRETS_ADMIN_KEY: otherAdmin } })
+    expectFailure(stranger, 1, /is not an admin of .*admins add <your-name> --public-key usec_pub_/)
+    expect(stranger.stdout + stranger.stderr).not.toContain(otherAdmin)
+  })
+
   test('path prints where the key file is', async () => {
     const result = await run(alice, ['key', 'path'])
     expect(result).toMatchObject({ code: 0, stdout: `${await keyFileOf(alice, alice.store)}\n` })
@@ -693,7 +716,7 @@ describe.concurrent('key', () => {
   test.each([
     [['key'], 2, 'key needs an argument'],
     [['key', 'rotate'], 2, 'Unknown key command'],
-    [['key', 'export', '--admin'], 2, '--admin belongs to key import'],
+    [['key', 'path', '--admin'], 2, '--admin belongs to key export and key import'],
     [['key', 'import', 'usec_store_pasted'], 2, 'key takes at most 1 argument'],
   ] as const)('%j exits %i', async (args, code, fragment) => {
     const result = await run(alice, [...args])

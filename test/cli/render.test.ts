@@ -110,3 +110,21 @@ describe('render options', () => {
     expect(failed.stderr).toMatch(/missing\.yaml:1:4: secret NOPE_B is not in/)
   })
 })
+
+describe('render: which files it reads', () => {
+  it('refuses a file that is neither YAML nor JSON by its extension, naming the supported ones; the extension may be in any case', async () => {
+    const supported = /unplugin-secrets reads YAML \(\.yaml, \.yml\) and JSON \(\.json\) files, told by the extension\. Rename it if it is one of those, or keep its references in a YAML or JSON config\./
+    for (const [file, what] of [['.env', 'a file without an extension'], ['app.env', 'a .env file'], ['config.toml', 'a .toml file'], ['Dockerfile', 'a file without an extension']] as const) {
+      await writeFile(join(dir, file), 'TOKEN=${secret.R0}\n')
+      const result = await runCli(['render', file], { cwd: dir, env })
+      expect(result.code, file).toBe(1)
+      expect(result.stdout, file).toBe('')
+      expect(result.stderr, file).toMatch(new RegExp(`^error: ${file.replace('.', '\\.')} is ${what}: ${supported.source}\\n$`))
+      expect(result.stderr, file).not.toMatch(/not valid JSON/)
+    }
+    await writeFile(join(dir, 'UPPER.YML'), 'token: ${secret.R0}\n')
+    const upper = await runCli(['render', 'UPPER.YML'], { cwd: dir, env })
+    expect(upper.code, upper.stderr).toBe(0)
+    expect(parseAllDocuments(upper.stdout).map(doc => doc.toJS())[0]).toEqual({ token: VALUES[0] })
+  })
+})

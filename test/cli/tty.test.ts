@@ -203,6 +203,19 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
     expect(result.output).toContain(storeKey)
   })
 
+  test('key export --admin on a terminal warns on stderr; redirected, the file gets the admin key alone', async () => {
+    const shown = await inTerminal(cli(['key', 'export', '--admin']), { cwd: alice.dir, env: alice.env })
+    expect(shown.code).toBe(0)
+    expect(shown.output).toContain('This is the admin key of alice: anyone who has it can change every secret and the admin list.')
+    expect(shown.output).toContain(adminKey)
+    const file = join(alice.dir, 'admin-key.txt')
+    const redirected = await inTerminal(`${cli(['key', 'export', '--admin'])} > ${shellQuote(file)}`, { cwd: alice.dir, env: alice.env })
+    expect(redirected.code).toBe(0)
+    expect(redirected.output).not.toContain(adminKey)
+    expect(redirected.output).not.toContain('This is the admin key')
+    expect(await readFile(file, 'utf8')).toBe(`${adminKey}\n`)
+  })
+
   test('errors are red on a terminal, and plain with NO_COLOR=1', async () => {
     const colour = await inTerminal(cli(['get', 'MISSING']), { cwd: alice.dir, env: alice.env })
     expect(colour.code).toBe(1)

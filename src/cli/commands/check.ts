@@ -13,6 +13,9 @@ export const check: Command = {
   details: [
     `  GLOB   files to scan (default: ${CONFIG_FILES_GLOB}, any case, without node_modules and .git)`,
     '',
+    '  Without GLOB, build output folders (dist, build, out, coverage) and what the',
+    '  .gitignore files ignore (a rendered file) are skipped; a GLOB is taken as written.',
+    '',
     '  Prints file:line:col, the name, and "ok" or "MISSING" for every reference;',
     '  exit 1 when a name is missing or a reference is malformed. Reads only the',
     '  names in the store, which need no key (they are not verified without it).',

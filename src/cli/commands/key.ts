@@ -11,6 +11,11 @@ import { dropOneNewline, note, print, promptHidden, readStdinText } from '../io'
 
 const SUBCOMMANDS = ['export', 'import', 'path'] as const
 
+/** Shown on a terminal only, on stderr: a pipe or a log gets the key alone. */
+const STORE_KEY_WARNING = 'This is the store key: anyone who has it can read every secret. Keep it in a CI secret, not in a file in the repository.'
+const ADMIN_KEY_WARNING = (admin: string) => `This is the admin key of ${admin}: anyone who has it can change every secret and the admin list. `
+  + 'Paste it into the dashboard\'s sign-in form, or into key import --admin on your other machine; never into CI, a chat or a file in the repository.'
+
 async function readStoreId(storePath: string) {
   const text = await readTextFile(storePath)
   if (text === undefined)
@@ -25,10 +30,12 @@ async function readKeyInput(what: string): Promise<string> {
 
 export const key: Command = {
   name: 'key',
-  summary: 'export the store key for CI, import a key into your key file, show its path',
-  usage: 'key export | key import [--admin] | key path',
+  summary: 'export the store key for CI or your admin key, import a key into your key file, show its path',
+  usage: 'key export [--admin] | key import [--admin] | key path',
   details: [
     '  export           print the store key (for the UNPLUGIN_SECRETS_KEY CI secret)',
+    '  export --admin   print your admin key (to sign in to the dashboard, or for',
+    '                   key import --admin on your other machine)',
     '  import           read a store key from stdin (or a hidden prompt), check it opens',
     '                   this store, and save it to your key file',
     '  import --admin   the same for your admin key (UNPLUGIN_SECRETS_ADMIN_KEY)',
@@ -42,15 +49,20 @@ export const key: Command = {
     const sub = positionals[0]!
     if (!SUBCOMMANDS.includes(sub as typeof SUBCOMMANDS[number]))
       throw usageError(`Unknown key command: use ${SUBCOMMANDS.join(', ')}.`, 'key')
-    if (values.admin && sub !== 'import') throw usageError('--admin belongs to key import.', 'key')
+    if (values.admin && sub === 'path') throw usageError('--admin belongs to key export and key import.', 'key')
 
     if (sub === 'path') {
       const file = await readStoreId(storePath)
       return print(keyFilePath(file.id))
     }
+    if (sub === 'export' && values.admin) {
+      const { admin, adminKey } = (await openStore({ path: storePath })).exportAdminKey()
+      if (process.stdout.isTTY) note(ADMIN_KEY_WARNING(admin))
+      return print(adminKey)
+    }
     if (sub === 'export') {
       const store = await openStore({ path: storePath })
-      if (process.stdout.isTTY) note('This is the store key: anyone who has it can read every secret. Keep it in a CI secret, not in a file in the repository.')
+      if (process.stdout.isTTY) note(STORE_KEY_WARNING)
       return print(store.exportKey())
     }
     const file = await readStoreId(storePath)

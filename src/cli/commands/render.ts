@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { SecretsError } from '../../core/errors'
-import { renderConfig } from '../../core/formats/registry'
+import { namedFileFormat } from '../../core/formats/registry'
 import type { SecretLookup } from '../../core/formats/types'
 import { mentionsSecret } from '../../core/reference'
 import { missingSecret } from '../../core/resolver'
@@ -29,6 +29,7 @@ export const render: Command = {
   positionals: [1, 1],
   async run({ storePath, positionals, values }) {
     const file = positionals[0]!
+    const format = namedFileFormat(file)
     let code: string
     try {
       code = await readFile(file, 'utf8')
@@ -47,7 +48,7 @@ export const render: Command = {
       missing.add(name)
       return ''
     }
-    const { code: rendered, names } = renderConfig(code, file, lookup)
+    const { code: rendered, names } = format.render(code, file, lookup)
     if (values.check) {
       if (missing.size > 0)
         throw new SecretsError('SECRET_MISSING', `${file}: ${missing.size === 1 ? 'secret' : `${missing.size} secrets`} missing from ${storePath}: ${[...missing].sort().join(', ')}. Add ${missing.size === 1 ? 'it' : 'each'} with: unplugin-secrets set NAME`)

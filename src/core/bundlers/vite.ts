@@ -7,6 +7,7 @@ import type { ViteDevServer } from 'vite'
 import type { ModuleTarget, SecretsContext } from '../context'
 import { fileStamp } from '../resolver'
 import { refusePackageFiles } from './dev-server-guard'
+import { loadEnvFiles } from './vite-env'
 import { bundleAssets } from './rollup'
 
 type ViteHooks = NonNullable<UnpluginOptions['vite']>
@@ -30,8 +31,9 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
   let devServer: ViteDevServer | undefined
   let settle: ReturnType<typeof setTimeout> | undefined
   return {
-    configResolved(config) {
+    async configResolved(config) {
       ctx.root = config.root
+      await loadEnvFiles(config)
     },
     async configureServer(server) {
       devServer = server

@@ -2,6 +2,8 @@
  * Which format a config file is: one rule, by extension and in any case
  * (`CONFIG.YAML` is YAML), for the plugin, the loader, config loading and the CLI.
  */
+import { extname } from 'node:path'
+import { SecretsError } from '../errors'
 import { jsonFormat } from './json-format'
 import type { ConfigFormat, ExpandedModule, FoundReference, SecretLookup } from './types'
 import { yamlFormat } from './yaml-format'
@@ -22,9 +24,27 @@ export function configFormat(file: string): ConfigFormat {
   return formatByExtension(file) ?? jsonFormat
 }
 
+/** The extensions each format reads, as messages list them: "YAML (.yaml, .yml) and JSON (.json)". */
+const SUPPORTED = [...new Set(Object.values(BY_EXTENSION))]
+  .map(format => `${format.name} (${Object.keys(BY_EXTENSION).filter(extension => BY_EXTENSION[extension] === format).map(extension => `.${extension}`).join(', ')})`)
+  .join(' and ')
+
+/**
+ * The format of a file a user names directly (`render FILE`, `loadConfig(path)`):
+ * by its extension, else FORMAT_UNSUPPORTED naming the supported ones (a
+ * `.env` or `.toml` file is not read as JSON).
+ */
+export function namedFileFormat(file: string): ConfigFormat {
+  const format = formatByExtension(file)
+  if (format) return format
+  const extension = extname(file.split('?')[0]!)
+  const what = extension ? `a ${extension} file` : 'a file without an extension'
+  throw new SecretsError('FORMAT_UNSUPPORTED', `${file} is ${what}: unplugin-secrets reads ${SUPPORTED} files, told by the extension. Rename it if it is one of those, or keep its references in a YAML or JSON config.`)
+}
+
 /** The file with its values in place, in its own format and layout (the `render` command). */
 export function renderConfig(code: string, file: string, lookup: SecretLookup): ExpandedModule {
-  return configFormat(file).render(code, file, lookup)
+  return namedFileFormat(file).render(code, file, lookup)
 }
 
 /** Every `${secret.NAME}` in a config file's text, located, with no store (`check`, the dashboard's "where used"). */

@@ -124,7 +124,21 @@ function readerKeysInWorker(file: StoreFile, context: KeyContext): FoundKeys | u
   }
 }
 
+/** Where a store key was looked for, in the order it is looked for. */
+function placesLooked(file: StoreFile): string {
+  const places = [
+    'the key option',
+    `the ${STORE_KEY_ENV} variable (Vite also reads it from its env files: .env, .env.local, .env.[mode], .env.[mode].local)`,
+    `the key file ${keyFilePath(file.id)}`,
+    ...(file.readers.size > 0 ? ['your age identity'] : []),
+  ]
+  return `${places.slice(0, -1).join(', ')} and ${places.at(-1)}`
+}
+
 function missingKey(file: StoreFile, path: string): never {
   const reader = file.readers.size > 0 ? ' If an admin added you as a reader, point UNPLUGIN_SECRETS_AGE_KEY_FILE at your age identity (or create one: unplugin-secrets identity new).' : ''
-  throw new SecretsError('KEY_MISSING', `No store key for ${path} (store id ${file.id}). In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import (paste the key an admin gets from unplugin-secrets key export).${reader}`)
+  throw new SecretsError('KEY_MISSING', [
+    `No store key for ${path} (store id ${file.id}). Looked in ${placesLooked(file)}.`,
+    `In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import (paste the key an admin gets from unplugin-secrets key export).${reader}`,
+  ].join(' '))
 }

@@ -274,6 +274,11 @@ export class SecretStore {
     return formatStoreKey(this.#storeKey)
   }
 
+  /** The admin key this store was opened with, as a printable string (to sign in to the dashboard); only a listed admin's. */
+  exportAdminKey(): { admin: string, adminKey: string } {
+    return { admin: this.assertAdmin(), adminKey: formatAdminKey(this.#adminKey!) }
+  }
+
   has(name: string): boolean {
     return this.#file.secrets.has(name)
   }

@@ -22,6 +22,8 @@ function exec(file: string, args: string[], options: { cwd: string, env?: Record
     const child = execFile(file, args, { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeout ?? 30_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
     })
+    // A program that exits without reading stdin closes the pipe: EPIPE is not a test failure (as in helpers.ts).
+    child.stdin?.on('error', (error: NodeJS.ErrnoException) => { if (error.code !== 'EPIPE') throw error })
     child.stdin?.end(options.input ?? '')
   })
 }

@@ -22,6 +22,7 @@ import type { Trail } from './replay'
 import { buildTrail } from './replay'
 
 export { DEFAULT_STORE_PATH, findStore } from './locate'
+import { storeNotFound } from './locate'
 export { STORE_KEY_ENV } from './key-sources'
 import { DEFAULT_STORE_PATH } from './locate'
 export const ADMIN_KEY_ENV = 'UNPLUGIN_SECRETS_ADMIN_KEY'
@@ -141,9 +142,6 @@ function assertCondition(name: string, { ifAbsent, ifVersion }: WriteCondition):
 }
 
 const toAuditRecord = ({ seq, at, admin, action, name }: AuditEntry): AuditRecord => ({ seq, at, admin, action, ...(name === undefined ? {} : { name }) })
-
-const storeNotFound = (path: string) =>
-  new SecretsError('STORE_NOT_FOUND', `No store at ${path}. Create one with unplugin-secrets init, or point to yours (CLI --store, plugin store option, API path option, UNPLUGIN_SECRETS_STORE at start-up).`)
 
 async function readStoreFile(path: string): Promise<StoreFile> {
   const text = await readTextFile(path)

@@ -32,6 +32,8 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
   return {
     configResolved(config) {
       ctx.root = config.root
+      ctx.build.mode = config.mode
+      ctx.info = message => config.logger.info(message)
     },
     async configureServer(server) {
       devServer = server

@@ -12,13 +12,23 @@
  */
 import { readFileSync } from 'node:fs'
 import Module, { register } from 'node:module'
+import { SecretsError } from './core/errors'
 import { configFormat } from './core/formats/registry'
 import { mentionsSecret } from './core/reference'
-import { storeLookup } from './core/resolver'
+import { storeFailure, storeLookup } from './core/resolver'
 import { findStore, openStoreSync } from './core/store/store'
 import type { SecretStore } from './core/store/store'
 
 register('./loader.mjs', import.meta.url)
+
+function openStoreNamingEnvironment(path: string): SecretStore {
+  try {
+    return openStoreSync({ path, readOnly: true })
+  }
+  catch (error) {
+    throw error instanceof SecretsError ? storeFailure(error, path) : error
+  }
+}
 
 // CommonJS require() of JSON does not go through the hooks on Node 20: expand it here, synchronously.
 let store: SecretStore | undefined
@@ -27,6 +37,6 @@ const requireJson = extensions['.json']!
 extensions['.json'] = (module, filename) => {
   const text = readFileSync(filename, 'utf8')
   if (!mentionsSecret(text)) return requireJson(module, filename)
-  store ??= openStoreSync({ path: findStore(), readOnly: true })
+  store ??= openStoreNamingEnvironment(findStore())
   module.exports = configFormat(filename).data(text, filename, storeLookup(store)).data
 }

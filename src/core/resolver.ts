@@ -18,6 +18,18 @@ export function missingSecret(store: SecretStore, name: string, locate?: () => S
   return new SecretsError('SECRET_MISSING', `secret ${name} is not in ${relativePath}${environment ? ` (${environment})` : ''}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, locate ? { loc: locate() } : {})
 }
 
+/**
+ * A failure to open the store, for tools that chose it themselves (the Node
+ * loader, loadConfig, start-up code): `what` could not be done, and the
+ * environment the store is named for, so a wrong UNPLUGIN_SECRETS_ENV shows.
+ */
+export function storeFailure(error: SecretsError, path: string, what?: string): SecretsError {
+  const environment = environmentLabel(path)
+  if (!environment && !what) return error
+  const prefix = what ? `${what}${environment ? ` (${environment})` : ''}` : environment
+  return new SecretsError(error.code, `${prefix}: ${error.message}`)
+}
+
 /** A lookup over an opened store: the value, or the missing-secret error at the reference. */
 export function storeLookup(store: SecretStore): SecretLookup {
   return (name, locate) => {

@@ -1,8 +1,9 @@
-import { relative } from 'node:path'
+import { dirname, relative } from 'node:path'
 import { CONFIG_FILES_GLOB, globConfigFiles, scanConfigFile } from '../../core/config-files'
 import { environmentCoverage, missingPairs, storeNames } from '../../core/coverage'
 import { formatLocation } from '../../core/errors'
 import type { EnvironmentStore } from '../../core/store/locate'
+import { storesIn } from '../../core/store/locate'
 import type { Command } from '../command'
 import { print, printBlock, table } from '../io'
 
@@ -28,7 +29,8 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 /** One store: every reference with ok or MISSING. */
 async function checkOneStore(storePath: string, globs: string[]): Promise<number> {
   const names = await storeNames(storePath)
-  const { files, findings } = await scanConfigs(globs, [storePath])
+  // Store files are JSON with no reference: not configs, whichever environment's.
+  const { files, findings } = await scanConfigs(globs, [storePath, ...storesIn(dirname(storePath)).map(store => store.path)])
   let problems = 0
   let references = 0
   for (const finding of findings) {

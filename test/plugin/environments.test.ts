@@ -6,11 +6,12 @@
  */
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import type { Logger, ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { webpackLikeBuild } from '../build'
-import { CLI, dist, runProcess, tempDir } from '../helpers'
+import { CLI, ROOT, dist, runNode, runProcess, tempDir } from '../helpers'
 import { waitFor } from './live-store'
 
 const VALUES = {
@@ -125,6 +126,17 @@ describe('vite build reads the mode\'s store', () => {
     expect(storeLines(info)).toEqual(['unplugin-secrets: environment development, secrets.development.enc.json (the environment option)'])
   })
 
+  it('mode: \'runtime\' writes the chosen environment\'s store path for start-up, and no value', async () => {
+    const { build } = await import('vite')
+    const { default: secrets } = await dist('vite')
+    const { logger } = await capturingLogger()
+    await build({ root: dir, configFile: false, customLogger: logger, plugins: [secrets({ mode: 'runtime' })], build: { ssr: 'server.js', outDir: 'dist-runtime', emptyOutDir: true, rolldownOptions: { external: ['unplugin-secrets/runtime'] } } })
+    const code = await readFile(join(dir, 'dist-runtime/server.mjs'), 'utf8')
+    // Relative to the working directory of the build, as for any store.
+    expect(code).toMatch(/"store": "[^"]*\/secrets\.production\.enc\.json"/)
+    for (const value of ALL_VALUES) expect(code).not.toContain(value)
+  })
+
   it('a function that returns a name that is not one fails the build with USAGE, naming what it returned', async () => {
     await expect(viteBuild('dist-bad-function', { plugin: { environment: () => 'Prod' } })).rejects.toThrow(/what the environment option's function returned must be an environment name, .*; got "Prod"\./)
   })
@@ -229,8 +241,26 @@ describe('other bundlers: secrets.enc.json unless told', () => {
     const environment = ({ mode }: { mode?: string }) => (mode === 'production' ? 'production' : 'development')
     for (const mode of ['development', 'production'] as const) {
       const out = join(dir, `out-webpack-${mode}`)
-      await webpackLikeBuild('webpack', { mode, target: 'node', context: dir, entry: './server.js', output: { path: out, library: { type: 'commonjs2' } }, optimization: { minimize: false }, devtool: false, infrastructureLogging: { level: 'none' }, plugins: [secrets({ environment })] })
+      const log = new PassThrough()
+      let logged = ''
+      log.on('data', (chunk: Buffer) => { logged += chunk })
+      await webpackLikeBuild('webpack', { mode, target: 'node', context: dir, entry: './server.js', output: { path: out, library: { type: 'commonjs2' } }, optimization: { minimize: false }, devtool: false, infrastructureLogging: { level: 'info', stream: log, colors: false }, plugins: [secrets({ environment })] })
       expect(await readFile(join(out, 'main.js'), 'utf8'), mode).toContain(`${mode}-db-value`) // development's was changed above
+      expect(logged.split('\n').filter(line => line.includes('unplugin-secrets')), mode).toEqual([`<i> [unplugin-secrets] environment ${mode}, secrets.${mode}.enc.json (the environment option)`])
     }
+  })
+
+  it('esbuild: the line on stderr at logLevel info, none at its default level', async () => {
+    const script = (logLevel: string) => `
+      import { build } from 'esbuild'
+      import secrets from ${JSON.stringify(join(ROOT, 'dist/esbuild.mjs'))}
+      await build({ absWorkingDir: ${JSON.stringify(dir)}, entryPoints: ['server.js'], bundle: true, platform: 'node', write: false, logLevel: '${logLevel}', plugins: [secrets({ environment: 'production' })] })
+    `
+    const info = await runNode(script('info'), { cwd: ROOT, env: { UNPLUGIN_SECRETS_KEY_DIR: allKeys } })
+    expect(info.code, info.stderr).toBe(0)
+    expect(info.stderr.split('\n').filter(line => line.includes('unplugin-secrets'))).toEqual(['unplugin-secrets: environment production, secrets.production.enc.json (the environment option)'])
+    const quiet = await runNode(script('warning'), { cwd: ROOT, env: { UNPLUGIN_SECRETS_KEY_DIR: allKeys } })
+    expect(quiet.code, quiet.stderr).toBe(0)
+    expect(quiet.stderr).toBe('')
   })
 })

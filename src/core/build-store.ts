@@ -4,11 +4,11 @@
  * exists, else secrets.enc.json. Chosen once per plugin instance, never changed.
  */
 import { existsSync } from 'node:fs'
-import { relative, resolve } from 'node:path'
+import { dirname, relative, resolve } from 'node:path'
 import { environmentNameProblem } from './names'
 import type { BuildInfo, ResolvedOptions } from './options'
 import { SecretsError } from './errors'
-import { ALL_ENVIRONMENTS, DEFAULT_ENVIRONMENT, checkEnvironment, environmentOfStore, storeFileName } from './store/locate'
+import { ALL_ENVIRONMENTS, DEFAULT_ENVIRONMENT, checkEnvironment, environmentOfStore, storeFileName, storesIn } from './store/locate'
 
 export interface BuildStore {
   path: string
@@ -49,6 +49,15 @@ export function chooseBuildStore(options: ResolvedOptions, storeGiven: boolean, 
     : 'the default'
   return { path: resolve(root, storeFileName(DEFAULT_ENVIRONMENT)), environment: DEFAULT_ENVIRONMENT, reason: unmatched }
 }
+
+/**
+ * Whether the build's line is worth printing: the project has environments
+ * (the store is one's, or another environment's store lies beside it). A
+ * one-store project's builds print what they printed before: nothing.
+ */
+export const hasEnvironments = (store: BuildStore): boolean =>
+  (store.environment !== undefined && store.environment !== DEFAULT_ENVIRONMENT)
+  || storesIn(dirname(store.path)).some(({ environment }) => environment !== DEFAULT_ENVIRONMENT)
 
 /** The line a build prints once: `unplugin-secrets: environment production, secrets.production.enc.json (Vite mode production)`. */
 export function buildStoreLine(store: BuildStore, root: string): string {

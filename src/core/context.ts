@@ -4,7 +4,7 @@
  */
 import { basename, isAbsolute, relative, resolve } from 'node:path'
 import type { BuildStore } from './build-store'
-import { buildStoreLine, chooseBuildStore } from './build-store'
+import { buildStoreLine, chooseBuildStore, hasEnvironments } from './build-store'
 import { TemplateCache, defaultCacheDir } from './cache'
 import { SecretsError } from './errors'
 import { configFormat, hasReferences } from './formats/registry'
@@ -91,11 +91,11 @@ export class SecretsContext {
     return this.store.path
   }
 
-  /** The build's line naming its store, once: at the first config that needs the store. */
+  /** The build's line naming its store, once: at the first config that needs the store, in a project with environments. */
   #announce(): void {
     if (this.#announced) return
     this.#announced = true
-    this.info(buildStoreLine(this.store, this.root))
+    if (hasEnvironments(this.store)) this.info(buildStoreLine(this.store, this.root))
   }
 
   get resolver(): SecretResolver {

@@ -143,7 +143,7 @@ describe('dashboard in chromium with environments', () => {
     const missing = page.locator('#missing-by-environment')
     await missing.waitFor()
     expect(await missing.locator('th').allTextContents()).toEqual(['Name', 'default', 'production', 'qa', 'staging'])
-    expect(await missing.locator('tr[data-name="DB_PASSWORD"] td').allTextContents()).toEqual(['DB_PASSWORD', 'missing', 'ok', 'missing', 'missing'])
+    expect(await missing.locator('tr[data-missing-name="DB_PASSWORD"] td').allTextContents()).toEqual(['DB_PASSWORD', 'missing', 'ok', 'missing', 'missing'])
 
     await switcher.selectOption('production')
     await expect.poll(() => page.locator('.subtitle code').textContent()).toBe('secrets.production.enc.json')

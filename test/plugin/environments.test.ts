@@ -4,7 +4,7 @@
  * build production (and gets no other environment's values), Rollup and
  * webpack take the environment option, and the build names its store once.
  */
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { pathToFileURL } from 'node:url'
@@ -230,6 +230,14 @@ describe('other bundlers: secrets.enc.json unless told', () => {
       const production = await build({ environment: 'production' })
       expect(production.code).toContain(VALUES.production)
       expect(production.logs).toEqual(['info: [plugin unplugin-secrets] unplugin-secrets: environment production, secrets.production.enc.json (the environment option)'])
+      // A one-store project (no other environment's store beside it) prints what it printed before: nothing.
+      await mkdir(join(dir, 'solo/config'), { recursive: true })
+      await copyFile(join(dir, 'secrets.enc.json'), join(dir, 'solo/secrets.enc.json'))
+      await copyFile(join(dir, 'config/app.yaml'), join(dir, 'solo/config/app.yaml'))
+      process.chdir(join(dir, 'solo'))
+      const solo = await build({})
+      expect(solo.code).toContain(VALUES.default)
+      expect(solo.logs).toEqual([])
     }
     finally {
       process.chdir(cwd)

@@ -17,7 +17,7 @@ import { SecretsError } from './core/errors'
 import { formatByExtension } from './core/formats/registry'
 import type { SecretLookup } from './core/formats/types'
 import { mentionsSecret } from './core/reference'
-import { storeLookup } from './core/resolver'
+import { storeFailure, storeLookup } from './core/resolver'
 import { findStore, openStoreSync } from './core/store/store'
 import type { SecretStore } from './core/store/store'
 
@@ -28,14 +28,18 @@ type CompileHook = (module: { exports: unknown, filename: string }, filename: st
 const extensions = (Module as unknown as { _extensions: Record<string, CompileHook> })._extensions
 let store: SecretStore | undefined
 
-/** The process's store, opened on the first config that mentions a secret; errors name the config, as the ESM loader's do. */
+/**
+ * The process's store (UNPLUGIN_SECRETS_STORE, UNPLUGIN_SECRETS_ENV, else the nearest secrets.enc.json),
+ * opened on the first config that mentions a secret; errors name the config and the environment, as the ESM loader's do.
+ */
 function lookupFor(file: string): SecretLookup {
+  const path = findStore()
   try {
-    store ??= openStoreSync({ path: findStore(), readOnly: true })
+    store ??= openStoreSync({ path, readOnly: true })
   }
   catch (error) {
     if (!(error instanceof SecretsError)) throw error
-    throw new SecretsError(error.code, `${file}: cannot expand its secrets: ${error.message}`)
+    throw new SecretsError(error.code, `${file}: cannot expand its secrets: ${storeFailure(error, path).message}`)
   }
   return storeLookup(store)
 }

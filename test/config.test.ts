@@ -92,3 +92,44 @@ describe('resolveSecrets', () => {
     expect(await resolveSecrets({ plain: true }, { store: join(dir, 'nowhere.json') })).toEqual({ plain: true })
   })
 })
+
+describe('UNPLUGIN_SECRETS_ENV: the environment\'s store, found as the CLI finds it', () => {
+  const PRODUCTION_PASSWORD = 'production-db-password-2'
+  let productionKey: string
+
+  beforeAll(async () => {
+    const created = await createStore({ path: join(dir, 'secrets.production.enc.json'), admin: 'carol' })
+    await created.store.setMany({ TOKEN: 'production-token', DB_PASSWORD: PRODUCTION_PASSWORD })
+    productionKey = created.storeKey
+  })
+
+  /** loadConfig of config/app.json from the project folder with these variables set. */
+  async function loadWith(variables: Record<string, string>, options: { key?: string } = {}) {
+    const cwd = process.cwd()
+    process.chdir(dir)
+    Object.assign(process.env, variables)
+    try {
+      return await loadConfig('config/app.json', options)
+    }
+    finally {
+      process.chdir(cwd)
+      for (const name of Object.keys(variables)) delete process.env[name]
+    }
+  }
+
+  it('reads secrets.production.enc.json with UNPLUGIN_SECRETS_ENV=production', async () => {
+    expect(await loadWith({ UNPLUGIN_SECRETS_ENV: 'production' }, { key: productionKey })).toEqual({ db: { password: PRODUCTION_PASSWORD }, port: 5432 })
+    expect(await loadWith({}, { key })).toEqual({ db: { password: 'db-password-1' }, port: 5432 }) // without it: secrets.enc.json
+  })
+
+  it('a failure names the environment; no key names its admins', async () => {
+    await rejects(loadWith({ UNPLUGIN_SECRETS_ENV: 'production' }), 'KEY_MISSING', /^environment production: No store key for .*secrets\.production\.enc\.json .*Its admins can give you access: carol\./)
+    await rejects(loadWith({ UNPLUGIN_SECRETS_ENV: 'production' }, { key }), 'WRONG_KEY', /^environment production: The store key in the key option does not open .*secrets\.production\.enc\.json/)
+    await rejects(loadWith({ UNPLUGIN_SECRETS_ENV: 'staging' }, { key }), 'STORE_NOT_FOUND', /^environment staging: No store at .*secrets\.staging\.enc\.json \(environment staging\)\. Create one with unplugin-secrets init --env staging/)
+  })
+
+  it('a bad name, or a path and an environment together, is USAGE', async () => {
+    await rejects(loadWith({ UNPLUGIN_SECRETS_ENV: 'Production' }, { key }), 'USAGE', /^UNPLUGIN_SECRETS_ENV must be an environment name, .*; got "Production"\.$/)
+    await rejects(loadWith({ UNPLUGIN_SECRETS_ENV: 'production', UNPLUGIN_SECRETS_STORE: store }, { key }), 'USAGE', /^UNPLUGIN_SECRETS_STORE and UNPLUGIN_SECRETS_ENV both choose the store: give one\./)
+  })
+})

@@ -75,10 +75,26 @@ describe('resolveOptions: every option checked in one place', () => {
   })
 
   it('an unknown option is refused with the nearest name', () => {
-    expect(usageMessage({ taget: 'browser' })).toMatch(/^unplugin-secrets: unknown option "taget"\. Did you mean target\? The options are store, key, include, exclude, client, target, mode, cache, dashboard, maxAge, dts\.$/)
+    expect(usageMessage({ taget: 'browser' })).toMatch(/^unplugin-secrets: unknown option "taget"\. Did you mean target\? The options are store, environment, key, include, exclude, client, target, mode, cache, dashboard, maxAge, dts\.$/)
     expect(usageMessage({ Client: ['A'] })).toMatch(/unknown option "Client"\. Did you mean client\?/)
     expect(usageMessage({ clients: ['A'] })).toMatch(/unknown option "clients"\. Did you mean client\?/)
-    expect(usageMessage({ environment: 'prod' })).toMatch(/unknown option "environment"\. The options are/)
+    expect(usageMessage({ env: 'prod' })).toMatch(/unknown option "env"\. The options are/)
+    expect(usageMessage({ enviroment: 'prod' })).toMatch(/unknown option "enviroment"\. Did you mean environment\?/)
+  })
+
+  it('environment takes a name or a function; a bad name, "all", and store with it are refused', () => {
+    const choose = () => 'production'
+    expect(resolveOptions({ environment: 'production' }).environment).toBe('production')
+    expect(resolveOptions({ environment: 'default' }).environment).toBe('default')
+    expect(resolveOptions({ environment: choose }).environment).toBe(choose)
+    const rule = 'environment must be an environment name \\(1 to 32 characters: a lower-case letter, then lower-case letters, digits or - \\(\\[a-z\\]\\[a-z0-9-\\]\\*\\); \'default\' is secrets\\.enc\\.json\\) or a function of the build that returns one; '
+    expect(usageMessage({ environment: 'Production' })).toMatch(new RegExp(`${rule}got "Production"\\.$`))
+    expect(usageMessage({ environment: '../prod' })).toMatch(new RegExp(`${rule}got "\\.\\./prod"\\.$`))
+    expect(usageMessage({ environment: '' })).toMatch(new RegExp(`${rule}got ""\\.$`))
+    expect(usageMessage({ environment: 7 })).toMatch(new RegExp(`${rule}got a number\\.$`))
+    expect(usageMessage({ environment: 'all' })).toMatch(/got "all"; a build reads one environment's store\.$/)
+    expect(usageMessage({ store: 'secrets.enc.json', environment: 'production' }))
+      .toBe('unplugin-secrets: store and environment both choose the store: give one. store names a file; environment: \'NAME\' reads secrets.NAME.enc.json in the root.')
   })
 
   it('options that are not an object are refused', () => {

@@ -97,3 +97,35 @@ describe('node --import unplugin-secrets/register', () => {
     for (const output of [missing.stderr, noKey.stderr]) expect(output).not.toContain('register"-')
   })
 })
+
+describe('node --import unplugin-secrets/register with UNPLUGIN_SECRETS_ENV', () => {
+  const PRODUCTION_TOKEN = 'production-register-token-5'
+  let productionKey: string
+
+  beforeAll(async () => {
+    const { store, storeKey } = await createStore({ path: join(DIR, 'secrets.production.enc.json'), admin: 'carol' })
+    await store.set('TOKEN', PRODUCTION_TOKEN)
+    productionKey = storeKey
+  })
+
+  it('reads the environment\'s store for YAML, JSON and require() of JSON', () => {
+    const result = node('app.mjs', { UNPLUGIN_SECRETS_ENV: 'production', UNPLUGIN_SECRETS_KEY: productionKey })
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout)).toMatchObject({ yaml: { a: PRODUCTION_TOKEN }, json: { t: `Bearer ${PRODUCTION_TOKEN}` }, cjs: { t: `Bearer ${PRODUCTION_TOKEN}` } })
+    expect(JSON.parse(node('app.cjs', { UNPLUGIN_SECRETS_ENV: 'production', UNPLUGIN_SECRETS_KEY: productionKey }).stdout)).toEqual({ t: `Bearer ${PRODUCTION_TOKEN}`, n: 1 })
+  })
+
+  it('a failure names the environment before the app runs; no fallback to the default store', () => {
+    const noKey = node('app.mjs', { UNPLUGIN_SECRETS_ENV: 'production', UNPLUGIN_SECRETS_KEY: key })
+    expect(noKey.code).toBe(1)
+    expect(noKey.stdout).toBe('')
+    expect(noKey.stderr).toMatch(/config\.yaml: cannot expand its secrets \(environment production\): The store key in UNPLUGIN_SECRETS_KEY does not open .*secrets\.production\.enc\.json.*an admin \(carol\)/)
+    const cjs = node('app.cjs', { UNPLUGIN_SECRETS_ENV: 'production' })
+    expect(cjs.code).toBe(1)
+    expect(cjs.stderr).toMatch(/environment production: No store key for .*secrets\.production\.enc\.json .*Its admins can give you access: carol\./)
+    const bad = node('app.mjs', { UNPLUGIN_SECRETS_ENV: 'prod/../x', UNPLUGIN_SECRETS_KEY: key })
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('UNPLUGIN_SECRETS_ENV must be an environment name')
+    for (const output of [noKey, cjs, bad].map(r => r.stdout + r.stderr)) for (const value of [TOKEN, PRODUCTION_TOKEN]) expect(output).not.toContain(value)
+  })
+})

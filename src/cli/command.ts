@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
 import { SecretsError } from '../core/errors'
+import type { EnvironmentStore } from '../core/store/locate'
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>
 
 interface CommandContext {
-  /** Store path from --store, UNPLUGIN_SECRETS_STORE or the search from the current folder. */
+  /** Store path from --store or --env, UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV, or the search from the current folder. */
   storePath: string
+  /** `--env all`, for the commands that take it: every environment's store found. */
+  environments?: EnvironmentStore[]
   positionals: string[]
   /** Option values; an option declared `multiple` gives a list. */
   values: Record<string, string | boolean | string[] | undefined>
@@ -25,6 +28,8 @@ export interface Command {
   positionals: [number, number]
   /** Arguments may hold a value pasted by mistake: error messages must not repeat them. */
   sensitiveArgs?: boolean
+  /** Takes `--env all` (every environment's store, in `environments`). */
+  everyEnvironment?: boolean
   run: (context: CommandContext) => Promise<number | void>
 }
 
@@ -32,7 +37,7 @@ export const usageError = (message: string, command?: string): SecretsError =>
   new SecretsError('USAGE', `${message} See: unplugin-secrets ${command ? `${command} ` : ''}--help`)
 
 /** Options every command takes after its name, besides its own. */
-const COMMON_OPTIONS: OptionSpec = { store: { type: 'string' }, help: { type: 'boolean', short: 'h' } }
+const COMMON_OPTIONS: OptionSpec = { store: { type: 'string' }, env: { type: 'string' }, help: { type: 'boolean', short: 'h' } }
 
 export function parseCommandArgs(command: Command, args: string[]): { positionals: string[], values: CommandContext['values'] } {
   let parsed

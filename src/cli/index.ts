@@ -10,10 +10,10 @@
  * unplugin-secrets list
  * ```
  */
-import { resolve } from 'node:path'
 import { version } from '../../package.json'
 import { SecretsError } from '../core/errors'
-import { DEFAULT_STORE_PATH, findStore } from '../core/store/locate'
+import type { EnvironmentStore } from '../core/store/locate'
+import { ALL_ENVIRONMENTS, DEFAULT_STORE_PATH, ENVIRONMENT_ENV, STORE_PATH_ENV, chooseStore, findEnvironmentStores, storeFileName, storeRequest } from '../core/store/locate'
 import type { Command } from './command'
 import { parseCommandArgs, usageError } from './command'
 import { noteBlock, print, printBlock, printError } from './io'
@@ -48,14 +48,16 @@ function mainHelp(commands: Command[]): string {
   return [
     `unplugin-secrets ${version}: encrypted, admin-signed secrets for config files`,
     '',
-    'Usage: unplugin-secrets <command> [options] [--store PATH]',
+    'Usage: unplugin-secrets <command> [options] [--store PATH | --env NAME]',
     '',
     'Commands:',
     ...commands.map(c => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Global options:',
-    '  --store PATH   store file (default: $UNPLUGIN_SECRETS_STORE, else the nearest',
+    `  --store PATH   store file (default: $${STORE_PATH_ENV}, else the nearest`,
     `                 ${DEFAULT_STORE_PATH} in this folder or a parent; init: ./${DEFAULT_STORE_PATH})`,
+    `  --env NAME     the environment's store, ${storeFileName('NAME')} (default: $${ENVIRONMENT_ENV});`,
+    '                 list and check take --env all. --store and --env together are refused.',
     '  -h, --help     help for a command: unplugin-secrets set --help',
     '  -v, --version  print the version',
     '',
@@ -68,7 +70,7 @@ function commandHelp(command: Command): string {
   return [
     `unplugin-secrets ${command.name}: ${command.summary}`,
     '',
-    `Usage: unplugin-secrets ${command.usage} [--store PATH]`,
+    `Usage: unplugin-secrets ${command.usage} [--store PATH | --env ${command.everyEnvironment ? 'NAME|all' : 'NAME'}]`,
     ...(command.details ? ['', command.details] : []),
     '',
     'Example:',
@@ -76,30 +78,46 @@ function commandHelp(command: Command): string {
   ].join('\n')
 }
 
-/** Options before the command name: --store, --help, --version. */
+/** What a leading --store or --env needs, for its usage error. */
+const LEADING_VALUES = { store: 'a path', env: 'an environment name' } as const
+
+/** Options before the command name: --store, --env, --help, --version. */
 function splitLeadingGlobals(argv: string[]) {
-  let store: string | undefined
+  const given: { store?: string, env?: string } = {}
   let help = false
   let showVersion = false
   let i = 0
   for (; i < argv.length; i++) {
     const arg = argv[i]!
-    if (arg === '--store' || arg.startsWith('--store=')) {
-      store = arg === '--store' ? argv[++i] : arg.slice('--store='.length)
-      if (!store) throw usageError('--store needs a path.')
+    const option = /^--(store|env)(?:=(.*))?$/s.exec(arg)
+    if (option) {
+      const name = option[1] as keyof typeof LEADING_VALUES
+      const value = option[2] ?? argv[++i]
+      if (!value) throw usageError(`--${name} needs ${LEADING_VALUES[name]}.`)
+      given[name] = value
     }
     else if (arg === '--help' || arg === '-h') help = true
     else if (arg === '--version' || arg === '-v') showVersion = true
     else if (arg.startsWith('-')) throw usageError(`Unknown option ${arg.split('=')[0]} before the command.`)
     else break
   }
-  return { store, help, showVersion, rest: argv.slice(i) }
+  return { ...given, help, showVersion, rest: argv.slice(i) }
 }
 
-function resolveStorePath(command: Command, store: string | undefined): string {
-  if (store === '') throw usageError('--store needs a path.')
-  if (store !== undefined) return resolve(store)
-  return command.name === 'init' ? resolve(process.env.UNPLUGIN_SECRETS_STORE || DEFAULT_STORE_PATH) : findStore(process.cwd())
+/** The store a command works on, or with --env all (list, check) every environment's store. */
+function commandStores(command: Command, commandLine: { store?: string, environment?: string }): { storePath: string, environments?: EnvironmentStore[] } {
+  if (commandLine.store === '') throw usageError('--store needs a path.')
+  if (commandLine.environment === '') throw usageError('--env needs an environment name.')
+  const request = storeRequest(commandLine)
+  if (request && 'environment' in request && request.environment === ALL_ENVIRONMENTS) {
+    const asked = request.by === '--env' ? '--env all' : `${request.by}=all`
+    if (!command.everyEnvironment) throw usageError(`${command.name} works on one store; ${asked} is for list and check. Name one environment, for example --env production.`, command.name)
+    const environments = findEnvironmentStores()
+    if (environments.length === 0)
+      throw new SecretsError('STORE_NOT_FOUND', `No store in this folder or a parent (${DEFAULT_STORE_PATH} or ${storeFileName('NAME')}). Create one with unplugin-secrets init.`)
+    return { storePath: environments[0]!.path, environments }
+  }
+  return { storePath: chooseStore(request, { create: command.name === 'init' }).path }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -134,8 +152,11 @@ export async function main(argv: string[]): Promise<number> {
     printBlock(commandHelp(command))
     return 0
   }
-  const storePath = resolveStorePath(command, (values.store as string | undefined) ?? globals.store)
-  return (await command.run({ storePath, positionals, values })) ?? 0
+  const stores = commandStores(command, {
+    store: (values.store as string | undefined) ?? globals.store,
+    environment: (values.env as string | undefined) ?? globals.env,
+  })
+  return (await command.run({ ...stores, positionals, values })) ?? 0
 }
 
 main(process.argv.slice(2)).then(

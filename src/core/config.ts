@@ -5,12 +5,15 @@ import { toModuleCode } from './formats/module'
 import { namedFileFormat } from './formats/registry'
 import type { SecretLookup, SourceMapData } from './formats/types'
 import { mentionsSecret, parseReferences, ReferenceSyntaxError } from './reference'
-import { missingSecret, storeLookup } from './resolver'
+import { missingSecret, storeFailure, storeLookup } from './resolver'
 import type { SecretStore } from './store/store'
 import { findStore, openStore } from './store/store'
 
 export interface ConfigOptions {
-  /** The store: a path or an opened store. Default: found as the CLI finds it (UNPLUGIN_SECRETS_STORE, else the nearest secrets.enc.json). */
+  /**
+   * The store: a path or an opened store. Default: found as the CLI finds it
+   * (UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV, else the nearest secrets.enc.json).
+   */
   store?: string | SecretStore
   /** Store key, when `store` is a path. Default: UNPLUGIN_SECRETS_KEY, then the key file. */
   key?: string
@@ -25,12 +28,13 @@ export interface ExpandedConfig {
   map: SourceMapData | null
 }
 
-/** Opens the store once, and only when a reference needs it. */
+/** Opens the store once, and only when a reference needs it; a failure names the environment the store is for. */
 function lazyStore(options: ConfigOptions): () => Promise<SecretStore> {
   let opening: Promise<SecretStore> | undefined
-  return () => (opening ??= typeof options.store === 'object'
-    ? Promise.resolve(options.store)
-    : openStore({ path: options.store ?? findStore(), key: options.key }))
+  const open = async (path: string) => openStore({ path, key: options.key }).catch((error: unknown) => {
+    throw error instanceof SecretsError ? storeFailure(error, path) : error
+  })
+  return () => (opening ??= typeof options.store === 'object' ? Promise.resolve(options.store) : open(options.store ?? findStore()))
 }
 
 /**

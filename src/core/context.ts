@@ -4,16 +4,19 @@
  */
 import { readFile } from 'node:fs/promises'
 import { basename, isAbsolute, relative, resolve } from 'node:path'
+import type { BuildStore } from './build-store'
+import { buildStoreLine, chooseBuildStore, hasEnvironments } from './build-store'
 import { TemplateCache, defaultCacheDir } from './cache'
 import { DeclarationFiles, declarationPath } from './declarations'
 import { SecretsError } from './errors'
 import { configFormat, hasReferences } from './formats/registry'
 import type { ConfigFormat, ExpandedModule, ModuleOptions, SecretLookup, SourceMapData } from './formats/types'
 import { MIN_SCANNED_LENGTH, findLeaks, leakMessage } from './leak'
-import type { Options, ResolvedOptions } from './options'
+import type { BuildInfo, Options, ResolvedOptions } from './options'
 import { resolveOptions } from './options'
 import { mentionsSecret } from './reference'
 import { SecretResolver } from './resolver'
+import { environmentLabel } from './store/locate'
 
 /** Where a module ends up, as far as the bundler tells. */
 export interface ModuleTarget {
@@ -51,6 +54,10 @@ export class SecretsContext {
   readonly jsonAsModule: boolean
   /** The folder the store path (and the cache folder) are relative to: the bundler's root. */
   root = process.cwd()
+  /** What the environment option's function is given; each bundler family fills in its mode. */
+  readonly build: BuildInfo
+  /** The bundler's logger at info level, for the line naming the build's store (set by each bundler family). */
+  info: (message: string) => void = () => {}
   /** Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target option); Vite decides per module. */
   browserBuild: boolean
   /** Config files that referenced a secret: the store is a dependency of each. */
@@ -64,15 +71,36 @@ export class SecretsContext {
   readonly #settling = new Map<string, ReturnType<typeof setTimeout>>()
   #warnedNoScan = false
   #warnedShortValues = false
+  #announced = false
+  readonly #storeGiven: boolean
+  #store: BuildStore | undefined
 
   constructor(rawOptions: Options | undefined, framework: string) {
     this.options = resolveOptions(rawOptions)
+    this.#storeGiven = rawOptions?.store !== undefined
     this.jsonAsModule = framework === 'esbuild' || framework === 'farm'
     this.browserBuild = this.options.target === 'browser'
+    this.build = { bundler: framework as BuildInfo['bundler'], mode: undefined }
+  }
+
+  /**
+   * The store this build reads, chosen at its first use (after the bundler's
+   * hooks set the root and the mode) and kept: a file created meanwhile does
+   * not switch a running build to another environment.
+   */
+  get store(): BuildStore {
+    return (this.#store ??= chooseBuildStore(this.options, this.#storeGiven, this.root, this.build))
   }
 
   get storePath(): string {
-    return resolve(this.root, this.options.store)
+    return this.store.path
+  }
+
+  /** The build's line naming its store, once: at the first config that needs the store, in a project with environments. */
+  #announce(): void {
+    if (this.#announced) return
+    this.#announced = true
+    if (hasEnvironments(this.store)) this.info(buildStoreLine(this.store, this.root))
   }
 
   get resolver(): SecretResolver {
@@ -87,7 +115,7 @@ export class SecretsContext {
   /** The store path a runtime-mode build writes: absolute stays absolute, else relative to the build's working directory. */
   get startUpStorePath(): string {
     const { store } = this.options
-    return isAbsolute(store) ? store : relative(process.cwd(), this.storePath) || store
+    return this.#storeGiven && isAbsolute(store) ? store : relative(process.cwd(), this.storePath) || this.storePath
   }
 
   /**
@@ -123,7 +151,10 @@ export class SecretsContext {
       const startUp = await this.#startUpModule(format, code, file, shown)
       if (startUp) return startUp
     }
-    if (mentionsSecret(code)) await this.resolver.prepare()
+    if (mentionsSecret(code)) {
+      this.#announce()
+      await this.resolver.prepare()
+    }
     const lookup = this.#lookup(forBrowser)
     if (format.bundledAs === 'module')
       return { ...await format.module(code, shown, lookup, { cache: this.#cache(file) }), map: this.#moduleMap(file, code) }
@@ -139,6 +170,7 @@ export class SecretsContext {
    * start-up. A JSON file becomes one only if it has references (else it stays JSON).
    */
   async #startUpModule(format: ConfigFormat, code: string, file: string, shown: string): Promise<ExpandedModule | undefined> {
+    if (mentionsSecret(code)) this.#announce()
     const runtime = { store: this.startUpStorePath }
     const map = this.#moduleMap(file, code)
     if (format.bundledAs === 'module') return { ...await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) }), map }
@@ -235,7 +267,8 @@ export class SecretsContext {
     const store = relative(this.root, this.storePath) || this.storePath
     // Why it did not open (no store, no key, a rollback): the store's own message, which holds no value.
     const why = this.resolver.failure ? ` (${this.resolver.failure.code}: ${this.resolver.failure.message})` : ''
-    report.warn(`unplugin-secrets: the browser output was not scanned for secret values: the store ${store} or its key is not available to this build${why}.`)
+    const environment = environmentLabel(this.storePath)
+    report.warn(`unplugin-secrets: the browser output was not scanned for secret values: the store ${store}${environment ? ` (${environment})` : ''} or its key is not available to this build${why}.`)
   }
 
   #warnShortValues(values: Map<string, string>, report: ScanReport): void {

@@ -8,15 +8,16 @@ import { SecretsError } from './errors'
 import { formatByExtension } from './formats/registry'
 import type { ConfigFormat, SecretLookup } from './formats/types'
 import { mentionsSecret } from './reference'
-import { storeLookup } from './resolver'
+import { storeFailure, storeLookup } from './resolver'
 import type { SecretStore } from './store/store'
 import { findStore, openStore } from './store/store'
 
 let opening: Promise<SecretStore> | undefined
 
-/** The store for this process: UNPLUGIN_SECRETS_STORE, else the nearest secrets.enc.json from the working directory. */
+/** The store for this process: UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV, else the nearest secrets.enc.json from the working directory. */
 async function lookupFor(file: string): Promise<SecretLookup> {
-  opening ??= openStore({ path: findStore() })
+  const path = findStore()
+  opening ??= openStore({ path })
   let store: SecretStore
   try {
     store = await opening
@@ -24,7 +25,7 @@ async function lookupFor(file: string): Promise<SecretLookup> {
   catch (error) {
     opening = undefined
     if (!(error instanceof SecretsError)) throw error
-    throw new SecretsError(error.code, `${file}: cannot expand its secrets: ${error.message}`)
+    throw storeFailure(error, path, `${file}: cannot expand its secrets`)
   }
   return storeLookup(store)
 }

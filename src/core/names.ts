@@ -10,6 +10,10 @@ export const MAX_VALUE_BYTES = 1024 * 1024
 export const ADMIN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/
 export const ADMIN_NAME_RULE = '1 to 64 characters: letters, digits and . _ @ + - (starting with a letter or digit)'
 
+/** Environment names (`secrets.<name>.enc.json`): lower case, so a file name means one environment on every file system. */
+export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/
+export const ENVIRONMENT_NAME_RULE = '1 to 32 characters: a lower-case letter, then lower-case letters, digits or - ([a-z][a-z0-9-]*)'
+
 /** "a number", "an array", "null": what a value is, never what it holds. */
 export function kindOf(value: unknown): string {
   if (value === null || value === undefined) return String(value)
@@ -47,6 +51,13 @@ export function assertAdminName(name: unknown): asserts name is string {
     const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 80)) : typeof name
     throw new SecretsError('INVALID_ADMIN_NAME', `Invalid admin name ${shown}: an admin name is ${ADMIN_NAME_RULE}. Example: alice or alice@example.com.`)
   }
+}
+
+/** What is wrong with a would-be environment name (the name is shown: it names a file, not a secret). */
+export function environmentNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return `got ${kindOf(name)}`
+  if (ENVIRONMENT_NAME_PATTERN.test(name)) return undefined
+  return `got ${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name)}`
 }
 
 /** Checks a value for `name` and returns its UTF-8 bytes. */

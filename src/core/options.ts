@@ -1,16 +1,37 @@
 /** The plugin's options: their documentation, defaults and checks, all here (one row per option in OPTION_RULES). */
 import type { FilterPattern } from 'unplugin'
 import { SecretsError } from './errors'
-import { kindOf, secretNameProblem } from './names'
+import { ENVIRONMENT_NAME_RULE, environmentNameProblem, kindOf, secretNameProblem } from './names'
 import { suggestName } from './suggest'
+
+/** The build, as a function given as the `environment` option sees it. */
+export interface BuildInfo {
+  bundler: 'vite' | 'rollup' | 'rolldown' | 'webpack' | 'rspack' | 'esbuild' | 'farm'
+  /**
+   * Vite's mode (`vite build`: production, `vite dev`: development, or
+   * `--mode`), webpack's and Rspack's `mode`, Farm's `compilation.mode`;
+   * undefined for Rollup, Rolldown and esbuild (read `process.env` there).
+   */
+  mode: string | undefined
+}
 
 export interface Options {
   /**
    * The store file, relative to the bundler's root (Vite `root`, webpack
-   * `context`, else the current directory).
+   * `context`, else the current directory). Not with `environment`.
    * @default 'secrets.enc.json'
    */
   store?: string
+  /**
+   * The environment whose store this build reads: `secrets.<name>.enc.json`
+   * in the root (`'default'` is secrets.enc.json), or a function of the build
+   * that returns the name. Not with `store`.
+   * @default Vite: the mode's store (`vite build` reads secrets.production.enc.json,
+   * `vite dev` secrets.development.enc.json) when that file exists, else
+   * secrets.enc.json; the other bundlers: secrets.enc.json
+   * @example secrets({ environment: ({ mode }) => (mode === 'production' ? 'production' : 'staging') })
+   */
+  environment?: string | ((build: BuildInfo) => string)
   /**
    * The store key (`usec_store_…`).
    * @default process.env.UNPLUGIN_SECRETS_KEY, then the key file
@@ -73,8 +94,12 @@ export interface Options {
   dts?: boolean
 }
 
-/** The options with every default filled in; `key` stays optional (the environment and the key file come later). */
-export type ResolvedOptions = Omit<Required<Options>, 'key'> & Pick<Options, 'key'>
+/**
+ * The options with every default filled in; `key` stays optional (the
+ * variables and the key file come later), and so does `environment` (chosen
+ * once the build is known).
+ */
+export type ResolvedOptions = Omit<Required<Options>, 'key' | 'environment'> & Pick<Options, 'key' | 'environment'>
 
 interface OptionRule<T> {
   /** The values accepted, as the error message lists them. */
@@ -122,6 +147,12 @@ function clientProblem(value: unknown): string | undefined {
   return bad === -1 ? undefined : `item ${bad} is not a secret name: ${secretNameProblem(value[bad])}`
 }
 
+function environmentProblem(value: unknown): string | undefined {
+  if (typeof value === 'function') return undefined
+  // 'all' is the CLI's every-environment listing; a build reads one store.
+  return value === 'all' ? 'got "all"; a build reads one environment\'s store' : environmentNameProblem(value)
+}
+
 function maxAgeProblem(value: unknown): string | undefined {
   return value === false || (typeof value === 'number' && value > 0 && Number.isFinite(value)) ? undefined : got(value)
 }
@@ -129,6 +160,7 @@ function maxAgeProblem(value: unknown): string | undefined {
 /** One row per option: what it accepts, its default, its check. Adding an option is adding a row (and its JSDoc above). */
 const OPTION_RULES: { [K in keyof Options]-?: OptionRule<ResolvedOptions[K]> } = {
   store: { accepts: 'the store file\'s path (a non-empty string)', default: 'secrets.enc.json', problem: value => (typeof value === 'string' && value !== '' ? undefined : got(value)) },
+  environment: { accepts: `an environment name (${ENVIRONMENT_NAME_RULE}; 'default' is secrets.enc.json) or a function of the build that returns one`, default: undefined, problem: environmentProblem },
   key: { accepts: 'a store key (a string that starts with usec_store_)', default: undefined, problem: keyProblem },
   include: { accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null', default: [/\.ya?ml$/, /\.json$/], problem: filterProblem },
   exclude: { accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null', default: [/[\\/]node_modules[\\/]/], problem: filterProblem },
@@ -169,5 +201,7 @@ export function resolveOptions(options: unknown = {}): ResolvedOptions {
     if (problem !== undefined) throw usage(`${name} must be ${rule.accepts}; ${problem}.`)
     resolved[name] = value === undefined ? rule.default : value
   }
+  if (given.store !== undefined && given.environment !== undefined)
+    throw usage('store and environment both choose the store: give one. store names a file; environment: \'NAME\' reads secrets.NAME.enc.json in the root.')
   return resolved as ResolvedOptions
 }

@@ -5,6 +5,7 @@ import { SecretsError } from './errors'
 import type { SourceLocation } from './errors'
 import type { SecretLookup } from './formats/types'
 import type { SecretStore } from './store/store'
+import { environmentLabel } from './store/locate'
 import { openStore } from './store/store'
 import { suggestName } from './suggest'
 
@@ -13,7 +14,20 @@ export function missingSecret(store: SecretStore, name: string, locate?: () => S
   const relativePath = relative(process.cwd(), store.path) || store.path
   const shown = /^[\w./@:-]+$/.test(relativePath) ? relativePath : `'${relativePath.replace(/'/g, `'\\''`)}'`
   const near = suggestName(name, store.list().map(info => info.name))
-  return new SecretsError('SECRET_MISSING', `secret ${name} is not in ${relativePath}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, locate ? { loc: locate() } : {})
+  const environment = environmentLabel(store.path)
+  return new SecretsError('SECRET_MISSING', `secret ${name} is not in ${relativePath}${environment ? ` (${environment})` : ''}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, locate ? { loc: locate() } : {})
+}
+
+/**
+ * A failure to open the store, for tools that chose it themselves (the Node
+ * loader, loadConfig, start-up code): `what` could not be done, and the
+ * environment the store is named for, so a wrong UNPLUGIN_SECRETS_ENV shows.
+ */
+export function storeFailure(error: SecretsError, path: string, what?: string): SecretsError {
+  const environment = environmentLabel(path)
+  if (!environment && !what) return error
+  const prefix = what ? `${what}${environment ? ` (${environment})` : ''}` : environment
+  return new SecretsError(error.code, `${prefix}: ${error.message}`)
 }
 
 /** A lookup over an opened store: the value, or the missing-secret error at the reference. */
@@ -60,7 +74,13 @@ export class SecretResolver {
   #stamp = ''
   #opening: Promise<void> | undefined
 
-  constructor(readonly path: string, private readonly key: string | undefined) {}
+  /** ` for environment production` when the store is named for one: every failure names it. */
+  readonly #forEnvironment: string
+
+  constructor(readonly path: string, private readonly key: string | undefined) {
+    const environment = environmentLabel(path)
+    this.#forEnvironment = environment ? ` for ${environment}` : ''
+  }
 
   /**
    * Opens or re-opens the store if the file changed. Concurrent callers share
@@ -104,7 +124,7 @@ export class SecretResolver {
   lookup(name: string, locate: () => SourceLocation): string {
     const cached = this.#values.get(name)
     if (cached !== undefined) return cached
-    if (this.#failure) throw new SecretsError(this.#failure.code, `cannot expand \${secret.${name}}: ${this.#failure.message}`, { loc: locate() })
+    if (this.#failure) throw new SecretsError(this.#failure.code, `cannot expand \${secret.${name}}${this.#forEnvironment}: ${this.#failure.message}`, { loc: locate() })
     const store = this.#store
     if (!store) throw new SecretsError('STORE_NOT_FOUND', `cannot expand \${secret.${name}}: the store was not opened.`, { loc: locate() })
     const value = store.getSync(name)

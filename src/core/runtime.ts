@@ -3,6 +3,7 @@ import { SecretsError } from './errors'
 import { setAt } from './formats/module'
 import type { ReferenceParts } from './formats/yaml'
 import type { SecretStore } from './store/store'
+import { storeFailure } from './resolver'
 import { openStoreSync } from './store/store'
 
 export interface RuntimeConfigOptions {
@@ -34,7 +35,7 @@ function open(path: string, file: string): SecretStore {
   }
   catch (error) {
     if (!(error instanceof SecretsError)) throw error
-    throw new SecretsError(error.code, `${file}: cannot resolve its secrets at start-up: ${error.message}`)
+    throw storeFailure(error, path, `${file}: cannot resolve its secrets at start-up`)
   }
 }
 

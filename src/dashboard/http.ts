@@ -13,6 +13,7 @@ type DashboardErrorCode =
   | 'FOREIGN_ORIGIN'
   | 'BAD_REQUEST'
   | 'NOT_FOUND'
+  | 'ENVIRONMENT_NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'INTERNAL_ERROR'
 
@@ -36,8 +37,12 @@ export function statusOf(code: SecretsErrorCode): number {
     case 'SECRET_CHANGED':
     case 'STORE_ROLLBACK':
       return 409
+    case 'STORE_NOT_FOUND':
+      return 404
     case 'ADMIN_REQUIRED':
     case 'NOT_ADMIN':
+    case 'KEY_MISSING':
+    case 'WRONG_KEY':
       return 403
     case 'LOCK_TIMEOUT':
       return 503

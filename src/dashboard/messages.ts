@@ -63,3 +63,11 @@ export const conflictMessages = {
   SECRET_NOT_FOUND: (name: string, store: string) =>
     `${name} is not in ${store} (deleted meanwhile?). Reload the page; add it again with Add New Secret.`,
 }
+
+/** `?env=` named no store present: the ones there are. */
+export const environmentNotFound = (present: string[]): string =>
+  `No such environment here. The stores present are: ${present.join(', ')}. `
+  + 'Create another with unplugin-secrets init --env NAME, then reload the page.'
+
+/** A failure on another environment's store than the build's: it has its own keys and admins, so say which. */
+export const inEnvironment = (environment: string, message: string): string => `Environment ${environment}: ${message}`

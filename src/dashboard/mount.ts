@@ -1,7 +1,10 @@
-import { resolve } from 'node:path'
+import { basename, dirname, resolve } from 'node:path'
 import type { ViteDevServer } from 'vite'
+import type { BuildStore } from '../core/build-store'
 import type { SecretsContext } from '../core/context'
 import { SecretsError } from '../core/errors'
+import type { EnvironmentStore } from '../core/store/locate'
+import { storesIn } from '../core/store/locate'
 import type { DashboardOptions } from './server'
 import { DASHBOARD_PATH, Dashboard } from './server'
 import { bannerSignIn } from './messages'
@@ -11,11 +14,18 @@ type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
 /** Why the store did not open, for the banner (messages hold no value; a stack is never shown). */
 const storeFailure = (error: unknown): string =>
   error instanceof SecretsError ? error.message : `the store could not be opened: ${(error as Error)?.message ?? String(error)}`
+/** The stores the page switches between, as they are now: every environment's beside the build's store, which is always one. */
+function switchableStores(store: BuildStore): EnvironmentStore[] {
+  const present = storesIn(dirname(store.path))
+  if (present.some(({ path }) => path === store.path)) return present
+  return [{ environment: store.environment ?? basename(store.path), path: store.path }, ...present]
+}
 
 /** The dashboard of one plugin instance: its store, key and filters, and the configs it transformed. */
 export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsContext): Promise<void> {
   const { key, include, exclude, maxAge } = ctx.options
-  await mountDashboard(server, { storePath: ctx.storePath, key, include, exclude, maxAge, transformed: () => ctx.storeUsers })
+  const environments = () => switchableStores(ctx.store)
+  await mountDashboard(server, { storePath: ctx.storePath, environments, key, include, exclude, maxAge, transformed: () => ctx.storeUsers })
 }
 
 /**
@@ -41,7 +51,8 @@ async function mountDashboard(server: ViteDevServer, options: MountOptions): Pro
     ...options,
     root: config.root,
     hosts,
-    ignore: [options.storePath, resolve(config.root, config.build.outDir)],
+    // Store files are JSON with no reference: not configs to scan, whichever environment's.
+    ignore: [...options.environments().map(store => store.path), resolve(config.root, config.build.outDir)],
     logger: config.logger,
   })
   // First in the stack: Vite's CORS middleware would otherwise answer preflights (OPTIONS) under /__secrets/ itself.

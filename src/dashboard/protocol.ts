@@ -28,6 +28,21 @@ export interface SignInAnswer {
   sessionToken: string
 }
 
+/** The query parameter of the secrets routes that picks an environment's store (`?env=production`); without it, the build's store. */
+export const ENVIRONMENT_PARAM = 'env'
+
+/** A store the page can switch to: the build's and every environment's beside it. */
+export interface EnvironmentEntry {
+  environment: string
+  store: string
+}
+
+/** Referenced names × environments, read without keys: the rows where some environment's store lacks the name. */
+export interface MissingByEnvironment {
+  environments: string[]
+  rows: { name: string, present: boolean[] }[]
+}
+
 /** `GET session`: who is signed in, and to which store. */
 export interface SessionInfo {
   admin: string
@@ -44,6 +59,10 @@ export interface SecretRow extends SecretInfo {
 export interface SecretList {
   admin: string
   store: string
+  /** The environment of the store listed (as EnvironmentEntry names it). */
+  environment: string
+  environments: EnvironmentEntry[]
+  missingByEnvironment: MissingByEnvironment
   maxAgeDays: number | null
   secrets: SecretRow[]
   /** Names that configs reference but the store lacks. */

@@ -2,19 +2,22 @@
  * The dashboard's routes under /__secrets/: the page's three static files,
  * sign-in, and the JSON API that a session (its cookie and its token) may call.
  */
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { relative } from 'node:path'
+import { environmentCoverage } from '../core/coverage'
 import { SecretsError } from '../core/errors'
 import { assertSecretName } from '../core/names'
+import type { EnvironmentStore } from '../core/store/locate'
 import type { SecretInfo, SecretStore } from '../core/store/store'
 import { openStore } from '../core/store/store'
 import { HttpError, MAX_SIGN_IN_BYTES, readJsonBody, sendJson, sendText, statusOf, stringField } from './http'
 import * as messages from './messages'
 import type { ClientErrorSource } from './oversized'
 import { answerOversizedHeaders } from './oversized'
-import type { SecretList, SessionInfo, SignInAnswer } from './protocol'
-import { API_PATH, DASHBOARD_PATH, SCRIPT_FILE, SESSION_HEADER, STYLE_FILE } from './protocol'
+import type { MissingByEnvironment, SecretList, SessionInfo, SignInAnswer } from './protocol'
+import { API_PATH, DASHBOARD_PATH, ENVIRONMENT_PARAM, SCRIPT_FILE, SESSION_HEADER, STYLE_FILE } from './protocol'
 import { SignInLimiter, foreignRequest, setSecurityHeaders } from './security'
 import type { Session } from './sessions'
 import { Sessions, clearCookieHeader, sessionCookies, setCookieHeader } from './sessions'
@@ -26,7 +29,10 @@ export { DASHBOARD_PATH } from './protocol'
 const DAY_MS = 24 * 60 * 60 * 1000
 
 export interface DashboardOptions extends UsageOptions {
+  /** The build's store: sign-in is checked against it, and the page opens on it. */
   storePath: string
+  /** The stores the page can switch to, the build's among them: every environment's beside it, as they are now. */
+  environments: () => EnvironmentStore[]
   /** The plugin's `key` option (else UNPLUGIN_SECRETS_KEY, then the key file). */
   key: string | undefined
   maxAge: number | false
@@ -84,8 +90,22 @@ export class Dashboard {
     answerOversizedHeaders(server, this.#logger)
   }
 
-  #open(adminKey: string | undefined): Promise<SecretStore> {
-    return openStore({ path: this.options.storePath, key: this.options.key, adminKey })
+  /** A store as an admin key opens it (undefined: the admin key on this machine); the build's store unless another is given. */
+  #open(adminKey: string | undefined, path = this.options.storePath): Promise<SecretStore> {
+    // The key option is the build's store key: another environment's store opens with its own (variable or key file).
+    return openStore({ path, key: path === this.options.storePath ? this.options.key : undefined, adminKey })
+  }
+
+  /**
+   * The store a secrets request is about: `?env=NAME` picks one of the stores
+   * present (compared exactly, never made into a path); without it, the build's.
+   */
+  #storeOf(url: URL): EnvironmentStore {
+    const stores = this.options.environments()
+    const asked = url.searchParams.get(ENVIRONMENT_PARAM)
+    const found = asked === null ? stores.find(store => store.path === this.options.storePath) : stores.find(store => store.environment === asked)
+    if (!found) throw new HttpError(404, 'ENVIRONMENT_NOT_FOUND', messages.environmentNotFound(stores.map(store => store.environment)))
+    return found
   }
 
   /** Connect-style middleware: answers under /__secrets, passes everything else on. */
@@ -160,8 +180,8 @@ export class Dashboard {
       return sendJson(response, 200, { signedOut: true })
     }
     if (route === 'secrets') {
-      if (method === 'GET') return sendJson(response, 200, await this.#list(session))
-      if (method === 'POST') return sendJson(response, 201, await this.#create(session, await readJsonBody(request)))
+      if (method === 'GET') return sendJson(response, 200, await this.#list(session, this.#storeOf(url)))
+      if (method === 'POST') return sendJson(response, 201, await this.#create(session, this.#storeOf(url), await readJsonBody(request)))
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use GET to list secrets and POST to add one.')
     }
     if (route.startsWith('secrets/'))
@@ -186,8 +206,9 @@ export class Dashboard {
       throw new HttpError(400, 'BAD_REQUEST', 'The secret name in the URL is not valid percent-encoding.')
     }
     assertSecretName(name)
-    if (method === 'PUT') return sendJson(response, 200, await this.#update(session, name, await readJsonBody(request)))
-    if (method === 'DELETE') return sendJson(response, 200, await this.#delete(session, name, url.searchParams.get('version')))
+    const store = this.#storeOf(url)
+    if (method === 'PUT') return sendJson(response, 200, await this.#update(session, store, name, await readJsonBody(request)))
+    if (method === 'DELETE') return sendJson(response, 200, await this.#delete(session, store, name, url.searchParams.get('version')))
     throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use PUT to set a new value and DELETE to remove the secret.')
   }
 
@@ -208,8 +229,8 @@ export class Dashboard {
     throw new HttpError(401, 'SESSION_TOKEN', messages.SESSION_TOKEN_MESSAGE)
   }
 
-  #storeShown(): string {
-    return relative(this.options.root, this.options.storePath) || this.options.storePath
+  #storeShown(path = this.options.storePath): string {
+    return relative(this.options.root, path) || path
   }
 
   #checkRateLimit(bucket: string): void {
@@ -272,23 +293,34 @@ export class Dashboard {
   }
 
   /**
-   * The store as the session's admin, checked against the admin list as it is
-   * now: an admin removed meanwhile is refused (NOT_ADMIN) and signed out.
+   * A store as the session's admin, checked against the admin list as it is
+   * now: an admin removed meanwhile from the build's store is refused
+   * (NOT_ADMIN) and signed out. Another environment's store has admins and
+   * keys of its own: a refusal there names the environment and ends nothing.
    */
-  async #asAdmin(session: Session): Promise<SecretStore> {
+  async #asAdmin(session: Session, { environment, path }: EnvironmentStore): Promise<SecretStore> {
+    const own = path === this.options.storePath
     try {
-      const store = await this.#open(session.adminKey)
+      const store = await this.#open(session.adminKey, path)
       store.assertAdmin()
       return store
     }
     catch (error) {
-      if (error instanceof SecretsError && ['NOT_ADMIN', 'ADMIN_REQUIRED', 'KEY_INVALID'].includes(error.code)) this.sessions.end(session)
+      if (!(error instanceof SecretsError)) throw error
+      if (!own) throw new SecretsError(error.code, messages.inEnvironment(environment, error.message))
+      if (['NOT_ADMIN', 'ADMIN_REQUIRED', 'KEY_INVALID'].includes(error.code)) this.sessions.end(session)
       throw error
     }
   }
 
-  async #list(session: Session): Promise<SecretList> {
-    const store = await this.#asAdmin(session)
+  /** Every referenced name against every environment's store present (names only, read without keys): the rows with a gap. */
+  async #missingByEnvironment(referenced: Iterable<string>): Promise<MissingByEnvironment> {
+    const coverage = await environmentCoverage(referenced, this.options.environments().filter(store => existsSync(store.path)))
+    return { environments: coverage.environments, rows: coverage.rows.filter(row => row.present.includes(false)) }
+  }
+
+  async #list(session: Session, listed: EnvironmentStore): Promise<SecretList> {
+    const store = await this.#asAdmin(session, listed)
     const { byName, problems } = await this.#usage.scan()
     const maxAge = this.options.maxAge
     const now = Date.now()
@@ -298,7 +330,17 @@ export class Dashboard {
       usedIn: byName.get(info.name) ?? [],
     }))
     const missing = [...byName].filter(([name]) => !store.has(name)).map(([name, usedIn]) => ({ name, usedIn })).sort((a, b) => (a.name < b.name ? -1 : 1))
-    return { admin: session.admin, store: this.#storeShown(), maxAgeDays: maxAge === false ? null : maxAge, secrets, missing, problems }
+    return {
+      admin: session.admin,
+      store: this.#storeShown(listed.path),
+      environment: listed.environment,
+      environments: this.options.environments().map(({ environment, path }) => ({ environment, store: this.#storeShown(path) })),
+      missingByEnvironment: await this.#missingByEnvironment(byName.keys()),
+      maxAgeDays: maxAge === false ? null : maxAge,
+      secrets,
+      missing,
+      problems,
+    }
   }
 
   /**
@@ -306,9 +348,9 @@ export class Dashboard {
    * are checked by the store under its file lock, against the file as it is
    * then, so two requests that saw the same state cannot both win.
    */
-  #conflict(error: unknown, name: string): unknown {
+  #conflict(error: unknown, name: string, path: string): unknown {
     if (!(error instanceof SecretsError)) return error
-    const store = this.#storeShown()
+    const store = this.#storeShown(path)
     switch (error.code) {
       case 'SECRET_EXISTS':
         return new SecretsError('SECRET_EXISTS', messages.conflictMessages.SECRET_EXISTS(name, store))
@@ -321,45 +363,45 @@ export class Dashboard {
     }
   }
 
-  async #create(session: Session, body: Record<string, unknown>): Promise<{ secret: SecretInfo }> {
+  async #create(session: Session, target: EnvironmentStore, body: Record<string, unknown>): Promise<{ secret: SecretInfo }> {
     const name = stringField(body, 'name', true)!
     assertSecretName(name)
     const value = stringField(body, 'value', true)!
     const description = stringField(body, 'description', false)
-    const store = await this.#asAdmin(session)
+    const store = await this.#asAdmin(session, target)
     try {
       return { secret: await store.set(name, value, { ifAbsent: true, ...(description ? { description } : {}) }) }
     }
     catch (error) {
-      throw this.#conflict(error, name)
+      throw this.#conflict(error, name, store.path)
     }
   }
 
-  async #update(session: Session, name: string, body: Record<string, unknown>): Promise<{ secret: SecretInfo }> {
+  async #update(session: Session, target: EnvironmentStore, name: string, body: Record<string, unknown>): Promise<{ secret: SecretInfo }> {
     const value = stringField(body, 'value', true)!
     const description = stringField(body, 'description', false)
     const version = versionOf(body.version)
-    const store = await this.#asAdmin(session)
+    const store = await this.#asAdmin(session, target)
     try {
       return { secret: await store.set(name, value, { ifVersion: version, ...(description === undefined ? {} : { description }) }) }
     }
     catch (error) {
-      throw this.#conflict(error, name)
+      throw this.#conflict(error, name, store.path)
     }
   }
 
-  async #delete(session: Session, name: string, version: string | null): Promise<{ deleted: string }> {
+  async #delete(session: Session, target: EnvironmentStore, name: string, version: string | null): Promise<{ deleted: string }> {
     const ifVersion = versionOf(version === null ? undefined : /^\d{1,15}$/.test(version) ? Number(version) : version)
-    const store = await this.#asAdmin(session)
+    const store = await this.#asAdmin(session, target)
     let deleted: boolean
     try {
       deleted = await store.delete(name, { ifVersion })
     }
     catch (error) {
-      throw this.#conflict(error, name)
+      throw this.#conflict(error, name, store.path)
     }
     if (!deleted)
-      throw new SecretsError('SECRET_NOT_FOUND', `${name} is not in ${this.#storeShown()} (deleted meanwhile?). Reload the page.`)
+      throw new SecretsError('SECRET_NOT_FOUND', `${name} is not in ${this.#storeShown(store.path)} (deleted meanwhile?). Reload the page.`)
     return { deleted: name }
   }
 }

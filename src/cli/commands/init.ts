@@ -3,6 +3,7 @@ import { relative } from 'node:path'
 import { createStore } from '../../core/store/store'
 import { writeKeyFile } from '../../core/store/keyfile'
 import { ADMIN_NAME_PATTERN } from '../../core/names'
+import { environmentLabel, environmentOfStore } from '../../core/store/locate'
 import type { Command } from '../command'
 import { usageError } from '../command'
 import { note, noteBlock, table } from '../io'
@@ -21,8 +22,12 @@ export const init: Command = {
   name: 'init',
   summary: 'create a store and save its keys to your key file',
   usage: 'init [--admin NAME]',
-  details: '  --admin NAME   name of the first admin (default: your user name)',
-  example: 'unplugin-secrets init --admin alice',
+  details: [
+    '  --admin NAME   name of the first admin (default: your user name)',
+    '  --env NAME     create the store of environment NAME, secrets.NAME.enc.json, with',
+    '                 its own store id, keys, admins and audit trail',
+  ].join('\n'),
+  example: 'unplugin-secrets init --env production --admin alice',
   options: { admin: { type: 'string' } },
   positionals: [0, 0],
   async run({ storePath, values }) {
@@ -37,14 +42,16 @@ export const init: Command = {
       },
     })
     const shown = relative(process.cwd(), store.path) || store.path
-    note(`Created ${shown} (store id ${store.id}) with admin ${admin}.`)
+    const label = environmentLabel(store.path)
+    const flag = label ? ` --env ${environmentOfStore(store.path)}` : ''
+    note(`Created ${shown} (${label ? `${label}, ` : ''}store id ${store.id}) with admin ${admin}.`)
     note(`Store key and admin key saved to ${keyFile} (mode 0600, outside the repository).`)
     note('')
     note('Next:')
     noteBlock(table([
-      ['  unplugin-secrets set GRAFANA_API_KEY', 'add a secret (value from a hidden prompt or stdin)'],
+      [`  unplugin-secrets set GRAFANA_API_KEY${flag}`, 'add a secret (value from a hidden prompt or stdin)'],
       [`  git add ${shown}`, 'commit the store; never commit the key file'],
-      ['  unplugin-secrets key export', 'print the store key for CI (UNPLUGIN_SECRETS_KEY)'],
+      [`  unplugin-secrets key export${flag}`, 'print the store key for CI (UNPLUGIN_SECRETS_KEY)'],
     ]))
   },
 }

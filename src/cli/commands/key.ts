@@ -1,6 +1,7 @@
 import { SecretsError } from '../../core/errors'
 import { parseStoreFile } from '../../core/store/format'
 import { readTextFile } from '../../core/store/files'
+import { storeNotFound } from '../../core/store/locate'
 import { formatAdminKey, formatPublicKey, formatStoreKey, parseAdminKey, parseStoreKey } from '../../core/store/keys'
 import { keyFilePath, updateKeyFile, withStoreKey } from '../../core/store/keyfile'
 import { openStore } from '../../core/store/store'
@@ -19,7 +20,7 @@ const ADMIN_KEY_WARNING = (admin: string) => `This is the admin key of ${admin}:
 async function readStoreId(storePath: string) {
   const text = await readTextFile(storePath)
   if (text === undefined)
-    throw new SecretsError('STORE_NOT_FOUND', `No store at ${storePath}. Pass --store PATH, or create one with unplugin-secrets init.`)
+    throw storeNotFound(storePath)
   return parseStoreFile(text, storePath)
 }
 

@@ -1,5 +1,6 @@
 import { SecretsError } from '../../core/errors'
 import { readTextFile } from '../../core/store/files'
+import { storeNotFound } from '../../core/store/locate'
 import { parseStoreFile } from '../../core/store/format'
 import { assertExtends, assertSameStore } from '../../core/store/lineage'
 import { openStore } from '../../core/store/store'
@@ -42,7 +43,7 @@ export const verify: Command = {
 /** verify --base: the full check (or every keyless one) and the lineage against the committed version. */
 async function verifyAgainst(storePath: string, ref: string): Promise<VerifyReport> {
   const text = await readTextFile(storePath)
-  if (text === undefined) throw new SecretsError('STORE_NOT_FOUND', `No store at ${storePath}. Pass --store PATH.`)
+  if (text === undefined) throw storeNotFound(storePath)
   const file = parseStoreFile(text, storePath)
   const baseText = readAtRef(ref, storePath)
   const base = baseText === undefined ? undefined : parseStoreFile(baseText, `${storePath} at ${ref}`)

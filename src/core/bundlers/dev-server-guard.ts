@@ -6,6 +6,7 @@ import { basename, isAbsolute, posix, relative } from 'node:path'
 import type { ViteDevServer } from 'vite'
 import type { SecretsContext } from '../context'
 import { keyFolder } from '../store/keyfile'
+import { STORE_FILE_NAME } from '../store/locate'
 
 /** `NAME`, `NAME.lock`, `NAME.lock.break` and an atomic write's `NAME.<pid>.<random>.tmp`. */
 const WRITTEN_BESIDE = String.raw`(?:\.lock(?:\.break)?|\.\d+\.[0-9a-f]+\.tmp)?`
@@ -16,7 +17,7 @@ const REFUSED_MESSAGE = 'unplugin-secrets: the secret store, its keys and the fi
 
 /** The refused files of one plugin instance, in the lower-case `/`-separated form request paths are compared in. */
 interface RefusedFiles {
-  /** The store's file name and its lock and temp files, wherever a request puts them. */
+  /** Every environment's store file name, the store option's, and their lock and temp files, wherever a request puts them. */
   storeFile: RegExp
   /** Folders refused with everything in them, as segment runs a request path may contain (absolute, and relative to the root). */
   folders: string[]
@@ -41,7 +42,8 @@ function refusedFiles(ctx: SecretsContext): RefusedFiles {
   const keyFilesByName = !fromKeys.startsWith('..') && !isAbsolute(fromKeys) // the root is the key folder or inside it
   const folders = [...(keyFilesByName ? [] : [keys]), ...(ctx.cacheDir ? [ctx.cacheDir] : [])]
   return {
-    storeFile: new RegExp(`^${escapeRegExp(basename(ctx.storePath).toLowerCase())}${WRITTEN_BESIDE}$`),
+    // Every environment's store, not only this build's: the dev server must not hand out production's file either.
+    storeFile: new RegExp(`^(?:${escapeRegExp(basename(ctx.storePath).toLowerCase())}|${STORE_FILE_NAME})${WRITTEN_BESIDE}$`),
     folders: folders.flatMap(folder => folderForms(folder, ctx.root)),
     keyFilesByName,
   }

@@ -21,6 +21,8 @@ export function farmHooks(ctx: SecretsContext): FarmHooks {
   return {
     configResolved(config) {
       ctx.root = config.root ?? ctx.root
+      ctx.build.mode = config.compilation?.mode
+      ctx.info = message => console.info(message) // the resolved config Farm hands plugins has no logger
       ctx.browserBuild = !/node/.test(config.compilation?.output?.targetEnv ?? 'browser')
     },
     load: {

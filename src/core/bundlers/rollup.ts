@@ -46,6 +46,9 @@ export function bundleAssets(bundle: Record<string, { type: string, code?: strin
 
 export function rollupHooks(ctx: SecretsContext): RollupHooks {
   return {
+    buildStart() {
+      ctx.info = message => this.info(message)
+    },
     async resolveId(source, importer, resolveOptions) {
       const format = formatByExtension(source)
       if (ctx.options.mode !== 'runtime' || ctx.browserBuild || format?.bundledAs !== 'itself') return null
@@ -79,6 +82,9 @@ export function rollupHooks(ctx: SecretsContext): RollupHooks {
 
 export function rolldownHooks(ctx: SecretsContext): RolldownHooks {
   return {
+    buildStart() {
+      ctx.info = message => this.info(message)
+    },
     generateBundle: {
       order: 'post',
       async handler(_, bundle) {

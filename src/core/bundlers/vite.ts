@@ -33,6 +33,8 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
   return {
     async configResolved(config) {
       ctx.root = config.root
+      ctx.build.mode = config.mode
+      ctx.info = message => config.logger.info(message)
       await loadEnvFiles(config)
     },
     async configureServer(server) {

@@ -9,8 +9,9 @@ import { formatByExtension, hasReferences } from '../formats/registry'
 
 /** The part of webpack's and Rspack's compiler the plugin uses (their types differ in detail). */
 interface WebpackLikeCompiler {
-  options: { context?: string, target?: string | false | (string | false)[], module: { rules: object[] } }
+  options: { context?: string, mode?: string, target?: string | false | (string | false)[], module: { rules: object[] } }
   webpack: { Compilation: { PROCESS_ASSETS_STAGE_REPORT: number }, WebpackError: new (message: string) => Error }
+  getInfrastructureLogger: (name: string) => { info: (message: string) => void }
   hooks: { thisCompilation: { tap: (name: string, run: (compilation: WebpackLikeCompilation) => void) => void } }
 }
 
@@ -51,6 +52,9 @@ export function webpackLikeHook(ctx: SecretsContext): (compiler: unknown) => voi
   return (raw) => {
     const compiler = raw as WebpackLikeCompiler
     ctx.root = compiler.options.context ?? ctx.root
+    ctx.build.mode = compiler.options.mode
+    const logger = compiler.getInfrastructureLogger('unplugin-secrets')
+    ctx.info = message => logger.info(message.replace(/^unplugin-secrets: /, '')) // the logger names the plugin itself
     ctx.browserBuild = isBrowserTarget(compiler.options.target)
     if (ctx.browserBuild) scanAssets(ctx, compiler)
     else if (ctx.options.mode === 'runtime') startUpJsonAsJs(compiler)

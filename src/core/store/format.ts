@@ -98,6 +98,12 @@ export interface StoreFile {
   signature: StoreSignature
 }
 
+/**
+ * Who can give someone access to a store, for messages: its admins as the
+ * file lists them (read before any key could check them; names only).
+ */
+export const storeAdmins = (file: StoreFile): string => [...file.admins.keys()].sort().join(', ')
+
 /** An audit entry names a secret or an admin. */
 const AUDIT_NAME = new RegExp(`${SECRET_NAME_PATTERN.source}|${ADMIN_NAME_PATTERN.source}`)
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/

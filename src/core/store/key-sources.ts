@@ -10,9 +10,11 @@ import type { SecretsErrorCode } from '../errors'
 import { SecretsError } from '../errors'
 import { dataKeyId } from './crypto'
 import type { StoreFile } from './format'
+import { storeAdmins } from './format'
 import type { KeyFile } from './keyfile'
 import { keyFilePath } from './keyfile'
 import { parseStoreKey } from './keys'
+import { DEFAULT_ENVIRONMENT, environmentOfStore } from './locate'
 
 export const STORE_KEY_ENV = 'UNPLUGIN_SECRETS_KEY'
 
@@ -136,9 +138,12 @@ function placesLooked(file: StoreFile): string {
 }
 
 function missingKey(file: StoreFile, path: string): never {
+  const environment = environmentOfStore(path)
+  const flag = environment === undefined || environment === DEFAULT_ENVIRONMENT ? '' : ` --env ${environment}`
   const reader = file.readers.size > 0 ? ' If an admin added you as a reader, point UNPLUGIN_SECRETS_AGE_KEY_FILE at your age identity (or create one: unplugin-secrets identity new).' : ''
   throw new SecretsError('KEY_MISSING', [
     `No store key for ${path} (store id ${file.id}). Looked in ${placesLooked(file)}.`,
-    `In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import (paste the key an admin gets from unplugin-secrets key export).${reader}`,
+    `Its admins can give you access: ${storeAdmins(file)}.`,
+    `In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import${flag} (paste the key an admin gets from unplugin-secrets key export${flag}).${reader}`,
   ].join(' '))
 }

@@ -6,7 +6,7 @@ import { dataKeyId, decryptValue, encryptValue, randomKey, valueAad } from './cr
 import { bytesEqual } from './encoding'
 import { crashPoint, ensureFolder, fileMode, readTextFile, readTextFileSync, withFileLock, writeFileAtomic } from './files'
 import type { AuditAction, AuditEntry, SecretRecord, StoreFile } from './format'
-import { STORE_FORMAT, STORE_FORMAT_V1, parseStoreFile, readerRecordHash, secretRecordHash, serializeStoreFile } from './format'
+import { STORE_FORMAT, STORE_FORMAT_V1, parseStoreFile, readerRecordHash, secretRecordHash, serializeStoreFile, storeAdmins } from './format'
 import type { AdminKey, StoreKey } from './keys'
 import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from './keys'
 import type { KeyFile } from './keyfile'
@@ -22,6 +22,7 @@ import type { Trail } from './replay'
 import { buildTrail } from './replay'
 
 export { DEFAULT_STORE_PATH, findStore } from './locate'
+import { storeNotFound } from './locate'
 export { STORE_KEY_ENV } from './key-sources'
 import { DEFAULT_STORE_PATH } from './locate'
 export const ADMIN_KEY_ENV = 'UNPLUGIN_SECRETS_ADMIN_KEY'
@@ -142,9 +143,6 @@ function assertCondition(name: string, { ifAbsent, ifVersion }: WriteCondition):
 
 const toAuditRecord = ({ seq, at, admin, action, name }: AuditEntry): AuditRecord => ({ seq, at, admin, action, ...(name === undefined ? {} : { name }) })
 
-const storeNotFound = (path: string) =>
-  new SecretsError('STORE_NOT_FOUND', `No store at ${path}. Create one with unplugin-secrets init, or point to yours (CLI --store, plugin store option, API path option, UNPLUGIN_SECRETS_STORE at start-up).`)
-
 async function readStoreFile(path: string): Promise<StoreFile> {
   const text = await readTextFile(path)
   if (text === undefined) throw storeNotFound(path)
@@ -262,10 +260,10 @@ export class SecretStore {
 
   #adminName(file: StoreFile, key: AdminKey | undefined): string {
     if (!key)
-      throw new SecretsError('ADMIN_REQUIRED', `Changing ${this.path} needs an admin key. Set ${ADMIN_KEY_ENV}, or run this on the machine where you ran unplugin-secrets init (its key file holds the admin key).`)
+      throw new SecretsError('ADMIN_REQUIRED', `Changing ${this.path} needs an admin key. Set ${ADMIN_KEY_ENV}, or run this on the machine where you ran unplugin-secrets init (its key file holds the admin key). Its admins: ${storeAdmins(file)}.`)
     const name = [...file.admins].find(([, record]) => bytesEqual(parsePublicKey(record.publicKey), key.publicKey))?.[0]
     if (!name)
-      throw new SecretsError('NOT_ADMIN', `Your admin key (public key ${formatPublicKey(key.publicKey)}) is not an admin of ${this.path}. Ask an admin to run: unplugin-secrets admins add <your-name> --public-key ${formatPublicKey(key.publicKey)}`)
+      throw new SecretsError('NOT_ADMIN', `Your admin key (public key ${formatPublicKey(key.publicKey)}) is not an admin of ${this.path}. Ask an admin (${storeAdmins(file)}) to run: unplugin-secrets admins add <your-name> --public-key ${formatPublicKey(key.publicKey)}`)
     return name
   }
 

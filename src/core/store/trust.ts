@@ -8,7 +8,7 @@ import { parsePublicKey } from './keys'
 import { dataKeyId, macMatches, revisionMac, signMessage, verifyMessage, verifyMessageAsync } from './crypto'
 import { bytesEqual, sha256, sha256Hex } from './encoding'
 import type { AuditEntry, CanonicalTexts, StoreFile } from './format'
-import { STORE_FORMAT_V1, auditSignedContent, canonicalEntry, readerRecordHash, secretRecordHash, signedDigest } from './format'
+import { STORE_FORMAT_V1, auditSignedContent, canonicalEntry, readerRecordHash, secretRecordHash, signedDigest, storeAdmins } from './format'
 import type { PendingSignature, Trail, TrailState } from './replay'
 import { replayTrail, tampered, untrusted } from './replay'
 
@@ -107,9 +107,9 @@ function checkKey(file: StoreFile, storeKey: StoreKey, path: string, keySource: 
     const retired = file.audit.find(entry => entry.keyId === keyId)
     if (retired && genesisOk) {
       const rotation = file.audit.find(entry => entry.action === 'rotate' && entry.seq > retired.seq)
-      throw new SecretsError('WRONG_KEY', `${keySource} was retired${rotation ? ` when ${rotation.admin} rotated the store at ${rotation.at}` : ''}. It no longer opens ${path}; get the current key from an admin (unplugin-secrets key export) and update UNPLUGIN_SECRETS_KEY or run unplugin-secrets key import.`)
+      throw new SecretsError('WRONG_KEY', `${keySource} was retired${rotation ? ` when ${rotation.admin} rotated the store at ${rotation.at}` : ''}. It no longer opens ${path}; get the current key from an admin (${storeAdmins(file)}: unplugin-secrets key export) and update UNPLUGIN_SECRETS_KEY or run unplugin-secrets key import.`)
     }
-    throw new SecretsError('WRONG_KEY', `${keySource} does not open ${path}: it belongs to another store or was mistyped. Use this store's key (store id ${file.id}): an admin can print it with unplugin-secrets key export.`)
+    throw new SecretsError('WRONG_KEY', `${keySource} does not open ${path}: it belongs to another store or was mistyped. Use this store's key (store id ${file.id}): an admin (${storeAdmins(file)}) can print it with unplugin-secrets key export.`)
   }
   if (!genesisOk)
     throw untrusted(path, 'its first audit entry is not the trust root this store key was made for (the admin list was replaced)')

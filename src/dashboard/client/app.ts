@@ -1,18 +1,22 @@
-/** The signed-in view: the header (store, admin, Add New Secret, Sign out), the list of secrets and its two dialogs. */
-import type { SessionInfo } from '../protocol'
-import { api } from './api'
+/**
+ * The signed-in view: the header (environment, store, admin, Add New Secret,
+ * Sign out), the list of secrets, the names missing per environment, and the two dialogs.
+ */
+import type { SecretList, SessionInfo } from '../protocol'
+import { api, chooseEnvironment } from './api'
 import { deleteDialog } from './delete-dialog'
 import { h } from './dom'
+import { environmentSwitcher, missingByEnvironmentTable } from './environments'
 import { secretDialog } from './secret-dialog'
 import { secretsTable } from './secrets-table'
 
-function header(session: SessionInfo, addSecret: HTMLButtonElement, signOut: HTMLButtonElement): HTMLElement {
+function header(session: SessionInfo, store: HTMLElement, switcher: HTMLElement, actions: HTMLButtonElement[]): HTMLElement {
   return h('header', {},
     h('div', {},
       h('h1', {}, 'Secrets'),
       h('p', { class: 'subtitle' },
-        'Store ', h('code', {}, session.store), ' · signed in as ', h('strong', {}, session.admin))),
-    h('div', { class: 'actions' }, addSecret, signOut))
+        switcher, 'Store ', store, ' · signed in as ', h('strong', {}, session.admin))),
+    h('div', { class: 'actions' }, ...actions))
 }
 
 /** The view's nodes; `signedOut` runs when the session ends (sign-out, or the server answers 401). */
@@ -25,7 +29,18 @@ export function appView(session: SessionInfo, signedOut: () => void): Node[] {
   }
   const editor = secretDialog(changed)
   const remover = deleteDialog(changed)
-  const list = secretsTable(session.store, { edit: editor.open, remove: remover.open }, signedOut)
+  const store = h('code', {}, session.store)
+  const switcher = environmentSwitcher((environment) => {
+    chooseEnvironment(environment)
+    void list.load()
+  })
+  const missing = missingByEnvironmentTable()
+  const loaded = (shown: SecretList) => {
+    store.textContent = shown.store
+    switcher.update(shown)
+    missing.update(shown)
+  }
+  const list = secretsTable(session.store, { edit: editor.open, remove: remover.open }, signedOut, loaded)
 
   const addSecret = h('button', { type: 'button', id: 'add-secret', class: 'primary' }, 'Add New Secret')
   const signOut = h('button', { type: 'button', id: 'sign-out' }, 'Sign out')
@@ -36,5 +51,5 @@ export function appView(session: SessionInfo, signedOut: () => void): Node[] {
   })
 
   void list.load()
-  return [header(session, addSecret, signOut), h('main', {}, ...list.nodes, announce), editor.element, remover.element]
+  return [header(session, store, switcher.element, [addSecret, signOut]), h('main', {}, ...list.nodes, missing.element, announce), editor.element, remover.element]
 }

@@ -44,6 +44,8 @@ function row(secret: SecretRow, actions: RowActions): HTMLTableRowElement {
   return tr
 }
 
+const captionText = (store: string) => `Secrets in ${store}. Values are never shown here.`
+
 function parts(store: string) {
   const banner = (id: string) => h('div', { id, class: 'banner', role: 'status', hidden: true })
   return {
@@ -58,7 +60,7 @@ function parts(store: string) {
       h('p', {}, 'Add one, then write ', h('code', {}, '${secret.NAME}'),
         ' in a config file instead of the credential.')),
     body: h('tbody', { id: 'secrets-body' }),
-    caption: h('caption', {}, `Secrets in ${store}. Values are never shown here.`),
+    caption: h('caption', {}, captionText(store)),
   }
 }
 
@@ -75,9 +77,9 @@ function layout(p: Parts): { error: HTMLDivElement, table: HTMLTableElement, nod
 
 /**
  * The list's nodes and `load`, which fetches GET secrets and shows the
- * result; `signedOut` runs when the session has ended (401).
+ * result (and hands it to `loaded`); `signedOut` runs when the session has ended (401).
  */
-export function secretsTable(store: string, actions: RowActions, signedOut: () => void) {
+export function secretsTable(store: string, actions: RowActions, signedOut: () => void, loaded: (list: SecretList) => void) {
   const p = parts(store)
   const { error, table, nodes } = layout(p)
 
@@ -96,6 +98,7 @@ export function secretsTable(store: string, actions: RowActions, signedOut: () =
     banner(p.staleBanner, staleBannerText(list))
     banner(p.missingBanner, missingBannerText(list))
     banner(p.problemsBanner, problemsBannerText(list))
+    p.caption.textContent = captionText(list.store)
     p.body.replaceChildren(...list.secrets.map(secret => row(secret, actions)))
     show(list.secrets.length ? 'table' : 'empty')
   }
@@ -103,7 +106,9 @@ export function secretsTable(store: string, actions: RowActions, signedOut: () =
   async function load(): Promise<void> {
     show('loading')
     try {
-      render(await api<SecretList>('secrets'))
+      const list = await api<SecretList>('secrets')
+      render(list)
+      loaded(list)
     }
     catch (caught) {
       if (isSignedOut(caught)) return signedOut()

@@ -147,7 +147,7 @@ describe('a developer with the development key only', () => {
     process.env.UNPLUGIN_SECRETS_KEY_DIR = developmentKeyOnly
     try {
       const failure = await viteBuild('dist-no-key').then(() => undefined, (error: Error) => error)
-      expect(failure?.message).toMatch(/cannot expand \$\{secret\.DB_PASSWORD\} for environment production: No store key for .*secrets\.production\.enc\.json \(store id [0-9a-f]{32}\)\. Its admins can give you access: carol\. .*unplugin-secrets key import --env production/)
+      expect(failure?.message).toMatch(/cannot expand \$\{secret\.DB_PASSWORD\} for environment production: No store key for .*secrets\.production\.enc\.json \(store id [0-9a-f]{32}\)\. Looked in .*\. Its admins can give you access: carol\. .*unplugin-secrets key import --env production/)
       for (const value of ALL_VALUES) expect(failure!.message + failure!.stack).not.toContain(value)
       const written = await readdir(join(dir, 'dist-no-key')).catch(() => [])
       for (const file of written) for (const value of ALL_VALUES) expect(await readFile(join(dir, 'dist-no-key', file), 'utf8')).not.toContain(value)

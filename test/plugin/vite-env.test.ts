@@ -63,7 +63,7 @@ describe('vite: UNPLUGIN_SECRETS_* from the env files of the mode', () => {
 
   it('the no-key message says where keys are looked for, the env files included', async () => {
     const message = await failure(build())
-    expect(message).toMatch(/No store key for .*secrets\.enc\.json \(store id [\w-]+\)\. Looked in the key option, the UNPLUGIN_SECRETS_KEY variable \(Vite also reads it from its env files: \.env, \.env\.local, \.env\.\[mode\], \.env\.\[mode\]\.local\) and the key file .*\.json\. In CI set UNPLUGIN_SECRETS_KEY/)
+    expect(message).toMatch(/No store key for .*secrets\.enc\.json \(store id [\w-]+\)\. Looked in the key option, the UNPLUGIN_SECRETS_KEY variable \(Vite also reads it from its env files: \.env, \.env\.local, \.env\.\[mode\], \.env\.\[mode\]\.local\) and the key file .*\.json\. Its admins can give you access: \w+\. In CI set UNPLUGIN_SECRETS_KEY/)
   })
 
   it('the process\'s own variable and the key option win over a file; envDir is honoured, and false reads none', async () => {

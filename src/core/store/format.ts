@@ -374,6 +374,9 @@ export const readerRecordHash = (record: ReaderRecord, known?: CanonicalTexts): 
 /** Canonical JSON of an audit entry (v1 entries have none of the v2 fields, so their text is unchanged). */
 export const canonicalEntry = (entry: Omit<AuditEntry, 'sig'> & { sig?: string | undefined }): string => {
   const { action, admin, at, base, choose, keyId, merged, name, prev, publicKey, readers, recipient, record, records, seq, sig, store } = entry
+  // Most entries are a create or an update: the same text from an object of their own fields, built ~2x faster.
+  if (base === undefined && choose === undefined && keyId === undefined && merged === undefined && publicKey === undefined && readers === undefined && recipient === undefined && records === undefined && store === undefined)
+    return JSON.stringify({ action, admin, at, name, prev, record, seq, sig })
   return JSON.stringify({ action, admin, at, base, choose: sortedObject(choose), keyId, merged, name, prev, publicKey, readers: sortedObject(readers), recipient, record, records: sortedObject(records), seq, sig, store })
 }
 

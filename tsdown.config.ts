@@ -15,12 +15,16 @@ export default defineConfig([{
     rspack: 'src/rspack.ts',
     esbuild: 'src/esbuild.ts',
     farm: 'src/farm.ts',
+    nuxt: 'src/nuxt.ts',
+    astro: 'src/astro.ts',
     cli: 'src/cli/index.ts',
   },
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
   dts: true,
+  // Nuxt's types come with Nuxt: nuxt.d.mts imports them instead of inlining @nuxt/schema's.
+  external: [/^@nuxt\//],
   clean: true,
   // Declaration generation dominates the build time, and the timings depend on the machine's load: a warning nobody can act on.
   checks: { pluginTimings: false },

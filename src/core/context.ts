@@ -2,6 +2,7 @@
  * One plugin instance: its options, root, store and state, and the steps every
  * bundler's hooks share (expand one config, track what uses the store, scan output).
  */
+import { existsSync } from 'node:fs'
 import { basename, isAbsolute, relative, resolve } from 'node:path'
 import { TemplateCache, defaultCacheDir } from './cache'
 import { SecretsError } from './errors'
@@ -33,6 +34,18 @@ interface ScanReport {
   onHit?: (asset: string) => void
 }
 
+/**
+ * What a framework entry (Nuxt, Astro) fixes for every plugin it makes: the
+ * root the store path is relative to (no bundler may move it), and one list
+ * of start-up configs shared by the builds of one app (Vite's and Nitro's).
+ */
+export interface FrameworkSetup {
+  root?: string
+  startUpConfigs?: Map<string, string[]>
+  /** Called with each context made, for the entry's own hooks (the scan after Astro's or Nitro's build). */
+  onContext?: (ctx: SecretsContext) => void
+}
+
 /** What the bundler gets back from a transform. */
 export interface TransformOutput {
   code: string
@@ -47,8 +60,15 @@ export class SecretsContext {
    * before any transform: there, configs with references become JS modules.
    */
   readonly jsonAsModule: boolean
-  /** The folder the store path (and the cache folder) are relative to: the bundler's root. */
+  /** The folder the store path (and the cache folder) are relative to: the bundler's root, or the framework's. */
   root = process.cwd()
+  /** Runtime mode: each config resolved at start-up (as shown in messages) and its names, for the entries' start-up check. */
+  readonly startUpConfigs: Map<string, string[]>
+  /** Vite: when this instance's first build started (what frameworks write for the browser since then is scanned). */
+  buildStartedAt: number | undefined
+  readonly #rootFixed: boolean
+  /** A store that must be there for the output scan: set explicitly, or placed by a framework entry. */
+  readonly #storeRequired: boolean
   /** Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target option); Vite decides per module. */
   browserBuild: boolean
   /** Config files that referenced a secret: the store is a dependency of each. */
@@ -60,10 +80,20 @@ export class SecretsContext {
   #warnedNoScan = false
   #warnedShortValues = false
 
-  constructor(rawOptions: Options | undefined, framework: string) {
+  constructor(rawOptions: Options | undefined, framework: string, setup: FrameworkSetup = {}) {
     this.options = resolveOptions(rawOptions)
     this.jsonAsModule = framework === 'esbuild' || framework === 'farm'
     this.browserBuild = this.options.target === 'browser'
+    this.startUpConfigs = setup.startUpConfigs ?? new Map()
+    this.#rootFixed = setup.root !== undefined
+    this.root = setup.root ?? this.root
+    this.#storeRequired = this.#rootFixed || (rawOptions as Options | undefined)?.store !== undefined
+    setup.onContext?.(this)
+  }
+
+  /** The bundler's root, unless a framework entry fixed one (Nuxt's Vite root is app/, its store is beside nuxt.config). */
+  useBundlerRoot(root: string): void {
+    if (!this.#rootFixed) this.root = root
   }
 
   get storePath(): string {
@@ -134,10 +164,17 @@ export class SecretsContext {
   async #startUpModule(format: ConfigFormat, code: string, file: string, shown: string): Promise<ExpandedModule | undefined> {
     const runtime = { store: this.startUpStorePath }
     const map = this.#moduleMap(file, code)
-    if (format.bundledAs === 'module') return { ...await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) }), map }
+    if (format.bundledAs === 'module') return this.#checkedAtStartUp(shown, { ...await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) }), map })
     if (!hasReferences(format, code, shown)) return undefined
     this.jsonModules.add(file)
-    return { ...await format.module(code, shown, () => '', { runtime }), map, moduleType: 'js' }
+    return this.#checkedAtStartUp(shown, { ...await format.module(code, shown, () => '', { runtime }), map, moduleType: 'js' })
+  }
+
+  /** Records a start-up module's names: every server entry checks them first. */
+  #checkedAtStartUp(shown: string, module: ExpandedModule): ExpandedModule {
+    if (module.names.size > 0) this.startUpConfigs.set(shown, [...module.names].sort())
+    else this.startUpConfigs.delete(shown)
+    return module
   }
 
   /** The parse cache's folder; undefined with `cache: false` (memory only). */
@@ -175,6 +212,7 @@ export class SecretsContext {
    * in the store but the allowed ones. Resolves to an error message, if any.
    */
   async scanOutput(assets: OutputAsset[], label: string, report: ScanReport): Promise<string | undefined> {
+    if (this.#storeRequired && !existsSync(this.storePath)) throw this.#noStoreToScan()
     const values = await this.resolver.allValues().catch(() => undefined)
     if (!values) {
       this.#warnNoScan(report)
@@ -186,6 +224,11 @@ export class SecretsContext {
     const hits = findLeaks(assets, values, allowed)
     for (const hit of hits) report.onHit?.(hit.asset)
     return hits.length ? leakMessage(hits, label) : undefined
+  }
+
+  #noStoreToScan(): SecretsError {
+    const store = relative(this.root, this.storePath) || this.storePath
+    return new SecretsError('STORE_NOT_FOUND', `unplugin-secrets: no store at ${store} (resolved from ${this.root}), so the browser output cannot be scanned for secret values. Point the store option at your store file, or create one with unplugin-secrets init.`)
   }
 
   #warnNoScan(report: ScanReport): void {

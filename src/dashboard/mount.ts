@@ -7,10 +7,17 @@ import { LINK_MS } from './sessions'
 
 type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
 
-/** The dashboard of one plugin instance: its store, key and filters, and the configs it transformed. */
-export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsContext): Promise<void> {
+/** A mounted dashboard: the banner lines for a dev server's local URL (each call makes a new one-time link). */
+export type DashboardBanner = (localUrl: string) => string[]
+
+/**
+ * The dashboard of one plugin instance: its store, key and filters, and the
+ * configs it transformed. `printUrls: false` for a host that prints its own
+ * banner (Astro): it prints the lines itself.
+ */
+export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsContext, { printUrls = true } = {}): Promise<DashboardBanner | undefined> {
   const { key, include, exclude, maxAge } = ctx.options
-  await mountDashboard(server, { storePath: ctx.storePath, key, include, exclude, maxAge, transformed: () => ctx.storeUsers })
+  return mountDashboard(server, { storePath: ctx.storePath, key, include, exclude, maxAge, transformed: () => ctx.storeUsers }, printUrls)
 }
 
 /**
@@ -24,7 +31,7 @@ export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsCo
  * (`process.env.VITEST` is no signal: Vitest sets it in the worker, so it
  * would also hide the dashboard of a dev server a test starts.)
  */
-async function mountDashboard(server: ViteDevServer, options: MountOptions): Promise<Dashboard | undefined> {
+async function mountDashboard(server: ViteDevServer, options: MountOptions, printUrls: boolean): Promise<DashboardBanner | undefined> {
   if (!server.httpServer) return undefined
   const { config } = server
   const allowed = config.server.allowedHosts
@@ -45,16 +52,20 @@ async function mountDashboard(server: ViteDevServer, options: MountOptions): Pro
 
   // Decided before the banner is printed: printUrls is synchronous.
   const admin = await dashboard.localAdmin()
-  const printUrls = server.printUrls.bind(server)
-  server.printUrls = () => {
-    printUrls()
-    const local = server.resolvedUrls?.local[0]
-    if (!local) return
+  const banner: DashboardBanner = (local) => {
     const url = new URL(DASHBOARD_PATH, local).href
-    const { info } = config.logger
-    info(`  \u279C  Secrets: ${url}`)
-    if (admin) info(`  \u279C  Sign in as ${admin} (one-time link, ${LINK_MS / 60_000} min): ${url}?token=${dashboard.sessions.issueLinkToken()}`)
-    else info('  \u279C  Sign in with your admin key (none on this machine for this store)')
+    const signIn = admin
+      ? `Sign in as ${admin} (one-time link, ${LINK_MS / 60_000} min): ${url}?token=${dashboard.sessions.issueLinkToken()}`
+      : 'Sign in with your admin key (none on this machine for this store)'
+    return [`Secrets: ${url}`, signIn]
   }
-  return dashboard
+  if (printUrls) {
+    const printViteUrls = server.printUrls.bind(server)
+    server.printUrls = () => {
+      printViteUrls()
+      const local = server.resolvedUrls?.local[0]
+      if (local) for (const line of banner(local)) config.logger.info(`  \u279C  ${line}`)
+    }
+  }
+  return banner
 }

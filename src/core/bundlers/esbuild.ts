@@ -20,7 +20,7 @@ export function esbuildHooks(ctx: SecretsContext): EsbuildHooks {
       if (configured)
         throw new SecretsError('USAGE', 'one secrets() plugin instance was given to two esbuild builds; call secrets() once per build (for example plugins: [secrets()] inside each build\'s options).')
       configured = true
-      ctx.root = buildOptions.absWorkingDir ?? ctx.root
+      ctx.useBundlerRoot(buildOptions.absWorkingDir ?? ctx.root)
       ctx.browserBuild = (buildOptions.platform ?? 'browser') !== 'node'
       if (ctx.browserBuild) buildOptions.metafile = true // the output scan reads what was written (server builds are not scanned)
     },

@@ -50,7 +50,7 @@ export function failLoader(error: SecretsError): never {
 export function webpackLikeHook(ctx: SecretsContext): (compiler: unknown) => void {
   return (raw) => {
     const compiler = raw as WebpackLikeCompiler
-    ctx.root = compiler.options.context ?? ctx.root
+    ctx.useBundlerRoot(compiler.options.context ?? ctx.root)
     ctx.browserBuild = isBrowserTarget(compiler.options.target)
     if (ctx.browserBuild) scanAssets(ctx, compiler)
     else if (ctx.options.mode === 'runtime') startUpJsonAsJs(compiler)

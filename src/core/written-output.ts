@@ -35,19 +35,24 @@ export async function folderAssets(folder: string, root: string): Promise<Output
 
 /**
  * What a server build's frameworks wrote for the browser since `since` (ms):
- * every file in the browser output folders under `root`, and every HTML file
- * under `root` (outside node_modules and .git), wherever a prerender put it.
+ * every file in the browser output folders under `root`, and every HTML and
+ * JSON file (pages and their data) under `root` outside node_modules and
+ * .git, wherever a prerender or an adapter put it.
  */
 export async function writtenForBrowser(root: string, browserFolders: Iterable<string>, since: number): Promise<OutputAsset[]> {
   const inside = [...browserFolders].map(folder => relative(root, folder).replace(/\\/g, '/')).filter(folder => folder && !folder.startsWith('..') && !isAbsolute(folder))
-  const files = await glob(['**/*.html', ...inside.map(folder => `${folder}/**/*`)], { cwd: root, absolute: true, dot: true, ignore: NEVER_WALKED })
+  const files = await glob(['**/*.html', '**/*.json', ...inside.map(folder => `${folder}/**/*`)], { cwd: root, absolute: true, dot: true, ignore: NEVER_WALKED })
   const recent = await Promise.all(files.map(async file => ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) >= since))
   return textAssets(files.filter((_, index) => recent[index]), root)
 }
 
-/** Removes the files with a hit, so a deploy step that ignores the failed build cannot ship them. */
+/** Compressed copies written beside a file (adapter-node's precompress, compression plugins). */
+const COMPRESSED_COPIES = ['', '.br', '.gz']
+
+/** Removes the files with a hit and their compressed copies, so a deploy step that ignores the failed build cannot ship them. */
 export async function removeAssets(root: string, names: Iterable<string>): Promise<void> {
-  await Promise.all([...names].map(name => rm(resolve(root, name), { force: true })))
+  const files = [...names].flatMap(name => COMPRESSED_COPIES.map(suffix => resolve(root, name + suffix)))
+  await Promise.all(files.map(file => rm(file, { force: true })))
 }
 
 /**

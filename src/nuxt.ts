@@ -22,8 +22,9 @@ import { createUnpluginFactory } from './core/plugin'
 import { scanBrowserFolder } from './core/written-output'
 
 /** Why `nuxt dev` has no dashboard, and what to use instead. */
-const NO_DASHBOARD = 'the dashboard is not served by nuxt dev: Nuxt runs Vite in middleware mode, behind its own server. '
-  + 'Change secrets with the CLI (npx unplugin-secrets set NAME), or run the dashboard with a plain Vite dev server (see docs/frameworks.md).'
+const NO_DASHBOARD = 'the dashboard is not served by nuxt dev: Nuxt runs Vite in middleware mode behind its own server (and a proxy), '
+  + 'so the dashboard cannot check which host and port a request came to. '
+  + 'Manage secrets with the CLI instead: npx unplugin-secrets list | set NAME | rm NAME.'
 
 /** The Nitro hooks the module uses, typed here: their types come with nitropack, which Nuxt brings and this package does not. */
 interface NitroHooks {
@@ -57,7 +58,7 @@ const secretsModule: NuxtModule<Options> = defineNuxtModule<Options>({
     nitroHooks.hook('nitro:init', (nitro) => {
       // After Nitro's build: the public folder holds the client bundle, public/ and every prerendered page and payload.
       nitro.hooks.hook('compiled', async () => {
-        if (ctx) await scanBrowserFolder(ctx, nitro.options.output.publicDir, 'Nuxt public output (browser)', message => logger.warn(message))
+        if (ctx) await scanBrowserFolder(ctx, nitro.options.output.publicDir, 'Nuxt public (browser)', message => logger.warn(message))
       })
     })
   },

@@ -61,7 +61,7 @@ export default function secrets(options?: Options): SecretsAstroIntegration {
         for (const line of banner?.(`http://localhost:${address.port}/`) ?? []) logger.info(line)
       },
       'astro:build:done': async ({ dir, logger }) => {
-        if (ctx) await scanBrowserFolder(ctx, fileURLToPath(dir), 'Astro build (browser)', message => logger.warn(message))
+        if (ctx) await scanBrowserFolder(ctx, fileURLToPath(dir), 'Astro (browser)', message => logger.warn(message))
       },
     },
   }

@@ -21,6 +21,8 @@ export interface App {
   dir: string
   /** The store key: builds get it as UNPLUGIN_SECRETS_KEY, a server in runtime mode too. */
   key: string
+  /** The store's admin key (the dashboard's sign-in link, changing secrets). */
+  adminKey: string
   /** A clean environment for children, with `extra`: no key unless given. */
   env: (extra?: Record<string, string>) => Record<string, string>
   /** Runs a tool of the app's node_modules/.bin with the store key. */
@@ -58,6 +60,7 @@ export async function installApp(name: string): Promise<App> {
   return {
     dir,
     key: created.storeKey,
+    adminKey,
     env,
     run: (tool, args, extra = {}) => runProcess(join(dir, 'node_modules/.bin', tool), args, { cwd: dir, env: env({ UNPLUGIN_SECRETS_KEY: created.storeKey, ...extra }) }),
     write: (file, text) => writeFile(join(dir, file), text),

@@ -51,6 +51,7 @@ export function frameworkSuite(spec: FrameworkSpec): () => App {
     it('builds, and the built server delivers the value to server code', async () => {
       const built = await build(app, spec)
       expect(built.code, output(built)).toBe(0)
+      expect(output(built)).not.toContain('was not scanned') // the store is found from the framework's root
       expect(await servedToken(await start(app, spec, {}), spec.valuePath)).toBe(API_TOKEN)
     })
 

@@ -33,15 +33,24 @@ export async function folderAssets(folder: string, root: string): Promise<Output
   return textAssets(files, root)
 }
 
+/** `folders` under `root`, as globs of everything in them. */
+function insideGlobs(root: string, folders: Iterable<string>): string[] {
+  const inside = [...folders].map(folder => relative(root, folder).replace(/\\/g, '/'))
+  return inside.filter(folder => folder && !folder.startsWith('..') && !isAbsolute(folder)).map(folder => `${folder}/**`)
+}
+
 /**
  * What a server build's frameworks wrote for the browser since `since` (ms):
  * every file in the browser output folders under `root`, and every HTML and
- * JSON file (pages and their data) under `root` outside node_modules and
- * .git, wherever a prerender or an adapter put it.
+ * JSON file (pages and their data) under `root` outside node_modules, .git,
+ * Vite's manifests and the server output folders, wherever a prerender or an adapter put it.
  */
-export async function writtenForBrowser(root: string, browserFolders: Iterable<string>, since: number): Promise<OutputAsset[]> {
-  const inside = [...browserFolders].map(folder => relative(root, folder).replace(/\\/g, '/')).filter(folder => folder && !folder.startsWith('..') && !isAbsolute(folder))
-  const files = await glob(['**/*.html', '**/*.json', ...inside.map(folder => `${folder}/**/*`)], { cwd: root, absolute: true, dot: true, ignore: NEVER_WALKED })
+export async function writtenForBrowser(root: string, folders: { browser: Iterable<string>, server: Iterable<string> }, since: number): Promise<OutputAsset[]> {
+  const pages = await glob(['**/*.html', '**/*.json'], { cwd: root, absolute: true, dot: true, ignore: [...NEVER_WALKED, '**/.vite/**', ...insideGlobs(root, folders.server)] })
+  const browserGlobs = insideGlobs(root, folders.browser)
+  // No patterns would mean every file to the glob: none here means no browser folder.
+  const browser = browserGlobs.length ? await glob(browserGlobs, { cwd: root, absolute: true, dot: true, ignore: NEVER_WALKED }) : []
+  const files = [...new Set([...pages, ...browser])]
   const recent = await Promise.all(files.map(async file => ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) >= since))
   return textAssets(files.filter((_, index) => recent[index]), root)
 }

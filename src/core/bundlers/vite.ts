@@ -28,6 +28,8 @@ interface ViteEnvironmentContext {
  * end of the server build, so the server build looks at what the client's wrote.
  */
 const browserFolders = new Set<string>()
+/** The server output folders of this process's Vite builds: what is written there is not for the browser. */
+const serverFolders = new Set<string>()
 
 /** A server environment's build (not the dev server, whose closeBundle runs when it stops). */
 function isServerBuild(context: unknown): boolean {
@@ -65,8 +67,8 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
     generateBundle: {
       order: 'post',
       async handler({ format, dir }, bundle) {
+        if (dir) (isServerBuild(this) ? serverFolders : browserFolders).add(dir)
         if (isServerBuild(this)) return startUp.applies(true, format) ? startUp.emit(this, format) : undefined
-        if (dir) browserFolders.add(dir)
         const message = await ctx.scanOutput(bundleAssets(bundle), `${this.environment.name} (browser) bundle`, { warn: text => this.warn(text) })
         if (message) this.error(message)
       },
@@ -77,7 +79,7 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
       sequential: true,
       async handler() {
         if (!isServerBuild(this) || ctx.buildStartedAt === undefined) return
-        const assets = await writtenForBrowser(ctx.root, browserFolders, ctx.buildStartedAt)
+        const assets = await writtenForBrowser(ctx.root, { browser: browserFolders, server: serverFolders }, ctx.buildStartedAt)
         if (assets.length === 0) return
         const hits = new Set<string>()
         const message = await ctx.scanOutput(assets, 'prerendered (browser)', { warn: text => this.warn(text), onHit: hit => hits.add(hit) })

@@ -28,14 +28,17 @@ interface AstroLogger {
   warn: (message: string) => void
 }
 
+/** Astro's `updateConfig`: `vite` as any object, so Astro's own (typed with its own Vite's plugin type) fits. */
+type UpdateConfig = (config: { vite: object }) => unknown
+
 /**
- * The hooks, in the shape Astro 5 calls them (declared as methods, so the
- * object fits Astro's own `AstroIntegration` type without importing it).
+ * The hooks, in the shape Astro 5 calls them: the object fits Astro's own
+ * `AstroIntegration` type (checked against Astro 5) without importing it.
  */
 export interface SecretsAstroIntegration {
   name: 'unplugin-secrets'
   hooks: {
-    'astro:config:setup': (options: { config: { root: URL }, updateConfig: (config: { vite: { plugins: unknown[] } }) => unknown }) => void
+    'astro:config:setup': (options: { config: { root: URL }, updateConfig: UpdateConfig }) => void
     'astro:server:start': (options: { address: { port: number }, logger: AstroLogger }) => void
     'astro:build:done': (options: { dir: URL, logger: AstroLogger }) => Promise<void>
   }

@@ -9,7 +9,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, inject } from 'vitest'
-import { CLI, dist, runProcess } from '../helpers'
+import { CLI, ROOT, dist, runProcess } from '../helpers'
 import type { RunResult } from '../helpers'
 
 /** The secret every app's config references; quotes, so pages write it escaped (JSON) and as entities (HTML). */
@@ -141,4 +141,10 @@ export async function servedToken(started: Started, path: string): Promise<strin
   const response = await started.get(path)
   expect(response.status).toBe(200)
   return ((await response.json()) as { token: string }).token
+}
+
+/** tsc --strict on one file of the app, against the app's installed types (the repository's TypeScript). */
+export function typeCheck(app: App, file: string): Promise<RunResult> {
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc')
+  return runProcess(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'preserve', '--moduleResolution', 'bundler', '--target', 'es2022', '--pretty', 'false', file], { cwd: app.dir, env: app.env() })
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { API_TOKEN, freePort, servedToken, startServer } from './app'
+import { API_TOKEN, freePort, servedToken, startServer, typeCheck } from './app'
 import { frameworkSuite } from './suite'
 
 describe('Astro 5 with @astrojs/node 9 (unplugin-secrets/astro)', () => {
@@ -29,5 +29,10 @@ describe('Astro 5 with @astrojs/node 9 (unplugin-secrets/astro)', () => {
     await app().setSecret('API_TOKEN', 'tok-rotated-in-dev-4e7f')
     await expect.poll(() => servedToken(dev, '/api/value.json'), { timeout: 15_000 }).toBe('tok-rotated-in-dev-4e7f')
     await dev.stop()
+  })
+
+  it('the integration fits the AstroIntegration type of Astro', async () => {
+    const result = await typeCheck(app(), 'types.ts')
+    expect(result, result.stdout).toMatchObject({ code: 0, stdout: '' })
   })
 })

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { API_TOKEN, freePort, servedToken, startServer } from './app'
+import { API_TOKEN, freePort, servedToken, startServer, typeCheck } from './app'
 import { frameworkSuite } from './suite'
 
 describe('Nuxt 4 (unplugin-secrets/nuxt)', () => {
@@ -27,5 +27,10 @@ describe('Nuxt 4 (unplugin-secrets/nuxt)', () => {
     await app().setSecret('API_TOKEN', 'tok-rotated-in-dev-4e7f')
     await expect.poll(() => servedToken(dev, '/api/value'), { timeout: 30_000 }).toBe('tok-rotated-in-dev-4e7f')
     await dev.stop()
+  })
+
+  it('the module and its secrets options fit the config type of Nuxt', async () => {
+    const result = await typeCheck(app(), 'types.ts')
+    expect(result, result.stdout).toMatchObject({ code: 0, stdout: '' })
   })
 })

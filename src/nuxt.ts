@@ -21,12 +21,6 @@ import type { Options } from './core/options'
 import { createUnpluginFactory } from './core/plugin'
 import { scanBrowserFolder } from './core/written-output'
 
-declare module '@nuxt/schema' {
-  /** The plugin's options in nuxt.config.ts, under `secrets`. */
-  interface NuxtConfig { secrets?: Options }
-  interface NuxtOptions { secrets?: Options }
-}
-
 /** Why `nuxt dev` has no dashboard, and what to use instead. */
 const NO_DASHBOARD = 'the dashboard is not served by nuxt dev: Nuxt runs Vite in middleware mode behind its own server (and a proxy), '
   + 'so the dashboard cannot check which host and port a request came to. '

@@ -1,6 +1,8 @@
-// Type-checked by the test (tsc --strict): the module and its `secrets` options fit Nuxt's config type.
-import type { NuxtConfig } from '@nuxt/schema'
+// Type-checked by the test (tsc --strict) after a build: Nuxt types the `secrets` key from the module's options.
+/// <reference path="./.nuxt/nuxt.node.d.ts" />
+import { defineNuxtConfig } from 'nuxt/config'
 import secretsModule from 'unplugin-secrets/nuxt'
-export const config: NuxtConfig = { modules: [secretsModule, 'unplugin-secrets/nuxt'], secrets: { mode: 'runtime', client: ['PUBLIC_X'] } }
+
+export const config = defineNuxtConfig({ modules: [secretsModule, 'unplugin-secrets/nuxt'], secrets: { mode: 'runtime', client: ['PUBLIC_X'] } })
 // @ts-expect-error an unknown option is refused
-export const wrong: NuxtConfig = { secrets: { taget: 'browser' } }
+export const wrong = defineNuxtConfig({ secrets: { taget: 'browser' } })

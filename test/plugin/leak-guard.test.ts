@@ -1,6 +1,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { SecretsContext } from '../../src/core/context'
 import { findLeaks } from '../../src/core/leak'
 import { definePlugin, farmBuildInChild, locatedMessage, webpackLikeBuild } from '../build'
 import { dist, tempDir } from '../helpers'
@@ -118,6 +119,17 @@ describe('Vite: what a server build writes for the browser (prerendered pages)',
     const { default: secrets } = await dist('vite')
     const error = await build({ root: folder, configFile: false, logLevel: 'silent', plugins: [secrets({ key, store: 'config/secrets.enc.json' })], build: { outDir: join(folder, 'out'), lib: { entry: join(folder, 'entry.js'), formats: ['es'], fileName: 'entry' } } }).then(() => undefined, (caught: unknown) => caught)
     expect((error as Error).message).toMatch(/no store at config\/secrets\.enc\.json \(resolved from .*vite-no-store\), so the browser output cannot be scanned for secret values\. Point the store option at your store file, or create one with unplugin-secrets init\./)
+  })
+
+  it('so is the default store path when a framework entry placed it (Nuxt rootDir, Astro root)', async () => {
+    const root = await project('framework-no-store', {})
+    const placed = new SecretsContext({ key }, 'vite', { root })
+    await expect(placed.scanOutput([{ name: 'index.html', text: '<p></p>' }], 'Nuxt public (browser)', { warn: () => {} })).rejects.toMatchObject({ code: 'STORE_NOT_FOUND', message: expect.stringContaining(`no store at secrets.enc.json (resolved from ${root})`) })
+    const bundlerRoot = new SecretsContext({ key }, 'vite')
+    bundlerRoot.useBundlerRoot(root)
+    const warnings: string[] = []
+    await expect(bundlerRoot.scanOutput([{ name: 'index.html', text: '<p></p>' }], 'client (browser) bundle', { warn: text => warnings.push(text) })).resolves.toBeUndefined()
+    expect(warnings).toEqual(['unplugin-secrets: the browser output was not scanned for secret values: the store secrets.enc.json or its key is not available to this build.'])
   })
 })
 

@@ -23,8 +23,8 @@ export default defineConfig([{
   platform: 'node',
   target: 'node20.19',
   dts: true,
-  // Nuxt's types come with Nuxt: nuxt.d.mts imports them instead of inlining @nuxt/schema's.
-  external: [/^@nuxt\//],
+  // Nuxt's types come with Nuxt: nuxt.d.mts imports them (from nuxt/schema) instead of inlining @nuxt/schema's.
+  external: [/^@nuxt\//, /^nuxt\//],
   clean: true,
   // Declaration generation dominates the build time, and the timings depend on the machine's load: a warning nobody can act on.
   checks: { pluginTimings: false },

@@ -14,7 +14,8 @@
  * ```
  */
 import { addVitePlugin, defineNuxtModule, useLogger } from '@nuxt/kit'
-import type { NuxtModule } from '@nuxt/schema'
+// From nuxt/schema, not @nuxt/schema: every Nuxt app resolves the nuxt package, not always @nuxt/schema (a nested dependency).
+import type { NuxtModule } from 'nuxt/schema'
 import { createUnplugin } from 'unplugin'
 import type { SecretsContext } from './core/context'
 import type { Options } from './core/options'

@@ -143,8 +143,11 @@ export async function servedToken(started: Started, path: string): Promise<strin
   return ((await response.json()) as { token: string }).token
 }
 
-/** tsc --strict on one file of the app, against the app's installed types (the repository's TypeScript). */
-export function typeCheck(app: App, file: string): Promise<RunResult> {
+/** tsc on one file of the app (strict), or on a tsconfig of the app (`-p`), against the app's installed types. */
+export function typeCheck(app: App, target: { file: string } | { project: string }): Promise<RunResult> {
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc')
-  return runProcess(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'preserve', '--moduleResolution', 'bundler', '--target', 'es2022', '--pretty', 'false', file], { cwd: app.dir, env: app.env() })
+  const args = 'project' in target
+    ? ['-p', target.project]
+    : ['--noEmit', '--strict', '--skipLibCheck', '--module', 'preserve', '--moduleResolution', 'bundler', '--target', 'es2022', target.file]
+  return runProcess(process.execPath, [tsc, ...args, '--pretty', 'false'], { cwd: app.dir, env: app.env() })
 }

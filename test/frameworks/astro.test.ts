@@ -32,7 +32,7 @@ describe('Astro 5 with @astrojs/node 9 (unplugin-secrets/astro)', () => {
   })
 
   it('the integration fits the AstroIntegration type of Astro', async () => {
-    const result = await typeCheck(app(), 'types.ts')
+    const result = await typeCheck(app(), { file: 'types.ts' })
     expect(result, result.stdout).toMatchObject({ code: 0, stdout: '' })
   })
 })

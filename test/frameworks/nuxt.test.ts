@@ -30,7 +30,8 @@ describe('Nuxt 4 (unplugin-secrets/nuxt)', () => {
   })
 
   it('the module and its secrets options fit the config type of Nuxt', async () => {
-    const result = await typeCheck(app(), 'types.ts')
+    // With the tsconfig Nuxt generated in the build: it maps @nuxt/schema, which npm may nest under nuxt/.
+    const result = await typeCheck(app(), { project: 'tsconfig.types.json' })
     expect(result, result.stdout).toMatchObject({ code: 0, stdout: '' })
   })
 })

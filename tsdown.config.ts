@@ -15,6 +15,8 @@ export default defineConfig([{
     rspack: 'src/rspack.ts',
     esbuild: 'src/esbuild.ts',
     farm: 'src/farm.ts',
+    'nuxt': 'src/nuxt.ts',
+    'astro': 'src/astro.ts',
     'cli': 'src/cli/index.ts',
     // Opens a reader's age entry for start-up code, which waits for it (store/key-sources.ts).
     'reader-worker': 'src/core/store/reader-worker.ts',
@@ -23,6 +25,8 @@ export default defineConfig([{
   platform: 'node',
   target: 'node20.19',
   dts: true,
+  // Nuxt's types come with Nuxt: nuxt.d.mts imports them (from nuxt/schema) instead of inlining @nuxt/schema's.
+  external: [/^@nuxt\//, /^nuxt\//],
   clean: true,
   // Declaration generation dominates the build time, and the timings depend on the machine's load: a warning nobody can act on.
   checks: { pluginTimings: false },

@@ -4,8 +4,8 @@ import SummaryReporter from './test/summary-reporter.ts'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The hardening suite has its own config and script (npm run test:hardening).
-    exclude: ['test/hardening/**', '**/node_modules/**'],
+    // The hardening suite and the framework apps have their own configs and scripts (npm run test:hardening, test:frameworks).
+    exclude: ['test/hardening/**', 'test/frameworks/**', '**/node_modules/**'],
     globalSetup: ['test/key-folder.setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

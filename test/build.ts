@@ -136,11 +136,11 @@ export async function definePlugin(name: WebpackLike, definitions: Record<string
  * A Farm build of `root`/entry.js with the plugin, in a child process: Farm
  * reports a failed build and calls process.exit(1).
  */
-export function farmBuildInChild(root: string, output: Record<string, unknown>, secretsOptions: Record<string, unknown>): Promise<RunResult> {
+export function farmBuildInChild(root: string, output: Record<string, unknown>, secretsOptions: Record<string, unknown>, compilation: Record<string, unknown> = {}): Promise<RunResult> {
   return runNode(`
     import { build } from '@farmfe/core'
     import secrets from ${JSON.stringify(join(ROOT, 'dist/farm.mjs'))}
-    await build({ root: ${JSON.stringify(root)}, compilation: { input: { entry: './entry.js' }, output: ${JSON.stringify(output)}, persistentCache: false, presetEnv: false }, plugins: [secrets(${JSON.stringify(secretsOptions)})] })
+    await build({ root: ${JSON.stringify(root)}, compilation: { input: { entry: './entry.js' }, output: ${JSON.stringify(output)}, persistentCache: false, presetEnv: false, ...${JSON.stringify(compilation)} }, plugins: [secrets(${JSON.stringify(secretsOptions)})] })
   `, { cwd: ROOT })
 }
 

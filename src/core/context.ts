@@ -3,6 +3,7 @@
  * bundler's hooks share (expand one config, track what uses the store, scan output).
  */
 import { readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { basename, isAbsolute, relative, resolve } from 'node:path'
 import type { BuildStore } from './build-store'
 import { buildStoreLine, chooseBuildStore, hasEnvironments } from './build-store'
@@ -38,6 +39,18 @@ interface ScanReport {
   onHit?: (asset: string) => void
 }
 
+/**
+ * What a framework entry (Nuxt, Astro) fixes for every plugin it makes: the
+ * root the store path is relative to (no bundler may move it), and one list
+ * of start-up configs shared by the builds of one app (Vite's and Nitro's).
+ */
+export interface FrameworkSetup {
+  root?: string
+  startUpConfigs?: Map<string, string[]>
+  /** Called with each context made, for the entry's own hooks (the scan after Astro's or Nitro's build). */
+  onContext?: (ctx: SecretsContext) => void
+}
+
 /** What the bundler gets back from a transform. */
 export interface TransformOutput {
   code: string
@@ -52,12 +65,19 @@ export class SecretsContext {
    * before any transform: there, configs with references become JS modules.
    */
   readonly jsonAsModule: boolean
-  /** The folder the store path (and the cache folder) are relative to: the bundler's root. */
+  /** The folder the store path (and the cache folder) are relative to: the bundler's root, or the framework's. */
   root = process.cwd()
   /** What the environment option's function is given; each bundler family fills in its mode. */
   readonly build: BuildInfo
   /** The bundler's logger at info level, for the line naming the build's store (set by each bundler family). */
   info: (message: string) => void = () => {}
+  /** Runtime mode: each config resolved at start-up (as shown in messages) and its names, for the entries' start-up check. */
+  readonly startUpConfigs: Map<string, string[]>
+  /** Vite: when this instance's first build started (what frameworks write for the browser since then is scanned). */
+  buildStartedAt: number | undefined
+  readonly #rootFixed: boolean
+  /** A store that must be there for the output scan: set explicitly, or placed by a framework entry. */
+  readonly #storeRequired: boolean
   /** Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target option); Vite decides per module. */
   browserBuild: boolean
   /** Config files that referenced a secret: the store is a dependency of each. */
@@ -75,12 +95,22 @@ export class SecretsContext {
   readonly #storeGiven: boolean
   #store: BuildStore | undefined
 
-  constructor(rawOptions: Options | undefined, framework: string) {
+  constructor(rawOptions: Options | undefined, framework: string, setup: FrameworkSetup = {}) {
     this.options = resolveOptions(rawOptions)
     this.#storeGiven = rawOptions?.store !== undefined
     this.jsonAsModule = framework === 'esbuild' || framework === 'farm'
     this.browserBuild = this.options.target === 'browser'
     this.build = { bundler: framework as BuildInfo['bundler'], mode: undefined }
+    this.startUpConfigs = setup.startUpConfigs ?? new Map()
+    this.#rootFixed = setup.root !== undefined
+    this.root = setup.root ?? this.root
+    this.#storeRequired = this.#rootFixed || this.#storeGiven
+    setup.onContext?.(this)
+  }
+
+  /** The bundler's root, unless a framework entry fixed one (Nuxt's Vite root is app/, its store is beside nuxt.config). */
+  useBundlerRoot(root: string): void {
+    if (!this.#rootFixed) this.root = root
   }
 
   /**
@@ -173,10 +203,17 @@ export class SecretsContext {
     if (mentionsSecret(code)) this.#announce()
     const runtime = { store: this.startUpStorePath }
     const map = this.#moduleMap(file, code)
-    if (format.bundledAs === 'module') return { ...await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) }), map }
+    if (format.bundledAs === 'module') return this.#checkedAtStartUp(shown, { ...await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) }), map })
     if (!hasReferences(format, code, shown)) return undefined
     this.jsonModules.add(file)
-    return { ...await format.module(code, shown, () => '', { runtime }), map, moduleType: 'js' }
+    return this.#checkedAtStartUp(shown, { ...await format.module(code, shown, () => '', { runtime }), map, moduleType: 'js' })
+  }
+
+  /** Records a start-up module's names: every server entry checks them first. */
+  #checkedAtStartUp(shown: string, module: ExpandedModule): ExpandedModule {
+    if (module.names.size > 0) this.startUpConfigs.set(shown, [...module.names].sort())
+    else this.startUpConfigs.delete(shown)
+    return module
   }
 
   /** `dts: true`: the config's declaration beside it (a virtual module, with no folder, gets none). */
@@ -248,6 +285,7 @@ export class SecretsContext {
    * in the store but the allowed ones. Resolves to an error message, if any.
    */
   async scanOutput(assets: OutputAsset[], label: string, report: ScanReport): Promise<string | undefined> {
+    if (this.#storeRequired && !existsSync(this.storePath)) throw this.#noStoreToScan()
     const values = await this.resolver.allValues().catch(() => undefined)
     if (!values) {
       this.#warnNoScan(report)
@@ -259,6 +297,11 @@ export class SecretsContext {
     const hits = findLeaks(assets, values, allowed)
     for (const hit of hits) report.onHit?.(hit.asset)
     return hits.length ? leakMessage(hits, label) : undefined
+  }
+
+  #noStoreToScan(): SecretsError {
+    const store = relative(this.root, this.storePath) || this.storePath
+    return new SecretsError('STORE_NOT_FOUND', `unplugin-secrets: no store at ${store} (resolved from ${this.root}), so the browser output cannot be scanned for secret values. Point the store option at your store file, or create one with unplugin-secrets init.`)
   }
 
   #warnNoScan(report: ScanReport): void {

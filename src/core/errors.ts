@@ -9,6 +9,7 @@ export const errorCodes = {
   REFERENCE_IN_KEY: 'a ${secret.NAME} reference stands in a mapping key',
   SECRET_MISSING: 'a config references a secret the store does not have',
   SECRET_IN_CLIENT: 'a secret that is not allowed for the browser is referenced by a module for the browser',
+  SECRET_IN_OUTPUT: 'the output scan found a secret value in files written for the browser after the bundle (prerendered pages)',
   YAML_INVALID: 'a YAML config does not parse (or is unsafe: duplicate keys, alias bombs)',
   JSON_INVALID: 'a JSON config that holds a reference does not parse',
   FORMAT_UNSUPPORTED: 'a file given to render or loadConfig is neither YAML nor JSON (by its extension)',

@@ -19,22 +19,45 @@ function unescape(hex2: string | undefined, point: string | undefined, hex4: str
   return SIMPLE_ESCAPES[char!] ?? char!
 }
 
+/** One kind of escaping the scan reads through: what a match looks like, and what it stands for. */
+interface Decoder {
+  pattern: RegExp
+  decode: (match: RegExpMatchArray) => string
+}
+
+/** JavaScript and JSON string escapes: \xHH, \uHHHH, \u{…}, \n and friends, \<char>, line continuations. */
+const STRING_ESCAPES: Decoder = { pattern: ESCAPE, decode: match => unescape(match[1], match[2], match[3], match[4]) }
+
+const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00A0' }
+
+function entity(name: string): string | undefined {
+  const point = /^#x[0-9a-f]+$/i.test(name) ? Number.parseInt(name.slice(2), 16) : /^#\d+$/.test(name) ? Number(name.slice(1)) : undefined
+  if (point === undefined) return NAMED_ENTITIES[name.toLowerCase()]
+  return point <= 0x10FFFF ? String.fromCodePoint(point) : undefined
+}
+
+/** HTML character references (`&quot;`, `&#34;`, `&#x22;`, …): how prerendered pages write text. */
+const HTML_ENTITIES: Decoder = { pattern: /&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, decode: match => entity(match[1]!) ?? match[0] }
+
 /**
- * Decodes JavaScript and JSON string escapes wherever they stand in `text`:
- * \xHH, \uHHHH, \u{…}, \n and friends, \<char>, line continuations. Whatever
- * quoting and escaping a minifier chose for a string, its value appears in
- * the decoded text (decoded twice for strings inside JSON.parse('…')).
+ * Decodes JavaScript and JSON string escapes wherever they stand in `text`.
+ * Whatever quoting and escaping a minifier chose for a string, its value
+ * appears in the decoded text (decoded twice for strings inside JSON.parse('…')).
  */
 export function decodeEscapes(text: string): string {
-  return text.replace(ESCAPE, (_, hex2?: string, point?: string, hex4?: string, char?: string) => unescape(hex2, point, hex4, char))
+  return decodeWith(STRING_ESCAPES, text)
+}
+
+function decodeWith({ pattern, decode }: Decoder, text: string): string {
+  return text.replace(pattern, (...args) => decode(args.slice(0, -2) as unknown as RegExpMatchArray))
 }
 
 /**
- * For each UTF-16 unit of `decodeEscapes(text)`, the span of `text` it was
- * decoded from: `[from[i], to[i])` (a literal character: itself; an escape's
- * units: the whole escape).
+ * For each UTF-16 unit of `decodeWith(decoder, text)`, the span of `text` it
+ * was decoded from: `[from[i], to[i])` (a literal character: itself; a
+ * decoded sequence's units: the whole sequence).
  */
-function decodedSpans(text: string): { from: Int32Array, to: Int32Array } {
+function decodedSpans({ pattern, decode }: Decoder, text: string): { from: Int32Array, to: Int32Array } {
   // Decoding never lengthens the text: one slot per input unit is enough.
   const from = new Int32Array(text.length)
   const to = new Int32Array(text.length)
@@ -43,10 +66,10 @@ function decodedSpans(text: string): { from: Int32Array, to: Int32Array } {
     for (let i = start; i < end; i++, length++) from[length] = i, to[length] = i + 1
   }
   let last = 0
-  for (const match of text.matchAll(ESCAPE)) {
+  for (const match of text.matchAll(pattern)) {
     literal(last, match.index)
     const end = match.index + match[0].length
-    for (let unit = unescape(match[1], match[2], match[3], match[4]).length; unit > 0; unit--, length++) from[length] = match.index, to[length] = end
+    for (let unit = decode(match).length; unit > 0; unit--, length++) from[length] = match.index, to[length] = end
     last = end
   }
   literal(last, text.length)
@@ -60,23 +83,32 @@ interface View {
   toWritten: (start: number, end: number) => [number, number]
 }
 
-/** The asset as written, with escapes decoded once, and twice. Spans are worked out only when asked for. */
+/**
+ * The asset as written, with string escapes decoded once and twice, and with
+ * HTML character references decoded (text in a page). Spans are worked out only when asked for.
+ */
 function views(written: string): View[] {
   const identity: View = { text: written, toWritten: (start, end) => [start, end] }
-  const decodedFrom = (parent: View): View => {
+  const decodedFrom = (parent: View, decoder: Decoder): View => {
     let spans: { from: Int32Array, to: Int32Array } | undefined
     return {
-      text: decodeEscapes(parent.text),
+      text: decodeWith(decoder, parent.text),
       toWritten(start, end) {
-        spans ??= decodedSpans(parent.text)
+        spans ??= decodedSpans(decoder, parent.text)
         return parent.toWritten(spans.from[start]!, spans.to[end - 1]!)
       },
     }
   }
-  const once = decodedFrom(identity)
-  if (once.text === written) return [identity]
-  const twice = decodedFrom(once)
-  return twice.text === once.text ? [identity, once] : [identity, once, twice]
+  const readings = [identity]
+  const once = decodedFrom(identity, STRING_ESCAPES)
+  if (once.text !== written) {
+    readings.push(once)
+    const twice = decodedFrom(once, STRING_ESCAPES)
+    if (twice.text !== once.text) readings.push(twice)
+  }
+  const entities = written.includes('&') ? decodedFrom(identity, HTML_ENTITIES) : undefined
+  if (entities && entities.text !== written) readings.push(entities)
+  return readings
 }
 
 /** Every start of `needle` in `text`, overlapping ones included. */

@@ -11,15 +11,20 @@ import type { DevServerExtension } from './bundlers/vite'
 import { viteHooks, viteModuleTarget } from './bundlers/vite'
 import { failLoader, webpackLikeHook } from './bundlers/webpack'
 import { SecretsContext } from './context'
+import type { FrameworkSetup } from './context'
 import { SecretsError } from './errors'
 import type { Options } from './options'
 
 export type { DevServerExtension } from './bundlers/vite'
+export type { FrameworkSetup } from './context'
 
-/** The factory; `extendDevServer` adds to Vite's dev server what core does not own (the dashboard). */
-export function createUnpluginFactory(extendDevServer?: DevServerExtension): UnpluginFactory<Options | undefined, false> {
+/**
+ * The factory; `extendDevServer` adds to Vite's dev server what core does not
+ * own (the dashboard), `setup` what a framework entry fixes (root, shared start-up list).
+ */
+export function createUnpluginFactory(extendDevServer?: DevServerExtension, setup?: FrameworkSetup): UnpluginFactory<Options | undefined, false> {
   return (rawOptions, meta) => {
-    const ctx = new SecretsContext(rawOptions, meta.framework)
+    const ctx = new SecretsContext(rawOptions, meta.framework, setup)
     return {
       name: 'unplugin-secrets',
       enforce: 'pre',

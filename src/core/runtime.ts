@@ -1,3 +1,7 @@
+/**
+ * Start-up resolution (`mode: 'runtime'`): the built config modules resolve
+ * their references here, and each server entry checks every config first.
+ */
 import { resolve } from 'node:path'
 import { SecretsError } from './errors'
 import { setAt } from './formats/module'
@@ -39,6 +43,19 @@ function open(path: string, file: string): SecretStore {
   }
 }
 
+/** The store a runtime build opens at start-up: UNPLUGIN_SECRETS_STORE, else the path the build wrote. */
+const startUpStorePath = (store: string): string => resolve(process.env.UNPLUGIN_SECRETS_STORE || store)
+
+/** Opens the store and checks that it holds every name `file` references: one error lists all missing names. */
+function openWith(store: string, file: string, names: Iterable<string>): SecretStore {
+  const path = startUpStorePath(store)
+  const opened = open(path, file)
+  const missing = [...new Set(names)].filter(name => !opened.has(name)).sort()
+  if (missing.length > 0)
+    throw new SecretsError('SECRET_MISSING', `${file}: ${missing.length === 1 ? 'secret' : `${missing.length} secrets`} missing from ${path} at start-up: ${missing.join(', ')}. Add ${missing.length === 1 ? 'it' : 'each'} with: unplugin-secrets set ${missing[0]} --store ${path}`)
+  return opened
+}
+
 /**
  * Resolves the references of a config built with `mode: 'runtime'` when its
  * module is first evaluated: opens the store (UNPLUGIN_SECRETS_STORE, else the
@@ -48,12 +65,7 @@ function open(path: string, file: string): SecretStore {
  */
 export function resolveConfig<T>(data: T, options: RuntimeConfigOptions): T {
   if (options.refs.length === 0) return data
-  const path = resolve(process.env.UNPLUGIN_SECRETS_STORE || options.store)
-  const store = open(path, options.file)
-  const names = new Set(options.refs.flatMap(([, parts]) => parts.filter(part => typeof part !== 'string').map(part => part.secret)))
-  const missing = [...names].filter(name => !store.has(name)).sort()
-  if (missing.length > 0)
-    throw new SecretsError('SECRET_MISSING', `${options.file}: ${missing.length === 1 ? 'secret' : `${missing.length} secrets`} missing from ${path} at start-up: ${missing.join(', ')}. Add ${missing.length === 1 ? 'it' : 'each'} with: unplugin-secrets set ${missing[0]} --store ${path}`)
+  const store = openWith(options.store, options.file, options.refs.flatMap(([, parts]) => parts.filter(part => typeof part !== 'string').map(part => part.secret)))
   let result = copy(data)
   for (const [at, parts] of options.refs) {
     const value = parts.map(part => (typeof part === 'string' ? part : store.getSync(part.secret)!)).join('')
@@ -61,4 +73,20 @@ export function resolveConfig<T>(data: T, options: RuntimeConfigOptions): T {
     else result = value // the document is the string
   }
   return result as T
+}
+
+export interface StartUpCheck {
+  /** The store path the build wrote (as in RuntimeConfigOptions). */
+  store: string
+  /** Every config of the build that resolves at start-up, and the names it references. */
+  configs: Record<string, string[]>
+}
+
+/**
+ * Run first by every server entry a runtime build writes: opens the store and
+ * checks every config's names, so a server without its key or a secret stops
+ * before it listens, even when the configs are in chunks loaded on a request.
+ */
+export function checkAtStartUp({ store, configs }: StartUpCheck): void {
+  for (const [file, names] of Object.entries(configs)) openWith(store, file, names)
 }

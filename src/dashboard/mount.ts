@@ -14,6 +14,7 @@ type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
 /** Why the store did not open, for the banner (messages hold no value; a stack is never shown). */
 const storeFailure = (error: unknown): string =>
   error instanceof SecretsError ? error.message : `the store could not be opened: ${(error as Error)?.message ?? String(error)}`
+
 /** The stores the page switches between, as they are now: every environment's beside the build's store, which is always one. */
 function switchableStores(store: BuildStore): EnvironmentStore[] {
   const present = storesIn(dirname(store.path))
@@ -21,11 +22,18 @@ function switchableStores(store: BuildStore): EnvironmentStore[] {
   return [{ environment: store.environment ?? basename(store.path), path: store.path }, ...present]
 }
 
-/** The dashboard of one plugin instance: its store, key and filters, and the configs it transformed. */
-export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsContext): Promise<void> {
+/** A mounted dashboard: the banner lines for a dev server's local URL (each call makes a new one-time link). */
+export type DashboardBanner = (localUrl: string) => string[]
+
+/**
+ * The dashboard of one plugin instance: its store, key and filters, and the
+ * configs it transformed. `printUrls: false` for a host that prints its own
+ * banner (Astro): it prints the lines itself.
+ */
+export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsContext, { printUrls = true } = {}): Promise<DashboardBanner | undefined> {
   const { key, include, exclude, maxAge } = ctx.options
   const environments = () => switchableStores(ctx.store)
-  await mountDashboard(server, { storePath: ctx.storePath, environments, key, include, exclude, maxAge, transformed: () => ctx.storeUsers })
+  return mountDashboard(server, { storePath: ctx.storePath, environments, key, include, exclude, maxAge, transformed: () => ctx.storeUsers }, printUrls)
 }
 
 /**
@@ -39,7 +47,7 @@ export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsCo
  * (`process.env.VITEST` is no signal: Vitest sets it in the worker, so it
  * would also hide the dashboard of a dev server a test starts.)
  */
-async function mountDashboard(server: ViteDevServer, options: MountOptions): Promise<Dashboard | undefined> {
+async function mountDashboard(server: ViteDevServer, options: MountOptions, printUrls: boolean): Promise<DashboardBanner | undefined> {
   if (!server.httpServer) return undefined
   const { config } = server
   const allowed = config.server.allowedHosts
@@ -61,17 +69,20 @@ async function mountDashboard(server: ViteDevServer, options: MountOptions): Pro
 
   // Decided before the banner is printed: printUrls is synchronous.
   const signIn = await dashboard.localAdmin().then(admin => ({ admin }), (error: unknown) => ({ failure: storeFailure(error) }))
-  const printUrls = server.printUrls.bind(server)
-  server.printUrls = () => {
-    printUrls()
-    const local = server.resolvedUrls?.local[0]
-    if (!local) return
+  const banner: DashboardBanner = (local) => {
     const url = new URL(DASHBOARD_PATH, local).href
-    const { info } = config.logger
-    info(`  \u279C  Secrets: ${url}`)
-    if ('failure' in signIn) info(`  \u279C  ${bannerSignIn.storeFailed(signIn.failure)}`)
-    else if (signIn.admin) info(`  \u279C  ${bannerSignIn.link(signIn.admin, `${url}?token=${dashboard.sessions.issueLinkToken()}`)}`)
-    else info(`  \u279C  ${bannerSignIn.noAdminKey}`)
+    const line = 'failure' in signIn ? bannerSignIn.storeFailed(signIn.failure)
+      : signIn.admin ? bannerSignIn.link(signIn.admin, `${url}?token=${dashboard.sessions.issueLinkToken()}`)
+        : bannerSignIn.noAdminKey
+    return [`Secrets: ${url}`, line]
   }
-  return dashboard
+  if (printUrls) {
+    const printViteUrls = server.printUrls.bind(server)
+    server.printUrls = () => {
+      printViteUrls()
+      const local = server.resolvedUrls?.local[0]
+      if (local) for (const line of banner(local)) config.logger.info(`  \u279C  ${line}`)
+    }
+  }
+  return banner
 }

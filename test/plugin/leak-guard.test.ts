@@ -1,6 +1,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { SecretsContext } from '../../src/core/context'
 import { findLeaks } from '../../src/core/leak'
 import { definePlugin, farmBuildInChild, locatedMessage, webpackLikeBuild } from '../build'
 import { dist, tempDir } from '../helpers'
@@ -86,6 +87,52 @@ describe('Vite', () => {
   })
 })
 
+describe('Vite: what a server build writes for the browser (prerendered pages)', () => {
+  const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  /** A framework's prerender in miniature: at the end of the server build, a page and its data written for the browser. */
+  const prerender = (folder: string, token: string) => ({
+    name: 'prerender',
+    async writeBundle() {
+      await mkdir(join(folder, 'out/client/about'), { recursive: true })
+      await writeFile(join(folder, 'out/client/about/index.html'), `<!doctype html><p>${escapeHtml(token)}</p>`)
+      await writeFile(join(folder, 'out/client/about/data.json'), JSON.stringify({ token }))
+    },
+  })
+  const ssrBuild = async (folder: string, plugins: object[], options: Record<string, unknown> = { key, store }) => {
+    const { build } = await import('vite')
+    const { default: secrets } = await dist('vite')
+    return build({ root: folder, configFile: false, logLevel: 'silent', plugins: [secrets(options), ...plugins], build: { ssr: join(folder, 'entry.js'), outDir: join(folder, 'out/server') } })
+  }
+
+  it('a page holding a value fails the build and is removed with its data; a clean one passes', async () => {
+    const folder = await project('vite-prerender', serverConfig)
+    const error = await ssrBuild(folder, [prerender(folder, SERVER_TOKEN)]).then(() => undefined, (caught: unknown) => caught)
+    expectGuardError(error, /secret values were found in the prerendered \(browser\) output: SERVER_TOKEN in out\/client\/about\/(index\.html|data\.json), SERVER_TOKEN in out\/client\/about\/(index\.html|data\.json)\./)
+    expect(await readdir(join(folder, 'out/client/about'))).toEqual([])
+    await ssrBuild(folder, [prerender(folder, 'a public page')])
+    expect((await readdir(join(folder, 'out/client/about'))).sort()).toEqual(['data.json', 'index.html'])
+  })
+
+  it('a store path given explicitly that points at no file is an error, not a skipped scan', async () => {
+    const folder = await project('vite-no-store', { 'entry.js': 'console.log(1)\n' })
+    const { build } = await import('vite')
+    const { default: secrets } = await dist('vite')
+    const error = await build({ root: folder, configFile: false, logLevel: 'silent', plugins: [secrets({ key, store: 'config/secrets.enc.json' })], build: { outDir: join(folder, 'out'), lib: { entry: join(folder, 'entry.js'), formats: ['es'], fileName: 'entry' } } }).then(() => undefined, (caught: unknown) => caught)
+    expect((error as Error).message).toMatch(/no store at config\/secrets\.enc\.json \(resolved from .*vite-no-store\), so the browser output cannot be scanned for secret values\. Point the store option at your store file, or create one with unplugin-secrets init\./)
+  })
+
+  it('so is the default store path when a framework entry placed it (Nuxt rootDir, Astro root)', async () => {
+    const root = await project('framework-no-store', {})
+    const placed = new SecretsContext({ key }, 'vite', { root })
+    await expect(placed.scanOutput([{ name: 'index.html', text: '<p></p>' }], 'Nuxt public (browser)', { warn: () => {} })).rejects.toMatchObject({ code: 'STORE_NOT_FOUND', message: expect.stringContaining(`no store at secrets.enc.json (resolved from ${root})`) })
+    const bundlerRoot = new SecretsContext({ key }, 'vite')
+    bundlerRoot.useBundlerRoot(root)
+    const warnings: string[] = []
+    await expect(bundlerRoot.scanOutput([{ name: 'index.html', text: '<p></p>' }], 'client (browser) bundle', { warn: text => warnings.push(text) })).resolves.toBeUndefined()
+    expect(warnings).toEqual(['unplugin-secrets: the browser output was not scanned for secret values: the store secrets.enc.json or its key is not available to this build.'])
+  })
+})
+
 describe('webpack and Rspack: the target decides', () => {
   async function build(name: 'webpack' | 'rspack', folder: string, target: string, extra: Record<string, unknown> = {}) {
     const { default: secrets } = await dist(name)
@@ -162,7 +209,6 @@ describe('Farm: targetEnv decides', () => {
   const farm = (folder: string, targetEnv: string) =>
     farmBuildInChild(folder, { path: join(folder, `out-${targetEnv}`), targetEnv, format: 'esm', entryFilename: '[entryName].mjs' }, { key, store })
 
-  // Farm's output is not scanned yet: returning resources from finalizeResources made Farm 1.7 panic.
   it('browser fails at the import, node passes', async () => {
     const folder = await project('farm-target', serverConfig)
     const browser = await farm(folder, 'browser')
@@ -170,6 +216,15 @@ describe('Farm: targetEnv decides', () => {
     expectGuardError(new Error(browser.stdout + browser.stderr), /secret SERVER_TOKEN would be shipped to the browser/)
     const server = await farm(folder, 'node')
     expect(server.code, server.stdout + server.stderr).toBe(0)
+  }, 60_000)
+
+  it('the output scan catches a value that reached the browser bundle another way (define), and nothing is written', async () => {
+    const folder = await project('farm-define', defineLeak)
+    const out = join(folder, 'out-define')
+    const result = await farmBuildInChild(folder, { path: out, targetEnv: 'browser', format: 'esm', entryFilename: '[entryName].mjs' }, { key, store }, { define: { __LEAK__: JSON.stringify(SERVER_TOKEN) } })
+    expect(result.code).not.toBe(0)
+    expectGuardError(new Error(result.stdout + result.stderr), /secret values were found in the browser bundle output: SERVER_TOKEN in entry\.mjs/)
+    expect(await readdir(out).catch(() => [])).toEqual([])
   }, 60_000)
 })
 
@@ -222,6 +277,16 @@ describe('value spellings', () => {
     }
     expect(found('nothing here', value)).toBe(false)
     expect(found('abc', 'abc')).toBe(false) // too short to look for
+  })
+
+  it('reads HTML character references, as prerendered pages write text', () => {
+    const value = 'tok-"fw"-<9d3e1c>-&-\'end'
+    const named = value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&#39;')
+    const numeric = value.replace(/["&'<>]/g, c => `&#x${hex(c.charCodeAt(0), 2)};`)
+    for (const text of [`<p>${named}</p>`, `<p title="${numeric}"></p>`, `<p>${value.replace(/"/g, '&#34;')}</p>`])
+      expect(findLeaks([{ name: 'page.html', text }], new Map([['S', value]])), text).toEqual([{ asset: 'page.html', name: 'S' }])
+    expect(found('<p>tok-&quot;fw&quot;-&lt;9d3e1c&gt;-&amp;-end</p>', value)).toBe(false)
+    expect(found('&quot;allowed-&quot;secret&quot;-x&quot;', 'secret"-x', ['allowed-"secret"-x'])).toBe(false)
   })
 
   it('does not report a secret that is only present as part of an allowed value', () => {

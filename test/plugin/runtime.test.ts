@@ -160,3 +160,60 @@ describe('mode: \'runtime\' with chunked and nested output', () => {
     expect(JSON.parse(second.stdout)).toEqual({ url: `postgres://app:${DB_PASSWORD}@db/app` })
   })
 })
+
+/**
+ * A config in a chunk that loads on a request (a route module): the server
+ * entry checks it before anything else runs, so a server without its key
+ * never starts (it used to start and answer 500 on that route).
+ */
+describe('mode: \'runtime\' fails at start-up, not on the request that loads the config', () => {
+  const lazyEntry = "console.log('listening')\nexport const route = () => import('./route.js')\n"
+  const route = "import config from './config.yaml'\nexport const token = config.grafana.api_key\n"
+  const lazyBuilders: Record<string, (out: string) => Promise<void>> = {
+    async vite(out) {
+      const { build } = await import('vite')
+      const { default: secrets } = await dist('vite')
+      await build({ root: DIR, configFile: false, logLevel: 'silent', plugins: [secrets(options())], build: { ssr: join(DIR, 'lazy.js'), outDir: out, minify: false, rollupOptions: { output: { entryFileNames: 'lazy.mjs', chunkFileNames: 'chunks/[name].mjs' } } } })
+    },
+    async rollup(out) {
+      const { rollup } = await import('rollup')
+      const { default: secrets } = await dist('rollup')
+      const bundle = await rollup({ input: join(DIR, 'lazy.js'), onwarn: () => {}, plugins: [secrets({ ...options(), store: join(DIR, 'secrets.enc.json') })] })
+      await bundle.write({ dir: out, format: 'es', entryFileNames: 'lazy.mjs', chunkFileNames: 'chunks/[name].mjs' })
+    },
+    async rolldown(out) {
+      const { rolldown } = await import('rolldown')
+      const { default: secrets } = await dist('rolldown')
+      const bundle = await rolldown({ input: join(DIR, 'lazy.js'), logLevel: 'silent', plugins: [secrets({ ...options(), store: join(DIR, 'secrets.enc.json') })] })
+      await bundle.write({ dir: out, format: 'es', entryFileNames: 'lazy.mjs', chunkFileNames: 'chunks/[name].mjs' })
+    },
+    async 'rollup (CommonJS)'(out) {
+      const { rollup } = await import('rollup')
+      const { default: secrets } = await dist('rollup')
+      const bundle = await rollup({ input: join(DIR, 'lazy.js'), onwarn: () => {}, plugins: [secrets({ ...options(), store: join(DIR, 'secrets.enc.json') })] })
+      await bundle.write({ dir: out, format: 'cjs', entryFileNames: 'lazy.cjs', chunkFileNames: 'chunks/[name].cjs' })
+    },
+  }
+
+  beforeAll(async () => {
+    await writeFile(join(DIR, 'lazy.js'), lazyEntry)
+    await writeFile(join(DIR, 'route.js'), route)
+  })
+
+  it.each(Object.keys(lazyBuilders))('%s: the entry checks every config first', async (bundler) => {
+    const out = join(DIR, `out-lazy-${bundler.replace(/\W+/g, '-')}`)
+    await lazyBuilders[bundler]!(out)
+    const entry = join(out, (await readdir(out)).find(name => name.startsWith('lazy.'))!)
+    const noKey = start({ file: entry, cwd: process.cwd() }, {})
+    expect(noKey.code).not.toBe(0)
+    expect(noKey.stdout).toBe('') // nothing of the entry ran
+    expect(noKey.stderr).toMatch(/config\.yaml: cannot resolve its secrets at start-up: No store key for .*secrets\.enc\.json/)
+    const missing = start({ file: entry, cwd: process.cwd() }, { UNPLUGIN_SECRETS_STORE: partialStore, UNPLUGIN_SECRETS_KEY: process.env.UNPLUGIN_SECRETS_PARTIAL_KEY! })
+    expect(missing.stderr).toMatch(/config\.yaml: 2 secrets missing from .*partial\/secrets\.enc\.json at start-up: DB_PASSWORD, GRAFANA_API_KEY\./)
+    const withKey = start({ file: entry, cwd: process.cwd() }, { UNPLUGIN_SECRETS_KEY: key })
+    expect(withKey).toMatchObject({ code: 0, stdout: 'listening\n', stderr: '' })
+    for (const name of await readdir(out, { recursive: true })) {
+      expect(await readFile(join(out, name), 'utf8').catch(() => ''), name).not.toContain('runtime-password')
+    }
+  })
+})

@@ -20,7 +20,7 @@ export function esbuildHooks(ctx: SecretsContext): EsbuildHooks {
       if (configured)
         throw new SecretsError('USAGE', 'one secrets() plugin instance was given to two esbuild builds; call secrets() once per build (for example plugins: [secrets()] inside each build\'s options).')
       configured = true
-      ctx.root = buildOptions.absWorkingDir ?? ctx.root
+      ctx.useBundlerRoot(buildOptions.absWorkingDir ?? ctx.root)
       // esbuild has no log for plugins: the line goes to stderr as esbuild's own do, at its info level.
       if (['info', 'debug', 'verbose'].includes(buildOptions.logLevel ?? 'warning')) ctx.info = message => process.stderr.write(`${message}\n`)
       ctx.browserBuild = (buildOptions.platform ?? 'browser') !== 'node'

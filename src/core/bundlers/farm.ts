@@ -1,6 +1,7 @@
 /**
- * Farm's hooks: targetEnv tells browser from server, and configs are expanded
- * in `load` (Farm needs a loader for YAML and turns JSON into JS before any transform).
+ * Farm's hooks: targetEnv tells browser from server, configs are expanded in
+ * `load` (Farm needs a loader for YAML and turns JSON into JS before any
+ * transform), and a browser build's resources are scanned before they are written.
  */
 import { readFile } from 'node:fs/promises'
 import type { FilterPattern, UnpluginOptions } from 'unplugin'
@@ -10,6 +11,8 @@ import { SecretsError } from '../errors'
 import { CONFIG_FILE } from '../formats/registry'
 
 type FarmHooks = NonNullable<UnpluginOptions['farm']>
+/** A resource as Farm's finalizeResources hands it over: its bytes as an array of numbers. */
+interface FarmResource { bytes: number[] | Uint8Array }
 
 /** include/exclude for Farm's raw hooks, where unplugin's filter does not run: regexes, and strings as substrings. */
 function matchesFilter(id: string, include: FilterPattern, exclude: FilterPattern): boolean {
@@ -20,7 +23,7 @@ function matchesFilter(id: string, include: FilterPattern, exclude: FilterPatter
 export function farmHooks(ctx: SecretsContext): FarmHooks {
   return {
     configResolved(config) {
-      ctx.root = config.root ?? ctx.root
+      ctx.useBundlerRoot(config.root ?? ctx.root)
       ctx.build.mode = config.compilation?.mode
       ctx.info = message => console.info(message) // the resolved config Farm hands plugins has no logger
       ctx.browserBuild = !/node/.test(config.compilation?.output?.targetEnv ?? 'browser')
@@ -40,6 +43,16 @@ export function farmHooks(ctx: SecretsContext): FarmHooks {
         if (!result) return null
         if (result.names.size > 0) context?.addWatchFile(id, ctx.storePath)
         return { content: result.code, moduleType: 'js', sourceMap: JSON.stringify(result.map) }
+      },
+    },
+    finalizeResources: {
+      // Farm writes nothing when this throws; returning the map (even unchanged) made Farm 1.7 panic, so it returns nothing.
+      async executor({ resourcesMap }: { resourcesMap: Record<string, FarmResource> }) {
+        if (!ctx.browserBuild) return undefined
+        const assets = Object.entries(resourcesMap).map(([name, resource]) => ({ name, text: new TextDecoder().decode(Uint8Array.from(resource.bytes)) }))
+        const message = await ctx.scanOutput(assets, 'browser bundle', { warn: text => console.warn(text) })
+        if (message) throw new Error(message)
+        return undefined
       },
     },
   }

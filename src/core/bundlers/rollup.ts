@@ -7,6 +7,7 @@ import type { UnpluginOptions } from 'unplugin'
 import type { OutputAsset, SecretsContext } from '../context'
 import { SecretsError, formatLocation } from '../errors'
 import { formatByExtension, hasReferences } from '../formats/registry'
+import { StartUpEntries } from './start-up'
 
 type RollupHooks = NonNullable<UnpluginOptions['rollup']>
 type RolldownHooks = NonNullable<UnpluginOptions['rolldown']>
@@ -45,6 +46,7 @@ export function bundleAssets(bundle: Record<string, { type: string, code?: strin
 }
 
 export function rollupHooks(ctx: SecretsContext): RollupHooks {
+  const startUp = new StartUpEntries(ctx)
   return {
     buildStart() {
       ctx.info = message => this.info(message)
@@ -69,10 +71,13 @@ export function rollupHooks(ctx: SecretsContext): RollupHooks {
         return this.error(error.message)
       }
     },
+    renderChunk(code, chunk, { format }) {
+      return startUp.applies(!ctx.browserBuild, format) ? startUp.renderChunk(code, chunk, format) : null
+    },
     generateBundle: {
       order: 'post', // after every other plugin's generateBundle, so assets they add are scanned too
-      async handler(_, bundle) {
-        if (!ctx.browserBuild) return
+      async handler({ format }, bundle) {
+        if (!ctx.browserBuild) return startUp.applies(true, format) ? startUp.emit(this, format) : undefined
         const message = await ctx.scanOutput(bundleAssets(bundle), 'browser bundle', { warn: text => this.warn(text) })
         if (message) this.error(message)
       },
@@ -81,14 +86,18 @@ export function rollupHooks(ctx: SecretsContext): RollupHooks {
 }
 
 export function rolldownHooks(ctx: SecretsContext): RolldownHooks {
+  const startUp = new StartUpEntries(ctx)
   return {
     buildStart() {
       ctx.info = message => this.info(message)
     },
+    renderChunk(code, chunk, { format }) {
+      return startUp.applies(!ctx.browserBuild, format) ? startUp.renderChunk(code, chunk, format) : null
+    },
     generateBundle: {
       order: 'post',
-      async handler(_, bundle) {
-        if (!ctx.browserBuild) return
+      async handler({ format }, bundle) {
+        if (!ctx.browserBuild) return startUp.applies(true, format) ? startUp.emit(this, format) : undefined
         const message = await ctx.scanOutput(bundleAssets(bundle as never), 'browser bundle', { warn: text => this.warn(text) })
         if (message) this.error(message)
       },

@@ -6,9 +6,11 @@ import type { UnpluginOptions } from 'unplugin'
 import type { ViteDevServer } from 'vite'
 import type { ModuleTarget, SecretsContext } from '../context'
 import { fileStamp } from '../resolver'
+import { removeAssets, writtenForBrowser } from '../written-output'
 import { refusePackageFiles } from './dev-server-guard'
 import { loadEnvFiles } from './vite-env'
 import { bundleAssets } from './rollup'
+import { StartUpEntries } from './start-up'
 
 type ViteHooks = NonNullable<UnpluginOptions['vite']>
 
@@ -18,6 +20,22 @@ export type DevServerExtension = (server: ViteDevServer, context: SecretsContext
 /** The environment of a Vite transform, as far as the plugin reads it. */
 interface ViteEnvironmentContext {
   environment?: { mode?: string, config?: { consumer?: string } }
+}
+
+/**
+ * The browser output folders of every Vite build in this process. Frameworks
+ * run the client and the server build as two builds (two plugin instances:
+ * React Router, SvelteKit), and prerender into the client's folder at the
+ * end of the server build, so the server build looks at what the client's wrote.
+ */
+const browserFolders = new Set<string>()
+/** The server output folders of this process's Vite builds: what is written there is not for the browser. */
+const serverFolders = new Set<string>()
+
+/** A server environment's build (not the dev server, whose closeBundle runs when it stops). */
+function isServerBuild(context: unknown): boolean {
+  const { environment } = context as ViteEnvironmentContext
+  return environment?.config?.consumer === 'server' && environment.mode === 'build'
 }
 
 /** Vite knows which environment each module is for: client modules are browser code, even in dev. */
@@ -30,9 +48,10 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
   /** The dev server (to replay a store change its watcher dropped) and the pending re-check. */
   let devServer: ViteDevServer | undefined
   let settle: ReturnType<typeof setTimeout> | undefined
+  const startUp = new StartUpEntries(ctx)
   return {
     async configResolved(config) {
-      ctx.root = config.root
+      ctx.useBundlerRoot(config.root)
       ctx.build.mode = config.mode
       ctx.info = message => config.logger.info(message)
       await loadEnvFiles(config)
@@ -42,13 +61,35 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
       refusePackageFiles(server, ctx)
       if (ctx.options.dashboard) await extendDevServer?.(server, ctx)
     },
+    buildStart() {
+      ctx.buildStartedAt ??= Date.now()
+    },
+    renderChunk(code, chunk, { format }) {
+      return startUp.applies(isServerBuild(this), format) ? startUp.renderChunk(code, chunk, format) : null
+    },
     // order 'post': after every other plugin's generateBundle, so assets they add (HTML, CSS) are scanned too.
     generateBundle: {
       order: 'post',
-      async handler(_, bundle) {
-        if (this.environment.config.consumer === 'server') return
+      async handler({ format, dir }, bundle) {
+        if (dir) (isServerBuild(this) ? serverFolders : browserFolders).add(dir)
+        if (isServerBuild(this)) return startUp.applies(true, format) ? startUp.emit(this, format) : undefined
         const message = await ctx.scanOutput(bundleAssets(bundle), `${this.environment.name} (browser) bundle`, { warn: text => this.warn(text) })
         if (message) this.error(message)
+      },
+    },
+    // After a server build (and what frameworks do at its end: prerendering, adapters), whose hooks run first.
+    closeBundle: {
+      order: 'post',
+      sequential: true,
+      async handler() {
+        if (!isServerBuild(this) || ctx.buildStartedAt === undefined) return
+        const assets = await writtenForBrowser(ctx.root, { browser: browserFolders, server: serverFolders }, ctx.buildStartedAt)
+        if (assets.length === 0) return
+        const hits = new Set<string>()
+        const message = await ctx.scanOutput(assets, 'prerendered (browser)', { warn: text => this.warn(text), onHit: hit => hits.add(hit) })
+        if (!message) return
+        await removeAssets(ctx.root, hits)
+        this.error(message)
       },
     },
     async hotUpdate({ file }) {

@@ -51,7 +51,7 @@ export function failLoader(error: SecretsError): never {
 export function webpackLikeHook(ctx: SecretsContext): (compiler: unknown) => void {
   return (raw) => {
     const compiler = raw as WebpackLikeCompiler
-    ctx.root = compiler.options.context ?? ctx.root
+    ctx.useBundlerRoot(compiler.options.context ?? ctx.root)
     ctx.build.mode = compiler.options.mode
     const logger = compiler.getInfrastructureLogger('unplugin-secrets')
     ctx.info = message => logger.info(message.replace(/^unplugin-secrets: /, '')) // the logger names the plugin itself

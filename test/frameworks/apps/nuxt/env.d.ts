@@ -1,0 +1,1 @@
+/// <reference types="unplugin-secrets/client" />

@@ -1,0 +1,2 @@
+/// <reference types="unplugin-secrets/client" />
+export {}

@@ -71,10 +71,19 @@ export async function installApp(name: string): Promise<App> {
   }
 }
 
-/** The lock pins the tarball's hash, which changes with every pack: let npm ci take the fresh one. */
+/**
+ * The lock pins the tarball's hash, which changes with every pack: let npm ci
+ * take the fresh one. It also records the package's own dependencies: when
+ * they changed since, `npm ci` would install without the new ones, so say how
+ * to re-lock instead.
+ */
 async function dropTarballIntegrity(lockFile: string): Promise<void> {
-  const lock = JSON.parse(await readFile(lockFile, 'utf8')) as { packages: Record<string, { integrity?: string }> }
-  delete lock.packages['node_modules/unplugin-secrets']!.integrity
+  const lock = JSON.parse(await readFile(lockFile, 'utf8')) as { packages: Record<string, { integrity?: string, dependencies?: Record<string, string> }> }
+  const entry = lock.packages['node_modules/unplugin-secrets']!
+  const ours = (JSON.parse(await readFile(join(import.meta.dirname, '../../package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies
+  if (JSON.stringify(entry.dependencies ?? {}) !== JSON.stringify(ours))
+    throw new Error(`${lockFile} was locked with other dependencies of unplugin-secrets than package.json has now: run npm run frameworks:locks`)
+  delete entry.integrity
   await writeFile(lockFile, JSON.stringify(lock, null, 2))
 }
 

@@ -15,7 +15,7 @@ import * as vite from 'vite'
 import secretsRollup from '../dist/rollup.mjs'
 import secretsVite from '../dist/vite.mjs'
 import { createStore } from '../dist/store.mjs'
-import { RUNS, machine, measure, measureTogether } from './measure.mjs'
+import { machine, measure, measureTogether, RUNS } from './measure.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -70,8 +70,9 @@ function realConfigs() {
     const lines = plainYaml.split('\n')
     const indent = line => line.length - line.trimStart().length
     const openings = []
-    for (let i = 0; i + 1 < lines.length; i++)
+    for (let i = 0; i + 1 < lines.length; i++) {
       if (/^\s*[\w-]+:\s*$/.test(lines[i]) && indent(lines[i + 1]) > indent(lines[i]) && /^\s*[\w-]+:/.test(lines[i + 1])) openings.push(i + 1)
+    }
     const names = []
     const chosen = new Set(Array.from({ length: 20 }, (_, n) => openings[Math.floor((n + 0.5) * openings.length / 20)]))
     const out = lines.flatMap((line, i) => {
@@ -109,7 +110,9 @@ try {
   const { store, storeKey } = await createStore({ path: storePath, admin: 'bench' })
   const names = new Set()
   const inputs = [['2 KB', 2_000, 1], ['100 KB', 100_000, 2], ['1 MB', 1_000_000, 3]].map(([label, bytes, seed]) => ({ label, ...generate(bytes, seed) }))
-  for (const input of [...inputs, ...realConfigs()]) for (const name of input.names) names.add(name)
+  for (const input of [...inputs, ...realConfigs()]) {
+    for (const name of input.names) names.add(name)
+  }
   await store.setMany(Object.fromEntries([...names].map(name => [name, `value-of-${name}-${'x'.repeat(24)}`])))
 
   const ours = transformer(secretsRollup({ store: storePath, key: storeKey }))
@@ -259,7 +262,7 @@ try {
   const env = { ...process.env, UNPLUGIN_SECRETS_KEY: storeKey, UNPLUGIN_SECRETS_STORE: storePath }
   const run = args => () => { spawnSync(process.execPath, args, { env, stdio: 'ignore' }) }
   const nodeFloor = await measure(run(['-e', '']))
-  row('CLI cold start', "node -e ''", nodeFloor)
+  row('CLI cold start', 'node -e \'\'', nodeFloor)
   row('CLI cold start', 'unplugin-secrets --version', await measure(run([cli, '--version'])), nodeFloor)
   row('CLI cold start', 'unplugin-secrets list', await measure(run([cli, 'list'])), nodeFloor)
   row('CLI cold start', 'unplugin-secrets get SECRET_0', await measure(run([cli, 'get', 'SECRET_0'])), nodeFloor)
@@ -268,11 +271,10 @@ try {
   const shareRun = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/fast-path-share.ts')], { encoding: 'utf8' })
   if (shareRun.status !== 0) throw new Error(`fast-path-share: ${shareRun.stderr}`)
   const share = JSON.parse(shareRun.stdout)
-  const shareLines = ['| corpus | files the fast path parses | bytes | most common reasons to leave a file to the yaml package |', '| --- | --- | --- | --- |',
-    ...share.map(({ group, files, handled, handledBytes, totalBytes, reasons }) => {
-      const top = Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, count]) => `${reason} (${count})`).join('; ')
-      return `| ${group} | ${handled} of ${files} (${(100 * handled / files).toFixed(0)}%) | ${(100 * handledBytes / totalBytes).toFixed(0)}% | ${top} |`
-    })]
+  const shareLines = ['| corpus | files the fast path parses | bytes | most common reasons to leave a file to the yaml package |', '| --- | --- | --- | --- |', ...share.map(({ group, files, handled, handledBytes, totalBytes, reasons }) => {
+    const top = Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, count]) => `${reason} (${count})`).join('; ')
+    return `| ${group} | ${handled} of ${files} (${(100 * handled / files).toFixed(0)}%) | ${(100 * handledBytes / totalBytes).toFixed(0)}% | ${top} |`
+  })]
   console.log(`\nFast YAML path\n${shareLines.join('\n')}`)
 
   const table = ['| group | row | median (min–max) | × floor | × peer | × unplugin-yaml |', '| --- | --- | --- | --- | --- | --- |', ...rows.map(r => `| ${r.group} | ${r.label} | ${fmt(r.time)} | ${r.floorRatio} | ${r.peerRatio} | ${r.sameRatio} |`)]

@@ -6,7 +6,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { RUNS, machine, measure } from './measure.mjs'
+import { machine, measure, RUNS } from './measure.mjs'
 import { createStore, openStore } from '../dist/store.mjs'
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number)

@@ -25,5 +25,5 @@ const unpluginFactory = /* #__PURE__ */ createUnpluginFactory(async (server, ctx
 export const unplugin: UnpluginInstance<Options | undefined, false> = /* #__PURE__ */ createUnplugin(unpluginFactory)
 
 export default unplugin
-export type { BuildInfo, Options } from './core/options'
 export { SecretsError } from './core/errors'
+export type { BuildInfo, Options } from './core/options'

@@ -1,3 +1,4 @@
+export { SecretsError } from './core/errors'
 /**
  * Start-up resolution for server builds made with `mode: 'runtime'`: the
  * built config modules import this and resolve their references from the
@@ -12,4 +13,3 @@
  */
 export { checkAtStartUp, resolveConfig } from './core/runtime'
 export type { RuntimeConfigOptions, StartUpCheck } from './core/runtime'
-export { SecretsError } from './core/errors'

@@ -14,13 +14,13 @@
  */
 import { formatAdminKey, formatPublicKey, generateAdminKey as generateAdminKeyPair } from './core/store/keys'
 
-export { SecretsError, errorCodes, isSecretsError } from './core/errors'
+export { errorCodes, isSecretsError, SecretsError } from './core/errors'
 export type { SecretsErrorCode } from './core/errors'
 export { MAX_VALUE_BYTES, SECRET_NAME_PATTERN } from './core/names'
-export { keyFilePath } from './core/store/keyfile'
-export { ADMIN_KEY_ENV, DEFAULT_STORE_PATH, STORE_KEY_ENV, SecretStore, createStore, openStore } from './core/store/store'
-export type { AdminInfo, AuditRecord, CreateStoreOptions, OpenStoreOptions, ReaderInfo, RotateOptions, SecretInfo, SetOptions, VerifyReport, WriteCondition } from './core/store/store'
 export type { AuditAction } from './core/store/format'
+export { keyFilePath } from './core/store/keyfile'
+export { ADMIN_KEY_ENV, createStore, DEFAULT_STORE_PATH, openStore, SecretStore, STORE_KEY_ENV } from './core/store/store'
+export type { AdminInfo, AuditRecord, CreateStoreOptions, OpenStoreOptions, ReaderInfo, RotateOptions, SecretInfo, SetOptions, VerifyReport, WriteCondition } from './core/store/store'
 
 /**
  * A new admin key pair. Keep `adminKey` private; give `publicKey` to a current

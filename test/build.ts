@@ -4,7 +4,7 @@
  * compilers) and Farm (a failed build in a child process).
  */
 import { join } from 'node:path'
-import { ROOT, dist, runNode } from './helpers'
+import { dist, ROOT, runNode } from './helpers'
 import type { RunResult } from './helpers'
 
 export const BUNDLERS = ['vite', 'rollup', 'rolldown', 'esbuild', 'webpack', 'rspack', 'farm'] as const

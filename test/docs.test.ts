@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from './helpers'
@@ -8,11 +8,10 @@ import { ROOT } from './helpers'
  * heading anchors, as GitHub renders them: every such link must land on a
  * file that exists and, with an anchor, on a heading of that file.
  */
-const PAGES = ['README.md', 'CONTRIBUTING.md', 'SECURITY.md', 'CHANGELOG.md', 'playground/README.md', 'test/corpus/SOURCES.md',
-  ...readdirSync(join(ROOT, 'docs')).filter(name => name.endsWith('.md')).map(name => `docs/${name}`)]
+const PAGES = ['README.md', 'CONTRIBUTING.md', 'SECURITY.md', 'CHANGELOG.md', 'playground/README.md', 'test/corpus/SOURCES.md', ...readdirSync(join(ROOT, 'docs')).filter(name => name.endsWith('.md')).map(name => `docs/${name}`)]
 
 /** Markdown without its fenced code blocks (a `[x](y)` in code is not a link). */
-const prose = (text: string): string => text.replace(/^```[\s\S]*?^```/gm, '')
+const prose = (text: string): string => text.replace(/^```[\s\S]+?^```/gm, '')
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
 function anchors(markdown: string): Set<string> {

@@ -65,4 +65,3 @@ export function runNode(source: string, options: { cwd: string, env?: Record<str
 
 /** A built entry of the package (dist/<entry>.mjs), as a user's code imports it. */
 export const dist = (entry: string) => import(pathToFileURL(join(ROOT, 'dist', `${entry}.mjs`)).href)
-

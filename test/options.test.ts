@@ -119,7 +119,7 @@ describe('a .js Rollup config with a wrong option fails the build and writes not
     const project = join(dir, name)
     await mkdir(project, { recursive: true })
     await writeFile(join(project, 'config.yaml'), 'token: ${secret.API_KEY}\n')
-    await writeFile(join(project, 'entry.js'), "import c from './config.yaml'\nconsole.log(c.token)\n")
+    await writeFile(join(project, 'entry.js'), 'import c from \'./config.yaml\'\nconsole.log(c.token)\n')
     await writeFile(join(project, 'rollup.config.mjs'), [
       `import secrets from ${JSON.stringify(join(ROOT, 'dist/rollup.mjs'))}`,
       `export default { input: 'entry.js', output: { dir: 'out', format: 'es' }, plugins: [secrets({ store: '../secrets.enc.json', ${options} })] }`,
@@ -130,10 +130,10 @@ describe('a .js Rollup config with a wrong option fails the build and writes not
   }
 
   it.each([
-    ['target-browser-capital', "target: 'Browser'", /target must be 'browser' or 'server'; got "Browser"/],
-    ['target-web', "target: 'web'", /target must be 'browser' or 'server'; got "web"/],
-    ['mode-runtime-capital', "mode: 'Runtime'", /mode must be 'inline' or 'runtime'; got "Runtime"/],
-    ['client-string', "target: 'browser', client: 'PUBLIC_API_KEY'", /client must be an array of secret names.*; got the string "PUBLIC_API_KEY"; write client: \["PUBLIC_API_KEY"\]/],
+    ['target-browser-capital', 'target: \'Browser\'', /target must be 'browser' or 'server'; got "Browser"/],
+    ['target-web', 'target: \'web\'', /target must be 'browser' or 'server'; got "web"/],
+    ['mode-runtime-capital', 'mode: \'Runtime\'', /mode must be 'inline' or 'runtime'; got "Runtime"/],
+    ['client-string', 'target: \'browser\', client: \'PUBLIC_API_KEY\'', /client must be an array of secret names.*; got the string "PUBLIC_API_KEY"; write client: \["PUBLIC_API_KEY"\]/],
   ])('%s', async (name, options, pattern) => {
     const { code, output, written } = await rollupCli(name, options)
     expect(code, output).not.toBe(0)
@@ -143,7 +143,7 @@ describe('a .js Rollup config with a wrong option fails the build and writes not
   })
 
   it('the same config with valid options builds (the harness works)', async () => {
-    const { code, output, written } = await rollupCli('valid', "target: 'server'")
+    const { code, output, written } = await rollupCli('valid', 'target: \'server\'')
     expect(code, output).toBe(0)
     expect(written).toContain(TOKEN)
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ReferenceSyntaxError, expandReferences, mentionsSecret, parseReferences } from '../src/core/reference'
+import { expandReferences, mentionsSecret, parseReferences, ReferenceSyntaxError } from '../src/core/reference'
 
 const values: Record<string, string> = { A: 'alpha', TOKEN: 'tok', B_2: 'b2', OTHER: '${secret.A}' }
 const expand = (input: string) => expandReferences(input, name => values[name] ?? `<missing ${name}>`)

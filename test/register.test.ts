@@ -22,21 +22,21 @@ beforeAll(async () => {
     'plain.json': '{"plain": "${HOME}"}\n',
     'bad.yaml': 'ok: 1\nb: ${secret.NOPE}\n',
     'app.mjs': [
-      "import yaml from './config.yaml'",
-      "import json from './config.json' with { type: 'json' }",
-      "import plain from './plain.json' with { type: 'json' }",
-      "import { createRequire } from 'node:module'",
-      "const cjs = createRequire(import.meta.url)('./config.json')",
+      'import yaml from \'./config.yaml\'',
+      'import json from \'./config.json\' with { type: \'json\' }',
+      'import plain from \'./plain.json\' with { type: \'json\' }',
+      'import { createRequire } from \'node:module\'',
+      'const cjs = createRequire(import.meta.url)(\'./config.json\')',
       'console.log(JSON.stringify({ yaml, json, plain, cjs }))',
     ].join('\n'),
-    'app.cjs': "console.log(JSON.stringify(require('./config.json')))\n",
+    'app.cjs': 'console.log(JSON.stringify(require(\'./config.json\')))\n',
     'UPPER.YML': 'u: ${secret.TOKEN}\n',
     'plain.yaml': 'p: 1\nlist: [a, b]\n',
     'multi.yaml': 'a: 1\n---\nb: ${secret.TOKEN}\n',
-    'yaml.cjs': "console.log(JSON.stringify({ yaml: require('./config.yaml'), upper: require('./UPPER.YML'), plain: require('./plain.yaml'), multi: require('./multi.yaml') }))\n",
-    'yaml-require.mjs': "import { createRequire } from 'node:module'\nconsole.log(JSON.stringify(createRequire(import.meta.url)('./config.yaml')))\n",
-    'bad.cjs': "const b = require('./bad.yaml')\nconsole.log('THE APP RAN', b)\n",
-    'bad.mjs': "import b from './bad.yaml'\nconsole.log('THE APP RAN', b)\n",
+    'yaml.cjs': 'console.log(JSON.stringify({ yaml: require(\'./config.yaml\'), upper: require(\'./UPPER.YML\'), plain: require(\'./plain.yaml\'), multi: require(\'./multi.yaml\') }))\n',
+    'yaml-require.mjs': 'import { createRequire } from \'node:module\'\nconsole.log(JSON.stringify(createRequire(import.meta.url)(\'./config.yaml\')))\n',
+    'bad.cjs': 'const b = require(\'./bad.yaml\')\nconsole.log(\'THE APP RAN\', b)\n',
+    'bad.mjs': 'import b from \'./bad.yaml\'\nconsole.log(\'THE APP RAN\', b)\n',
   }
   for (const [name, text] of Object.entries(files)) await writeFile(join(DIR, name), text)
 })
@@ -126,6 +126,8 @@ describe('node --import unplugin-secrets/register with UNPLUGIN_SECRETS_ENV', ()
     const bad = node('app.mjs', { UNPLUGIN_SECRETS_ENV: 'prod/../x', UNPLUGIN_SECRETS_KEY: key })
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('UNPLUGIN_SECRETS_ENV must be an environment name')
-    for (const output of [noKey, cjs, bad].map(r => r.stdout + r.stderr)) for (const value of [TOKEN, PRODUCTION_TOKEN]) expect(output).not.toContain(value)
+    for (const output of [noKey, cjs, bad].map(r => r.stdout + r.stderr)) {
+      for (const value of [TOKEN, PRODUCTION_TOKEN]) expect(output).not.toContain(value)
+    }
   })
 })

@@ -12,10 +12,10 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BUNDLERS, buildEntry, buildError } from './build'
+import { buildEntry, buildError, BUNDLERS } from './build'
 import type { DevServer } from './dashboard/dev-server'
 import { sessionHeaders, startDevServer } from './dashboard/dev-server'
-import { ROOT, dist, tempDir } from './helpers'
+import { dist, ROOT, tempDir } from './helpers'
 import { waitFor } from './plugin/live-store'
 
 const OLD = 'token-revision-two-3c1f0a'
@@ -24,7 +24,7 @@ const NEW = 'token-revision-three-9b2e71'
 /** What every refusal says: the revision this machine saw and the one the file went back to, with their last changes. */
 const ROLLBACK = /this machine has seen revision 3 of this store on .*secrets\.enc\.json \(last change #3 update API_TOKEN by test at [^)]+\), and the file went back to revision 2 \(last change #2 create API_TOKEN by test at [^)]+\)\..*accept it deliberately with: unplugin-secrets accept-rollback --store /
 
-const ENTRY = "import config from './config.yaml'\nexport default config\n"
+const ENTRY = 'import config from \'./config.yaml\'\nexport default config\n'
 const CONFIG = 'token: ${secret.API_TOKEN}\n'
 
 let TMP: string
@@ -69,7 +69,7 @@ describe.each(BUNDLERS)('%s: a build with a rolled-back store', (bundler) => {
 
 describe('a browser build that expands nothing', () => {
   it('builds, and its warning that the output was not scanned says why: the rollback', async () => {
-    const { dir, store, key } = await rolledBackProject('browser', { 'entry.js': "import config from './plain.yaml'\nexport default config\n", 'plain.yaml': 'a: 1\n' })
+    const { dir, store, key } = await rolledBackProject('browser', { 'entry.js': 'import config from \'./plain.yaml\'\nexport default config\n', 'plain.yaml': 'a: 1\n' })
     const { rollup } = await import('rollup')
     const { default: secrets } = await dist('rollup')
     const warnings: string[] = []
@@ -139,8 +139,8 @@ describe('the Node loader', () => {
   it('stops the process with the error before the app runs, for import and require', async () => {
     const { dir, key } = await rolledBackProject('loader', {
       'config.yaml': CONFIG,
-      'app.mjs': "import config from './config.yaml'\nconsole.log('THE APP RAN', config.token)\n",
-      'app.cjs': "const config = require('./config.yaml')\nconsole.log('THE APP RAN', config.token)\n",
+      'app.mjs': 'import config from \'./config.yaml\'\nconsole.log(\'THE APP RAN\', config.token)\n',
+      'app.cjs': 'const config = require(\'./config.yaml\')\nconsole.log(\'THE APP RAN\', config.token)\n',
     })
     for (const app of ['app.mjs', 'app.cjs']) {
       const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'dist/register.mjs')).href, app], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH!, UNPLUGIN_SECRETS_KEY: key, UNPLUGIN_SECRETS_KEY_DIR: process.env.UNPLUGIN_SECRETS_KEY_DIR! } })

@@ -13,31 +13,31 @@
 import { version } from '../../package.json'
 import { SecretsError } from '../core/errors'
 import type { EnvironmentStore } from '../core/store/locate'
-import { ALL_ENVIRONMENTS, DEFAULT_STORE_PATH, ENVIRONMENT_ENV, STORE_PATH_ENV, chooseStore, findEnvironmentStores, storeFileName, storeRequest } from '../core/store/locate'
+import { ALL_ENVIRONMENTS, chooseStore, DEFAULT_STORE_PATH, ENVIRONMENT_ENV, findEnvironmentStores, STORE_PATH_ENV, storeFileName, storeRequest } from '../core/store/locate'
 import type { Command } from './command'
 import { parseCommandArgs, usageError } from './command'
 import { noteBlock, print, printBlock, printError } from './io'
 
 /** Each command's module is imported when it runs: a command pays only for what it uses (render/check load the YAML parser, list does not). */
 const commandLoaders: Record<string, () => Promise<Command>> = {
-  init: () => import('./commands/init').then(m => m.init),
-  set: () => import('./commands/set').then(m => m.set),
-  get: () => import('./commands/get').then(m => m.get),
-  list: () => import('./commands/list').then(m => m.list),
-  rm: () => import('./commands/rm').then(m => m.rm),
-  rotate: () => import('./commands/rotate').then(m => m.rotate),
-  admins: () => import('./commands/admins').then(m => m.admins),
-  verify: () => import('./commands/verify').then(m => m.verify),
-  log: () => import('./commands/log').then(m => m.log),
-  key: () => import('./commands/key').then(m => m.key),
-  render: () => import('./commands/render').then(m => m.render),
-  check: () => import('./commands/check').then(m => m.check),
+  'init': () => import('./commands/init').then(m => m.init),
+  'set': () => import('./commands/set').then(m => m.set),
+  'get': () => import('./commands/get').then(m => m.get),
+  'list': () => import('./commands/list').then(m => m.list),
+  'rm': () => import('./commands/rm').then(m => m.rm),
+  'rotate': () => import('./commands/rotate').then(m => m.rotate),
+  'admins': () => import('./commands/admins').then(m => m.admins),
+  'verify': () => import('./commands/verify').then(m => m.verify),
+  'log': () => import('./commands/log').then(m => m.log),
+  'key': () => import('./commands/key').then(m => m.key),
+  'render': () => import('./commands/render').then(m => m.render),
+  'check': () => import('./commands/check').then(m => m.check),
   'accept-rollback': () => import('./commands/accept-rollback').then(m => m.acceptRollback),
-  identity: () => import('./commands/identity').then(m => m.identity),
-  readers: () => import('./commands/readers').then(m => m.readers),
-  merge: () => import('./commands/merge').then(m => m.merge),
-  git: () => import('./commands/git').then(m => m.git),
-  show: () => import('./commands/show').then(m => m.show),
+  'identity': () => import('./commands/identity').then(m => m.identity),
+  'readers': () => import('./commands/readers').then(m => m.readers),
+  'merge': () => import('./commands/merge').then(m => m.merge),
+  'git': () => import('./commands/git').then(m => m.git),
+  'show': () => import('./commands/show').then(m => m.show),
 }
 const commandNames = Object.keys(commandLoaders)
 const loadCommand = (name: string): Promise<Command> | undefined => (Object.hasOwn(commandLoaders, name) ? commandLoaders[name]!() : undefined)
@@ -96,10 +96,18 @@ function splitLeadingGlobals(argv: string[]) {
       if (!value) throw usageError(`--${name} needs ${LEADING_VALUES[name]}.`)
       given[name] = value
     }
-    else if (arg === '--help' || arg === '-h') help = true
-    else if (arg === '--version' || arg === '-v') showVersion = true
-    else if (arg.startsWith('-')) throw usageError(`Unknown option ${arg.split('=')[0]} before the command.`)
-    else break
+    else if (arg === '--help' || arg === '-h') {
+      help = true
+    }
+    else if (arg === '--version' || arg === '-v') {
+      showVersion = true
+    }
+    else if (arg.startsWith('-')) {
+      throw usageError(`Unknown option ${arg.split('=')[0]} before the command.`)
+    }
+    else {
+      break
+    }
   }
   return { ...given, help, showVersion, rest: argv.slice(i) }
 }

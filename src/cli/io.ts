@@ -16,6 +16,7 @@ export function paint(stream: NodeJS.WriteStream, style: Style, text: string): s
  * isolates (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069) that let
  * text display in another order than it is ("Trojan Source").
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const TERMINAL_UNSAFE = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069]/g
 const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 const escapeChar = (char: string): string => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`

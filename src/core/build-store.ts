@@ -8,7 +8,7 @@ import { dirname, relative, resolve } from 'node:path'
 import { environmentNameProblem } from './names'
 import type { BuildInfo, ResolvedOptions } from './options'
 import { SecretsError } from './errors'
-import { ALL_ENVIRONMENTS, DEFAULT_ENVIRONMENT, checkEnvironment, environmentOfStore, storeFileName, storesIn } from './store/locate'
+import { ALL_ENVIRONMENTS, checkEnvironment, DEFAULT_ENVIRONMENT, environmentOfStore, storeFileName, storesIn } from './store/locate'
 
 export interface BuildStore {
   path: string

@@ -9,7 +9,7 @@ import { glob } from 'tinyglobby'
 import { SecretsError } from './errors'
 import { findReferences } from './formats/registry'
 import type { FoundReference } from './formats/types'
-import { GITIGNORE_GLOB, NEVER_WALKED, OUTPUT_FOLDERS, gitIgnored } from './ignored-files'
+import { GITIGNORE_GLOB, gitIgnored, NEVER_WALKED, OUTPUT_FOLDERS } from './ignored-files'
 
 /** Every file with a config format's extension (matched in any case, as the format rule reads them). */
 export const CONFIG_FILES_GLOB = '**/*.{yaml,yml,json}'

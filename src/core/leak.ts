@@ -28,7 +28,7 @@ interface Decoder {
 /** JavaScript and JSON string escapes: \xHH, \uHHHH, \u{…}, \n and friends, \<char>, line continuations. */
 const STRING_ESCAPES: Decoder = { pattern: ESCAPE, decode: match => unescape(match[1], match[2], match[3], match[4]) }
 
-const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00A0' }
+const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: '\'', nbsp: '\u00A0' }
 
 function entity(name: string): string | undefined {
   const point = /^#x[0-9a-f]+$/i.test(name) ? Number.parseInt(name.slice(2), 16) : /^#\d+$/.test(name) ? Number(name.slice(1)) : undefined
@@ -63,13 +63,19 @@ function decodedSpans({ pattern, decode }: Decoder, text: string): { from: Int32
   const to = new Int32Array(text.length)
   let length = 0
   const literal = (start: number, end: number) => {
-    for (let i = start; i < end; i++, length++) from[length] = i, to[length] = i + 1
+    for (let i = start; i < end; i++, length++) {
+      from[length] = i
+      to[length] = i + 1
+    }
   }
   let last = 0
   for (const match of text.matchAll(pattern)) {
     literal(last, match.index)
     const end = match.index + match[0].length
-    for (let unit = decode(match).length; unit > 0; unit--, length++) from[length] = match.index, to[length] = end
+    for (let unit = decode(match).length; unit > 0; unit--, length++) {
+      from[length] = match.index
+      to[length] = end
+    }
     last = end
   }
   literal(last, text.length)

@@ -1,13 +1,13 @@
 import { SecretsError } from './errors'
 
 /** `${secret.NAME}` names: a letter or `_`, then letters, digits or `_`. */
-export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
+export const SECRET_NAME_PATTERN = /^[A-Za-z_]\w*$/
 export const SECRET_NAME_RULE = 'a letter or _ followed by letters, digits or _ ([A-Za-z_][A-Za-z0-9_]*)'
 
 /** Largest value accepted, in UTF-8 bytes (inclusive). */
 export const MAX_VALUE_BYTES = 1024 * 1024
 
-export const ADMIN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/
+export const ADMIN_NAME_PATTERN = /^[A-Za-z0-9][\w.@+-]{0,63}$/
 export const ADMIN_NAME_RULE = '1 to 64 characters: letters, digits and . _ @ + - (starting with a letter or digit)'
 
 /** Environment names (`secrets.<name>.enc.json`): lower case, so a file name means one environment on every file system. */
@@ -32,9 +32,10 @@ export function secretNameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string') return `it is ${kindOf(name)}, not a string`
   if (SECRET_NAME_PATTERN.test(name)) return undefined
   if (name === '') return 'it is empty'
-  if (/^[0-9]/.test(name)) return 'it starts with a digit'
-  const position = [...name].findIndex(char => !/[A-Za-z0-9_]/.test(char))
+  if (/^\d/.test(name)) return 'it starts with a digit'
+  const position = [...name].findIndex(char => !/\w/.test(char))
   const char = [...name][position]!
+  // eslint-disable-next-line regexp/no-obscure-range -- the four ranges of ASCII punctuation, space included
   const shown = /^[ -/:-@[-`{-~]$/.test(char) ? ` (${char === ' ' ? 'a space' : `"${char}"`})` : ''
   return `character ${position + 1}${shown} is not allowed`
 }

@@ -9,9 +9,9 @@ import { SECRET_NAME_RULE } from './names'
  */
 const REFERENCE_PREFIX = '${secret.'
 
-export type ReferencePart =
-  | { type: 'text', text: string }
-  | { type: 'ref', name: string, /** offset of `$` in the input */ offset: number }
+export type ReferencePart
+  = | { type: 'text', text: string }
+    | { type: 'ref', name: string, /** offset of `$` in the input */ offset: number }
 
 /** A malformed reference; `offset` is where it starts in the string. */
 export class ReferenceSyntaxError extends SecretsError {
@@ -21,7 +21,7 @@ export class ReferenceSyntaxError extends SecretsError {
 }
 
 const NAME_START = /[A-Za-z_]/
-const NAME_CHAR = /[A-Za-z0-9_]/
+const NAME_CHAR = /\w/
 /** `${ secret.X }`, `${secret .X}`: almost a reference. */
 const NEAR_MISS = /\$\{\s*secret\s*\.\s*/y
 

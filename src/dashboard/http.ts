@@ -3,19 +3,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { SecretsErrorCode } from '../core/errors'
 
 /** Error codes of the dashboard's HTTP layer, next to SecretsError codes in `{ error: { code, message } }`. */
-type DashboardErrorCode =
-  | SecretsErrorCode
-  | 'SIGN_IN_REQUIRED'
-  | 'SIGN_IN_FAILED'
-  | 'LINK_INVALID'
-  | 'SESSION_TOKEN'
-  | 'RATE_LIMITED'
-  | 'FOREIGN_ORIGIN'
-  | 'BAD_REQUEST'
-  | 'NOT_FOUND'
-  | 'ENVIRONMENT_NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'INTERNAL_ERROR'
+type DashboardErrorCode
+  = | SecretsErrorCode
+    | 'SIGN_IN_REQUIRED'
+    | 'SIGN_IN_FAILED'
+    | 'LINK_INVALID'
+    | 'SESSION_TOKEN'
+    | 'RATE_LIMITED'
+    | 'FOREIGN_ORIGIN'
+    | 'BAD_REQUEST'
+    | 'NOT_FOUND'
+    | 'ENVIRONMENT_NOT_FOUND'
+    | 'METHOD_NOT_ALLOWED'
+    | 'INTERNAL_ERROR'
 
 /** What a failed request answers: status, stable code, a message that never holds a value. */
 export class HttpError extends Error {
@@ -78,7 +78,7 @@ const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${bytes / 1024 / 10
  * error never echoes the body (it may hold a value).
  */
 export async function readJsonBody(request: IncomingMessage, maxBytes = MAX_BODY_BYTES, tooLarge = 'a value may be at most 1 MiB of UTF-8'): Promise<Record<string, unknown>> {
-  if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? ''))
+  if (!/^application\/json\s*(?:;|$)/i.test(request.headers['content-type'] ?? ''))
     throw new HttpError(415, 'BAD_REQUEST', 'Send the request body as application/json.')
   const refuse = () => new HttpError(413, maxBytes === MAX_BODY_BYTES ? 'VALUE_TOO_LARGE' : 'BAD_REQUEST', `The request body is over ${sizeText(maxBytes)}; ${tooLarge}.`)
   // Refused before a byte of the body is read when the sender says how big it is.

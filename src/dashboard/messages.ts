@@ -9,9 +9,9 @@ const LINK_MINUTES = LINK_MS / 60_000
 const TERMINAL_SAYS_MORE = 'the dev server\'s terminal says more.'
 
 /** What anyone without a session hears about a failed sign-in: nothing about the store (its path, its admins). */
-export const SIGN_IN_FAILED_MESSAGE = 'That key is not an admin key of this store. '
-  + 'Check that you pasted the whole usec_admin_… key of an admin of this project\'s store; '
-  + TERMINAL_SAYS_MORE
+export const SIGN_IN_FAILED_MESSAGE = `That key is not an admin key of this store. `
+  + `Check that you pasted the whole usec_admin_… key of an admin of this project's store; ${
+    TERMINAL_SAYS_MORE}`
 
 export const LINK_FAILED_MESSAGE = 'This sign-in link is not valid, was already used (each link works once) '
   + `or is over ${LINK_MINUTES} minutes old. Sign in with your admin key, or print a new link: `

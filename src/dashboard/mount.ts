@@ -6,7 +6,7 @@ import { SecretsError } from '../core/errors'
 import type { EnvironmentStore } from '../core/store/locate'
 import { storesIn } from '../core/store/locate'
 import type { DashboardOptions } from './server'
-import { DASHBOARD_PATH, Dashboard } from './server'
+import { Dashboard, DASHBOARD_PATH } from './server'
 import { bannerSignIn } from './messages'
 
 type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
@@ -71,8 +71,10 @@ async function mountDashboard(server: ViteDevServer, options: MountOptions, prin
   const signIn = await dashboard.localAdmin().then(admin => ({ admin }), (error: unknown) => ({ failure: storeFailure(error) }))
   const banner: DashboardBanner = (local) => {
     const url = new URL(DASHBOARD_PATH, local).href
-    const line = 'failure' in signIn ? bannerSignIn.storeFailed(signIn.failure)
-      : signIn.admin ? bannerSignIn.link(signIn.admin, `${url}?token=${dashboard.sessions.issueLinkToken()}`)
+    const line = 'failure' in signIn
+      ? bannerSignIn.storeFailed(signIn.failure)
+      : signIn.admin
+        ? bannerSignIn.link(signIn.admin, `${url}?token=${dashboard.sessions.issueLinkToken()}`)
         : bannerSignIn.noAdminKey
     return [`Secrets: ${url}`, line]
   }
@@ -81,7 +83,9 @@ async function mountDashboard(server: ViteDevServer, options: MountOptions, prin
     server.printUrls = () => {
       printViteUrls()
       const local = server.resolvedUrls?.local[0]
-      if (local) for (const line of banner(local)) config.logger.info(`  \u279C  ${line}`)
+      if (local) {
+        for (const line of banner(local)) config.logger.info(`  \u279C  ${line}`)
+      }
     }
   }
   return banner

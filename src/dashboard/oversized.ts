@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream'
 import { CLEAR_COOKIES_PATH, DASHBOARD_PATH } from './protocol'
 import { SECURITY_HEADERS } from './security'
 
-type Logger = { warn: (message: string) => void }
+interface Logger { warn: (message: string) => void }
 type ClientError = Error & { code?: string, rawPacket?: Buffer }
 /** Vite's HTTP server (node:http, or node:http2 with HTTP/1 allowed under `server.https`). */
 export interface ClientErrorSource {

@@ -14,7 +14,7 @@ export function tokensEqual(given: string | undefined, expected: string): boolea
   return timingSafeEqual(a, b)
 }
 
-const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+const CONTENT_SECURITY_POLICY = 'default-src \'self\'; script-src \'self\'; style-src \'self\'; img-src \'self\'; object-src \'none\'; frame-ancestors \'none\'; base-uri \'none\'; form-action \'self\''
 
 /** Headers on every response under /__secrets/: nothing is cached, framed, sniffed or leaked through Referer. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {

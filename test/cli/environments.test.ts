@@ -6,7 +6,7 @@
  */
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { RunResult } from '../helpers'
 import { runCli, tempDir } from '../helpers'
 
@@ -52,7 +52,7 @@ describe('--env NAME on every command that takes a store', () => {
   /** Each command with --env production, and what shows it worked on the production store (and not the default one). */
   const cases: [string[], (result: RunResult) => void | Promise<void>, string?][] = [
     [['get', 'A'], result => expect(result.stdout).toBe(`${VALUES.production}\n`)],
-    [['list'], result => expect(result.stdout).toMatch(/^B +1 +.* carol/m)],
+    [['list'], result => expect(result.stdout).toMatch(/^B +1 .* carol/m)],
     [['set', 'C'], result => expect(result.stderr).toBe('Created C (version 1).\n'), 'temporary'],
     [['rm', 'C'], result => expect(result.stderr).toBe('Deleted C.\n')],
     [['admins', 'list'], result => expect(result.stdout).toMatch(/^carol \(you\) /m)],
@@ -67,28 +67,28 @@ describe('--env NAME on every command that takes a store', () => {
     [['rotate'], result => expect(result.stderr).toContain(`Rotated ${join(dir, 'secrets.production.enc.json')}`)],
   ]
 
-  test.each(cases)('%j --env production works on secrets.production.enc.json', async (args, expectation, input) => {
+  it.each(cases)('%j --env production works on secrets.production.enc.json', async (args, expectation, input) => {
     await expectation(await ok([...args, '--env', 'production'], input ? { input } : {}))
   })
 
-  test.each(cases.map(([args, , input]) => [args, input] as const))('%j --env staging (no such store) names that file and how to create it', async (args, input) => {
+  it.each(cases.map(([args, , input]) => [args, input] as const))('%j --env staging (no such store) names that file and how to create it', async (args, input) => {
     const result = await run([...args, '--env', 'staging'], input ? { input } : {})
     expect(result.code, result.stderr).toBe(1)
     expect(result.stderr).toContain(`No store at ${join(dir, 'secrets.staging.enc.json')} (environment staging). Create one with unplugin-secrets init --env staging`)
   })
 
-  test('the default store is untouched by all of that', async () => {
+  it('the default store is untouched by all of that', async () => {
     expect((await ok(['get', 'A'])).stdout).toBe(`${VALUES.default}\n`)
     expect((await run(['get', 'B'])).code).toBe(1)
   })
 
-  test('--env before the command, and from a subfolder (the nearest secrets.production.enc.json)', async () => {
+  it('--env before the command, and from a subfolder (the nearest secrets.production.enc.json)', async () => {
     await mkdir(join(dir, 'deep/er'), { recursive: true })
     expect((await ok(['--env', 'production', 'get', 'A'], { cwd: join(dir, 'deep/er') })).stdout).toBe(`${VALUES.production}\n`)
     expect((await ok(['--env=production', 'get', 'A'])).stdout).toBe(`${VALUES.production}\n`)
   })
 
-  test('init --env creates one store per environment, each with its own id, and never over an existing one', async () => {
+  it('init --env creates one store per environment, each with its own id, and never over an existing one', async () => {
     const created = await ok(['init', '--env', 'dev-2', '--admin', 'dave'])
     expect(created.stderr).toContain('Created secrets.dev-2.enc.json (environment dev-2, store id')
     const ids = await Promise.all(['secrets.enc.json', 'secrets.production.enc.json', 'secrets.dev-2.enc.json'].map(storeId))
@@ -101,23 +101,23 @@ describe('--env NAME on every command that takes a store', () => {
 })
 
 describe('UNPLUGIN_SECRETS_ENV, and what beats what', () => {
-  test('UNPLUGIN_SECRETS_ENV picks the environment like --env', async () => {
+  it('UNPLUGIN_SECRETS_ENV picks the environment like --env', async () => {
     expect((await ok(['get', 'A'], { env: { UNPLUGIN_SECRETS_ENV: 'production' } })).stdout).toBe(`${VALUES.production}\n`)
   })
 
-  test('the command line beats the variables: --env over UNPLUGIN_SECRETS_STORE, --store over UNPLUGIN_SECRETS_ENV', async () => {
+  it('the command line beats the variables: --env over UNPLUGIN_SECRETS_STORE, --store over UNPLUGIN_SECRETS_ENV', async () => {
     expect((await ok(['get', 'A', '--env', 'production'], { env: { UNPLUGIN_SECRETS_STORE: 'secrets.enc.json' } })).stdout).toBe(`${VALUES.production}\n`)
     expect((await ok(['get', 'A', '--store', 'secrets.enc.json'], { env: { UNPLUGIN_SECRETS_ENV: 'production' } })).stdout).toBe(`${VALUES.default}\n`)
   })
 
-  test('a path and an environment from the same place are refused', async () => {
+  it('a path and an environment from the same place are refused', async () => {
     usage(await run(['get', 'A', '--store', 'secrets.enc.json', '--env', 'production']), 'error: --store and --env both choose the store: give one. --store names a file; --env NAME means secrets.NAME.enc.json (the nearest).')
     usage(await run(['--store', 'secrets.enc.json', 'get', 'A', '--env', 'production']), '--store and --env both choose the store')
     usage(await run(['get', 'A'], { env: { UNPLUGIN_SECRETS_STORE: 'secrets.enc.json', UNPLUGIN_SECRETS_ENV: 'production' } }), 'error: UNPLUGIN_SECRETS_STORE and UNPLUGIN_SECRETS_ENV both choose the store: give one. UNPLUGIN_SECRETS_STORE names a file; UNPLUGIN_SECRETS_ENV=NAME means secrets.NAME.enc.json (the nearest).')
   })
 
   const RULE = 'must be an environment name, 1 to 32 characters: a lower-case letter, then lower-case letters, digits or - ([a-z][a-z0-9-]*), for example production (default is secrets.enc.json); got '
-  test.each([
+  it.each([
     [['--env', 'Production'], `error: --env ${RULE}"Production".`],
     [['--env', '../production'], `error: --env ${RULE}"../production".`],
     [['--env', 'prod.enc'], `error: --env ${RULE}"prod.enc".`],
@@ -128,18 +128,18 @@ describe('UNPLUGIN_SECRETS_ENV, and what beats what', () => {
     usage(await run(['get', 'A', ...flag]), message)
   })
 
-  test('a bad UNPLUGIN_SECRETS_ENV is a usage error naming the variable', async () => {
+  it('a bad UNPLUGIN_SECRETS_ENV is a usage error naming the variable', async () => {
     usage(await run(['list'], { env: { UNPLUGIN_SECRETS_ENV: 'Staging' } }), `error: UNPLUGIN_SECRETS_ENV ${RULE}"Staging".`)
   })
 
-  test('--env all is for list and check only', async () => {
+  it('--env all is for list and check only', async () => {
     usage(await run(['get', 'A', '--env', 'all']), 'error: get works on one store; --env all is for list and check. Name one environment, for example --env production.')
     usage(await run(['rotate'], { env: { UNPLUGIN_SECRETS_ENV: 'all' } }), 'error: rotate works on one store; UNPLUGIN_SECRETS_ENV=all is for list and check.')
   })
 })
 
 describe('--env all', () => {
-  test('list --env all: every store found, with an ENVIRONMENT column; --json per store', async () => {
+  it('list --env all: every store found, with an ENVIRONMENT column; --json per store', async () => {
     const result = await ok(['list', '--env', 'all'])
     expect(result.stdout).toMatch(/^ENVIRONMENT +NAME +VERSION +UPDATED +BY +DESCRIPTION\ndefault +A +1 .* alice\n/)
     expect(result.stdout).toMatch(/^production +A +1 .* carol *$/m)
@@ -153,7 +153,7 @@ describe('--env all', () => {
     for (const value of Object.values(VALUES)) expect(result.stdout + result.stderr).not.toContain(value)
   })
 
-  test('list --env all without one environment\'s key lists the others and exits 1 naming it and its admins', async () => {
+  it('list --env all without one environment\'s key lists the others and exits 1 naming it and its admins', async () => {
     const elsewhere = { XDG_CONFIG_HOME: join(dir, '.other-machine') }
     await ok(['key', 'import'], { env: elsewhere, input: (await ok(['key', 'export'])).stdout })
     const result = await run(['list', '--env', 'all'], { env: elsewhere })
@@ -165,7 +165,7 @@ describe('--env all', () => {
     expect(result.stderr).toContain('unplugin-secrets key import --env production')
   })
 
-  test('check --env all: a table of each referenced name against each environment, exit 1 when one lacks it; no key needed', async () => {
+  it('check --env all: a table of each referenced name against each environment, exit 1 when one lacks it; no key needed', async () => {
     const noKeys = { XDG_CONFIG_HOME: join(dir, '.no-keys') }
     const result = await run(['check', '--env', 'all'], { env: noKeys })
     expect(result.code, result.stderr).toBe(1)
@@ -179,7 +179,7 @@ describe('--env all', () => {
     for (const value of Object.values(VALUES)) expect(result.stdout + result.stderr).not.toContain(value)
   })
 
-  test('check --env all: all present everywhere is exit 0; a malformed reference is still a problem', async () => {
+  it('check --env all: all present everywhere is exit 0; a malformed reference is still a problem', async () => {
     const folder = await mkdtemp(join(TMP, 'complete-'))
     const here = { ...env, XDG_CONFIG_HOME: join(folder, '.config') }
     for (const environment of ['default', 'production']) {
@@ -196,7 +196,7 @@ describe('--env all', () => {
     expect(bad.stdout).toMatch(/; 1 file not checked\.\n$/)
   })
 
-  test('--env all with no store anywhere is STORE_NOT_FOUND', async () => {
+  it('--env all with no store anywhere is STORE_NOT_FOUND', async () => {
     const empty = await mkdtemp(join(TMP, 'empty-'))
     const result = await run(['list', '--env', 'all'], { cwd: empty })
     expect(result.code).toBe(1)

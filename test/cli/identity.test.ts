@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { beforeAll, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { RunResult } from '../helpers'
 import { runCli, tempDir } from '../helpers'
 
@@ -56,7 +56,7 @@ beforeAll(async () => {
 })
 
 describe('identity new', () => {
-  test('creates the default identity file (0600, in a 0700 folder) in age-keygen\'s format and prints its recipient', async () => {
+  it('creates the default identity file (0600, in a 0700 folder) in age-keygen\'s format and prints its recipient', async () => {
     const who = await person()
     const result = await run(who, ['identity', 'new'])
     expect(result.code, result.stderr).toBe(0)
@@ -75,7 +75,7 @@ describe('identity new', () => {
     expect(armored).toMatch(/^-----BEGIN AGE ENCRYPTED FILE-----/)
   })
 
-  test('never overwrites: a second run fails with IDENTITY_EXISTS and leaves the file byte-identical', async () => {
+  it('never overwrites: a second run fails with IDENTITY_EXISTS and leaves the file byte-identical', async () => {
     const who = await person()
     expect((await run(who, ['identity', 'new'])).code).toBe(0)
     const before = await readFile(who.defaultFile)
@@ -87,7 +87,7 @@ describe('identity new', () => {
     expect(await readFile(who.defaultFile)).toEqual(before)
   })
 
-  test('writes beside the key files when UNPLUGIN_SECRETS_KEY_DIR is set', async () => {
+  it('writes beside the key files when UNPLUGIN_SECRETS_KEY_DIR is set', async () => {
     const who = await person()
     const keyDir = join(who.home, 'keys')
     const result = await run(who, ['identity', 'new'], { UNPLUGIN_SECRETS_KEY_DIR: keyDir })
@@ -96,7 +96,7 @@ describe('identity new', () => {
     expect(await stat(who.defaultFile).catch(() => undefined)).toBeUndefined()
   })
 
-  test('writes to the file UNPLUGIN_SECRETS_AGE_KEY_FILE names, and says when UNPLUGIN_SECRETS_AGE_KEY overrides the file', async () => {
+  it('writes to the file UNPLUGIN_SECRETS_AGE_KEY_FILE names, and says when UNPLUGIN_SECRETS_AGE_KEY overrides the file', async () => {
     const who = await person()
     const named = join(who.home, 'ci', 'reader.txt')
     const result = await run(who, ['identity', 'new'], { UNPLUGIN_SECRETS_AGE_KEY_FILE: named })
@@ -112,13 +112,13 @@ describe('identity new', () => {
 })
 
 describe('identity show', () => {
-  test('prints the recipient of the default identity file and where it came from', async () => {
+  it('prints the recipient of the default identity file and where it came from', async () => {
     const who = await person()
     const made = await run(who, ['identity', 'new'])
     expect(await run(who, ['identity', 'show'])).toEqual({ code: 0, stdout: made.stdout, stderr: `From ${who.defaultFile}.\n` })
   })
 
-  test('UNPLUGIN_SECRETS_AGE_KEY_FILE comes first, then UNPLUGIN_SECRETS_AGE_KEY, then the default file', async () => {
+  it('UNPLUGIN_SECRETS_AGE_KEY_FILE comes first, then UNPLUGIN_SECRETS_AGE_KEY, then the default file', async () => {
     const who = await person()
     await run(who, ['identity', 'new'])
     const canaryRecipient = await ageKeygenRecipient(canaryFile)
@@ -131,18 +131,17 @@ describe('identity show', () => {
     expect(fromVariable).toEqual({ code: 0, stdout: `${canaryRecipient}\n`, stderr: 'From UNPLUGIN_SECRETS_AGE_KEY.\n' })
   })
 
-  test('no identity anywhere: IDENTITY_MISSING, saying how to make one', async () => {
+  it('no identity anywhere: IDENTITY_MISSING, saying how to make one', async () => {
     const who = await person()
     expectFailure(await run(who, ['identity', 'show']), 1, [
       `No age identity: neither UNPLUGIN_SECRETS_AGE_KEY_FILE nor UNPLUGIN_SECRETS_AGE_KEY is set, and ${who.defaultFile} does not exist.`,
       'Make one with unplugin-secrets identity new, or point the variable at an age-keygen file or an SSH ed25519 key.',
     ].join(' '))
     const missing = join(who.home, 'nope.txt')
-    expectFailure(await run(who, ['identity', 'show'], { UNPLUGIN_SECRETS_AGE_KEY_FILE: 'nope.txt' }), 1,
-      `UNPLUGIN_SECRETS_AGE_KEY_FILE names ${missing}, which does not exist. Correct the variable, or create the file: unplugin-secrets identity new`)
+    expectFailure(await run(who, ['identity', 'show'], { UNPLUGIN_SECRETS_AGE_KEY_FILE: 'nope.txt' }), 1, `UNPLUGIN_SECRETS_AGE_KEY_FILE names ${missing}, which does not exist. Correct the variable, or create the file: unplugin-secrets identity new`)
   })
 
-  test('an identity file others can read is refused, as key files are, and nothing of it is printed', async () => {
+  it('an identity file others can read is refused, as key files are, and nothing of it is printed', async () => {
     const who = await person()
     await mkdir(join(who.defaultFile, '..'), { recursive: true })
     await writeFile(who.defaultFile, await readFile(canaryFile))
@@ -154,7 +153,7 @@ describe('identity show', () => {
     expect((await run(who, ['identity', 'show'])).code).toBe(0)
   })
 
-  test('a passphrase-protected SSH key or a malformed variable: IDENTITY_INVALID, no key text printed', async () => {
+  it('a passphrase-protected SSH key or a malformed variable: IDENTITY_INVALID, no key text printed', async () => {
     const who = await person()
     const locked = join(TMP, 'locked')
     const result = await run(who, ['identity', 'show'], { UNPLUGIN_SECRETS_AGE_KEY_FILE: locked })
@@ -169,13 +168,13 @@ describe('identity show', () => {
 })
 
 describe('identity usage', () => {
-  test('an unknown or missing subcommand is a usage error (exit 2)', async () => {
+  it('an unknown or missing subcommand is a usage error (exit 2)', async () => {
     const who = await person()
     expectFailure(await run(who, ['identity', 'rotate']), 2, 'Unknown identity command "rotate": use new, show. See: unplugin-secrets identity --help')
     expectFailure(await run(who, ['identity']), 2, /identity needs an argument: identity new \| identity show/)
   })
 
-  test('--help says where the identity is read from', async () => {
+  it('--help says where the identity is read from', async () => {
     const who = await person()
     const result = await run(who, ['identity', '--help'])
     expect(result.code).toBe(0)

@@ -7,7 +7,7 @@
  */
 import { mkdir, mkdtemp, readFile, realpath, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { RunResult } from '../helpers'
 import { ROOT, runCli, runProcess, tempDir } from '../helpers'
 
@@ -87,7 +87,7 @@ async function gitMerge(who: Person, ...args: string[]): Promise<RunResult & { o
 }
 
 describe('git merge through the driver installed by git setup', () => {
-  test('two branches adding different secrets merge with no manual step; both values read back; verify and verify --base pass', async () => {
+  it('two branches adding different secrets merge with no manual step; both values read back; verify and verify --base pass', async () => {
     const { dir, alice, diverge } = await repo('plain-')
     await diverge({ FEATURE_KEY: 'feature-value' }, { MAIN_KEY: 'main-value' })
     const merged = await gitMerge(alice, 'feature')
@@ -112,7 +112,7 @@ describe('git merge through the driver installed by git setup', () => {
     }
   })
 
-  test('git setup is idempotent, names a custom store, and its commands work from a subfolder with the package in node_modules', async () => {
+  it('git setup is idempotent, names a custom store, and its commands work from a subfolder with the package in node_modules', async () => {
     const dir = await mkdtemp(join(TMP, 'setup-'))
     const alice = await person(dir, 'alice')
     await git(alice, 'init', '-q', '-b', 'main')
@@ -156,7 +156,7 @@ describe('git merge through the driver installed by git setup', () => {
     expect(await value(alice, 'TWO')).toBe('2')
   })
 
-  test('the same secret changed on both branches stops the merge, listing each name and no value; merge --git with a choice finishes it', async () => {
+  it('the same secret changed on both branches stops the merge, listing each name and no value; merge --git with a choice finishes it', async () => {
     const { dir, alice, store, diverge } = await repo('conflict-')
     await diverge({ API_TOKEN: 'token-from-feature', OLD_KEY: 'old-key-feature', SHARED: 'shared-feature' }, { API_TOKEN: 'token-from-main', SHARED: 'shared-main' })
     const ours = await readFile(store, 'utf8')
@@ -185,7 +185,7 @@ describe('git merge through the driver installed by git setup', () => {
     expect(await ok(alice, ['show', 'secrets.enc.json'])).toMatch(/ merge \(ours #4 [0-9a-f]{12}, theirs #5 [0-9a-f]{12}, base #2 [0-9a-f]{12}; key id [0-9a-f]{16}; chose theirs for API_TOKEN, ours for SHARED\)\n$/)
   })
 
-  test('in a clone without git setup, git leaves conflict markers and merge --git finishes from the index', async () => {
+  it('in a clone without git setup, git leaves conflict markers and merge --git finishes from the index', async () => {
     const { dir, alice, diverge } = await repo('no-setup-', false)
     await diverge({ ONE: '1' }, { TWO: '2' })
     expect((await gitMerge(alice, 'feature')).code).toBe(1)
@@ -199,7 +199,7 @@ describe('git merge through the driver installed by git setup', () => {
     expect(outside.stderr).toMatch(/secrets\.enc\.json is not in an unfinished git merge/)
   })
 
-  test('without an admin key the merge stops, says which key and the command; after key import --admin, merge --git finishes', async () => {
+  it('without an admin key the merge stops, says which key and the command; after key import --admin, merge --git finishes', async () => {
     const { dir, alice, store, diverge } = await repo('no-admin-')
     const laptop = await person(dir, 'alice-laptop')
     await ok(laptop, ['key', 'import'], await ok(alice, ['key', 'export']))
@@ -220,7 +220,7 @@ describe('git merge through the driver installed by git setup', () => {
     expect(await ok(laptop, ['verify'])).toMatch(/last change: #4 merge by alice/)
   })
 
-  test('three branches merged one at a time, then back and forth, and a criss-cross merge keep verifying', async () => {
+  it('three branches merged one at a time, then back and forth, and a criss-cross merge keep verifying', async () => {
     const { alice, commit } = await repo('many-')
     for (const branch of ['a', 'b', 'c']) {
       await git(alice, 'switch', '-q', '-c', branch, 'main')
@@ -265,7 +265,7 @@ describe('git merge through the driver installed by git setup', () => {
     await ok(alice, ['verify', '--base', 'y'])
   })
 
-  test('a rotation on one branch and changes on the other merge when you hold both keys; without the new key the merge names it, and key import on that branch fixes it', async () => {
+  it('a rotation on one branch and changes on the other merge when you hold both keys; without the new key the merge names it, and key import on that branch fixes it', async () => {
     const { dir, alice, commit } = await repo('rotate-')
     const bob = await person(dir, 'bob')
     await ok(bob, ['key', 'import'], await ok(alice, ['key', 'export']))
@@ -306,7 +306,7 @@ describe('git merge through the driver installed by git setup', () => {
 })
 
 describe('the redacted diff', () => {
-  test('git diff and git log -p show names, versions and signers, never a value, a ciphertext or long base64', async () => {
+  it('git diff and git log -p show names, versions and signers, never a value, a ciphertext or long base64', async () => {
     const { alice, store, diverge } = await repo('diff-')
     await diverge({ FEATURE_KEY: 'feature-secret-value' }, { API_TOKEN: 'token-two-value' })
     expect((await gitMerge(alice, 'feature')).code).toBe(0)
@@ -328,7 +328,7 @@ describe('the redacted diff', () => {
     }
   })
 
-  test('show: a tampered file says so, an unreadable one is shown as such, control characters are escaped', async () => {
+  it('show: a tampered file says so, an unreadable one is shown as such, control characters are escaped', async () => {
     const { alice, store } = await repo('show-')
     await ok(alice, ['set', 'DESCRIBED', '--description', 'line one\nline two \u202Eevil'], 'x')
     const shown = await ok(alice, ['show', 'secrets.enc.json'])
@@ -342,7 +342,7 @@ describe('the redacted diff', () => {
 })
 
 describe('the pull-request check on merged stores', () => {
-  test('verify --base refuses a store resolved by hand and a merge that dropped one side', async () => {
+  it('verify --base refuses a store resolved by hand and a merge that dropped one side', async () => {
     const { dir, alice, store, diverge } = await repo('pr-')
     await diverge({ API_TOKEN: 'token-feature' }, { API_TOKEN: 'token-main' })
     const reviewer = await person(dir, 'reviewer')
@@ -373,7 +373,7 @@ describe('the pull-request check on merged stores', () => {
 })
 
 describe('one person on two branches, with the rollback memory', () => {
-  test('write on a, switch to b and write, merge a into b and back: every open is accepted and a later revert is still caught', async () => {
+  it('write on a, switch to b and write, merge a into b and back: every open is accepted and a later revert is still caught', async () => {
     const { alice, commit } = await repo('two-branches-')
     await git(alice, 'switch', '-q', '-c', 'a')
     await commit('ON_A', 'a-1')

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, realpath, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { CLI, DIST_STORE, ROOT, tempDir } from '../helpers'
 
 interface Result {
@@ -61,7 +61,7 @@ beforeAll(async () => {
 }, 180_000)
 
 describe('the packed package', () => {
-  test('holds the build, not the sources or tests', async () => {
+  it('holds the build, not the sources or tests', async () => {
     const list = await exec('tar', ['-tzf', tarball], { cwd: TMP })
     expect(list.code, list.stderr).toBe(0)
     const files = list.stdout.trim().split('\n').sort()
@@ -72,17 +72,17 @@ describe('the packed package', () => {
     expect(files).toContain('package/LICENSE')
     expect(files).toContain('package/README.md')
     expect(files).toContain('package/client.d.ts')
-    expect(files.filter(file => /^package\/(src|test|bench|playground|docs|node_modules)\//.test(file))).toEqual([])
+    expect(files.filter(file => /^package\/(?:src|test|bench|playground|docs|node_modules)\//.test(file))).toEqual([])
   })
 
-  test('installs a bin that runs by itself and prints the version', async () => {
+  it('installs a bin that runs by itself and prints the version', async () => {
     // the bin is the installed copy, not the repository's dist/
     expect(await realpath(bin)).toBe(join(await realpath(project), 'node_modules', PACKAGE.name, 'dist', 'cli.mjs'))
     const result = await exec(bin, ['--version'], { cwd: project, env: userEnv })
     expect(result).toMatchObject({ code: 0, stdout: `${PACKAGE.version}\n`, stderr: '' })
   })
 
-  test('init, set from a pipe and get work from the installed bin', async () => {
+  it('init, set from a pipe and get work from the installed bin', async () => {
     const init = await exec(bin, ['init', '--admin', 'packer'], { cwd: project, env: userEnv })
     expect(init.code, init.stderr).toBe(0)
     expect(init.stderr).toContain('Created secrets.enc.json')
@@ -106,7 +106,7 @@ describe('the packed package', () => {
     expect(JSON.parse(result.stdout)).toEqual({ value: 'packed value ✓', list: ['PACKED_TOKEN'], version: PACKAGE.version, error: 'function' })
   })
 
-  test('a CommonJS config can require() every bundler entry (the README\'s webpack.config.cjs)', async () => {
+  it('a CommonJS config can require() every bundler entry (the README\'s webpack.config.cjs)', async () => {
     const source = `for (const name of ['vite', 'rollup', 'rolldown', 'webpack', 'rspack', 'esbuild', 'farm'])
       console.log(name, typeof require('unplugin-secrets/' + name))`
     const result = await exec(process.execPath, ['-e', source], { cwd: project, env: userEnv })
@@ -114,7 +114,7 @@ describe('the packed package', () => {
     expect(result.stdout).toBe('vite function\nrollup function\nrolldown function\nwebpack function\nrspack function\nesbuild function\nfarm function\n')
   })
 
-  test('the store export resolves to the installed dist/store.mjs', async () => {
+  it('the store export resolves to the installed dist/store.mjs', async () => {
     const result = await exec(process.execPath, ['--input-type=module', '-e', 'console.log(import.meta.resolve("unplugin-secrets/store"))'], { cwd: project, env: userEnv })
     expect(result.code, result.stderr).toBe(0)
     expect(result.stdout.trim()).toBe(`file://${join(await realpath(project), 'node_modules', PACKAGE.name, 'dist', 'store.mjs')}`)
@@ -149,23 +149,23 @@ describe('unplugin-secrets/client types YAML config imports', () => {
     await writeFile(join(app, 'env.d.ts'), '/// <reference types="unplugin-secrets/client" />\n')
   })
 
-  test('without it, TypeScript cannot find the module (what a new user saw)', async () => {
+  it('without it, TypeScript cannot find the module (what a new user saw)', async () => {
     const result = await typeCheck(app, 'none', { compilerOptions: { ...strict, module: 'preserve', moduleResolution: 'bundler', types: [] }, files: ['main.ts'] })
     expect(result.code).toBe(2)
     expect(result.stdout).toContain('main.ts(1,33): error TS2307: Cannot find module \'./config.yaml\'')
   })
 
-  test('"types": ["unplugin-secrets/client"] in tsconfig.json (bundler resolution)', async () => {
+  it('"types": ["unplugin-secrets/client"] in tsconfig.json (bundler resolution)', async () => {
     const result = await typeCheck(app, 'types', { compilerOptions: { ...strict, module: 'preserve', moduleResolution: 'bundler', types: ['unplugin-secrets/client'] }, files: ['main.ts'] })
     expect(result, result.stdout).toMatchObject({ code: 0, stdout: '' })
   })
 
-  test('a triple-slash reference (nodenext resolution)', async () => {
+  it('a triple-slash reference (nodenext resolution)', async () => {
     const result = await typeCheck(app, 'reference', { compilerOptions: { ...strict, module: 'nodenext', moduleResolution: 'nodenext', types: [] }, files: ['env.d.ts', 'main.ts'] })
     expect(result, result.stdout).toMatchObject({ code: 0, stdout: '' })
   })
 
-  test('a sibling config.d.yaml.ts (allowArbitraryExtensions) gives one file exact types', async () => {
+  it('a sibling config.d.yaml.ts (allowArbitraryExtensions) gives one file exact types', async () => {
     await writeFile(join(app, 'typed.yaml'), 'port: 8080\n')
     await writeFile(join(app, 'typed.d.yaml.ts'), 'declare const config: { port: number }\nexport default config\n')
     await writeFile(join(app, 'typed.ts'), 'import typed from \'./typed.yaml\'\nexport const port: string = typed.port\n')

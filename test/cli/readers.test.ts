@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { beforeAll, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { openStoreSync } from '../../src/core/store/store'
 import type { RunResult } from '../helpers'
 import { ROOT, runCli, runNode, tempDir } from '../helpers'
@@ -60,7 +60,7 @@ describe('a reader with an age-keygen identity', () => {
     await ok(alice, ['readers', 'add', 'bob', bob.recipient])
   })
 
-  test('reads with their identity (file or variable) and no store key; list shows them', async () => {
+  it('reads with their identity (file or variable) and no store key; list shows them', async () => {
     const viaFile = await person('bob', { UNPLUGIN_SECRETS_AGE_KEY_FILE: bob.file })
     expect(await ok(viaFile, ['get', 'SHARED'])).toBe(`${VALUE}\n`)
     const viaVariable = await person('bob-ci', { UNPLUGIN_SECRETS_AGE_KEY: await readFile(bob.file, 'utf8') })
@@ -69,14 +69,14 @@ describe('a reader with an age-keygen identity', () => {
     expect(await ok(viaFile, ['verify'])).toMatch(/^OK /)
   })
 
-  test('the real age opens their entry: it holds the store key', async () => {
+  it('the real age opens their entry: it holds the store key', async () => {
     const entry = join(TMP, 'bob-entry.age')
     await writeFile(entry, await wrapOf('bob'))
     const { stdout } = await exec('age', ['-d', '-i', bob.file, entry])
     expect(stdout.trim()).toBe((await ok(alice, ['key', 'export'])).trim())
   })
 
-  test('start-up code (synchronous) opens the entry too, in a worker thread it waits for', async () => {
+  it('start-up code (synchronous) opens the entry too, in a worker thread it waits for', async () => {
     const script = `
       import { resolveConfig } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/runtime.mjs')).href)}
       const config = resolveConfig({ token: '' }, { store: ${JSON.stringify(join(dir, 'secrets.enc.json'))}, file: 'config.yaml', refs: [[['token'], [{ secret: 'SHARED' }]]] })
@@ -88,7 +88,7 @@ describe('a reader with an age-keygen identity', () => {
     expect(result.stdout).toBe(VALUE)
   })
 
-  test('where the worker file is not beside the code (the package bundled into a server), start-up code says to use UNPLUGIN_SECRETS_KEY', async () => {
+  it('where the worker file is not beside the code (the package bundled into a server), start-up code says to use UNPLUGIN_SECRETS_KEY', async () => {
     const keyDir = process.env.UNPLUGIN_SECRETS_KEY_DIR
     process.env.UNPLUGIN_SECRETS_KEY_DIR = join(TMP, 'no-keys')
     process.env.UNPLUGIN_SECRETS_AGE_KEY_FILE = bob.file
@@ -104,7 +104,7 @@ describe('a reader with an age-keygen identity', () => {
 })
 
 describe('a reader with an SSH ed25519 key', () => {
-  test('added by their .pub line, reads with the private key; the real age opens the entry with it', async () => {
+  it('added by their .pub line, reads with the private key; the real age opens the entry with it', async () => {
     const key = join(TMP, 'carol_ed25519')
     await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'carol@laptop', '-f', key])
     await ok(alice, ['readers', 'add', 'carol', (await readFile(`${key}.pub`, 'utf8')).trim()])
@@ -117,7 +117,7 @@ describe('a reader with an SSH ed25519 key', () => {
 })
 
 describe('revocation', () => {
-  test('after readers rm and rotate, the reader\'s identity opens nothing new; an old copy of the store still opens (rotate the real credentials)', async () => {
+  it('after readers rm and rotate, the reader\'s identity opens nothing new; an old copy of the store still opens (rotate the real credentials)', async () => {
     const dave = await ageKeygen('dave')
     await ok(alice, ['readers', 'add', 'dave', dave.recipient])
     const who = await person('dave', { UNPLUGIN_SECRETS_AGE_KEY_FILE: dave.file })
@@ -141,7 +141,7 @@ describe('revocation', () => {
 })
 
 describe('bad input leaves the store byte-identical', () => {
-  test('an invalid recipient, a name or recipient twice, an unknown reader, no admin key', async () => {
+  it('an invalid recipient, a name or recipient twice, an unknown reader, no admin key', async () => {
     const before = await storeText()
     const cases: [string[], Person, number, RegExp][] = [
       [['readers', 'add', 'eve', 'age1notarecipient'], alice, 1, /RECIPIENT_INVALID|bad checksum or length/],
@@ -163,7 +163,7 @@ describe('bad input leaves the store byte-identical', () => {
     }
   })
 
-  test('a truncated or edited reader entry is refused before anything is decrypted; a wrong identity is not a reader', async () => {
+  it('a truncated or edited reader entry is refused before anything is decrypted; a wrong identity is not a reader', async () => {
     const path = join(dir, 'secrets.enc.json')
     const good = await storeText()
     const wrap = await wrapOf('bob')
@@ -188,7 +188,7 @@ describe('bad input leaves the store byte-identical', () => {
     expect(result.stderr).not.toContain(VALUE)
   })
 
-  test('the log records reader changes, and no command output holds a wrap', async () => {
+  it('the log records reader changes, and no command output holds a wrap', async () => {
     const log = await ok(alice, ['log'])
     expect(log).toMatch(/reader-add +bob/)
     expect(log).toMatch(/reader-remove +dave/)

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { RunResult } from '../helpers'
 import { formatPublicKey, generateAdminKey } from '../../src/core/store/keys'
 import { runCli, tempDir } from '../helpers'
@@ -64,7 +64,7 @@ function expectRollback(result: RunResult, ...fragments: RegExp[]): void {
 }
 
 describe('a store that went back on the same branch', () => {
-  test('is refused by get, list, verify, render and set; nothing is written; accept-rollback takes it deliberately', async () => {
+  it('is refused by get, list, verify, render and set; nothing is written; accept-rollback takes it deliberately', async () => {
     const { dir, alice, store, commit } = await repo('revert-')
     await commit('API_TOKEN', 'token-revision-two')
     await ok(alice, ['get', 'API_TOKEN'])
@@ -87,7 +87,7 @@ describe('a store that went back on the same branch', () => {
     await ok(alice, ['set', 'OTHER'], 'other-value')
   })
 
-  test('a removed admin put back by replaying an older revision is refused', async () => {
+  it('a removed admin put back by replaying an older revision is refused', async () => {
     const { dir, alice, commit } = await repo('admin-')
     const publicKey = formatPublicKey(generateAdminKey().publicKey)
     await ok(alice, ['admins', 'add', 'bob', '--public-key', publicKey])
@@ -98,7 +98,7 @@ describe('a store that went back on the same branch', () => {
     expectRollback(await cli(alice, ['admins', 'list']), /seen revision 5 .*went back to revision 3 /)
   })
 
-  test('a fork (another history at the same revision) is refused', async () => {
+  it('a fork (another history at the same revision) is refused', async () => {
     const { dir, alice, store } = await repo('fork-')
     const base = await readFile(store, 'utf8')
     await ok(alice, ['set', 'A'], 'one')
@@ -115,7 +115,7 @@ describe('a store that went back on the same branch', () => {
 })
 
 describe('what is not a rollback', () => {
-  test('switching to a branch whose store is older, writing there, and switching back', async () => {
+  it('switching to a branch whose store is older, writing there, and switching back', async () => {
     const { dir, alice, commit } = await repo('branches-')
     await commit('API_TOKEN', 'token-revision-two')
     await commit('API_TOKEN', 'token-revision-three')
@@ -131,7 +131,7 @@ describe('what is not a rollback', () => {
     expectRollback(await cli(alice, ['get', 'API_TOKEN']), /on branch old-work/)
   })
 
-  test('a detached HEAD (a tag, a bisect, a CI checkout) is not checked', async () => {
+  it('a detached HEAD (a tag, a bisect, a CI checkout) is not checked', async () => {
     const { dir, alice, commit } = await repo('detached-')
     await commit('API_TOKEN', 'token-revision-two')
     await git(dir, 'checkout', '-q', '--detach', 'HEAD~1')
@@ -143,7 +143,7 @@ describe('what is not a rollback', () => {
 })
 
 describe('outside git and on fresh machines', () => {
-  test('outside git the memory is per path; UNPLUGIN_SECRETS_MIN_REVISION refuses older revisions on any machine', async () => {
+  it('outside git the memory is per path; UNPLUGIN_SECRETS_MIN_REVISION refuses older revisions on any machine', async () => {
     const dir = await mkdtemp(join(TMP, 'plain-'))
     const alice = await person(dir)
     await ok(alice, ['init', '--admin', 'alice'])
@@ -164,7 +164,7 @@ describe('outside git and on fresh machines', () => {
 })
 
 describe('verify --base: the pull-request check', () => {
-  test('accepts a branch that extends the base, with or without a store key', async () => {
+  it('accepts a branch that extends the base, with or without a store key', async () => {
     const { dir, alice, commit } = await repo('base-ok-')
     await git(dir, 'switch', '-q', '-c', 'feature')
     await commit('NEW_ONE', 'new')
@@ -175,7 +175,7 @@ describe('verify --base: the pull-request check', () => {
     expect(keyless.stderr).toMatch(/No store key here: checked the history, every signature and every record, not the seal or the ciphertexts/)
   })
 
-  test('refuses a store reverted to before the base, a hand-edited one, and another store', async () => {
+  it('refuses a store reverted to before the base, a hand-edited one, and another store', async () => {
     const { dir, alice, store, commit } = await repo('base-bad-')
     await commit('API_TOKEN', 'token-revision-two')
     await git(dir, 'switch', '-q', '-c', 'feature')
@@ -203,7 +203,7 @@ describe('verify --base: the pull-request check', () => {
     expect(other.stderr).toMatch(/is not the store .* at main has: it has store id [0-9a-f]{32}, not [0-9a-f]{32}/)
   })
 
-  test('a base without the store (the change adds it) and a ref git does not know', async () => {
+  it('a base without the store (the change adds it) and a ref git does not know', async () => {
     const dir = await mkdtemp(join(TMP, 'base-new-'))
     await git(dir, 'init', '-q', '-b', 'main')
     await writeFile(join(dir, 'README'), 'x\n')

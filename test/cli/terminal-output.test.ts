@@ -14,6 +14,7 @@ import { runCli, tempDir } from '../helpers'
 /** ESC (an erase-screen sequence), DEL, CSI as a C1 control, NEL, U+2028/2029, RLO, PDF, LRI, RLI, FSI, PDI, ALM, LRM, RLM. */
 const UNSAFE = '\u001B[2J\u007F\u009B31m\u0085\u2028\u2029\u202E\u202C\u2066\u2067\u2068\u2069\u061C\u200E\u200F'
 const ESCAPED = '\\u001b[2J\\u007f\\u009b31m\\u0085\\u2028\\u2029\\u202e\\u202c\\u2066\\u2067\\u2068\\u2069\\u061c\\u200e\\u200f'
+// eslint-disable-next-line no-control-regex -- the raw control characters the output must not hold
 const RAW = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069]/
 
 let dir: string

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { CLI, runCli, tempDir } from '../helpers'
 
 const SCRIPT = '/usr/bin/script'
@@ -108,14 +108,14 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
 
   const get = (name: string) => run(alice, ['get', name, '--no-newline'])
 
-  test('harness check: the terminal echoes typed text when a program does not hide it', async () => {
+  it('harness check: the terminal echoes typed text when a program does not hide it', async () => {
     const typed = `echoed${randomBytes(4).toString('hex')}`
     const result = await inTerminal('printf "ready> "; head -n 1 >/dev/null', { cwd: alice.dir, env: alice.env, steps: [{ waitFor: 'ready> ', type: `${typed}\r` }] })
     expect(result.code).toBe(0)
     expect(result.output).toContain(typed)
   })
 
-  test('set reads the value from a hidden prompt and does not echo it', async () => {
+  it('set reads the value from a hidden prompt and does not echo it', async () => {
     const value = `Typed${randomBytes(12).toString('hex')}`
     const result = await inTerminal(cli(['set', 'TYPED']), { cwd: alice.dir, env: alice.env, steps: [{ waitFor: 'Value for TYPED (input hidden): ', type: `${value}\r` }] })
     expect(result.code, result.output).toBe(0)
@@ -125,7 +125,7 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
     expect(await get('TYPED')).toMatchObject({ code: 0, stdout: value })
   })
 
-  test('backspace and Ctrl-U edit the hidden input', async () => {
+  it('backspace and Ctrl-U edit the hidden input', async () => {
     const backspace = await inTerminal(cli(['set', 'EDITED']), { cwd: alice.dir, env: alice.env, steps: [{ waitFor: 'Value for EDITED', type: 'abX\u007Fc\r' }] })
     expect(backspace.code, backspace.output).toBe(0)
     expect((await get('EDITED')).stdout).toBe('abc')
@@ -136,7 +136,7 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
     expect(killLine.output).not.toContain('wrong')
   })
 
-  test('Ctrl-C cancels: nothing is stored and the partial input is not shown', async () => {
+  it('Ctrl-C cancels: nothing is stored and the partial input is not shown', async () => {
     const partial = `Partial${randomBytes(6).toString('hex')}`
     const result = await inTerminal(cli(['set', 'CANCELLED']), { cwd: alice.dir, env: alice.env, steps: [{ waitFor: 'Value for CANCELLED', type: `${partial}\u0003` }] })
     expect(result.code).toBe(130)
@@ -147,7 +147,7 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
     expect(list.map(s => s.name)).not.toContain('CANCELLED')
   })
 
-  test('Ctrl-D on an empty prompt cancels; after text it ends the input', async () => {
+  it('Ctrl-D on an empty prompt cancels; after text it ends the input', async () => {
     const empty = await inTerminal(cli(['set', 'EOF_EMPTY']), { cwd: alice.dir, env: alice.env, steps: [{ waitFor: 'Value for EOF_EMPTY', type: '\u0004' }] })
     expect(empty.code).not.toBe(0)
     expect(empty.output).toContain('Cancelled')
@@ -158,7 +158,7 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
     expect((await get('EOF_TYPED')).stdout).toBe('eof-value')
   })
 
-  test('set without an admin key fails before prompting for a value', async () => {
+  it('set without an admin key fails before prompting for a value', async () => {
     const reader = await person('reader-', alice.dir)
     const result = await inTerminal(cli(['set', 'NOT_ASKED']), { cwd: alice.dir, env: { ...reader.env, UNPLUGIN_SECRETS_KEY: storeKey } })
     expect(result.code).toBe(1)
@@ -166,7 +166,7 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
     expect(result.output).not.toContain('Value for')
   })
 
-  test('key import and key import --admin read the keys from hidden prompts', async () => {
+  it('key import and key import --admin read the keys from hidden prompts', async () => {
     const bob = await person('bob-', alice.dir)
     const store = await inTerminal(cli(['key', 'import']), { cwd: alice.dir, env: bob.env, steps: [{ waitFor: 'Paste the store key (input hidden): ', type: `${storeKey}\r` }] })
     expect(store.code, store.output).toBe(0)
@@ -184,7 +184,7 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
     expect((await get('FROM_BOB')).stdout).toBe('bob-value')
   })
 
-  test('key import from the prompt rejects another store\'s key', async () => {
+  it('key import from the prompt rejects another store\'s key', async () => {
     const other = await person('other-')
     expect((await run(other, ['init', '--admin', 'zed'])).code).toBe(0)
     const otherKey = (await run(other, ['key', 'export'])).stdout.trim()
@@ -196,14 +196,14 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
     expect((await run(carol, ['list'])).code).toBe(1)
   })
 
-  test('key export on a terminal warns on stderr', async () => {
+  it('key export on a terminal warns on stderr', async () => {
     const result = await inTerminal(cli(['key', 'export']), { cwd: alice.dir, env: alice.env })
     expect(result.code).toBe(0)
     expect(result.output).toContain('anyone who has it can read every secret')
     expect(result.output).toContain(storeKey)
   })
 
-  test('key export --admin on a terminal warns on stderr; redirected, the file gets the admin key alone', async () => {
+  it('key export --admin on a terminal warns on stderr; redirected, the file gets the admin key alone', async () => {
     const shown = await inTerminal(cli(['key', 'export', '--admin']), { cwd: alice.dir, env: alice.env })
     expect(shown.code).toBe(0)
     expect(shown.output).toContain('This is the admin key of alice: anyone who has it can change every secret and the admin list.')
@@ -216,7 +216,7 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
     expect(await readFile(file, 'utf8')).toBe(`${adminKey}\n`)
   })
 
-  test('errors are red on a terminal, and plain with NO_COLOR=1', async () => {
+  it('errors are red on a terminal, and plain with NO_COLOR=1', async () => {
     const colour = await inTerminal(cli(['get', 'MISSING']), { cwd: alice.dir, env: alice.env })
     expect(colour.code).toBe(1)
     expect(colour.output).toContain('\u001B[31merror:\u001B[39m No secret MISSING')
@@ -232,7 +232,7 @@ describe.skipIf(!HAS_UTIL_LINUX_SCRIPT).concurrent('on a terminal', () => {
   // terminal while it still echoes. Under load this happens on its own; here
   // a preload stretches the gap between the two calls to make it certain.
   // Remove `.fails` once the prompt is written after echo is off.
-  test('text typed as soon as the prompt shows is never echoed', async () => {
+  it('text typed as soon as the prompt shows is never echoed', async () => {
     const preload = join(TMP, 'slow-raw-mode.cjs')
     await writeFile(preload, [
       'const tty = require("node:tty")',

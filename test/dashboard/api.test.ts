@@ -231,7 +231,7 @@ describe('dashboard API', () => {
       expect(result.headers['cache-control'], url).toBe('no-store')
     }
     const page = seen.find(entry => entry.url === '/__secrets/' && entry.result.status === 200)!
-    expect(page.result.headers['content-security-policy']).toBe("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+    expect(page.result.headers['content-security-policy']).toBe('default-src \'self\'; script-src \'self\'; style-src \'self\'; img-src \'self\'; object-src \'none\'; frame-ancestors \'none\'; base-uri \'none\'; form-action \'self\'')
   })
 })
 

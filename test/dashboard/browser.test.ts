@@ -7,7 +7,7 @@ import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ROOT } from '../helpers'
 import { waitFor } from '../plugin/live-store'
-import { NO_CHROMIUM, chromiumForTests } from './chromium'
+import { chromiumForTests, NO_CHROMIUM } from './chromium'
 import type { DevServer } from './dev-server'
 import { startDevServer } from './dev-server'
 

@@ -3,7 +3,7 @@ import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ROOT, tempDir } from '../helpers'
-import { NO_CHROMIUM, chromiumForTests, findChromium } from './chromium'
+import { chromiumForTests, findChromium, NO_CHROMIUM } from './chromium'
 
 /** A folder for PATH holding an executable file named `name`. */
 async function binFolder(name?: string): Promise<string> {

@@ -3,7 +3,7 @@ import { cp, mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { InlineConfig, ViteDevServer } from 'vite'
 import type { SecretStore } from '../../src/core/store/store'
-import { ROOT, dist, tempDir } from '../helpers'
+import { dist, ROOT, tempDir } from '../helpers'
 import { createLiveStore } from '../plugin/live-store'
 import { backdateSecret } from '../store/fixtures'
 
@@ -54,7 +54,10 @@ export async function startDevServer(values: Record<string, string>, { plugin = 
   const banner: string[] = []
   const terminal: string[] = []
   const logger = createLogger('silent')
-  logger.info = (message) => { banner.push(message); terminal.push(message) }
+  logger.info = (message) => {
+    banner.push(message)
+    terminal.push(message)
+  }
   logger.warn = (message) => { terminal.push(message) }
   logger.warnOnce = (message) => { terminal.push(message) }
   logger.error = (message) => { terminal.push(message) }

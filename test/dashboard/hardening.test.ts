@@ -123,7 +123,7 @@ describe('sign-in limits (findings 4 and 5; independent of test order)', () => {
   it('caps sign-in bodies at 4 KiB (refused on Content-Length before the body is read), and counts bad bodies as failures', async () => {
     const dev = await startDevServer(VALUES)
     try {
-      const headers = { 'content-type': 'application/json', origin: dev.origin }
+      const headers = { 'content-type': 'application/json', 'origin': dev.origin }
       // Content-Length says 8 MiB; only 1 KiB is sent and the request never ends: the answer comes anyway.
       const early = await rawPost(dev, '/__secrets/api/signin', { ...headers, 'content-length': String(8 * 1024 * 1024) }, `{"adminKey":"${'x'.repeat(1024)}`, false)
       expect(early.status).toBe(413)
@@ -218,7 +218,7 @@ describe('sessions, sign-in messages and the terminal (findings 6, 7, 8, 9, 10, 
     expect(own.status).toBe(204)
     expect(own.headers['access-control-allow-origin']).toBeUndefined()
     expect(own.headers['cache-control']).toBe('no-store')
-    expect(own.headers['content-security-policy']).toContain("default-src 'self'")
+    expect(own.headers['content-security-policy']).toContain('default-src \'self\'')
   })
 
   it('reports a config that cannot be read (not a SecretsError) in problems instead of failing the list', async () => {

@@ -69,7 +69,7 @@ describe('cookies planted from another port (431)', () => {
     expect(refused!.status()).toBe(431)
     expect(await page.locator('h1').textContent()).toBe(RECOVERY_HEADING)
     expect(refused!.headers()['cache-control']).toBe('no-store')
-    expect(refused!.headers()['content-security-policy']).toContain("default-src 'self'")
+    expect(refused!.headers()['content-security-policy']).toContain('default-src \'self\'')
 
     await page.getByRole('button', { name: 'Clear this host\'s cookies and reload' }).click()
     await page.getByLabel('Admin key').waitFor()

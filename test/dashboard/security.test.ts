@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SignInLimiter, hostnameAllowed, tokensEqual } from '../../src/dashboard/security'
+import { hostnameAllowed, SignInLimiter, tokensEqual } from '../../src/dashboard/security'
 
 describe('dashboard security pieces', () => {
   it('allows localhost, IP literals and the dev server\'s configured host names only', () => {

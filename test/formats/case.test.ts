@@ -25,8 +25,8 @@ beforeAll(async () => {
   await mkdir(join(dir, 'config'), { recursive: true })
   await writeFile(join(dir, 'config/CONFIG.YAML'), UPPER_YAML)
   await writeFile(join(dir, 'config/Other.Json'), '{ "token": "${secret.TOKEN}" }\n')
-  await writeFile(join(dir, 'entry.js'), "import config from './config/CONFIG.YAML'\nimport other from './config/Other.Json'\nexport { config, other }\n")
-  await writeFile(join(dir, 'yaml-only.js'), "export { default as config } from './config/CONFIG.YAML'\n") // @rollup/plugin-json takes only .json
+  await writeFile(join(dir, 'entry.js'), 'import config from \'./config/CONFIG.YAML\'\nimport other from \'./config/Other.Json\'\nexport { config, other }\n')
+  await writeFile(join(dir, 'yaml-only.js'), 'export { default as config } from \'./config/CONFIG.YAML\'\n') // @rollup/plugin-json takes only .json
 })
 
 describe('the format of a config file', () => {

@@ -1,4 +1,4 @@
-import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping'
+import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping'
 import { describe, expect, it } from 'vitest'
 import { expandJson } from '../../src/core/formats/json'
 

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { expandYaml, parsedYamlTemplate } from '../../src/core/formats/yaml'
@@ -7,9 +7,9 @@ import { ROOT } from '../helpers'
 import { canonical, differenceFromYamlPath, handledByFastPath } from './yaml-differential'
 
 const CORPUS = join(ROOT, 'test/corpus')
-const suiteCases = readdirSync(join(CORPUS, 'yaml-test-suite')).filter(id => /^[0-9A-Z]{4}(-\d+)?$/.test(id)).sort()
+const suiteCases = readdirSync(join(CORPUS, 'yaml-test-suite')).filter(id => /^[0-9A-Z]{4}(?:-\d+)?$/.test(id)).sort()
 const jsonFiles = readdirSync(join(CORPUS, 'json-test-suite')).filter(name => name.endsWith('.json')).sort()
-const realConfigs = readdirSync(join(CORPUS, 'real-configs')).filter(name => /\.(ya?ml|json)$/.test(name)).sort()
+const realConfigs = readdirSync(join(CORPUS, 'real-configs')).filter(name => /\.(?:ya?ml|json)$/.test(name)).sort()
 const read = (...path: string[]) => readFileSync(join(CORPUS, ...path), 'utf8')
 
 /**
@@ -21,7 +21,7 @@ function withReferences(yaml: string): string {
   const pieces = ['${secret.A}', 'Bearer ${secret.B_2}', '$${secret.ESCAPED}', '${secret.TOKEN}-${secret._x}']
   let count = 0
   return yaml.split('\n').map((line, index) => {
-    if (index % 7 !== 3 || !/^\s*(- )?[\w.-]+: [A-Za-z][^#'"]*$/.test(line)) return line
+    if (index % 7 !== 3 || !/^\s*(?:- )?[\w.-]+: [A-Za-z][^#'"]*$/.test(line)) return line
     return `${line} ${pieces[count++ % pieces.length]}`
   }).join('\n')
 }
@@ -68,10 +68,36 @@ describe('the fast path on its own cases', () => {
 
   it('resolves plain scalars by the core schema, as the yaml package does', () => {
     const cases: [string, unknown][] = [
-      ['0o17', 15], ['0x1F', 31], ['0X1F', '0X1F'], ['.inf', Infinity], ['-.Inf', -Infinity], ['+.INF', Infinity], ['.nan', Number.NaN], ['-.nan', '-.nan'],
-      ['~', null], ['null', null], ['Null', null], ['nULL', 'nULL'], ['True', true], ['TRUE', true], ['tRUE', 'tRUE'], ['false', false], ['yes', 'yes'],
-      ['1e3', 1000], ['1E-3', 0.001], ['1e', '1e'], ['.5e3', 500], ['1_000', '1_000'], ['-0', -0], ['+12', 12], ['1.', 1], ['.5', 0.5], ['0b1', '0b1'],
-      ['12345678901234567890', 12345678901234567000], ['+0x1', '+0x1'], ['007', 7],
+      ['0o17', 15],
+      ['0x1F', 31],
+      ['0X1F', '0X1F'],
+      ['.inf', Infinity],
+      ['-.Inf', -Infinity],
+      ['+.INF', Infinity],
+      ['.nan', Number.NaN],
+      ['-.nan', '-.nan'],
+      ['~', null],
+      ['null', null],
+      ['Null', null],
+      ['nULL', 'nULL'],
+      ['True', true],
+      ['TRUE', true],
+      ['tRUE', 'tRUE'],
+      ['false', false],
+      ['yes', 'yes'],
+      ['1e3', 1000],
+      ['1E-3', 0.001],
+      ['1e', '1e'],
+      ['.5e3', 500],
+      ['1_000', '1_000'],
+      ['-0', -0],
+      ['+12', 12],
+      ['1.', 1],
+      ['.5', 0.5],
+      ['0b1', '0b1'],
+      ['12345678901234567890', 12345678901234567000],
+      ['+0x1', '+0x1'],
+      ['007', 7],
     ]
     for (const [text, value] of cases) expect(canonical(resolvePlain(text)), text).toBe(canonical(value))
     same(`${cases.map(([text], index) => `k${index}: ${text}`).join('\n')}\n`)

@@ -25,7 +25,7 @@ function expectSubstituted(source: string) {
 describe('every YAML scalar style', () => {
   it.each([
     ['plain', 'k: ${secret.A}\nj: x ${secret.B} y\n'],
-    ['single-quoted', "k: '${secret.A} it''s'\n"],
+    ['single-quoted', 'k: \'${secret.A} it\'\'s\'\n'],
     ['double-quoted with escapes', 'k: "\\t${secret.A}\\u00e9\\n"\n'],
     ['literal block, clip/strip/keep', 'a: |\n  one ${secret.A}\n  two\nb: |-\n  ${secret.B}\nc: |+\n  ${secret.EMPTY}\n\n'],
     ['folded block', 'a: >\n  folded ${secret.A}\n  more text\n\n  para\nb: >-\n  ${secret.B}\n'],
@@ -76,6 +76,7 @@ describe('every YAML scalar style', () => {
 })
 
 describe('the template behind the module (parse cache, runtime mode)', () => {
+  // eslint-disable-next-line no-new-func -- runs the module code the plugin generated, as a bundler would
   const evaluate = (code: string) => new Function(code.replace('export default _data;', 'return _data;').replace(/^(const _\d+ = .*|export \{.*)$/gm, ''))() as unknown
 
   it('a document that is only a reference becomes the value', () => {

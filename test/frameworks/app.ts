@@ -4,12 +4,12 @@
  * store made beside it. Builds, servers and dev servers run as child processes.
  */
 import { spawn } from 'node:child_process'
-import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, inject } from 'vitest'
-import { CLI, ROOT, dist, runProcess } from '../helpers'
+import { CLI, dist, ROOT, runProcess } from '../helpers'
 import type { RunResult } from '../helpers'
 
 /** The secret every app's config references; quotes, so pages write it escaped (JSON) and as entities (HTML). */
@@ -96,9 +96,9 @@ export function freePort(): Promise<number> {
   })
 }
 
-export type Started =
-  | { listening: true, output: () => string, get: (path: string) => Promise<Response>, stop: () => Promise<void> }
-  | { listening: false, code: number | null, output: string }
+export type Started
+  = | { listening: true, output: () => string, get: (path: string) => Promise<Response>, stop: () => Promise<void> }
+    | { listening: false, code: number | null, output: string }
 
 /**
  * Starts a server (or dev server) and waits until `port` answers HTTP, or

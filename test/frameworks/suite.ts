@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { App } from './app'
-import { API_TOKEN, VALUE_MARK, filesWithValue, freePort, installApp, servedToken, startServer } from './app'
+import { API_TOKEN, filesWithValue, freePort, installApp, servedToken, startServer, VALUE_MARK } from './app'
 
 export interface FrameworkSpec {
   /** The folder under test/frameworks/apps. */

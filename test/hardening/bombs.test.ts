@@ -212,6 +212,7 @@ describe('__proto__, constructor and prototype keys anywhere', () => {
       const { code } = expandYaml(source, 'proto.yaml', () => '', { runtime: { store: 'unused' } })
       const match = /resolveConfig\((.*), (\{"store".*\})\);/.exec(code)
       if (match) {
+        // eslint-disable-next-line no-eval -- reads the object literal the generated module holds
         const template = (0, eval)(`(${match[1]})`)
         const options = JSON.parse(match[2]!)
         const { openStoreSync: _ } = await import('../../src/core/store/store')

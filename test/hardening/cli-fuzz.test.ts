@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest'
 import { openStore } from '../../src/core/store/store'
 import { tempDir } from '../helpers'
 import { createLiveStore } from '../plugin/live-store'
-import { SEED, cli } from './harness'
+import { cli, SEED } from './harness'
 
 const RUNS = Number(process.env.CLI_FUZZ_RUNS ?? 60)
 const VALUES = { API_KEY: 'cnry-cli-API_KEY-51c9', DB_PASSWORD: 'cnry-cli-DB_PASSWORD-8e2a' }

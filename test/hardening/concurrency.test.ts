@@ -37,7 +37,9 @@ describe('concurrent writers', () => {
     const report = store.verify() // every audit entry's signature, every ciphertext
     expect(report).toMatchObject({ revision: 501, secrets: 500 })
     const values = Object.fromEntries(await store.getAll())
-    for (let w = 0; w < 50; w++) for (let i = 0; i < 10; i++) expect(values[`W${w}_${i}`]).toBe(`value-${w}-${i}`)
+    for (let w = 0; w < 50; w++) {
+      for (let i = 0; i < 10; i++) expect(values[`W${w}_${i}`]).toBe(`value-${w}-${i}`)
+    }
     const log = store.log()
     expect(log.map(entry => entry.seq)).toEqual(Array.from({ length: 501 }, (_, i) => i + 1))
     for (let w = 0; w < 50; w++) {
@@ -109,6 +111,7 @@ describe('concurrent writers', () => {
     const done = rotator.done.finally(() => { rotating = false })
     const failures: Record<string, number> = {}
     let reads = 0
+    // eslint-disable-next-line no-unmodified-loop-condition -- set by the rotator's promise, between the awaits below
     while (rotating) {
       for (const open of [() => openStore({ path, readOnly: true }), async () => openStoreSync({ path, readOnly: true })]) {
         try {

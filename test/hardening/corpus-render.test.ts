@@ -7,7 +7,7 @@
  * place of plain values. Valid files keep their data (and every line without
  * a reference is byte-identical); invalid ones give a located SecretsError.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
@@ -92,8 +92,12 @@ describe('JSONTestSuite through render', () => {
         else if (!isDeepStrictEqual(JSON.parse(result.code!), expected)) problems.push(`${name}: data changed`)
         else if (!result.code!.startsWith(`[${original},`)) problems.push(`${name}: text outside the reference changed`)
       }
-      else if (!result.error) problems.push(`${name}: accepted`)
-      else if (!['JSON_INVALID', 'REFERENCE_IN_KEY'].includes(result.error.code) || !/^\d+:\d+: /.test(result.error.message.slice(name.length + 1)) || !result.error.message.startsWith(`${name}:`)) problems.push(`${name}: ${result.error.code} ${result.error.message}`)
+      else if (!result.error) {
+        problems.push(`${name}: accepted`)
+      }
+      else if (!['JSON_INVALID', 'REFERENCE_IN_KEY'].includes(result.error.code) || !/^\d+:\d+: /.test(result.error.message.slice(name.length + 1)) || !result.error.message.startsWith(`${name}:`)) {
+        problems.push(`${name}: ${result.error.code} ${result.error.message}`)
+      }
     }
     expect(problems).toEqual([])
   })
@@ -101,7 +105,7 @@ describe('JSONTestSuite through render', () => {
 
 describe('real configs through render', () => {
   const FOLDER = join(CORPUS, 'real-configs')
-  const files = readdirSync(FOLDER).filter(name => /\.(ya?ml|json)$/.test(name)).sort()
+  const files = readdirSync(FOLDER).filter(name => /\.(?:ya?ml|json)$/.test(name)).sort()
   /** A simple `key: value` line (YAML) or `"key": "value"` (JSON) whose value can become a reference. */
   const YAML_LINE = /^(\s*(?:- )?[\w.-]+: )([A-Za-z][\w.-]*)(\s*)$/
   const JSON_LINE = /^(\s*"[\w.-]+": )"([A-Za-z][\w.-]*)"(,?\s*)$/

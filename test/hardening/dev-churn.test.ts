@@ -83,6 +83,7 @@ describe('vite dev server under store churn', () => {
     let responses = 0
     const client = async (id: number) => {
       let last = 0
+      // eslint-disable-next-line no-unmodified-loop-condition -- set by the writer's promise, between the awaits below
       while (writing) {
         const response = await fetch(url)
         const body = await response.text()
@@ -104,8 +105,9 @@ describe('vite dev server under store churn', () => {
         const [revision] = revisions
         const expected = valuesAt(revision!)
         if (data.s0 !== expected.S0 || data.quoted !== `x ${expected.S6} y` || JSON.stringify(data.list) !== JSON.stringify([expected.S7, expected.S8])
-          || data.block !== `${expected.S9}\n` || (data.merged as { inner: string }).inner !== `${expected.S0}/${expected.S9}`)
+          || data.block !== `${expected.S9}\n` || (data.merged as { inner: string }).inner !== `${expected.S0}/${expected.S9}`) {
           problems.push(`client ${id}: incomplete module at revision ${revision}: ${JSON.stringify(data).slice(0, 200)}`)
+        }
         if (revision! < last) problems.push(`client ${id}: went back from revision ${last} to ${revision}`)
         last = Math.max(last, revision!)
         seen.add(revision!)

@@ -59,7 +59,9 @@ function bounded<T>(run: () => T): { value?: T, error?: SecretsError } {
 /** No canary of a name outside `referenced` in `text` (and never the unused one). */
 function expectOnlyReferenced(text: string, referenced: Set<string>): void {
   expect(text).not.toContain(UNUSED)
-  for (const name of NAMES) if (!referenced.has(name)) expect(text).not.toContain(CANARY[name])
+  for (const name of NAMES) {
+    if (!referenced.has(name)) expect(text).not.toContain(CANARY[name])
+  }
 }
 
 const reference = fc.oneof(

@@ -6,7 +6,7 @@
  * inlines it. Error objects (message, stack, util.inspect, JSON.stringify)
  * never hold one, and the decrypted bytes are wiped after use.
  */
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -16,7 +16,7 @@ import { renderConfig } from '../../src/core/formats/registry'
 import { expandYaml } from '../../src/core/formats/yaml'
 import { parseStoreFile, serializeStoreFile } from '../../src/core/store/format'
 import { openStore } from '../../src/core/store/store'
-import { ROOT, dist, tempDir } from '../helpers'
+import { dist, ROOT, tempDir } from '../helpers'
 import { cli } from './harness'
 
 const dir = await tempDir('usec-leak-')
@@ -73,13 +73,33 @@ describe('canary run', () => {
 
     for (const name of ALL) expect((await run(['get', name], '', [name])).stdout).toBe(`${CANARY[name]}\n`)
     const commands: [string[], Name[]][] = [
-      [['list'], []], [['verify'], []], [['log'], []], [['admins', 'list'], []], [['admins', 'keygen'], []],
-      [['check', 'config.yaml', 'config.json'], []], [['check', 'bad.yaml'], []], [['render', 'config.yaml', '--check'], []],
-      [['render', 'config.yaml'], ['API_TOKEN', 'DB_PASSWORD']], [['render', 'config.json'], ['API_TOKEN', 'DB_PASSWORD']],
-      [['render', 'bad.yaml'], []], [['render', 'config.yaml', '-o', join(dir, 'rendered.yaml')], []],
-      [['get', 'MISSING_ONE'], []], [['get', 'bad name'], []], [['set', 'API_TOKEN', 'extra-arg'], []],
-      [['set', 'bad-name'], []], [['rm', 'NOPE'], []], [['--help'], []], [['help', 'set'], []], [['--version'], []], [['nonsense'], []],
-      [['key', 'export'], []], [['rotate'], []], [['verify'], []], [['get', 'DB_PASSWORD'], ['DB_PASSWORD']], [['rm', 'API_TOKEN'], []], [['log'], []],
+      [['list'], []],
+      [['verify'], []],
+      [['log'], []],
+      [['admins', 'list'], []],
+      [['admins', 'keygen'], []],
+      [['check', 'config.yaml', 'config.json'], []],
+      [['check', 'bad.yaml'], []],
+      [['render', 'config.yaml', '--check'], []],
+      [['render', 'config.yaml'], ['API_TOKEN', 'DB_PASSWORD']],
+      [['render', 'config.json'], ['API_TOKEN', 'DB_PASSWORD']],
+      [['render', 'bad.yaml'], []],
+      [['render', 'config.yaml', '-o', join(dir, 'rendered.yaml')], []],
+      [['get', 'MISSING_ONE'], []],
+      [['get', 'bad name'], []],
+      [['set', 'API_TOKEN', 'extra-arg'], []],
+      [['set', 'bad-name'], []],
+      [['rm', 'NOPE'], []],
+      [['--help'], []],
+      [['help', 'set'], []],
+      [['--version'], []],
+      [['nonsense'], []],
+      [['key', 'export'], []],
+      [['rotate'], []],
+      [['verify'], []],
+      [['get', 'DB_PASSWORD'], ['DB_PASSWORD']],
+      [['rm', 'API_TOKEN'], []],
+      [['log'], []],
     ]
     for (const [args, allowed] of commands) await run(args, '', allowed)
     // A wrong key and a damaged store: the errors must not carry values either.
@@ -107,20 +127,24 @@ describe('canary run', () => {
     // A browser build that references them fails, and its error holds no value.
     let browserError = ''
     await rollup({ input: join(project, 'entry.js'), plugins: [rollupSecrets({ store: join(project, 'secrets.enc.json'), target: 'browser' }), json()], onwarn: () => {} })
-      .then(async b => b.generate({ format: 'es' })).catch((error: Error) => { browserError = `${error.message}\n${error.stack}\n${inspect(error, { depth: 5 })}` })
+      .then(async b => b.generate({ format: 'es' }))
+      .catch((error: Error) => { browserError = `${error.message}\n${error.stack}\n${inspect(error, { depth: 5 })}` })
     expect(browserError).toMatch(/SECRET_IN_CLIENT|would be shipped to the browser/)
     record('browser build error', browserError)
 
     for (const path of [...await filesUnder(join(project, 'out-rollup')), ...await filesUnder(join(project, 'out-esbuild'))]) {
       const text = await readFile(path, 'utf8')
-      if (path.endsWith('.map')) record(path, text)
+      if (path.endsWith('.map')) {
+        record(path, text)
+      }
       else {
         expect(canariesIn(text).sort(), path).toEqual(['API_TOKEN', 'DB_PASSWORD']) // the server bundle inlines what it references
         record(path, text, ['API_TOKEN', 'DB_PASSWORD'])
       }
     }
-    for (const folder of [join(project, 'node_modules/.cache/unplugin-secrets'), join(ROOT, 'node_modules/.cache/unplugin-secrets')])
+    for (const folder of [join(project, 'node_modules/.cache/unplugin-secrets'), join(ROOT, 'node_modules/.cache/unplugin-secrets')]) {
       for (const path of await filesUnder(folder)) record(path, await readFile(path, 'utf8'))
+    }
     record('secrets.enc.json', await readFile(join(project, 'secrets.enc.json'), 'utf8'))
     for (const path of await filesUnder(join(home, '.config'))) record(path, await readFile(path, 'utf8'))
     delete process.env.UNPLUGIN_SECRETS_KEY_DIR
@@ -154,7 +178,7 @@ describe('SecretsError objects never hold a value', () => {
     await collect(() => store.set('BIG', big))
     await collect(() => store.set('LONE', `${CANARY.API_TOKEN}\uD800`))
     await collect(() => store.set('bad name', CANARY.API_TOKEN))
-    await collect(() => store.setMany({ OK: CANARY.API_TOKEN, 'bad-name': CANARY.DB_PASSWORD }))
+    await collect(() => store.setMany({ 'OK': CANARY.API_TOKEN, 'bad-name': CANARY.DB_PASSWORD }))
     await collect(() => store.set('DESCRIBED', CANARY.API_TOKEN, { description: 42 as unknown as string }))
     const lookup = (name: string) => {
       const value = store.getSync(name)
@@ -162,9 +186,13 @@ describe('SecretsError objects never hold a value', () => {
       return value
     }
     for (const [file, text] of [
-      ['a.yaml', 'a: ${secret.API_TOKEN}\nb: ${secret.NOPE}\n'], ['b.yaml', 'a: ${secret.API_TOKEN}\nb: ${secret.API_TOKEN}\nb: 2\n'],
-      ['c.yaml', 'a: ${secret.API_TOKEN}\n${secret.DB_PASSWORD}: 1\n'], ['d.yaml', 'a: !!int ${secret.API_TOKEN}\nb: !!binary ${secret.DB_PASSWORD}\n'],
-      ['e.json', '{"a": "${secret.API_TOKEN}", "b": "${secret.NOPE}"}'], ['f.json', '{"a": "${secret.API_TOKEN}", "b": }'], ['g.json', '{"a": "${secret.API_TOKEN} ${secret.1}"}'],
+      ['a.yaml', 'a: ${secret.API_TOKEN}\nb: ${secret.NOPE}\n'],
+      ['b.yaml', 'a: ${secret.API_TOKEN}\nb: ${secret.API_TOKEN}\nb: 2\n'],
+      ['c.yaml', 'a: ${secret.API_TOKEN}\n${secret.DB_PASSWORD}: 1\n'],
+      ['d.yaml', 'a: !!int ${secret.API_TOKEN}\nb: !!binary ${secret.DB_PASSWORD}\n'],
+      ['e.json', '{"a": "${secret.API_TOKEN}", "b": "${secret.NOPE}"}'],
+      ['f.json', '{"a": "${secret.API_TOKEN}", "b": }'],
+      ['g.json', '{"a": "${secret.API_TOKEN} ${secret.1}"}'],
     ] as const) {
       await collect(() => (file.endsWith('.json') ? expandJson(text, file, lookup) : expandYaml(text, file, lookup)))
       await collect(() => renderConfig(text, file, lookup))

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Built } from '../build'
-import { BUNDLERS, buildEntry, buildError, locatedMessage } from '../build'
-import { ROOT, dist, tempDir } from '../helpers'
+import { buildEntry, buildError, BUNDLERS, locatedMessage } from '../build'
+import { dist, ROOT, tempDir } from '../helpers'
 
 /** Values chosen to break naive substitution: quoting, escapes, YAML syntax, HTML, a reference. */
 const GRAFANA_API_KEY = `gl_"dq'sq\\bs\nnl\r\ncrlf\ttab #x : - {a}[b] *anchor &x !!tag é 🔑 \u2028\u2029 </script> \${secret.DB_PASSWORD} $$`
@@ -72,7 +72,7 @@ describe.each(BUNDLERS)('%s: a missing secret', (bundler) => {
   it('fails the build with file:line:col, the name and the fix, and no value', async () => {
     const project = join(dir, `broken-${bundler}`)
     await mkdir(project, { recursive: true })
-    await writeFile(join(project, 'entry.js'), "import config from './config.yaml'\nexport { config }\n")
+    await writeFile(join(project, 'entry.js'), 'import config from \'./config.yaml\'\nexport { config }\n')
     await writeFile(join(project, 'config.yaml'), 'a: 1\nkey: ${secret.MISSING_ONE}\nok: ${secret.DB_PASSWORD}\n')
     const text = await buildError(bundler, project, { key, store: storePath() })
     expect(text, 'the build must fail').toBeDefined()

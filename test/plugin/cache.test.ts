@@ -1,10 +1,10 @@
 import { createHash, createHmac } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { rollup } from 'rollup'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, dist, tempDir } from '../helpers'
+import { dist, ROOT, tempDir } from '../helpers'
 import { makeStore } from '../store/fixtures'
 
 const { default: secrets } = await dist('rollup')

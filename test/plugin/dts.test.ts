@@ -9,7 +9,7 @@ import type { ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { yamlFormat } from '../../src/core/formats/yaml-format'
 import { webpackLikeBuild } from '../build'
-import { ROOT, dist, runFile, tempDir } from '../helpers'
+import { dist, ROOT, runFile, tempDir } from '../helpers'
 import { waitFor } from './live-store'
 
 /** Canaries: neither may appear in any declaration. */
@@ -138,6 +138,7 @@ describe.each(['vite', 'rollup'] as const)('dts: true with %s', (bundler) => {
     expect(built.database.password).toBe(DB_PASSWORD)
     expect(built.database.port).toBe(5432)
     expect(built.config.replicas[1].port).toBeUndefined()
+    // eslint-disable-next-line no-proto, no-restricted-properties -- a config key named __proto__ is data, and that is what is checked
     expect(built.config.__proto__).toEqual({ polluted: false })
   })
 })

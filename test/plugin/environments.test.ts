@@ -4,14 +4,14 @@
  * build production (and gets no other environment's values), Rollup and
  * webpack take the environment option, and the build names its store once.
  */
-import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import type { Logger, ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { webpackLikeBuild } from '../build'
-import { CLI, ROOT, dist, runNode, runProcess, tempDir } from '../helpers'
+import { CLI, dist, ROOT, runNode, runProcess, tempDir } from '../helpers'
 import { waitFor } from './live-store'
 
 const VALUES = {
@@ -150,7 +150,9 @@ describe('a developer with the development key only', () => {
       expect(failure?.message).toMatch(/cannot expand \$\{secret\.DB_PASSWORD\} for environment production: No store key for .*secrets\.production\.enc\.json \(store id [0-9a-f]{32}\)\. Looked in .*\. Its admins can give you access: carol\. .*unplugin-secrets key import --env production/)
       for (const value of ALL_VALUES) expect(failure!.message + failure!.stack).not.toContain(value)
       const written = await readdir(join(dir, 'dist-no-key')).catch(() => [])
-      for (const file of written) for (const value of ALL_VALUES) expect(await readFile(join(dir, 'dist-no-key', file), 'utf8')).not.toContain(value)
+      for (const file of written) {
+        for (const value of ALL_VALUES) expect(await readFile(join(dir, 'dist-no-key', file), 'utf8')).not.toContain(value)
+      }
       // The development build still works on that machine.
       expect((await viteBuild('dist-dev-machine', { mode: 'development' })).built.yaml).toBe(VALUES.development)
     }

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { locatedMessage, webpackLikeCompiler } from '../build'
-import { ROOT, dist, tempDir } from '../helpers'
+import { dist, ROOT, tempDir } from '../helpers'
 
 const VALUE = 'tok-value-9f8e7d'
 
@@ -43,8 +43,8 @@ async function rollupError(name: string, files: Record<string, string>, options:
   }
 }
 
-const yamlEntry = "import c from './config.yaml'\nexport default c\n"
-const jsonEntry = "import c from './config.json'\nexport default c\n"
+const yamlEntry = 'import c from \'./config.yaml\'\nexport default c\n'
+const jsonEntry = 'import c from \'./config.json\'\nexport default c\n'
 
 describe('build errors: file:line:col, the cause, the fix, never a value', () => {
   it('a bad maxAge is refused when the plugin is created, in a build as in dev', async () => {
@@ -108,7 +108,7 @@ describe('build errors: file:line:col, the cause, the fix, never a value', () =>
 
   it('a reference spelled with escapes is text, whatever else the file holds', async () => {
     const project = 'escaped'
-    const result = await rollupError(project, { 'entry.js': "import c from './config.yaml'\nimport j from './config.json'\nglobalThis.__escaped = [c, j]\n", 'config.yaml': 'a: "\\x24{secret.GRAFANA_API_KEY}"\nb: ${secret.GRAFANA_API_KEY}\n', 'config.json': '{"a": "\\u0024{secret.GRAFANA_API_KEY}", "b": "${secret.GRAFANA_API_KEY}"}' })
+    const result = await rollupError(project, { 'entry.js': 'import c from \'./config.yaml\'\nimport j from \'./config.json\'\nglobalThis.__escaped = [c, j]\n', 'config.yaml': 'a: "\\x24{secret.GRAFANA_API_KEY}"\nb: ${secret.GRAFANA_API_KEY}\n', 'config.json': '{"a": "\\u0024{secret.GRAFANA_API_KEY}", "b": "${secret.GRAFANA_API_KEY}"}' })
     expect(result.message).toBe('')
   })
 
@@ -120,9 +120,9 @@ describe('build errors: file:line:col, the cause, the fix, never a value', () =>
 
   it('YAML safety: duplicate keys and alias bombs are errors; __proto__ stays data', async () => {
     expect((await rollupError('dup', { 'entry.js': yamlEntry, 'config.yaml': 'a: 1\nb: 2\na: 3\n' })).message).toMatch(/config\.yaml \(3:0\): Map keys must be unique/)
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n')
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array.from({ length: 10 }).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n')
     expect((await rollupError('bomb', { 'entry.js': yamlEntry, 'config.yaml': `${bomb}\n` })).message).toMatch(/alias/i)
-    const ok = await rollupError('proto', { 'entry.js': "import c from './config.yaml'\nglobalThis.__config = c\n", 'config.yaml': '__proto__:\n  polluted: yes\nconstructor:\n  prototype:\n    polluted: yes\n' })
+    const ok = await rollupError('proto', { 'entry.js': 'import c from \'./config.yaml\'\nglobalThis.__config = c\n', 'config.yaml': '__proto__:\n  polluted: yes\nconstructor:\n  prototype:\n    polluted: yes\n' })
     expect(ok.message).toBe('')
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })

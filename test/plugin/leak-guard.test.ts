@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SecretsContext } from '../../src/core/context'
@@ -33,16 +33,16 @@ async function project(name: string, files: Record<string, string>): Promise<str
   return folder
 }
 
-const serverConfig = { 'entry.js': "import c from './config.yaml'\nconsole.log(c)\n", 'config.yaml': 'a: 1\ntoken: ${secret.SERVER_TOKEN}\n' }
-const publicConfig = { 'entry.js': "import c from './public.yaml'\nconsole.log(c.maps)\n", 'public.yaml': 'maps: ${secret.PUBLIC_MAPS_KEY}\n' }
+const serverConfig = { 'entry.js': 'import c from \'./config.yaml\'\nconsole.log(c)\n', 'config.yaml': 'a: 1\ntoken: ${secret.SERVER_TOKEN}\n' }
+const publicConfig = { 'entry.js': 'import c from \'./public.yaml\'\nconsole.log(c.maps)\n', 'public.yaml': 'maps: ${secret.PUBLIC_MAPS_KEY}\n' }
 const defineLeak = { 'entry.js': 'console.log(__LEAK__)\n' }
 /** The region is allowed and imported; the database URL that contains it reaches the bundle by define. */
-const regionLeak = { 'entry.js': "import c from './region.yaml'\nconsole.log(c.region, __LEAK__)\n", 'region.yaml': 'region: ${secret.REGION}\n' }
+const regionLeak = { 'entry.js': 'import c from \'./region.yaml\'\nconsole.log(c.region, __LEAK__)\n', 'region.yaml': 'region: ${secret.REGION}\n' }
 const regionLeakMessage = (bundle: string, asset: string) => new RegExp(`secret values were found in the ${bundle} output: DB_URL in ${asset}\\.`)
 
 async function readOutput(folder: string): Promise<string> {
   const files = await readdir(folder, { recursive: true })
-  const texts = await Promise.all(files.filter(file => /\.(m?js|css|html)$/.test(file)).map(file => readFile(join(folder, file), 'utf8')))
+  const texts = await Promise.all(files.filter(file => /\.(?:m?js|css|html)$/.test(file)).map(file => readFile(join(folder, file), 'utf8')))
   return texts.join('\n')
 }
 

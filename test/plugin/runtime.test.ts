@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process'
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, dist } from '../helpers'
-
+import { dist, ROOT } from '../helpers'
 
 // Inside the repository, so that built output importing 'unplugin-secrets/runtime' resolves it (package self-reference).
 const DIR = join(ROOT, 'test/.tmp/runtime')
@@ -28,7 +27,7 @@ beforeAll(async () => {
   await writeFile(join(DIR, 'config.yaml'), 'grafana:\n  api_key: ${secret.GRAFANA_API_KEY}\n  header: Bearer ${secret.GRAFANA_API_KEY}\ndb:\n  url: postgres://app:${secret.DB_PASSWORD}@db/app\nliteral: $${secret.NOT_A_REFERENCE}\nescaped: "\\u0024{secret.NOT_A_NAME}"\naliasSource: &a ${secret.DB_PASSWORD}\naliasCopy: *a\n__proto__:\n  polluted: ${secret.DB_PASSWORD}\n')
   await writeFile(join(DIR, 'plain.json'), '{ "port": 8080 }\n')
   await writeFile(join(DIR, 'secret.json'), '{\n  "token": "Bearer ${secret.GRAFANA_API_KEY}",\n  "port": 1,\n  "escaped": "$${secret.X}"\n}\n')
-  await writeFile(join(DIR, 'entry.js'), "import config from './config.yaml'\nimport plain from './plain.json'\nimport secret from './secret.json'\nconsole.log(JSON.stringify({ config, plain, secret }))\n")
+  await writeFile(join(DIR, 'entry.js'), 'import config from \'./config.yaml\'\nimport plain from \'./plain.json\'\nimport secret from \'./secret.json\'\nconsole.log(JSON.stringify({ config, plain, secret }))\n')
   const { createStore } = await dist('store')
   const created = await createStore({ path: join(DIR, 'secrets.enc.json'), admin: 'test' })
   await created.store.setMany({ GRAFANA_API_KEY, DB_PASSWORD })
@@ -147,7 +146,7 @@ describe('mode: \'runtime\' in browser builds', () => {
 
 describe('mode: \'runtime\' with chunked and nested output', () => {
   it('two entries sharing the config chunk both resolve it at start-up', async () => {
-    await writeFile(join(DIR, 'second.js'), "import config from './config.yaml'\nconsole.log(JSON.stringify(config.db))\n")
+    await writeFile(join(DIR, 'second.js'), 'import config from \'./config.yaml\'\nconsole.log(JSON.stringify(config.db))\n')
     const { rollup } = await import('rollup')
     const { default: json } = await import('@rollup/plugin-json')
     const { default: secrets } = await dist('rollup')
@@ -167,8 +166,8 @@ describe('mode: \'runtime\' with chunked and nested output', () => {
  * never starts (it used to start and answer 500 on that route).
  */
 describe('mode: \'runtime\' fails at start-up, not on the request that loads the config', () => {
-  const lazyEntry = "console.log('listening')\nexport const route = () => import('./route.js')\n"
-  const route = "import config from './config.yaml'\nexport const token = config.grafana.api_key\n"
+  const lazyEntry = 'console.log(\'listening\')\nexport const route = () => import(\'./route.js\')\n'
+  const route = 'import config from \'./config.yaml\'\nexport const token = config.grafana.api_key\n'
   const lazyBuilders: Record<string, (out: string) => Promise<void>> = {
     async vite(out) {
       const { build } = await import('vite')
@@ -187,7 +186,7 @@ describe('mode: \'runtime\' fails at start-up, not on the request that loads the
       const bundle = await rolldown({ input: join(DIR, 'lazy.js'), logLevel: 'silent', plugins: [secrets({ ...options(), store: join(DIR, 'secrets.enc.json') })] })
       await bundle.write({ dir: out, format: 'es', entryFileNames: 'lazy.mjs', chunkFileNames: 'chunks/[name].mjs' })
     },
-    async 'rollup (CommonJS)'(out) {
+    'rollup (CommonJS)': async function (out) {
       const { rollup } = await import('rollup')
       const { default: secrets } = await dist('rollup')
       const bundle = await rollup({ input: join(DIR, 'lazy.js'), onwarn: () => {}, plugins: [secrets({ ...options(), store: join(DIR, 'secrets.enc.json') })] })

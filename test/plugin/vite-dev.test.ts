@@ -2,9 +2,8 @@ import { cp, mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, dist, tempDir } from '../helpers'
+import { dist, ROOT, tempDir } from '../helpers'
 import { createLiveStore, waitFor } from './live-store'
-
 
 let dir: string
 let server: ViteDevServer

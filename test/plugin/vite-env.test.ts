@@ -21,7 +21,7 @@ beforeAll(async () => {
   await created.store.set('API_TOKEN', VALUE)
   key = created.storeKey
   otherKey = (await createStore({ path: join(dir, 'other/secrets.enc.json'), admin: 'test' })).storeKey
-  await writeFile(join(dir, 'entry.js'), "import config from './config.yaml'\nexport default config\n")
+  await writeFile(join(dir, 'entry.js'), 'import config from \'./config.yaml\'\nexport default config\n')
   await writeFile(join(dir, 'config.yaml'), 'token: ${secret.API_TOKEN}\n')
 })
 

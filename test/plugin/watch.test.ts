@@ -2,7 +2,7 @@ import { cp, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, it } from 'vitest'
 import { webpackLikeCompiler } from '../build'
-import { ROOT, dist, tempDir } from '../helpers'
+import { dist, ROOT, tempDir } from '../helpers'
 import { createLiveStore, waitFor } from './live-store'
 
 let dir: string
@@ -65,4 +65,3 @@ describe('watch mode rebuilds when the store changes', () => {
     }
   }, 40_000)
 })
-

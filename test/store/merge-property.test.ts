@@ -24,12 +24,12 @@ const NAMES = ['ALPHA', 'BETA', 'GAMMA', 'DELTA'] as const
 const PEOPLE = { bob: generateAdminKey(), carol: generateAdminKey(), dave: generateAdminKey() }
 type Person = keyof typeof PEOPLE
 
-type Op =
-  | { kind: 'set', name: string, value: string }
-  | { kind: 'delete', name: string }
-  | { kind: 'admin-add', name: Person }
-  | { kind: 'admin-remove', name: Person }
-  | { kind: 'rotate' }
+type Op
+  = | { kind: 'set', name: string, value: string }
+    | { kind: 'delete', name: string }
+    | { kind: 'admin-add', name: Person }
+    | { kind: 'admin-remove', name: Person }
+    | { kind: 'rotate' }
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), name: fc.constantFrom(...NAMES), value: fc.string({ maxLength: 16 }) }) },
@@ -59,9 +59,15 @@ async function nextMillisecond(): Promise<void> {
 async function apply(store: SecretStore, ops: Op[], keys: string[]): Promise<void> {
   for (const change of ops) {
     await nextMillisecond()
-    if (change.kind === 'set') await store.set(change.name, change.value)
-    else if (change.kind === 'delete') await store.delete(change.name)
-    else if (change.kind === 'rotate') await store.rotate({ saveKey: key => void keys.push(key) })
+    if (change.kind === 'set') {
+      await store.set(change.name, change.value)
+    }
+    else if (change.kind === 'delete') {
+      await store.delete(change.name)
+    }
+    else if (change.kind === 'rotate') {
+      await store.rotate({ saveKey: key => void keys.push(key) })
+    }
     else {
       const listed = store.admins().some(admin => admin.name === change.name)
       if (change.kind === 'admin-add' && !listed) await store.addAdmin(change.name, formatPublicKey(PEOPLE[change.name].publicKey))
@@ -99,8 +105,12 @@ function expectMerged(names: Iterable<string>, pick: (s: Snapshot) => Map<string
       }
       from = sides[choice]
     }
-    else if (theirsChanged) from = sides.theirs
-    else if (oursChanged) from = sides.ours
+    else if (theirsChanged) {
+      from = sides.theirs
+    }
+    else if (oursChanged) {
+      from = sides.ours
+    }
     const kept = pick(from).get(name)
     if (kept !== undefined) merged.set(name, kept)
   }

@@ -90,8 +90,14 @@ describe('changes on two sides that do not collide', () => {
     expect(file.audit.slice(0, ours.audit.length)).toEqual(ours.audit)
     expect(file.audit.slice(ours.audit.length, -1)).toEqual(theirs.audit.slice(4))
     expect(outcome.entry).toMatchObject({
-      seq: 7, action: 'merge', admin: 'alice', at: '2026-01-02T03:04:05.000Z', keyId: ours.keyId,
-      prev: entryHash(ours.audit.at(-1)!), merged: entryHash(theirs.audit.at(-1)!), base: entryHash(ours.audit[3]!),
+      seq: 7,
+      action: 'merge',
+      admin: 'alice',
+      at: '2026-01-02T03:04:05.000Z',
+      keyId: ours.keyId,
+      prev: entryHash(ours.audit.at(-1)!),
+      merged: entryHash(theirs.audit.at(-1)!),
+      base: entryHash(ours.audit[3]!),
     })
     expect(outcome.entry.choose).toBeUndefined()
     expect(outcome.entry.records).toBeUndefined()
@@ -185,7 +191,8 @@ describe('collisions', () => {
     const two = await b.theirs.store.rotate({ saveKey: () => {} })
     const error = await failure(merge(b, { storeKeys: [b.storeKey, one.storeKey, two.storeKey].map(k => parseStoreKey(k)) }))
     expect((error as MergeConflict).conflicts).toEqual([{
-      what: 'key', name: 'store key',
+      what: 'key',
+      name: 'store key',
       ours: `rotated to key ${dataKeyId(parseStoreKey(one.storeKey).dataKey)} (alice, ${parseStoreFile(await text(b.ours.path), 'x').audit.at(-1)!.at})`,
       theirs: expect.stringMatching(/^rotated to key [0-9a-f]{16} \(alice, /),
     }])

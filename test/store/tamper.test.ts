@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { SecretsError, errorCodes } from '../../src/core/errors'
+import type { errorCodes } from '../../src/core/errors'
+import { SecretsError } from '../../src/core/errors'
 import { dataKeyId, encryptValue, valueAad } from '../../src/core/store/crypto'
 import type { StoreFile } from '../../src/core/store/format'
 import { parseStoreFile, secretRecordHash, serializeStoreFile } from '../../src/core/store/format'
@@ -256,7 +257,7 @@ describe('4 and 9. every damage is a specific SecretsError, never a wrong value'
     file.admins.set('alice', { ...file.admins.get('alice')!, publicKey: 'usec_pub_junk' })
     await expectRefused(path, file, storeKey, 'UNTRUSTED_ADMIN', /admin list differs/)
     const junkGenesis = parseStoreFile(text, path)
-    junkGenesis.audit[0] = { ...junkGenesis.audit[0]!, publicKey: 'usec_pub_\u001b]0;pwned\u0007' }
+    junkGenesis.audit[0] = { ...junkGenesis.audit[0]!, publicKey: 'usec_pub_\u001B]0;pwned\u0007' }
     const result = await openText(path, serializeStoreFile(junkGenesis), storeKey)
     expect(result).toHaveProperty('code')
     expect((result as { code: string }).code).not.toBe('KEY_INVALID')

@@ -57,7 +57,7 @@ async function checkEveryEnvironment(stores: EnvironmentStore[], globs: string[]
   if (coverage.rows.length > 0)
     printBlock(table([['NAME', ...coverage.environments], ...coverage.rows.map(({ name, present }) => [name, ...present.map(ok => (ok ? 'ok' : 'MISSING'))])]))
   const missing = missingPairs(coverage)
-  const problems = [...(missing.length ? [`missing: ${missing.join(', ')}`] : []), ...(errors.length ? [plural(errors.length, 'file') + ' not checked'] : [])]
+  const problems = [...(missing.length ? [`missing: ${missing.join(', ')}`] : []), ...(errors.length ? [`${plural(errors.length, 'file')} not checked`] : [])]
   print(`${plural(coverage.rows.length, 'name')} referenced in ${plural(files, 'file')}, ${plural(stores.length, 'environment')}; ${problems.length ? problems.join('; ') : 'all present everywhere'}.`)
   return problems.length ? 1 : 0
 }

@@ -13,7 +13,7 @@ import { printBlock } from '../io'
 const DRIVER = 'unplugin-secrets'
 /** The store names the package uses: the default store and one per environment. */
 const STORE_PATTERNS = ['secrets.enc.json', 'secrets.*.enc.json']
-const STORE_NAME = /^secrets(\.[^/]+)?\.enc\.json$/
+const STORE_NAME = /^secrets(?:\.[^/]+)?\.enc\.json$/
 
 export const git: Command = {
   name: 'git',
@@ -40,10 +40,12 @@ export const git: Command = {
       `  .gitattributes: ${added.length ? `added ${added.join(', ')}` : 'already lists the store files'}`,
       `  .git/config:    ${changed.length ? `set ${changed.join(', ')}` : 'drivers already set'}`,
       `  driver command: ${cli.command}`,
-      ...(cli.inRepo ? [] : [
-        'unplugin-secrets is not installed in this repository, so the drivers run it from where it is now;',
-        'install it as a devDependency (npm install -D unplugin-secrets) and run npx unplugin-secrets git setup again.',
-      ]),
+      ...(cli.inRepo
+        ? []
+        : [
+            'unplugin-secrets is not installed in this repository, so the drivers run it from where it is now;',
+            'install it as a devDependency (npm install -D unplugin-secrets) and run npx unplugin-secrets git setup again.',
+          ]),
       '',
       ...(added.length ? ['Commit .gitattributes. '] : []),
       'Each teammate runs this once in their own clone (git config is not shared):',

@@ -26,7 +26,9 @@ async function listEveryEnvironment(stores: EnvironmentStore[], json: boolean): 
   const lists = await Promise.all(stores.map(listEnvironment))
   if (json) printBlock(JSON.stringify(lists, null, 2))
   else printBlock(table([['ENVIRONMENT', ...COLUMNS], ...lists.flatMap(list => ('secrets' in list ? list.secrets.map(s => [list.environment, ...cells(s)]) : []))]))
-  for (const list of lists) if ('error' in list) note(`${list.environment}: not listed: ${list.error.message}`)
+  for (const list of lists) {
+    if ('error' in list) note(`${list.environment}: not listed: ${list.error.message}`)
+  }
   return lists.some(list => 'error' in list) ? 1 : 0
 }
 

@@ -17,7 +17,7 @@ import { ADMIN_KEY_ENV, STORE_KEY_ENV } from '../../core/store/store'
 import type { Command } from '../command'
 import { usageError } from '../command'
 import { readMergeStages } from '../git'
-import { note, noteBlock, print, printError, printable } from '../io'
+import { note, noteBlock, print, printable, printError } from '../io'
 
 export const merge: Command = {
   name: 'merge',

@@ -25,7 +25,8 @@ export function farmHooks(ctx: SecretsContext): FarmHooks {
     configResolved(config) {
       ctx.useBundlerRoot(config.root ?? ctx.root)
       ctx.build.mode = config.compilation?.mode
-      ctx.info = message => console.info(message) // the resolved config Farm hands plugins has no logger
+      // The resolved config Farm hands plugins has no logger: its own lines go to the console too.
+      ctx.info = message => console.info(message) // eslint-disable-line no-console
       ctx.browserBuild = !/node/.test(config.compilation?.output?.targetEnv ?? 'browser')
     },
     load: {

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import type { UnpluginOptions } from 'unplugin'
 import type { OutputAsset, SecretsContext } from '../context'
-import { SecretsError, formatLocation } from '../errors'
+import { formatLocation, SecretsError } from '../errors'
 import { formatByExtension, hasReferences } from '../formats/registry'
 import { StartUpEntries } from './start-up'
 

@@ -16,7 +16,9 @@ const fromEnvFiles = new Map<string, string>()
  * explicit `UNPLUGIN_SECRETS_KEY=… vite build` is never overridden by a file.
  */
 export async function loadEnvFiles(config: Pick<ResolvedConfig, 'mode' | 'envDir' | 'root'>): Promise<void> {
-  for (const [name, value] of fromEnvFiles) if (process.env[name] === value) delete process.env[name]
+  for (const [name, value] of fromEnvFiles) {
+    if (process.env[name] === value) delete process.env[name]
+  }
   fromEnvFiles.clear()
   if (config.envDir === false) return
   // Imported here: core imports no bundler, and this runs only inside Vite.

@@ -4,7 +4,7 @@ import { basename } from 'node:path'
 import { SecretsError } from '../errors'
 import type { SourceLocation } from '../errors'
 import { visitJson } from '../jsonc'
-import { MENTION, ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
+import { MENTION, mentionsSecret, parseReferences, ReferenceSyntaxError } from '../reference'
 import { lineStarts, locate, referenceOffset } from '../locate'
 import type { ExpandedModule, SecretLookup, SourceMapData } from './types'
 

@@ -44,11 +44,14 @@ const MAX_KEY_LENGTH = 1000
  * the first character, non-characters. (One character class: V8 scans it
  * several times faster than an alternation.)
  */
+// eslint-disable-next-line no-control-regex -- control characters are what the fast path leaves to the yaml package
 const UNHANDLED_CHARACTER = /[\t\0-\x08\v\f\x0E-\x1F\x7F-\x9F\u2028\u2029\uFEFF\uFFFE\uFFFF]/g
 
 /** Whether every CR in `code` starts a CRLF. */
 function onlyCrlf(code: string): boolean {
-  for (let cr = code.indexOf('\r'); cr !== -1; cr = code.indexOf('\r', cr + 1)) if (code.charCodeAt(cr + 1) !== 10) return false
+  for (let cr = code.indexOf('\r'); cr !== -1; cr = code.indexOf('\r', cr + 1)) {
+    if (code.charCodeAt(cr + 1) !== 10) return false
+  }
   return true
 }
 
@@ -74,11 +77,11 @@ const isFlowIndicator = (code: number) =>
 const CORE_NULL = /^(?:~|[Nn]ull|NULL)?$/
 const CORE_BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/
 const CORE_OCT = /^0o[0-7]+$/
-const CORE_INT = /^[-+]?[0-9]+$/
+const CORE_INT = /^[-+]?\d+$/
 const CORE_HEX = /^0x[0-9a-fA-F]+$/
 const CORE_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
-const CORE_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/
-const CORE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/
+const CORE_EXP = /^[-+]?(?:\.\d+|\d+(?:\.\d*)?)[eE][-+]?\d+$/
+const CORE_FLOAT = /^[-+]?(?:\.\d+|\d+\.\d*)$/
 
 /** Whether a plain scalar starting with `code` can be anything but a string: a digit, `+-.~`, or the first letter of null, true, false. */
 function mayBeNonString(code: number): boolean {
@@ -105,9 +108,9 @@ function keyString(value: unknown): string {
 }
 
 const LINE = /(.*?)\r?\n/sy
-const TRIM_END = /(?<! )[ ]+$/
-const TRIM_BOTH = /^[ ]+|(?<! )[ ]+$/g
-const LAST_LINE = /[ ]*(.*)/sy
+const TRIM_END = /(?<! ) +$/
+const TRIM_BOTH = /^ +|(?<! ) +$/g
+const LAST_LINE = / *(.*)/sy
 
 /** Folds a multi-line plain or single-quoted scalar's source: the yaml package's `unfoldLines` (tabs never reach here). */
 function unfoldLines(source: string): string {
@@ -117,7 +120,7 @@ function unfoldLines(source: string): string {
   let folded = match[1]!.replace(TRIM_END, '')
   let separator = ' '
   let pos = LINE.lastIndex
-  while ((match = LINE.exec(source))) {
+  for (match = LINE.exec(source); match; match = LINE.exec(source)) {
     const line = match[1]!.replace(TRIM_BOTH, '')
     if (line === '') {
       if (separator === '\n') folded += separator
@@ -134,8 +137,23 @@ function unfoldLines(source: string): string {
 }
 
 const ESCAPES: Record<string, string> = {
-  '0': '\0', 'a': '\x07', 'b': '\b', 'e': '\x1B', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v',
-  'N': '\u0085', '_': '\u00A0', 'L': '\u2028', 'P': '\u2029', ' ': ' ', '"': '"', '/': '/', '\\': '\\',
+  '0': '\0',
+  'a': '\x07',
+  'b': '\b',
+  'e': '\x1B',
+  'f': '\f',
+  'n': '\n',
+  'r': '\r',
+  't': '\t',
+  'v': '\v',
+  'N': '\u0085',
+  '_': '\u00A0',
+  'L': '\u2028',
+  'P': '\u2029',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
 }
 const HEX_DIGITS = /^[0-9a-fA-F]+$/
 

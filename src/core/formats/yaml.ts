@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { LineCounter, isAlias, isCollection, isMap, isPair, isScalar, parseAllDocuments } from 'yaml'
+import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseAllDocuments } from 'yaml'
 import type { Document, Pair, Scalar, YAMLMap } from 'yaml'
 import { SecretsError } from '../errors'
 import type { SourceLocation } from '../errors'
-import { MENTION, ReferenceSyntaxError, mentionsSecret, parseReferences } from '../reference'
+import { MENTION, mentionsSecret, parseReferences, ReferenceSyntaxError } from '../reference'
 import { referenceOffset } from '../locate'
 import { fastYamlData, fastYamlTemplate } from './yaml-fast'
 import { setAt, toModuleCode } from './module'
@@ -18,7 +18,7 @@ function located(lines: LineCounter, file: string, offset: number): SourceLocati
 }
 
 /** `[` or `{` that does not belong to `${`: a flow collection on the line. */
-const FLOW_START = /(^|[^$])[[{]/
+const FLOW_START = /(?:^|[^$])[[{]/
 
 interface ParseProblem {
   code: string
@@ -73,7 +73,7 @@ function parseYaml(code: string, file: string, lines: LineCounter): Document.Par
       : mentionsSecret(lineText) && FLOW_START.test(lineText)
         ? ' A ${secret.…} reference inside a flow collection ([…] or {…}) must be quoted: ["${secret.NAME}"].'
         : error.code === 'DUPLICATE_KEY' ? ' Remove or rename one of the keys.' : ''
-    throw new SecretsError('YAML_INVALID', `${error.message.replace(/ at line \d+, column \d+.*$/s, '')}.${hint}`, { loc })
+    throw new SecretsError('YAML_INVALID', `${error.message.replace(/ at line \d+, column \d.*$/s, '')}.${hint}`, { loc })
   }
   return docs
 }
@@ -129,7 +129,9 @@ class Mentions {
       if (this.#starts[mid]! < start) low = mid + 1
       else high = mid
     }
-    for (let i = low; i < this.#starts.length && this.#starts[i]! < end; i++) if (this.#ends[i]! <= end) return true
+    for (let i = low; i < this.#starts.length && this.#starts[i]! < end; i++) {
+      if (this.#ends[i]! <= end) return true
+    }
     return false
   }
 }
@@ -208,7 +210,9 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         return
       }
       if (scan.defer && parts.some(part => part.type === 'ref')) {
-        for (const part of parts) if (part.type === 'ref') scan.names.add(part.name)
+        for (const part of parts) {
+          if (part.type === 'ref') scan.names.add(part.name)
+        }
         node.value = `${scan.defer.marker}${scan.defer.deferred.length}`
         scan.defer.deferred.push(parts.map(part => (part.type === 'text' ? part.text : { secret: part.name })))
         scan.defer.located.push(parts.flatMap(part => (part.type === 'ref' ? [{ secret: part.name, ...lineColumn(at(part.offset)) }] : [])))
@@ -236,8 +240,8 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
     const hint = /call stack/i.test(message)
       ? '. The file nests too deeply to parse; flatten the structure.'
       : /excessive alias count/i.test(message)
-      ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.`
-      : /merge sources/i.test(message) ? '. A merge key (<<) takes a mapping, or an alias of one; put a reference under a key of that mapping.' : '.'
+        ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.`
+        : /merge sources/i.test(message) ? '. A merge key (<<) takes a mapping, or an alias of one; put a reference under a key of that mapping.' : '.'
     throw new SecretsError('YAML_INVALID', `${message.replace(/\.$/, '')}${hint}`, { loc: located(lines, file, doc.range[0]) })
   }
 }

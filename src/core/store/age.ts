@@ -93,11 +93,11 @@ function remember<T extends object, V>(map: WeakMap<T, V>, object: T, value: V):
 function recipientForText(text: string): AgeRecipient {
   if (text === '') throw new KeyRejected('empty')
   // Secret keys first, wherever they stand: they get advice of their own and must never be echoed.
-  if (/AGE-(SECRET-KEY|PLUGIN)-/i.test(text)) throw new KeyRejected('an age identity: a secret key, not a recipient', IDENTITY_IS_SECRET)
+  if (/AGE-(?:SECRET-KEY|PLUGIN)-/i.test(text)) throw new KeyRejected('an age identity: a secret key, not a recipient', IDENTITY_IS_SECRET)
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new KeyRejected('a private key, not a public key line', PRIVATE_KEY_IS_SECRET)
   if (/[\r\n]/.test(text)) throw new KeyRejected('several lines (give one recipient)')
   if (/^age1/i.test(text)) return x25519Recipient(text)
-  if (/^(ssh-|ecdsa-|sk-)/.test(text)) return sshRecipient(text)
+  if (/^(?:ssh-|ecdsa-|sk-)/.test(text)) return sshRecipient(text)
   if (text.startsWith('usec_')) throw new KeyRejected('an unplugin-secrets key (usec_…); readers are added with their own age recipient')
   throw new KeyRejected(describeUnknownText(text))
 }
@@ -144,7 +144,7 @@ function pemIdentity(text: string): AgeIdentity {
 async function identityLine(line: string): Promise<AgeIdentity> {
   if (line.startsWith('AGE-SECRET-KEY-PQ-')) throw new KeyRejected('a post-quantum age identity, which age 1.1 and this package do not read yet')
   if (line.startsWith('AGE-PLUGIN-')) throw new KeyRejected('an age plugin identity; plugins are not supported')
-  if (/^(age1|ssh-|ecdsa-|sk-)/i.test(line)) throw new KeyRejected('a recipient (a public key), not an identity: use the secret key file it belongs to')
+  if (/^(?:age1|ssh-|ecdsa-|sk-)/i.test(line)) throw new KeyRejected('a recipient (a public key), not an identity: use the secret key file it belongs to')
   if (!line.startsWith('AGE-SECRET-KEY-1')) throw new KeyRejected('not an age identity')
   let recipient: string
   try {
@@ -211,7 +211,12 @@ export async function unwrapWithIdentities(armored: string, identities: readonly
   // typage asks identities in order and stops at the first that returns a key, so this last
   // one is asked only when the header parsed and no identity matched.
   let noneMatched = false
-  decrypter.addIdentity({ unwrapFileKey: () => { noneMatched = true; return null } })
+  decrypter.addIdentity({
+    unwrapFileKey: () => {
+      noneMatched = true
+      return null
+    },
+  })
   let file: Uint8Array
   try {
     file = typage().armor.decode(armored)

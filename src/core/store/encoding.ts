@@ -3,7 +3,6 @@ import { createHash, hash } from 'node:crypto'
 const ENCODER = new TextEncoder()
 export const utf8 = (text: string): Uint8Array => ENCODER.encode(text)
 
-
 export function sha256(data: Uint8Array | string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(data).digest())
 }
@@ -15,7 +14,7 @@ export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toStri
 export const toBase64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url')
 export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/
+const BASE64URL = /^[\w-]*$/
 
 /**
  * Strict decoding: Buffer.from silently skips bad characters, so only text

@@ -1,4 +1,4 @@
-import { SecretsError, formatLocation } from '../errors'
+import { formatLocation, SecretsError } from '../errors'
 import { lineStarts, locate } from '../locate'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
 import { createHash } from 'node:crypto'
@@ -162,8 +162,12 @@ function duplicateKey(text: string): { key: string, offset: number } | undefined
   const objects: Set<string>[] = []
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (c === 123 /* { */) objects.push(new Set())
-    else if (c === 125 /* } */) objects.pop()
+    if (c === 123 /* { */) {
+      objects.push(new Set())
+    }
+    else if (c === 125 /* } */) {
+      objects.pop()
+    }
     else if (c === 34 /* " */) {
       let end = i + 1
       let escapes = false

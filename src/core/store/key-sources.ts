@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import type { SecretsErrorCode } from '../errors'
 import { SecretsError } from '../errors'
 import { dataKeyId } from './crypto'

@@ -1,5 +1,5 @@
 import { SecretsError } from '../errors'
-import { KEY_BYTES, adminPublicKey, randomAdminSecret } from './crypto'
+import { adminPublicKey, KEY_BYTES, randomAdminSecret } from './crypto'
 import { bytesEqual, concatBytes, fromBase64Url, sha256, toBase64Url, utf8 } from './encoding'
 
 /**

@@ -6,7 +6,7 @@
 import { SecretsError } from '../errors'
 import { dataKeyId, decryptValue, encryptValue, valueAad } from './crypto'
 import type { AuditEntry, MergeChoice, ReaderRecord, SecretRecord, StoreFile } from './format'
-import { STORE_FORMAT, parseStoreFile, readerRecordHash, secretRecordHash, serializeStoreFile } from './format'
+import { parseStoreFile, readerRecordHash, secretRecordHash, serializeStoreFile, STORE_FORMAT } from './format'
 import type { AdminKey, StoreKey } from './keys'
 import { formatPublicKey, formatStoreKey } from './keys'
 import { sameStore } from './lineage'
@@ -44,12 +44,12 @@ export interface MergeOptions {
   now?: Date
 }
 
-export type MergeOutcome =
+export type MergeOutcome
   /** OURS contains THEIRS already: OURS stays as it is. */
-  | { kind: 'up-to-date' }
+  = | { kind: 'up-to-date' }
   /** THEIRS contains OURS: the result is THEIRS byte for byte. */
-  | { kind: 'fast-forward', text: string }
-  | { kind: 'merged', text: string, file: StoreFile, entry: AuditEntry, admin: string, fromTheirs: string[], reencrypted: string[] }
+    | { kind: 'fast-forward', text: string }
+    | { kind: 'merged', text: string, file: StoreFile, entry: AuditEntry, admin: string, fromTheirs: string[], reencrypted: string[] }
 
 /** A side as read and verified: its file, trail and the state its trail replays to. */
 interface Version {
@@ -178,10 +178,8 @@ async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version,
   if (missing.length > 0) throw keysMissing(options.path, missing, sides)
   const mergedKey = keys.get(keyId)!
 
-  const secrets = await keepRecords(plan.secrets, keyId, sides, file => file.secrets, secretRecordHash,
-    (name, record, side) => reencrypt(ours.file.id, name, record, side, mergedKey, keyId))
-  const readers = await keepRecords(plan.readers, keyId, sides, file => file.readers, readerRecordHash,
-    (name, record) => rewrap(name, record, mergedKey))
+  const secrets = await keepRecords(plan.secrets, keyId, sides, file => file.secrets, secretRecordHash, (name, record, side) => reencrypt(ours.file.id, name, record, side, mergedKey, keyId))
+  const readers = await keepRecords(plan.readers, keyId, sides, file => file.readers, readerRecordHash, (name, record) => rewrap(name, record, mergedKey))
 
   const entry = signMergeEntry(options, plan, { admin, adminKey, keyId, ours, theirs, base }, { records: secrets.listed, readers: readers.listed })
   const theirsOnly = theirs.file.audit.filter((_, i) => !ours.trail.has(theirs.trail.hashes[i]!))

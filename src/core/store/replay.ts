@@ -8,7 +8,7 @@ import { SECRET_NAME_PATTERN } from '../names'
 import { sha256Hex } from './encoding'
 import { parsePublicKey } from './keys'
 import type { AuditAction, AuditEntry, CanonicalTexts, MergeChoice, StoreFile } from './format'
-import { STORE_FORMAT_V1, auditSignedContent, canonicalEntry } from './format'
+import { auditSignedContent, canonicalEntry, STORE_FORMAT_V1 } from './format'
 
 export const tampered = (file: string, what: string): SecretsError =>
   new SecretsError('STORE_TAMPERED', `${file}: ${what}. The file was changed outside unplugin-secrets; restore it from git (git log -p -- ${file}) and have an admin re-apply the change.`)
@@ -75,6 +75,7 @@ export class Trail {
   }
 
   has(hash: string): boolean {
+    // eslint-disable-next-line unicorn/prefer-includes -- Trail.indexOf, not Array's: a look-up by hash
     return this.hashes.at(-1) === hash || this.indexOf(hash) >= 0
   }
 
@@ -433,9 +434,15 @@ function mergeMap<T>(
     const l = sides.base(name)
     const sameAB = same(a.state, a.keyId, b.state, b.keyId)
     let kept: Side<T>[]
-    if (same(a.state, a.keyId, l.state, l.keyId)) kept = [b, ...(sameAB ? [a] : [])]
-    else if (same(b.state, b.keyId, l.state, l.keyId)) kept = [a, ...(sameAB ? [b] : [])]
-    else if (sameAB) kept = [a, b]
+    if (same(a.state, a.keyId, l.state, l.keyId)) {
+      kept = [b, ...(sameAB ? [a] : [])]
+    }
+    else if (same(b.state, b.keyId, l.state, l.keyId)) {
+      kept = [a, ...(sameAB ? [b] : [])]
+    }
+    else if (sameAB) {
+      kept = [a, b]
+    }
     else {
       const choice = decide(name)
       if (choice === undefined) {
@@ -469,7 +476,8 @@ export interface MergePlan {
  * either; changed differently on both, the side `choose` names.
  */
 export function planMerge(ours: TrailState, theirs: TrailState, base: TrailState, choose: Record<string, MergeChoice> | undefined): MergePlan {
-  const keyId = ours.keyId === theirs.keyId || theirs.keyId === base.keyId ? ours.keyId
+  const keyId = ours.keyId === theirs.keyId || theirs.keyId === base.keyId
+    ? ours.keyId
     : ours.keyId === base.keyId ? theirs.keyId : undefined
   const union = (pick: (state: TrailState) => Map<string, unknown>) => new Set([ours, theirs, base].flatMap(state => [...pick(state).keys()]))
   const sidesOf = <T>(pick: (state: TrailState) => Map<string, T>) => {

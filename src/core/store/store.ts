@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { SecretsError } from '../errors'
-import { UTF8_STRICT, assertAdminName, assertSecretName, encodeSecretValue } from '../names'
+import { assertAdminName, assertSecretName, encodeSecretValue, UTF8_STRICT } from '../names'
 import { dataKeyId, decryptValue, encryptValue, randomKey, valueAad } from './crypto'
 import { bytesEqual } from './encoding'
 import { crashPoint, ensureFolder, fileMode, readTextFile, readTextFileSync, withFileLock, writeFileAtomic } from './files'
 import type { AuditAction, AuditEntry, SecretRecord, StoreFile } from './format'
-import { STORE_FORMAT, STORE_FORMAT_V1, parseStoreFile, readerRecordHash, secretRecordHash, serializeStoreFile, storeAdmins } from './format'
+import { parseStoreFile, readerRecordHash, secretRecordHash, serializeStoreFile, STORE_FORMAT, STORE_FORMAT_V1, storeAdmins } from './format'
 import type { AdminKey, StoreKey } from './keys'
 import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from './keys'
 import type { KeyFile } from './keyfile'
 import { readKeyFile, readKeyFileSync, updateKeyFile, withStoreKey } from './keyfile'
 import type { FoundKeys, KeySource } from './key-sources'
-import { STORE_KEY_ENV, findStoreKeys, findStoreKeysSync } from './key-sources'
+import { findStoreKeys, findStoreKeysSync, STORE_KEY_ENV } from './key-sources'
 import { readerIdentityKey } from './reader-key'
 import { parseRecipient, wrapForRecipient } from './age'
 import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore, verifyStoreAsync } from './trust'
@@ -20,11 +20,10 @@ import type { Line, Memory, SeenRevision } from './history'
 import { acceptRevision, belowMinimum, describeChange, lineOf, readMemory, remember, rollbackError, seenRevision, verifiedHeads } from './history'
 import type { Trail } from './replay'
 import { buildTrail } from './replay'
+import { DEFAULT_STORE_PATH, storeNotFound } from './locate'
 
-export { DEFAULT_STORE_PATH, findStore } from './locate'
-import { storeNotFound } from './locate'
 export { STORE_KEY_ENV } from './key-sources'
-import { DEFAULT_STORE_PATH } from './locate'
+export { DEFAULT_STORE_PATH, findStore } from './locate'
 export const ADMIN_KEY_ENV = 'UNPLUGIN_SECRETS_ADMIN_KEY'
 
 export interface OpenStoreOptions {
@@ -130,7 +129,6 @@ export interface RotateOptions {
    */
   saveKey?: (storeKey: string) => void | Promise<void>
 }
-
 
 function assertCondition(name: string, { ifAbsent, ifVersion }: WriteCondition): void {
   if (ifAbsent !== undefined && typeof ifAbsent !== 'boolean')
@@ -469,7 +467,7 @@ export class SecretStore {
    */
   async addReader(name: string, recipient: string): Promise<ReaderInfo> {
     assertAdminName(name)
-      const parsed = parseRecipient(recipient, `The recipient for reader ${name}`)
+    const parsed = parseRecipient(recipient, `The recipient for reader ${name}`)
     await this.#change(async (change) => {
       if (change.readers.has(name))
         throw new SecretsError('READER_EXISTS', `${name} is already a reader of ${this.path}. To give them a new key, remove them first (readers rm ${name}).`)

@@ -8,7 +8,7 @@ import { parsePublicKey } from './keys'
 import { dataKeyId, macMatches, revisionMac, signMessage, verifyMessage, verifyMessageAsync } from './crypto'
 import { bytesEqual, sha256, sha256Hex } from './encoding'
 import type { AuditEntry, CanonicalTexts, StoreFile } from './format'
-import { STORE_FORMAT_V1, auditSignedContent, canonicalEntry, readerRecordHash, secretRecordHash, signedDigest, storeAdmins } from './format'
+import { auditSignedContent, canonicalEntry, readerRecordHash, secretRecordHash, signedDigest, STORE_FORMAT_V1, storeAdmins } from './format'
 import type { PendingSignature, Trail, TrailState } from './replay'
 import { replayTrail, tampered, untrusted } from './replay'
 

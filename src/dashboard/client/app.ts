@@ -11,12 +11,7 @@ import { secretDialog } from './secret-dialog'
 import { secretsTable } from './secrets-table'
 
 function header(session: SessionInfo, store: HTMLElement, switcher: HTMLElement, actions: HTMLButtonElement[]): HTMLElement {
-  return h('header', {},
-    h('div', {},
-      h('h1', {}, 'Secrets'),
-      h('p', { class: 'subtitle' },
-        switcher, 'Store ', store, ' · signed in as ', h('strong', {}, session.admin))),
-    h('div', { class: 'actions' }, ...actions))
+  return h('header', {}, h('div', {}, h('h1', {}, 'Secrets'), h('p', { class: 'subtitle' }, switcher, 'Store ', store, ' · signed in as ', h('strong', {}, session.admin))), h('div', { class: 'actions' }, ...actions))
 }
 
 /** The view's nodes; `signedOut` runs when the session ends (sign-out, or the server answers 401). */

@@ -10,7 +10,7 @@ function explanation(secret: SecretRow): string {
     ? `These config files reference ${name} and would break `
     + `(builds and the dev server fail with "secret ${name} is not in the store"):`
     : `No config file references ${name}. Its value is removed from the store; `
-    + 'the audit trail keeps a record of the deletion.'
+      + 'the audit trail keeps a record of the deletion.'
 }
 
 /** The dialog, and `open` for one row; `deleted` runs after a successful delete with what to announce. */
@@ -21,8 +21,7 @@ export function deleteDialog(deleted: (announcement: string) => void) {
   const error = h('p', { id: 'delete-error', class: 'error', role: 'alert', hidden: true })
   const cancel = h('button', { type: 'button', id: 'delete-cancel' }, 'Cancel')
   const confirm = h('button', { type: 'submit', id: 'delete-confirm', class: 'danger' }, 'Delete')
-  const form = h('form', { id: 'delete-form', method: 'dialog' },
-    title, text, usages, error, h('div', { class: 'dialog-actions' }, cancel, confirm))
+  const form = h('form', { id: 'delete-form', method: 'dialog' }, title, text, usages, error, h('div', { class: 'dialog-actions' }, cancel, confirm))
   const dialog = h('dialog', { 'id': 'delete-dialog', 'aria-labelledby': 'delete-dialog-title' }, form)
   let deleting: SecretRow | undefined
 

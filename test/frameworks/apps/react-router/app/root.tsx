@@ -4,7 +4,10 @@ export default function App() {
   return (
     <html lang="en">
       <head><meta charSet="utf-8" /></head>
-      <body><Outlet /><Scripts /></body>
+      <body>
+        <Outlet />
+        <Scripts />
+      </body>
     </html>
   )
 }

@@ -1,3 +1,4 @@
+/** What a CLI command is (its name, usage, options and run) and the argument parsing all commands share. */
 import { parseArgs } from 'node:util'
 import type { ParseArgsConfig } from 'node:util'
 import { SecretsError } from '../core/errors'

@@ -1,3 +1,7 @@
+/**
+ * The CLI's terminal: all it prints is escaped, so text from a file can neither forge output nor
+ * drive the terminal; reading stdin and hidden prompts.
+ */
 import { styleText } from 'node:util'
 import { SecretsError } from '../core/errors'
 import { MAX_VALUE_BYTES, UTF8_STRICT } from '../core/names'

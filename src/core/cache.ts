@@ -1,3 +1,7 @@
+/**
+ * The YAML parse cache (templates, never values), in memory and on disk, so a repeat build or a
+ * store change does not parse every config again.
+ */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'

@@ -1,3 +1,7 @@
+/**
+ * The rules for secret, admin and environment names and for value size, and errors that say
+ * what is wrong with a name without repeating it.
+ */
 import { SecretsError } from './errors'
 
 /** `${secret.NAME}` names: a letter or `_`, then letters, digits or `_`. */

@@ -1,12 +1,12 @@
-import { SecretsError } from './errors'
-import { SECRET_NAME_RULE } from './names'
-
 /**
  * The `${secret.NAME}` grammar, on one string value:
  * - `${secret.NAME}` is a reference; NAME is `[A-Za-z_][A-Za-z0-9_]*`;
  * - `$${secret.` is the escape and stands for the literal `${secret.`;
  * - every other `$`, `$$` and `${…}` (Compose `${VAR}`, GitHub `${{ secrets.X }}`) is text.
  */
+import { SecretsError } from './errors'
+import { SECRET_NAME_RULE } from './names'
+
 const REFERENCE_PREFIX = '${secret.'
 
 export type ReferencePart

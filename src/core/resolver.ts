@@ -1,3 +1,7 @@
+/**
+ * Looks references up in the store for a build: opens it when first needed and again when the
+ * file changes, and makes the missing-secret and store-failure errors.
+ */
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { relative } from 'node:path'

@@ -1,3 +1,4 @@
+/** The dashboard in a Vite dev server: mounted on the server, its one-time sign-in link in the banner. */
 import { basename, dirname, resolve } from 'node:path'
 import type { ViteDevServer } from 'vite'
 import type { BuildStore } from '../core/build-store'

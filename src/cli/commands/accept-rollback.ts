@@ -1,3 +1,4 @@
+/** `accept-rollback`: trust, on this machine, a store that went back to an older revision on purpose. */
 import { acceptRollback as accept } from '../../core/store/store'
 import type { Command } from '../command'
 import { note, print } from '../io'

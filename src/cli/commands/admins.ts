@@ -1,3 +1,4 @@
+/** `admins`: list, add or remove the admins who sign the store, and make your own admin key. */
 import { SecretsError } from '../../core/errors'
 import { formatAdminKey, formatPublicKey, generateAdminKey } from '../../core/store/keys'
 import { keyFilePath, readKeyFile, updateKeyFile } from '../../core/store/keyfile'

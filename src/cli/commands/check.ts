@@ -1,3 +1,4 @@
+/** `check`: every reference in the config files and whether each store has it. Needs no key, so CI can run it. */
 import { dirname, relative } from 'node:path'
 import { CONFIG_FILES_GLOB, globConfigFiles, scanConfigFile } from '../../core/config-files'
 import { environmentCoverage, missingPairs, storeNames } from '../../core/coverage'

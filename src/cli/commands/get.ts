@@ -1,3 +1,4 @@
+/** `get NAME`: one secret's value, for scripts (with `render`, the only command that outputs a value). */
 import { SecretsError } from '../../core/errors'
 import { assertSecretName } from '../../core/names'
 import { openStore } from '../../core/store/store'

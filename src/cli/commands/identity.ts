@@ -1,3 +1,4 @@
+/** `identity`: make your own age identity (to be added as a reader), or show the one in use. */
 import { AGE_KEY_ENV, AGE_KEY_FILE_ENV, createIdentityFile, defaultIdentityPath, identityMissing, loadReaderIdentity } from '../../core/store/reader-identity'
 import type { Command } from '../command'
 import { usageError } from '../command'

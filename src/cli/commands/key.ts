@@ -1,3 +1,4 @@
+/** `key`: export the store key (for CI) or your admin key, import a key into your key file, show its path. */
 import { SecretsError } from '../../core/errors'
 import { parseStoreFile } from '../../core/store/format'
 import { readTextFile } from '../../core/store/files'

@@ -1,3 +1,4 @@
+/** `list`: secret names and metadata, never values. */
 import { SecretsError } from '../../core/errors'
 import type { EnvironmentStore } from '../../core/store/locate'
 import type { SecretInfo } from '../../core/store/store'

@@ -1,3 +1,4 @@
+/** `log`: the audit trail, who did what to which name and when. */
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
 import { printBlock, table } from '../io'

@@ -1,3 +1,4 @@
+/** `readers`: list, add or remove readers, people who open the store with their own age key. */
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
 import { usageError } from '../command'

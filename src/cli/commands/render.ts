@@ -1,3 +1,4 @@
+/** `render FILE`: a YAML/JSON file written with its secrets filled in, at deploy time. */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { SecretsError } from '../../core/errors'

@@ -1,3 +1,4 @@
+/** `rm NAME`: delete a secret. */
 import { SecretsError } from '../../core/errors'
 import { assertSecretName } from '../../core/names'
 import { openStore } from '../../core/store/store'

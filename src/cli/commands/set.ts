@@ -1,3 +1,4 @@
+/** `set NAME`: create or update a secret, its value from stdin, a hidden prompt or a file. */
 import { readFile } from 'node:fs/promises'
 import { SecretsError } from '../../core/errors'
 import { assertSecretName } from '../../core/names'

@@ -1,3 +1,7 @@
+/**
+ * `verify`: check signatures, the audit trail and every ciphertext; with `--base`, that the
+ * store extends a git ref.
+ */
 import { SecretsError } from '../../core/errors'
 import { readTextFile } from '../../core/store/files'
 import { storeNotFound } from '../../core/store/locate'

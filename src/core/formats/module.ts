@@ -1,3 +1,7 @@
+/**
+ * Config data as the ES module a bundler gets: a default export, named exports for keys that are
+ * identifiers, and JS literals for what JSON cannot carry.
+ */
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 const RESERVED = new Set(('await break case catch class const continue debugger default delete do else enum export extends false finally for function if '
   + 'implements import in instanceof interface let new null package private protected public return static super switch this throw true try typeof '

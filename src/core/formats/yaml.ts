@@ -1,3 +1,7 @@
+/**
+ * YAML configs through the yaml package: find `${secret.NAME}` in string scalars, expand them or
+ * keep a template to fill later. The authority the fast path (yaml-fast.ts) must agree with.
+ */
 import { randomBytes } from 'node:crypto'
 import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseAllDocuments } from 'yaml'
 import type { Document, Pair, Scalar, YAMLMap } from 'yaml'

@@ -1,3 +1,4 @@
+/** Byte helpers for the store: UTF-8, SHA-256, strict base64 and hex, constant-time comparison. */
 import { createHash, hash } from 'node:crypto'
 
 const ENCODER = new TextEncoder()

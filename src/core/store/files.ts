@@ -1,3 +1,7 @@
+/**
+ * The store's and the key file's disk work: atomic writes with fsync, lock files that outlive
+ * a crashed owner, private-file checks and the crash points the crash tests use.
+ */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'

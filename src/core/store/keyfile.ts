@@ -1,3 +1,8 @@
+/**
+ * Keys live outside the repository, one file per store id, mode 0600, in the
+ * user's config folder ($XDG_CONFIG_HOME/unplugin-secrets/keys on Linux,
+ * ~/Library/Preferences/unplugin-secrets/keys on macOS, %APPDATA% on Windows).
+ */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -5,11 +10,7 @@ import envPaths from 'env-paths'
 import { SecretsError } from '../errors'
 import { assertPrivateFile, ensureFolder, readTextFile, withFileLock, writeFileAtomic } from './files'
 
-/**
- * Keys live outside the repository, one file per store id, mode 0600, in the
- * user's config folder ($XDG_CONFIG_HOME/unplugin-secrets/keys on Linux,
- * ~/Library/Preferences/unplugin-secrets/keys on macOS, %APPDATA% on Windows).
- */
+/** What a key file holds: the store keys for one store, and this user's admin key for it. */
 export interface KeyFile {
   /**
    * Newest first. Retired keys stay (up to 10): a branch that has not seen a

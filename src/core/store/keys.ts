@@ -1,12 +1,12 @@
-import { SecretsError } from '../errors'
-import { adminPublicKey, KEY_BYTES, randomAdminSecret } from './crypto'
-import { bytesEqual, concatBytes, fromBase64Url, sha256, toBase64Url, utf8 } from './encoding'
-
 /**
  * Printable key strings: a prefix that secret scanners and people recognise, a
  * format version byte, the key bytes and a 4-byte checksum that catches typos
  * and truncated copies.
  */
+import { SecretsError } from '../errors'
+import { adminPublicKey, KEY_BYTES, randomAdminSecret } from './crypto'
+import { bytesEqual, concatBytes, fromBase64Url, sha256, toBase64Url, utf8 } from './encoding'
+
 const FORMAT_VERSION = 1
 const CHECKSUM_BYTES = 4
 

@@ -1,3 +1,7 @@
+/**
+ * The store API: open or create a store with its keys, read and change secrets, admins and
+ * readers, each change signed, audited and written atomically.
+ */
 import { randomBytes } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { SecretsError } from '../errors'

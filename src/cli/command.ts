@@ -46,8 +46,13 @@ export function parseCommandArgs(command: Command, args: string[]): { positional
     parsed = parseArgs({ args, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true })
   }
   catch (error) {
-    if (command.sensitiveArgs)
-      throw usageError(`${command.name} takes only these options: ${Object.keys({ ...command.options, ...COMMON_OPTIONS }).map(name => `--${name}`).join(', ')}. Values are never read from the command line.`, command.name)
+    if (command.sensitiveArgs) {
+      throw usageError([
+        `${command.name} takes only these options:`,
+        `${Object.keys({ ...command.options, ...COMMON_OPTIONS }).map(name => `--${name}`).join(', ')}.`,
+        'Values are never read from the command line.',
+      ].join(' '), command.name)
+    }
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '.').replace(/\s*\n\s*/g, ' ')
     throw usageError(message, command.name)
   }
@@ -55,7 +60,11 @@ export function parseCommandArgs(command: Command, args: string[]): { positional
   const [min, max] = command.positionals
   if (parsed.positionals.length < min)
     throw usageError(`${command.name} needs ${min === 1 ? 'an argument' : `${min} arguments`}: ${command.usage}.`, command.name)
-  if (parsed.positionals.length > max)
-    throw usageError(`${command.name} takes ${max === 0 ? 'no arguments' : `at most ${max} argument${max > 1 ? 's' : ''}`}: ${command.usage}.`, command.name)
+  if (parsed.positionals.length > max) {
+    throw usageError([
+      `${command.name} takes ${max === 0 ? 'no arguments' : `at most ${max} argument${max > 1 ? 's' : ''}`}:`,
+      `${command.usage}.`,
+    ].join(' '), command.name)
+  }
   return { positionals: parsed.positionals, values: parsed.values as CommandContext['values'] }
 }

@@ -42,7 +42,10 @@ export function readAtRef(ref: string, path: string): string | undefined {
     git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], root)
   }
   catch {
-    throw new SecretsError('USAGE', `git knows no commit ${JSON.stringify(ref)} here. In CI, fetch it first (git fetch origin main; actions/checkout with fetch-depth: 0).`)
+    throw new SecretsError('USAGE', [
+      `git knows no commit ${JSON.stringify(ref)} here.`,
+      'In CI, fetch it first (git fetch origin main; actions/checkout with fetch-depth: 0).',
+    ].join(' '))
   }
   try {
     return git(['show', `${ref}:${inRepo}`], root)

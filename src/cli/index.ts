@@ -119,10 +119,19 @@ function commandStores(command: Command, commandLine: { store?: string, environm
   const request = storeRequest(commandLine)
   if (request && 'environment' in request && request.environment === ALL_ENVIRONMENTS) {
     const asked = request.by === '--env' ? '--env all' : `${request.by}=all`
-    if (!command.everyEnvironment) throw usageError(`${command.name} works on one store; ${asked} is for list and check. Name one environment, for example --env production.`, command.name)
+    if (!command.everyEnvironment) {
+      throw usageError([
+        `${command.name} works on one store; ${asked} is for list and check.`,
+        'Name one environment, for example --env production.',
+      ].join(' '), command.name)
+    }
     const environments = findEnvironmentStores()
-    if (environments.length === 0)
-      throw new SecretsError('STORE_NOT_FOUND', `No store in this folder or a parent (${DEFAULT_STORE_PATH} or ${storeFileName('NAME')}). Create one with unplugin-secrets init.`)
+    if (environments.length === 0) {
+      throw new SecretsError('STORE_NOT_FOUND', [
+        `No store in this folder or a parent (${DEFAULT_STORE_PATH} or ${storeFileName('NAME')}).`,
+        'Create one with unplugin-secrets init.',
+      ].join(' '))
+    }
     return { storePath: environments[0]!.path, environments }
   }
   return { storePath: chooseStore(request, { create: command.name === 'init' }).path }
@@ -176,7 +185,10 @@ main(process.argv.slice(2)).then(
     }
     else {
       // Not ours: show only its name and message (a stack could carry data from a frame).
-      printError(`unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}. Please report it.`)
+      printError([
+        `unexpected ${(error as Error)?.name ?? 'error'}:`,
+        `${(error as Error)?.message ?? String(error)}. Please report it.`,
+      ].join(' '))
       process.exitCode = 1
     }
   },

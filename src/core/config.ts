@@ -86,8 +86,12 @@ export async function resolveSecrets<T>(value: T, options: ConfigOptions = {}): 
     if (Array.isArray(item)) return item.map((entry, index) => walk(entry, `${path}[${index}]`))
     if (item !== null && typeof item === 'object' && Object.getPrototypeOf(item) === Object.prototype) {
       return Object.fromEntries(Object.entries(item).map(([key, entry]) => {
-        if (mentionsSecret(key) && parseReferences(key).some(part => part.type === 'ref'))
-          throw new SecretsError('REFERENCE_IN_KEY', `${path || '(root)'}: a \${secret.…} reference stands in the key ${JSON.stringify(key)}; references are expanded in values only.`)
+        if (mentionsSecret(key) && parseReferences(key).some(part => part.type === 'ref')) {
+          throw new SecretsError('REFERENCE_IN_KEY', [
+            `${path || '(root)'}: a \${secret.…} reference stands in the key ${JSON.stringify(key)};`,
+            'references are expanded in values only.',
+          ].join(' '))
+        }
         return [key, walk(entry, path ? `${path}.${key}` : key)]
       }))
     }

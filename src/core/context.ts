@@ -265,8 +265,12 @@ export class SecretsContext {
   /** Values from the store; for browser code, only the allowed names. */
   #lookup(forBrowser: boolean): SecretLookup {
     return (name, locate) => {
-      if (forBrowser && !this.options.client.includes(name))
-        throw new SecretsError('SECRET_IN_CLIENT', `secret ${name} would be shipped to the browser (client build). Move the import to server code, or allow this name with client: ['${name}']`, { loc: locate() })
+      if (forBrowser && !this.options.client.includes(name)) {
+        throw new SecretsError('SECRET_IN_CLIENT', [
+          `secret ${name} would be shipped to the browser (client build).`,
+          `Move the import to server code, or allow this name with client: ['${name}']`,
+        ].join(' '), { loc: locate() })
+      }
       return this.resolver.lookup(name, locate)
     }
   }
@@ -301,7 +305,10 @@ export class SecretsContext {
 
   #noStoreToScan(): SecretsError {
     const store = relative(this.root, this.storePath) || this.storePath
-    return new SecretsError('STORE_NOT_FOUND', `unplugin-secrets: no store at ${store} (resolved from ${this.root}), so the browser output cannot be scanned for secret values. Point the store option at your store file, or create one with unplugin-secrets init.`)
+    return new SecretsError('STORE_NOT_FOUND', [
+      `unplugin-secrets: no store at ${store} (resolved from ${this.root}), so the browser output cannot be scanned`,
+      'for secret values. Point the store option at your store file, or create one with unplugin-secrets init.',
+    ].join(' '))
   }
 
   #warnNoScan(report: ScanReport): void {
@@ -311,7 +318,10 @@ export class SecretsContext {
     // Why it did not open (no store, no key, a rollback): the store's own message, which holds no value.
     const why = this.resolver.failure ? ` (${this.resolver.failure.code}: ${this.resolver.failure.message})` : ''
     const environment = environmentLabel(this.storePath)
-    report.warn(`unplugin-secrets: the browser output was not scanned for secret values: the store ${store}${environment ? ` (${environment})` : ''} or its key is not available to this build${why}.`)
+    report.warn([
+      'unplugin-secrets: the browser output was not scanned for secret values:',
+      `the store ${store}${environment ? ` (${environment})` : ''} or its key is not available to this build${why}.`,
+    ].join(' '))
   }
 
   #warnShortValues(values: Map<string, string>, report: ScanReport): void {
@@ -319,6 +329,9 @@ export class SecretsContext {
     if (short.length === 0 || this.#warnedShortValues) return
     this.#warnedShortValues = true
     const [verb, pronoun] = short.length === 1 ? ['is', 'it'] : ['are', 'them']
-    report.warn(`unplugin-secrets: ${short.join(', ')} ${verb} shorter than ${MIN_SCANNED_LENGTH} characters, so the output scan does not look for ${pronoun}.`)
+    report.warn([
+      `unplugin-secrets: ${short.join(', ')} ${verb} shorter than ${MIN_SCANNED_LENGTH} characters,`,
+      `so the output scan does not look for ${pronoun}.`,
+    ].join(' '))
   }
 }

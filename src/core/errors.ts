@@ -22,11 +22,14 @@ export const errorCodes = {
   STORE_EXISTS: 'a store already exists at the path',
   STORE_MALFORMED: 'the store file is not valid JSON or not in the store format (half-written, truncated, hand-edited)',
   STORE_UNSUPPORTED: 'the store file was written by a newer format version',
-  STORE_TAMPERED: 'the store content does not match its signature, hash chain or ciphertext authentication, or differs from what its audit trail signed',
-  STORE_ROLLBACK: 'the store went back to an older revision (or another history) than this machine has seen, or is below the minimum revision',
+  STORE_TAMPERED: 'the store content does not match its signature, '
+    + 'hash chain or ciphertext authentication, or differs from what its audit trail signed',
+  STORE_ROLLBACK: 'the store went back to an older revision (or another history) '
+    + 'than this machine has seen, or is below the minimum revision',
   MERGE_CONFLICT: 'the two sides of a merge changed one secret, admin or reader in different ways, or both rotated the store key',
   MERGE_UNRELATED: 'the files given to merge are not versions of one store',
-  UNTRUSTED_ADMIN: 'a change was signed by someone who is not an admin of this store, or the admin list does not descend from the store\'s trust root',
+  UNTRUSTED_ADMIN: 'a change was signed by someone who is not an admin of this store, '
+    + 'or the admin list does not descend from the store\'s trust root',
   KEY_MISSING: 'no store key in the options, the environment or the key file',
   KEY_INVALID: 'a key string is malformed (wrong prefix, length or checksum)',
   WRONG_KEY: 'the store key does not belong to this store or is not its current key',

@@ -198,5 +198,10 @@ export function findLeaks(assets: Iterable<{ name: string, text: string }>, secr
 
 export function leakMessage(hits: LeakHit[], bundle: string): string {
   const list = hits.map(hit => `${hit.name} in ${hit.asset}`).join(', ')
-  return `secret values were found in the ${bundle} output: ${list}. A secret reached browser code by a path the import check cannot see (a shared chunk, serialized server data, define, or another plugin). Find what puts it there; if the name is meant to be public, allow it with client: [${[...new Set(hits.map(hit => `'${hit.name}'`))].join(', ')}].`
+  return [
+    `secret values were found in the ${bundle} output: ${list}.`,
+    'A secret reached browser code by a path the import check cannot see (a shared chunk,',
+    'serialized server data, define, or another plugin). Find what puts it there; if the name is meant to be public,',
+    `allow it with client: [${[...new Set(hits.map(hit => `'${hit.name}'`))].join(', ')}].`,
+  ].join(' ')
 }

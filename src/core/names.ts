@@ -47,8 +47,12 @@ export function secretNameProblem(name: unknown): string | undefined {
 /** The one check of a secret name, for the CLI, the store API and the dashboard. */
 export function assertSecretName(name: unknown): asserts name is string {
   const problem = secretNameProblem(name)
-  if (problem !== undefined)
-    throw new SecretsError('INVALID_NAME', `Invalid secret name: ${problem}. A name is ${SECRET_NAME_RULE}, for example GRAFANA_API_KEY. (What was given is not repeated, in case it was a value.)`)
+  if (problem !== undefined) {
+    throw new SecretsError('INVALID_NAME', [
+      `Invalid secret name: ${problem}. A name is ${SECRET_NAME_RULE}, for example GRAFANA_API_KEY.`,
+      '(What was given is not repeated, in case it was a value.)',
+    ].join(' '))
+  }
 }
 
 export function assertAdminName(name: unknown): asserts name is string {
@@ -72,8 +76,12 @@ export function encodeSecretValue(name: string, value: unknown): Uint8Array {
   if (!value.isWellFormed())
     throw new SecretsError('INVALID_VALUE', `The value for ${name} contains a lone UTF-16 surrogate, so it has no UTF-8 form. Pass well-formed text.`)
   const bytes = new TextEncoder().encode(value)
-  if (bytes.length > MAX_VALUE_BYTES)
-    throw new SecretsError('VALUE_TOO_LARGE', `The value for ${name} is ${bytes.length} bytes of UTF-8; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB). Store large files elsewhere and keep their key here.`)
+  if (bytes.length > MAX_VALUE_BYTES) {
+    throw new SecretsError('VALUE_TOO_LARGE', [
+      `The value for ${name} is ${bytes.length} bytes of UTF-8; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB).`,
+      'Store large files elsewhere and keep their key here.',
+    ].join(' '))
+  }
   return bytes
 }
 

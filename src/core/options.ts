@@ -160,7 +160,8 @@ function maxAgeProblem(value: unknown): string | undefined {
 /** One row per option: what it accepts, its default, its check. Adding an option is adding a row (and its JSDoc above). */
 const OPTION_RULES: { [K in keyof Options]-?: OptionRule<ResolvedOptions[K]> } = {
   store: { accepts: 'the store file\'s path (a non-empty string)', default: 'secrets.enc.json', problem: value => (typeof value === 'string' && value !== '' ? undefined : got(value)) },
-  environment: { accepts: `an environment name (${ENVIRONMENT_NAME_RULE}; 'default' is secrets.enc.json) or a function of the build that returns one`, default: undefined, problem: environmentProblem },
+  environment: { accepts: `an environment name (${ENVIRONMENT_NAME_RULE}; `
+    + '\'default\' is secrets.enc.json) or a function of the build that returns one', default: undefined, problem: environmentProblem },
   key: { accepts: 'a store key (a string that starts with usec_store_)', default: undefined, problem: keyProblem },
   include: { accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null', default: [/\.ya?ml$/, /\.json$/], problem: filterProblem },
   exclude: { accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null', default: [/[\\/]node_modules[\\/]/], problem: filterProblem },
@@ -179,7 +180,10 @@ const usage = (message: string): SecretsError => new SecretsError('USAGE', `unpl
 
 function unknownOption(name: string): SecretsError {
   const near = suggestName(name, OPTION_NAMES)
-  return usage(`unknown option ${shown(name)}.${near ? ` Did you mean ${near}?` : ''} The options are ${OPTION_NAMES.join(', ')}.`)
+  return usage([
+    `unknown option ${shown(name)}.${near ? ` Did you mean ${near}?` : ''}`,
+    `The options are ${OPTION_NAMES.join(', ')}.`,
+  ].join(' '))
 }
 
 /**
@@ -201,7 +205,11 @@ export function resolveOptions(options: unknown = {}): ResolvedOptions {
     if (problem !== undefined) throw usage(`${name} must be ${rule.accepts}; ${problem}.`)
     resolved[name] = value === undefined ? rule.default : value
   }
-  if (given.store !== undefined && given.environment !== undefined)
-    throw usage('store and environment both choose the store: give one. store names a file; environment: \'NAME\' reads secrets.NAME.enc.json in the root.')
+  if (given.store !== undefined && given.environment !== undefined) {
+    throw usage([
+      'store and environment both choose the store: give one.',
+      'store names a file; environment: \'NAME\' reads secrets.NAME.enc.json in the root.',
+    ].join(' '))
+  }
   return resolved as ResolvedOptions
 }

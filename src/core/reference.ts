@@ -56,8 +56,12 @@ export function parseReferences(input: string): ReferencePart[] {
         throw new ReferenceSyntaxError(`Unterminated reference ${describe(input.slice(dollar))}: a reference is \${secret.NAME} with a closing }.`, dollar)
       if (name === '' && close === nameStart)
         throw new ReferenceSyntaxError('Empty reference ${secret.}: put the secret\'s name after "secret.", e.g. ${secret.GRAFANA_API_KEY}.', dollar)
-      if (close !== end || !NAME_START.test(name[0] ?? ''))
-        throw new ReferenceSyntaxError(`Invalid secret name in ${describe(input.slice(dollar, close + 1))}: a name is ${SECRET_NAME_RULE}. To keep the text as it is, write $\${secret.…}.`, dollar)
+      if (close !== end || !NAME_START.test(name[0] ?? '')) {
+        throw new ReferenceSyntaxError([
+          `Invalid secret name in ${describe(input.slice(dollar, close + 1))}: a name is ${SECRET_NAME_RULE}.`,
+          'To keep the text as it is, write $${secret.…}.',
+        ].join(' '), dollar)
+      }
       if (text) parts.push({ type: 'text', text })
       text = ''
       parts.push({ type: 'ref', name, offset: dollar })
@@ -70,7 +74,10 @@ export function parseReferences(input: string): ReferencePart[] {
       const inner = input.slice(dollar + 2, close === -1 ? undefined : close).replace(/\s+/g, '')
       // Shortened like the quoted text: a file-sized string must not become a file-sized message.
       const shown = inner.length > 60 ? `${inner.slice(0, 60)}…` : inner
-      throw new ReferenceSyntaxError(`Malformed reference ${describe(input.slice(dollar, close === -1 ? undefined : close + 1))}: write \${${shown}} without spaces.`, dollar)
+      throw new ReferenceSyntaxError([
+        `Malformed reference ${describe(input.slice(dollar, close === -1 ? undefined : close + 1))}:`,
+        `write \${${shown}} without spaces.`,
+      ].join(' '), dollar)
     }
     text += '$'
     i = dollar + 1

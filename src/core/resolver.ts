@@ -19,7 +19,11 @@ export function missingSecret(store: SecretStore, name: string, locate?: () => S
   const shown = /^[\w./@:-]+$/.test(relativePath) ? relativePath : `'${relativePath.replace(/'/g, `'\\''`)}'`
   const near = suggestName(name, store.list().map(info => info.name))
   const environment = environmentLabel(store.path)
-  return new SecretsError('SECRET_MISSING', `secret ${name} is not in ${relativePath}${environment ? ` (${environment})` : ''}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, locate ? { loc: locate() } : {})
+  return new SecretsError('SECRET_MISSING', [
+    `secret ${name} is not`,
+    `in ${relativePath}${environment ? ` (${environment})` : ''}.${near ? ` Did you mean ${near}?` : ''} Add it with:`,
+    `unplugin-secrets set ${name} --store ${shown}`,
+  ].join(' '), locate ? { loc: locate() } : {})
 }
 
 /**

@@ -20,7 +20,12 @@ export const acceptRollback: Command = {
   async run({ storePath }) {
     const { store, before, line } = await accept({ path: storePath })
     const now = store.seenRevision()
-    if (before?.head === now.head) return note(`${store.path} is at revision ${now.revision}, which this machine already remembers for ${line.label}; nothing to accept.`)
+    if (before?.head === now.head) {
+      return note([
+        `${store.path} is at revision ${now.revision},`,
+        `which this machine already remembers for ${line.label}; nothing to accept.`,
+      ].join(' '))
+    }
     print(`Accepted revision ${now.revision} of ${store.path} (last change ${now.change}) for ${line.label}.`)
     if (before) print(`  It replaces revision ${before.revision} (last change ${before.change}) that this machine had seen.`)
   },

@@ -45,7 +45,10 @@ async function checkOneStore(storePath: string, globs: string[]): Promise<number
     if (!ok) problems++
     print(`${finding.at}  ${finding.name}  ${ok ? 'ok' : 'MISSING'}`)
   }
-  print(`${plural(references, 'reference')} in ${plural(files, 'file')}; ${problems === 0 ? 'all present' : plural(problems, 'problem')}.`)
+  print([
+    `${plural(references, 'reference')} in ${plural(files, 'file')};`,
+    `${problems === 0 ? 'all present' : plural(problems, 'problem')}.`,
+  ].join(' '))
   return problems === 0 ? 0 : 1
 }
 
@@ -59,7 +62,10 @@ async function checkEveryEnvironment(stores: EnvironmentStore[], globs: string[]
     printBlock(table([['NAME', ...coverage.environments], ...coverage.rows.map(({ name, present }) => [name, ...present.map(ok => (ok ? 'ok' : 'MISSING'))])]))
   const missing = missingPairs(coverage)
   const problems = [...(missing.length ? [`missing: ${missing.join(', ')}`] : []), ...(errors.length ? [`${plural(errors.length, 'file')} not checked`] : [])]
-  print(`${plural(coverage.rows.length, 'name')} referenced in ${plural(files, 'file')}, ${plural(stores.length, 'environment')}; ${problems.length ? problems.join('; ') : 'all present everywhere'}.`)
+  print([
+    `${plural(coverage.rows.length, 'name')} referenced in ${plural(files, 'file')},`,
+    `${plural(stores.length, 'environment')}; ${problems.length ? problems.join('; ') : 'all present everywhere'}.`,
+  ].join(' '))
   return problems.length ? 1 : 0
 }
 

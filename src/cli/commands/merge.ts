@@ -22,7 +22,8 @@ import { note, noteBlock, print, printable, printError } from '../io'
 export const merge: Command = {
   name: 'merge',
   summary: 'merge two versions of a store (git\'s merge driver; unplugin-secrets git setup installs it)',
-  usage: 'merge BASE OURS THEIRS [--path NAME] [--ours NAME]... [--theirs NAME]... | merge --git FILE [--ours NAME]... [--theirs NAME]...',
+  usage: 'merge BASE OURS THEIRS [--path NAME] [--ours NAME]... '
+    + '[--theirs NAME]... | merge --git FILE [--ours NAME]... [--theirs NAME]...',
   details: [
     '  BASE OURS THEIRS   the three versions, in git\'s merge-driver order (%O %A %B);',
     '                     the result is written into OURS. Exit 0 when merged, 1 when',
@@ -173,7 +174,10 @@ function printOutcome(request: MergeRequest, outcome: MergeOutcome): void {
 
 /** The conflict list, one name per block, and the commands that finish the merge. */
 function printConflicts(error: MergeConflict, request: MergeRequest): void {
-  printError(`${request.path}: both sides changed ${error.conflicts.length === 1 ? 'this' : 'these'} in ways that collide; nothing was merged (your side is unchanged):`)
+  printError([
+    `${request.path}: both sides changed ${error.conflicts.length === 1 ? 'this' : 'these'} in ways that collide;`,
+    'nothing was merged (your side is unchanged):',
+  ].join(' '))
   const width = Math.max(...error.conflicts.map(c => c.what.length + c.name.length + 1))
   noteBlock(error.conflicts.map(c => [
     `  ${printable(`${c.what} ${c.name}`).padEnd(width)}  ours:   ${printable(c.ours)}`,

@@ -34,14 +34,25 @@ export const readers: Command = {
     const store = await openStore({ path: storePath, readOnly: sub === 'list' })
     if (sub === 'list') {
       const rows = store.readers()
-      if (rows.length === 0) return note('No readers: everyone reads with the shared store key. Add one with: unplugin-secrets readers add NAME RECIPIENT')
+      if (rows.length === 0) {
+        return note([
+          'No readers: everyone reads with the shared store key.',
+          'Add one with: unplugin-secrets readers add NAME RECIPIENT',
+        ].join(' '))
+      }
       return printBlock(table([['NAME', 'ADDED', 'BY', 'RECIPIENT'], ...rows.map(r => [r.name, r.addedAt, r.addedBy, r.recipient])]))
     }
     if (sub === 'add') {
       await store.addReader(name!, recipient!)
-      return note(`Added reader ${name}. Commit the store; ${name} opens it with their own identity (UNPLUGIN_SECRETS_AGE_KEY_FILE, UNPLUGIN_SECRETS_AGE_KEY, or the file unplugin-secrets identity new made).`)
+      return note([
+        `Added reader ${name}. Commit the store; ${name} opens it with their own identity`,
+        '(UNPLUGIN_SECRETS_AGE_KEY_FILE, UNPLUGIN_SECRETS_AGE_KEY, or the file unplugin-secrets identity new made).',
+      ].join(' '))
     }
     await store.removeReader(name!)
-    note(`Removed reader ${name}. Their identity still opens older revisions and the current store key: run unplugin-secrets rotate now.`)
+    note([
+      `Removed reader ${name}.`,
+      'Their identity still opens older revisions and the current store key: run unplugin-secrets rotate now.',
+    ].join(' '))
   },
 }

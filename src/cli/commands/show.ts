@@ -16,7 +16,8 @@ import { printable } from '../io'
 
 export const show: Command = {
   name: 'show',
-  summary: 'print a store as redacted text: names, versions, admins and the audit trail, never a value (git\'s diff driver)',
+  summary: 'print a store as redacted text: '
+    + 'names, versions, admins and the audit trail, never a value (git\'s diff driver)',
   usage: 'show FILE',
   details: [
     '  Prints the store id, revision, admins, readers, one line per secret and one',
@@ -67,10 +68,16 @@ function storeLines(file: StoreFile, label: string): string[] {
     `signatures: ${signatureStatus(file, label)}`,
     'admins:',
     ...[...file.admins].sort(byName).map(([name, admin]) =>
-      `  ${printable(name)}  key ${publicKeyHex(admin.publicKey)}  added by ${printable(admin.addedBy)} at ${admin.addedAt}`),
+      [
+        `  ${printable(name)}  key ${publicKeyHex(admin.publicKey)}`,
+        ` added by ${printable(admin.addedBy)} at ${admin.addedAt}`,
+      ].join(' ')),
     `readers:${file.readers.size ? '' : ' none'}`,
     ...[...file.readers].sort(byName).map(([name, reader]) =>
-      `  ${printable(name)}  ${printable(shortRecipient(reader.recipient))}  added by ${printable(reader.addedBy)} at ${reader.addedAt}`),
+      [
+        `  ${printable(name)}  ${printable(shortRecipient(reader.recipient))}`,
+        ` added by ${printable(reader.addedBy)} at ${reader.addedAt}`,
+      ].join(' ')),
     `secrets:${file.secrets.size ? '' : ' none'}`,
     ...[...file.secrets].sort(byName).map(([name, secret]) =>
       `  ${printable(name)}  v${secret.version}  updated by ${printable(secret.updatedBy)} at ${secret.updatedAt}  record ${short(secretRecordHash(secret))}${
@@ -126,7 +133,10 @@ function entryLine(entry: AuditEntry, hashes: Map<string, AuditEntry>): string {
       const side = (hash: string | undefined) => `#${hashes.get(hash ?? '')?.seq ?? '?'} ${short(hash)}`
       const chose = Object.entries(entry.choose ?? {}).sort(byName).map(([secret, choice]) => `${choice} for ${secret}`)
       const rekeyed = entry.records || entry.readers ? `; ${reencrypted}` : ''
-      return `merge (ours ${side(entry.prev)}, theirs ${side(entry.merged)}, base ${side(entry.base)}; key id ${entry.keyId}${rekeyed}${chose.length ? `; chose ${chose.join(', ')}` : ''})`
+      return [
+        `merge (ours ${side(entry.prev)}, theirs ${side(entry.merged)}, base ${side(entry.base)};`,
+        `key id ${entry.keyId}${rekeyed}${chose.length ? `; chose ${chose.join(', ')}` : ''})`,
+      ].join(' ')
     }
     case 'admin-add':
       return `admin-add${name} (key ${publicKeyHex(entry.publicKey ?? '')})`

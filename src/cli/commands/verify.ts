@@ -39,7 +39,10 @@ export const verify: Command = {
     if (values.json) return printBlock(JSON.stringify(report, null, 2))
     const last = report.lastChange
     print(`OK ${report.path} (store id ${report.id})`)
-    print(`  revision ${report.revision}, ${report.secrets} secret${report.secrets === 1 ? '' : 's'}, admins: ${report.admins.join(', ')}`)
+    print([
+      `  revision ${report.revision},`,
+      `${report.secrets} secret${report.secrets === 1 ? '' : 's'}, admins: ${report.admins.join(', ')}`,
+    ].join(' '))
     print(`  last change: #${last.seq} ${last.action}${last.name ? ` ${last.name}` : ''} by ${last.admin} at ${last.at}`)
   },
 }

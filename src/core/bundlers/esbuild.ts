@@ -17,8 +17,12 @@ export function esbuildHooks(ctx: SecretsContext): EsbuildHooks {
   return {
     config(buildOptions) {
       // The plugin keeps per-build state (root, browser or server): two builds sharing it would mix them up.
-      if (configured)
-        throw new SecretsError('USAGE', 'one secrets() plugin instance was given to two esbuild builds; call secrets() once per build (for example plugins: [secrets()] inside each build\'s options).')
+      if (configured) {
+        throw new SecretsError('USAGE', [
+          'one secrets() plugin instance was given to two esbuild builds;',
+          'call secrets() once per build (for example plugins: [secrets()] inside each build\'s options).',
+        ].join(' '))
+      }
       configured = true
       ctx.useBundlerRoot(buildOptions.absWorkingDir ?? ctx.root)
       // esbuild has no log for plugins: the line goes to stderr as esbuild's own do, at its info level.

@@ -129,8 +129,12 @@ class JsonExpansion {
     catch (error) {
       throw error instanceof ReferenceSyntaxError ? new SecretsError('REFERENCE_INVALID', error.message, { loc: this.at(offset) }) : error
     }
-    if (parts.some(part => part.type === 'ref'))
-      throw new SecretsError('REFERENCE_IN_KEY', `a \${secret.…} reference stands in the key ${JSON.stringify(property)}; references are expanded in values only. Move it into a value.`, { loc: this.at(offset) })
+    if (parts.some(part => part.type === 'ref')) {
+      throw new SecretsError('REFERENCE_IN_KEY', [
+        `a \${secret.…} reference stands in the key ${JSON.stringify(property)};`,
+        'references are expanded in values only. Move it into a value.',
+      ].join(' '), { loc: this.at(offset) })
+    }
     this.edits.push([offset, offset + length, JSON.stringify(parts.map(part => (part.type === 'text' ? part.text : '')).join(''))]) // only escapes
   }
 
@@ -194,7 +198,10 @@ function expandInvalidJson(expansion: JsonExpansion, body: string): void {
       if (typeof value === 'string' && mentionsSecret(code.slice(offset, offset + length))) expansion.value(value, offset, length)
     }),
     onError: guarded((error: number, offset: number) => {
-      throw new SecretsError('JSON_INVALID', `the file is not valid JSON (${jsonErrorText(error)}). Fix the JSON; references are only expanded in valid files.`, { loc: expansion.at(offset) })
+      throw new SecretsError('JSON_INVALID', [
+        `the file is not valid JSON (${jsonErrorText(error)}).`,
+        'Fix the JSON; references are only expanded in valid files.',
+      ].join(' '), { loc: expansion.at(offset) })
     }),
   }, { allowTrailingComma: false, disallowComments: true }, () => {
     failure ??= new RangeError('nesting')

@@ -3,9 +3,15 @@
  * identifiers, and JS literals for what JSON cannot carry.
  */
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
-const RESERVED = new Set(('await break case catch class const continue debugger default delete do else enum export extends false finally for function if '
-  + 'implements import in instanceof interface let new null package private protected public return static super switch this throw true try typeof '
-  + 'var void while with yield arguments eval undefined NaN Infinity').split(' '))
+const RESERVED = new Set((`${[
+  'await break case catch class const',
+  'continue debugger default delete do else enum export extends false finally for function if ',
+].join(' ')
++ [
+  'implements import in instanceof',
+  'interface let new null package private protected public return static super switch this throw true try typeof ',
+].join(' ')
+}var void while with yield arguments eval undefined NaN Infinity`).split(' '))
 
 const isLegalExport = (key: string): boolean => IDENTIFIER.test(key) && !RESERVED.has(key)
 

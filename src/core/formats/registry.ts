@@ -39,7 +39,10 @@ export function namedFileFormat(file: string): ConfigFormat {
   if (format) return format
   const extension = extname(file.split('?')[0]!)
   const what = extension ? `a ${extension} file` : 'a file without an extension'
-  throw new SecretsError('FORMAT_UNSUPPORTED', `${file} is ${what}: unplugin-secrets reads ${SUPPORTED} files, told by the extension. Rename it if it is one of those, or keep its references in a YAML or JSON config.`)
+  throw new SecretsError('FORMAT_UNSUPPORTED', [
+    `${file} is ${what}: unplugin-secrets reads ${SUPPORTED} files, told by the extension.`,
+    'Rename it if it is one of those, or keep its references in a YAML or JSON config.',
+  ].join(' '))
 }
 
 /** The file with its values in place, in its own format and layout (the `render` command). */

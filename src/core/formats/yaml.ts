@@ -61,8 +61,13 @@ function duplicateKey(doc: Document.Parsed): ParseProblem | undefined {
 export const MAX_YAML_LENGTH = 16 * 1024 * 1024
 
 function parseYaml(code: string, file: string, lines: LineCounter): Document.Parsed[] {
-  if (code.length > MAX_YAML_LENGTH)
-    throw new SecretsError('YAML_INVALID', `the file is ${(code.length / 1024 / 1024).toFixed(1)} Mi characters of YAML; YAML configs are limited to 16 Mi (parsing takes about 60 times the file's size in memory). Split the file, or make it JSON.`, { loc: { file, line: 1, column: 0 } })
+  if (code.length > MAX_YAML_LENGTH) {
+    throw new SecretsError('YAML_INVALID', [
+      `the file is ${(code.length / 1024 / 1024).toFixed(1)} Mi characters of YAML;`,
+      'YAML configs are limited to 16 Mi (parsing takes about 60 times the file\'s size in memory).',
+      'Split the file, or make it JSON.',
+    ].join(' '), { loc: { file, line: 1, column: 0 } })
+  }
   const docs = parseAllDocuments(code, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: false, strict: true, logLevel: 'error' })
   if (!Array.isArray(docs)) return []
   for (const doc of docs) {
@@ -179,8 +184,12 @@ function checkKey(scan: Scan, doc: Document.Parsed, key: unknown): void {
       if (error instanceof ReferenceSyntaxError) throw new SecretsError('REFERENCE_INVALID', error.message, { loc })
       throw error
     }
-    if (parts.some(part => part.type === 'ref'))
-      throw new SecretsError('REFERENCE_IN_KEY', 'a ${secret.…} reference stands in a mapping key; references are expanded in values only. Move it into a value.', { loc })
+    if (parts.some(part => part.type === 'ref')) {
+      throw new SecretsError('REFERENCE_IN_KEY', [
+        'a ${secret.…} reference stands in a mapping key;',
+        'references are expanded in values only. Move it into a value.',
+      ].join(' '), { loc })
+    }
   }
   if (isScalar(target)) check(target)
   else if (isCollection(target)) walk(target, { scalar: check })
@@ -195,8 +204,12 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
       const raw = writtenReference(scan, node)
       if (raw === undefined) return
       const start = node.range![0]
-      if (typeof node.value !== 'string')
-        throw new SecretsError('REFERENCE_INVALID', `a \${secret.…} reference in a scalar tagged ${node.tag ?? 'as non-text'}: references are expanded in text values only. Remove the tag.`, { loc: located(scan.lines, scan.file, start) })
+      if (typeof node.value !== 'string') {
+        throw new SecretsError('REFERENCE_INVALID', [
+          `a \${secret.…} reference in a scalar tagged ${node.tag ?? 'as non-text'}:`,
+          'references are expanded in text values only. Remove the tag.',
+        ].join(' '), { loc: located(scan.lines, scan.file, start) })
+      }
       const value = node.value
       const at = (offset: number) => located(scan.lines, scan.file, referenceOffset(raw, start, value, offset))
       let parts
@@ -376,8 +389,12 @@ export function templateModule(template: YamlTemplate, file: string, lookup: Sec
 export function expandYaml(code: string, file: string, lookup: SecretLookup, { runtime }: { runtime?: { store: string } } = {}): ExpandedModule {
   const template = yamlTemplate(code, file)
   if (template) return templateModule(template, file, lookup, { runtime })
-  if (runtime)
-    throw new SecretsError('REFERENCE_INVALID', 'a ${secret.…} reference inside a YAML 1.1 !!omap, !!pairs or !!set cannot be resolved at start-up (mode: \'runtime\'). Use a plain mapping or sequence, or mode: \'inline\'.', { loc: { file, line: 1, column: 0 } })
+  if (runtime) {
+    throw new SecretsError('REFERENCE_INVALID', [
+      'a ${secret.…} reference inside a YAML 1.1 !!omap, !!pairs or !!set cannot be resolved at start-up (mode:',
+      '\'runtime\'). Use a plain mapping or sequence, or mode: \'inline\'.',
+    ].join(' '), { loc: { file, line: 1, column: 0 } })
+  }
   const { documents, names } = expandYamlData(code, file, lookup)
   return { code: toModuleCode(documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents, documents.length === 1), map: null, names }
 }

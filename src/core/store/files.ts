@@ -33,7 +33,10 @@ export function describeFsError(error: unknown): string {
 }
 
 export function writeFailed(path: string, error: unknown, what = 'the previous file is unchanged'): SecretsError {
-  return new SecretsError('WRITE_FAILED', `Could not write ${path}: ${describeFsError(error)}; ${what}. Free space or fix permissions and run the command again.`, { cause: error })
+  return new SecretsError('WRITE_FAILED', [
+    `Could not write ${path}: ${describeFsError(error)}; ${what}.`,
+    'Free space or fix permissions and run the command again.',
+  ].join(' '), { cause: error })
 }
 
 const tempPathFor = (path: string): string => `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
@@ -274,8 +277,12 @@ export async function withFileLock<T>(path: string, run: () => Promise<T>, role:
     if (staleText !== undefined) {
       if (await breakStaleLock(lockPath, staleText)) continue
     }
-    if (Date.now() > deadline)
-      throw new SecretsError('LOCK_TIMEOUT', `Another process has been changing ${path} for over ${LOCK_TIMEOUT_MS / 1000} s (lock file ${lockPath}). Wait for it and retry; if no unplugin-secrets process is running, delete ${lockPath}.`)
+    if (Date.now() > deadline) {
+      throw new SecretsError('LOCK_TIMEOUT', [
+        `Another process has been changing ${path} for over ${LOCK_TIMEOUT_MS / 1000} s (lock file ${lockPath}).`,
+        `Wait for it and retry; if no unplugin-secrets process is running, delete ${lockPath}.`,
+      ].join(' '))
+    }
     await sleep(Math.min(200, 5 * 1.5 ** Math.min(attempt, 12)) * (0.5 + Math.random()))
   }
   crashPoint(`${role}-locked`)

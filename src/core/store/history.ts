@@ -100,14 +100,20 @@ export function rollbackError(path: string, line: Line, seen: SeenRevision, file
     ? `went back to revision ${file.revision} (last change ${now})`
     : `has another history: revision ${file.revision} (last change ${now}) does not contain it (a fork)`
   return new SecretsError('STORE_ROLLBACK', [
-    `${path}: this machine has seen revision ${seen.revision} of this store on ${line.label} (last change ${seen.change}), and the file ${what}.`,
-    'Values and admins from before a later change may be back (a revert, git checkout REF -- FILE, or a pull that moved the store back).',
-    `Restore the newer file (git log -p -- ${path}); if going back is meant, accept it deliberately with: unplugin-secrets accept-rollback --store ${path}`,
+    `${path}: this machine has seen`,
+    `revision ${seen.revision} of this store on ${line.label} (last change ${seen.change}), and the file ${what}.`,
+    'Values and admins from before a later change may be back (a revert,',
+    'git checkout REF -- FILE, or a pull that moved the store back).',
+    `Restore the newer file (git log -p -- ${path});`,
+    `if going back is meant, accept it deliberately with: unplugin-secrets accept-rollback --store ${path}`,
   ].join(' '))
 }
 
 export function belowMinimum(path: string, file: StoreFile, minimum: number, source: string): SecretsError {
-  return new SecretsError('STORE_ROLLBACK', `${path} is at revision ${file.revision} (last change ${describeChange(file.audit.at(-1)!)}), below the minimum revision ${minimum} set by ${source}. Deploy a newer store, or lower the minimum if this revision is meant.`)
+  return new SecretsError('STORE_ROLLBACK', [
+    `${path} is at revision ${file.revision} (last change ${describeChange(file.audit.at(-1)!)}), below the minimum`,
+    `revision ${minimum} set by ${source}. Deploy a newer store, or lower the minimum if this revision is meant.`,
+  ].join(' '))
 }
 
 const sleep = (ms: number): void => {
@@ -201,7 +207,12 @@ export function acceptRevision(storeId: string, line: Line, seen: SeenRevision):
     memory.lines[line.key] = seen
     writeMemory(path, memory)
   })
-  if (!done) throw new SecretsError('LOCK_TIMEOUT', `Another process has held ${path}.lock for over a second; nothing was accepted. Run the command again; if no unplugin-secrets process is running, delete that file.`)
+  if (!done) {
+    throw new SecretsError('LOCK_TIMEOUT', [
+      `Another process has held ${path}.lock for over a second; nothing was accepted.`,
+      'Run the command again; if no unplugin-secrets process is running, delete that file.',
+    ].join(' '))
+  }
 }
 
 function writeMemory(path: string, memory: Memory): void {

@@ -114,8 +114,12 @@ function readerKeysInWorker(file: StoreFile, context: KeyContext): FoundKeys | u
   // execArgv: [] — the worker must not inherit `-e`/`--input-type` and run the parent's script instead of its own.
   const worker = new Worker(READER_WORKER, { workerData: { file, context, port: port2, done }, transferList: [port2], execArgv: [] })
   try {
-    if (Atomics.wait(done, 0, 0, WORKER_TIMEOUT_MS) === 'timed-out')
-      throw new SecretsError('KEY_MISSING', `Opening your age identity's entry in ${context.path} took over ${WORKER_TIMEOUT_MS / 1000} s; set ${STORE_KEY_ENV} for start-up code instead.`)
+    if (Atomics.wait(done, 0, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
+      throw new SecretsError('KEY_MISSING', [
+        `Opening your age identity's entry in ${context.path} took over ${WORKER_TIMEOUT_MS / 1000} s;`,
+        `set ${STORE_KEY_ENV} for start-up code instead.`,
+      ].join(' '))
+    }
     const reply = receiveMessageOnPort(port1)?.message as { found?: FoundKeys, error?: { code?: SecretsErrorCode, message: string } } | undefined
     if (reply?.error) throw new SecretsError(reply.error.code ?? 'KEY_MISSING', reply.error.message)
     return reply?.found
@@ -140,10 +144,16 @@ function placesLooked(file: StoreFile): string {
 function missingKey(file: StoreFile, path: string): never {
   const environment = environmentOfStore(path)
   const flag = environment === undefined || environment === DEFAULT_ENVIRONMENT ? '' : ` --env ${environment}`
-  const reader = file.readers.size > 0 ? ' If an admin added you as a reader, point UNPLUGIN_SECRETS_AGE_KEY_FILE at your age identity (or create one: unplugin-secrets identity new).' : ''
+  const reader = file.readers.size > 0
+    ? [
+        ' If an admin added you as a reader,',
+        'point UNPLUGIN_SECRETS_AGE_KEY_FILE at your age identity (or create one: unplugin-secrets identity new).',
+      ].join(' ')
+    : ''
   throw new SecretsError('KEY_MISSING', [
     `No store key for ${path} (store id ${file.id}). Looked in ${placesLooked(file)}.`,
     `Its admins can give you access: ${storeAdmins(file)}.`,
-    `In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import${flag} (paste the key an admin gets from unplugin-secrets key export${flag}).${reader}`,
+    `In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets`,
+    `key import${flag} (paste the key an admin gets from unplugin-secrets key export${flag}).${reader}`,
   ].join(' '))
 }

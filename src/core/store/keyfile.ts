@@ -36,7 +36,10 @@ function parseKeyFile(path: string, text: string, mode: number): KeyFile {
     return { storeKeys: json.storeKeys, ...(json.adminKey ? { adminKey: json.adminKey } : {}) }
   }
   catch {
-    throw new SecretsError('KEY_INVALID', `The key file ${path} is damaged. Import the store key again: unplugin-secrets key export | unplugin-secrets key import (on a machine that has it).`)
+    throw new SecretsError('KEY_INVALID', [
+      `The key file ${path} is damaged. Import the store key again:`,
+      'unplugin-secrets key export | unplugin-secrets key import (on a machine that has it).',
+    ].join(' '))
   }
 }
 

@@ -48,8 +48,12 @@ function decodeKey(prefix: string, text: unknown, length: number, label: string,
   const body = bytes.subarray(0, bodyLength)
   if (!bytesEqual(bytes.subarray(bodyLength), checksum(prefix, body)))
     throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}: its checksum does not match (a typo or a truncated copy). ${hint}`)
-  if (body[0] !== FORMAT_VERSION)
-    throw new SecretsError('KEY_INVALID', `${label} is ${a} ${what} of format version ${body[0]}, which this version of unplugin-secrets cannot read. Upgrade unplugin-secrets.`)
+  if (body[0] !== FORMAT_VERSION) {
+    throw new SecretsError('KEY_INVALID', [
+      `${label} is ${a} ${what} of format version ${body[0]},`,
+      'which this version of unplugin-secrets cannot read. Upgrade unplugin-secrets.',
+    ].join(' '))
+  }
   return body.slice(1)
 }
 

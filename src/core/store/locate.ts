@@ -37,8 +37,12 @@ export function environmentOfStore(path: string): string | undefined {
 /** The one check of an environment name; `where` says where it was given (`--env`, the environment option). */
 export function checkEnvironment(name: unknown, where: string): string {
   const problem = environmentNameProblem(name)
-  if (problem !== undefined)
-    throw new SecretsError('USAGE', `${where} must be an environment name, ${ENVIRONMENT_NAME_RULE}, for example production (${DEFAULT_ENVIRONMENT} is ${DEFAULT_STORE_PATH}); ${problem}.`)
+  if (problem !== undefined) {
+    throw new SecretsError('USAGE', [
+      `${where} must be an environment name, ${ENVIRONMENT_NAME_RULE},`,
+      `for example production (${DEFAULT_ENVIRONMENT} is ${DEFAULT_STORE_PATH}); ${problem}.`,
+    ].join(' '))
+  }
   return name as string
 }
 
@@ -87,8 +91,13 @@ function nearest(file: string, from: string): string {
 export type StoreRequest = { store: string, by: string } | { environment: string, by: string }
 
 function requestFrom(store: string | undefined, environment: string | undefined, storeLabel: string, environmentLabel: string): StoreRequest | undefined {
-  if (store !== undefined && environment !== undefined)
-    throw new SecretsError('USAGE', `${storeLabel} and ${environmentLabel} both choose the store: give one. ${storeLabel} names a file; ${environmentLabel}${environmentLabel.startsWith('--') ? ' ' : '='}NAME means ${storeFileName('NAME')} (the nearest).`)
+  if (store !== undefined && environment !== undefined) {
+    throw new SecretsError('USAGE', [
+      `${storeLabel} and ${environmentLabel} both choose the store: give one.`,
+      `${storeLabel} names a file; ${environmentLabel}${environmentLabel.startsWith('--') ? ' ' : '='}NAME`,
+      `means ${storeFileName('NAME')} (the nearest).`,
+    ].join(' '))
+  }
   if (store !== undefined) return { store, by: storeLabel }
   if (environment !== undefined) return { environment: checkEnvironment(environment, environmentLabel), by: environmentLabel }
   return undefined
@@ -141,5 +150,8 @@ export function environmentLabel(path: string): string {
 export function storeNotFound(path: string): SecretsError {
   const label = environmentLabel(path)
   const init = label ? `unplugin-secrets init --env ${environmentOfStore(path)}` : 'unplugin-secrets init'
-  return new SecretsError('STORE_NOT_FOUND', `No store at ${path}${label ? ` (${label})` : ''}. Create one with ${init}, or point to yours (CLI --store or --env, plugin store or environment option, API path option, UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV).`)
+  return new SecretsError('STORE_NOT_FOUND', [
+    `No store at ${path}${label ? ` (${label})` : ''}. Create one with ${init}, or point to yours (CLI --store`,
+    'or --env, plugin store or environment option, API path option, UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV).',
+  ].join(' '))
 }

@@ -131,8 +131,12 @@ function checkPlan(options: MergeOptions, plan: MergePlan, ours: Version, theirs
     conflicts.unshift({ what: 'key', name: 'store key', ours: rotation(ours), theirs: rotation(theirs) })
   if (conflicts.length > 0) throw mergeConflict(options.path, conflicts)
   const unused = Object.keys(options.choose ?? {}).filter(name => !plan.chosen.has(name))
-  if (unused.length > 0)
-    throw new SecretsError('USAGE', `${unused.join(', ')}: no conflict to settle (only names that both sides changed differently take --ours or --theirs). Leave ${unused.length === 1 ? 'it' : 'them'} out and merge again.`)
+  if (unused.length > 0) {
+    throw new SecretsError('USAGE', [
+      `${unused.join(', ')}: no conflict to settle (only names that both sides changed`,
+      `differently take --ours or --theirs). Leave ${unused.length === 1 ? 'it' : 'them'} out and merge again.`,
+    ].join(' '))
+  }
   if (plan.admins.size === 0) throw noAdminLeft(options.path, [...base.admins.keys()])
 }
 
@@ -148,7 +152,10 @@ function describeCollision(collision: Collision, ours: Version, theirs: Version,
     if (what === 'secret') {
       const now = side.state.secrets.get(name)
       if (!now) return removal(side, 'delete', name, 'deleted')
-      return `${base.secrets.has(name) ? 'updated to' : 'created,'} version ${now.version} (${now.updatedBy}, ${now.updatedAt})`
+      return [
+        `${base.secrets.has(name) ? 'updated to' : 'created,'}`,
+        `version ${now.version} (${now.updatedBy}, ${now.updatedAt})`,
+      ].join(' ')
     }
     const now = what === 'admin' ? side.state.admins.get(name) : side.state.readers.get(name)
     if (!now) return removal(side, what === 'admin' ? 'admin-remove' : 'reader-remove', name, 'removed')

@@ -47,8 +47,12 @@ export async function loadReaderIdentity(): Promise<ReaderIdentity | undefined> 
   if (named) {
     const path = resolve(named)
     const text = await readIdentityFile(path)
-    if (text === undefined)
-      throw new SecretsError('IDENTITY_MISSING', `${AGE_KEY_FILE_ENV} names ${path}, which does not exist. Correct the variable, or create the file: unplugin-secrets identity new`)
+    if (text === undefined) {
+      throw new SecretsError('IDENTITY_MISSING', [
+        `${AGE_KEY_FILE_ENV} names ${path}, which does not exist.`,
+        'Correct the variable, or create the file: unplugin-secrets identity new',
+      ].join(' '))
+    }
     return { identities: await parseIdentities(text, path), from: `${AGE_KEY_FILE_ENV}=${path}` }
   }
   const inline = process.env[AGE_KEY_ENV]
@@ -59,7 +63,8 @@ export async function loadReaderIdentity(): Promise<ReaderIdentity | undefined> 
 }
 
 export const identityMissing = (): SecretsError => new SecretsError('IDENTITY_MISSING', [
-  `No age identity: neither ${AGE_KEY_FILE_ENV} nor ${AGE_KEY_ENV} is set, and ${defaultIdentityPath()} does not exist.`,
+  `No age identity: neither ${AGE_KEY_FILE_ENV} nor ${AGE_KEY_ENV} is set,`,
+  `and ${defaultIdentityPath()} does not exist.`,
   'Make one with unplugin-secrets identity new, or point the variable at an age-keygen file or an SSH ed25519 key.',
 ].join(' '))
 

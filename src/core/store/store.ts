@@ -137,8 +137,12 @@ export interface RotateOptions {
 function assertCondition(name: string, { ifAbsent, ifVersion }: WriteCondition): void {
   if (ifAbsent !== undefined && typeof ifAbsent !== 'boolean')
     throw new SecretsError('USAGE', `ifAbsent for ${name} must be true or false; got ${JSON.stringify(ifAbsent)}.`)
-  if (ifVersion !== undefined && !(Number.isSafeInteger(ifVersion) && ifVersion > 0))
-    throw new SecretsError('USAGE', `ifVersion for ${name} must be a whole number above 0 (a version from list()); got ${JSON.stringify(ifVersion)}.`)
+  if (ifVersion !== undefined && !(Number.isSafeInteger(ifVersion) && ifVersion > 0)) {
+    throw new SecretsError('USAGE', [
+      `ifVersion for ${name} must be a whole number above 0 (a version from list());`,
+      `got ${JSON.stringify(ifVersion)}.`,
+    ].join(' '))
+  }
   if (ifAbsent && ifVersion !== undefined)
     throw new SecretsError('USAGE', `Give ${name} either ifAbsent or ifVersion, not both: a secret cannot be absent and at a version.`)
 }
@@ -261,11 +265,20 @@ export class SecretStore {
   }
 
   #adminName(file: StoreFile, key: AdminKey | undefined): string {
-    if (!key)
-      throw new SecretsError('ADMIN_REQUIRED', `Changing ${this.path} needs an admin key. Set ${ADMIN_KEY_ENV}, or run this on the machine where you ran unplugin-secrets init (its key file holds the admin key). Its admins: ${storeAdmins(file)}.`)
+    if (!key) {
+      throw new SecretsError('ADMIN_REQUIRED', [
+        `Changing ${this.path} needs an admin key. Set ${ADMIN_KEY_ENV}, or run this on the machine`,
+        `where you ran unplugin-secrets init (its key file holds the admin key). Its admins: ${storeAdmins(file)}.`,
+      ].join(' '))
+    }
     const name = [...file.admins].find(([, record]) => bytesEqual(parsePublicKey(record.publicKey), key.publicKey))?.[0]
-    if (!name)
-      throw new SecretsError('NOT_ADMIN', `Your admin key (public key ${formatPublicKey(key.publicKey)}) is not an admin of ${this.path}. Ask an admin (${storeAdmins(file)}) to run: unplugin-secrets admins add <your-name> --public-key ${formatPublicKey(key.publicKey)}`)
+    if (!name) {
+      throw new SecretsError('NOT_ADMIN', [
+        `Your admin key (public key ${formatPublicKey(key.publicKey)}) is not an admin of ${this.path}.`,
+        `Ask an admin (${storeAdmins(file)})`,
+        `to run: unplugin-secrets admins add <your-name> --public-key ${formatPublicKey(key.publicKey)}`,
+      ].join(' '))
+    }
     return name
   }
 
@@ -317,8 +330,12 @@ export class SecretStore {
     if (!record) return undefined
     const file = this.#file
     const plaintext = decryptValue(this.#storeKey.dataKey, valueAad(file.id, file.keyId, name, record.version), record.value)
-    if (!plaintext)
-      throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} does not decrypt (its ciphertext was damaged, or moved from another name or version). Have an admin set ${name} again.`)
+    if (!plaintext) {
+      throw new SecretsError('STORE_TAMPERED', [
+        `${this.path}: the value of ${name} does not decrypt (its ciphertext was damaged,`,
+        `or moved from another name or version). Have an admin set ${name} again.`,
+      ].join(' '))
+    }
     try {
       return UTF8_STRICT.decode(plaintext)
     }
@@ -386,13 +403,25 @@ export class SecretStore {
   /** Throws unless `name` in the freshly read file meets `condition`. */
   #checkCondition(change: Change, name: string, { ifAbsent, ifVersion }: WriteCondition, setting: boolean): void {
     const current = change.secrets.get(name)
-    if (ifAbsent && current)
-      throw new SecretsError('SECRET_EXISTS', `${name} already exists in ${this.path} (version ${current.version}, set by ${current.updatedBy}); nothing was written. Update it without ifAbsent, or choose another name.`)
+    if (ifAbsent && current) {
+      throw new SecretsError('SECRET_EXISTS', [
+        `${name} already exists in ${this.path} (version ${current.version}, set by ${current.updatedBy});`,
+        'nothing was written. Update it without ifAbsent, or choose another name.',
+      ].join(' '))
+    }
     if (ifVersion === undefined) return
-    if (!current && setting)
-      throw new SecretsError('SECRET_NOT_FOUND', `${name} is no longer in ${this.path} (deleted since you read version ${ifVersion}); nothing was written. Re-read the store; set it again without ifVersion to re-create it.`)
-    if (current && current.version !== ifVersion)
-      throw new SecretsError('SECRET_CHANGED', `${name} in ${this.path} was changed by someone else since you read it: it is at version ${current.version} (set by ${current.updatedBy}), not ${ifVersion}; nothing was written. Re-read it, then try again.`)
+    if (!current && setting) {
+      throw new SecretsError('SECRET_NOT_FOUND', [
+        `${name} is no longer in ${this.path} (deleted since you read version ${ifVersion}); nothing was written.`,
+        'Re-read the store; set it again without ifVersion to re-create it.',
+      ].join(' '))
+    }
+    if (current && current.version !== ifVersion) {
+      throw new SecretsError('SECRET_CHANGED', [
+        `${name} in ${this.path} was changed by someone else since you read it: it is at version ${current.version}`,
+        `(set by ${current.updatedBy}), not ${ifVersion}; nothing was written. Re-read it, then try again.`,
+      ].join(' '))
+    }
   }
 
   /**
@@ -408,8 +437,12 @@ export class SecretStore {
       change.dataKey = newKey.dataKey
       for (const [name, record] of change.secrets) {
         const plaintext = decryptValue(this.#storeKey.dataKey, valueAad(change.base.id, change.base.keyId, name, record.version), record.value)
-        if (!plaintext)
-          throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} does not decrypt, so the store cannot be rotated. Have an admin set ${name} again first.`)
+        if (!plaintext) {
+          throw new SecretsError('STORE_TAMPERED', [
+            `${this.path}: the value of ${name} does not decrypt, so the store cannot be rotated.`,
+            `Have an admin set ${name} again first.`,
+          ].join(' '))
+        }
         change.secrets.set(name, { ...record, value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext) })
         plaintext.fill(0)
       }
@@ -443,8 +476,12 @@ export class SecretStore {
       if (change.admins.has(name))
         throw new SecretsError('ADMIN_EXISTS', `${name} is already an admin of ${this.path}. To replace their key, remove them first.`)
       const holder = [...change.admins].find(([, record]) => record.publicKey === canonicalKey)
-      if (holder)
-        throw new SecretsError('ADMIN_EXISTS', `That public key already belongs to admin ${holder[0]}. Each admin needs their own key: unplugin-secrets admins keygen.`)
+      if (holder) {
+        throw new SecretsError('ADMIN_EXISTS', [
+          `That public key already belongs to admin ${holder[0]}.`,
+          'Each admin needs their own key: unplugin-secrets admins keygen.',
+        ].join(' '))
+      }
       change.admins.set(name, { publicKey: canonicalKey, addedAt: change.at, addedBy: change.admin })
       change.record('admin-add', { name, publicKey: canonicalKey })
     })
@@ -454,8 +491,12 @@ export class SecretStore {
     await this.#change((change) => {
       if (!change.admins.has(name))
         throw new SecretsError('ADMIN_NOT_FOUND', `${JSON.stringify(name)} is not an admin of ${this.path}. List them with: unplugin-secrets admins list.`)
-      if (change.admins.size === 1)
-        throw new SecretsError('LAST_ADMIN', `${name} is the only admin of ${this.path}; removing them would leave nobody able to change it. Add another admin first.`)
+      if (change.admins.size === 1) {
+        throw new SecretsError('LAST_ADMIN', [
+          `${name} is the only admin of ${this.path};`,
+          'removing them would leave nobody able to change it. Add another admin first.',
+        ].join(' '))
+      }
       change.admins.delete(name)
       change.record('admin-remove', { name })
     })
@@ -473,11 +514,19 @@ export class SecretStore {
     assertAdminName(name)
     const parsed = parseRecipient(recipient, `The recipient for reader ${name}`)
     await this.#change(async (change) => {
-      if (change.readers.has(name))
-        throw new SecretsError('READER_EXISTS', `${name} is already a reader of ${this.path}. To give them a new key, remove them first (readers rm ${name}).`)
+      if (change.readers.has(name)) {
+        throw new SecretsError('READER_EXISTS', [
+          `${name} is already a reader of ${this.path}.`,
+          `To give them a new key, remove them first (readers rm ${name}).`,
+        ].join(' '))
+      }
       const holder = [...change.readers].find(([, reader]) => reader.recipient === parsed.text)
-      if (holder)
-        throw new SecretsError('READER_EXISTS', `That recipient already belongs to reader ${holder[0]} of ${this.path}. Each reader needs their own key: unplugin-secrets identity new.`)
+      if (holder) {
+        throw new SecretsError('READER_EXISTS', [
+          `That recipient already belongs to reader ${holder[0]} of ${this.path}.`,
+          'Each reader needs their own key: unplugin-secrets identity new.',
+        ].join(' '))
+      }
       const record = { recipient: parsed.text, addedAt: change.at, addedBy: change.admin, wrap: await wrapForRecipient(formatStoreKey(this.#storeKey), parsed) }
       change.readers.set(name, record)
       change.record('reader-add', { name, recipient: parsed.text, record: readerRecordHash(record) })
@@ -614,7 +663,12 @@ function checkHistory(path: string, file: StoreFile, trail: Trail, history: Hist
 }
 
 function wentBackMeanwhile(path: string, opened: StoreFile, current: StoreFile): SecretsError {
-  return new SecretsError('STORE_ROLLBACK', `${path} changed under this program: the file (revision ${current.revision}, last change ${describeChange(current.audit.at(-1)!)}) no longer contains revision ${opened.revision} (last change ${describeChange(opened.audit.at(-1)!)}) that was opened here, so nothing was written. Find out who put the older file back; open the store again to work on what is there now.`)
+  return new SecretsError('STORE_ROLLBACK', [
+    `${path} changed under this program: the file (revision ${current.revision},`,
+    `last change ${describeChange(current.audit.at(-1)!)}) no longer contains revision ${opened.revision}`,
+    `(last change ${describeChange(opened.audit.at(-1)!)}) that was opened here, so nothing was written.`,
+    'Find out who put the older file back; open the store again to work on what is there now.',
+  ].join(' '))
 }
 
 /**
@@ -748,8 +802,12 @@ export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
 export async function acceptRollback(options: OpenStoreOptions = {}): Promise<{ store: SecretStore, before: SeenRevision | undefined, line: Line }> {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
   const line = lineOf(path)
-  if (!line)
-    throw new SecretsError('USAGE', `${path} is in a git work tree with a detached HEAD (a tag, a bisect, a rebase or a CI checkout): no revision is remembered there, so there is nothing to accept. Check out a branch first.`)
+  if (!line) {
+    throw new SecretsError('USAGE', [
+      `${path} is in a git work tree with a detached HEAD (a tag, a bisect, a rebase or a CI checkout):`,
+      'no revision is remembered there, so there is nothing to accept. Check out a branch first.',
+    ].join(' '))
+  }
   const store = await openStore({ ...options, readOnly: true }, { acceptRollback: true })
   const before = readMemory(store.id).lines[line.key]
   acceptRevision(store.id, line, store.seenRevision())

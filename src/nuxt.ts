@@ -14,7 +14,8 @@
  * ```
  */
 import { addVitePlugin, defineNuxtModule, useLogger } from '@nuxt/kit'
-// From nuxt/schema, not @nuxt/schema: every Nuxt app resolves the nuxt package, not always @nuxt/schema (a nested dependency).
+// From nuxt/schema, not @nuxt/schema: every Nuxt app resolves the nuxt package, not always
+// @nuxt/schema (a nested dependency).
 import type { NuxtModule } from 'nuxt/schema'
 import { createUnplugin } from 'unplugin'
 import type { SecretsContext } from './core/context'
@@ -27,7 +28,10 @@ const NO_DASHBOARD = 'the dashboard is not served by nuxt dev: Nuxt runs Vite in
   + 'so the dashboard cannot check which host and port a request came to. '
   + 'Manage secrets with the CLI instead: npx unplugin-secrets list | set NAME | rm NAME.'
 
-/** The Nitro hooks the module uses, typed here: their types come with nitropack, which Nuxt brings and this package does not. */
+/**
+ * The Nitro hooks the module uses, typed here: their types come with nitropack, which Nuxt brings
+ * and this package does not.
+ */
 interface NitroHooks {
   hook: ((name: 'nitro:config', run: (config: { rollupConfig?: { plugins?: unknown } }) => void) => void)
     & ((name: 'nitro:init', run: (nitro: Nitro) => void) => void)

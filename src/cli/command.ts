@@ -7,7 +7,10 @@ import type { EnvironmentStore } from '../core/store/locate'
 type OptionSpec = NonNullable<ParseArgsConfig['options']>
 
 interface CommandContext {
-  /** Store path from --store or --env, UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV, or the search from the current folder. */
+  /**
+   * Store path from --store or --env, UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV, or the search
+   * from the current folder.
+   */
   storePath: string
   /** `--env all`, for the commands that take it: every environment's store found. */
   environments?: EnvironmentStore[]

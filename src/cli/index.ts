@@ -18,7 +18,10 @@ import type { Command } from './command'
 import { parseCommandArgs, usageError } from './command'
 import { noteBlock, print, printBlock, printError } from './io'
 
-/** Each command's module is imported when it runs: a command pays only for what it uses (render/check load the YAML parser, list does not). */
+/**
+ * Each command's module is imported when it runs: a command pays only for what it uses
+ * (render/check load the YAML parser, list does not).
+ */
 const commandLoaders: Record<string, () => Promise<Command>> = {
   'init': () => import('./commands/init').then(m => m.init),
   'set': () => import('./commands/set').then(m => m.set),

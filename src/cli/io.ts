@@ -33,7 +33,10 @@ const escapeChar = (char: string): string => SHORT_ESCAPES[char] ?? `\\u${char.c
  */
 export const printable = (text: string): string => text.replace(TERMINAL_UNSAFE, escapeChar)
 
-/** One line of output (stdout, or stderr for notes), escaped whole: a value goes out only through `get` and `render`. */
+/**
+ * One line of output (stdout, or stderr for notes), escaped whole: a value goes out only through
+ * `get` and `render`.
+ */
 export const print = (line = ''): void => void process.stdout.write(`${printable(line)}\n`)
 export const note = (line = ''): void => void process.stderr.write(`${printable(line)}\n`)
 

@@ -26,7 +26,10 @@ function calledEnvironment(choose: (build: BuildInfo) => string, build: BuildInf
   return checkEnvironment(name, 'unplugin-secrets: what the environment option\'s function returned')
 }
 
-/** Vite only: the mode's store (secrets.production.enc.json for `vite build`), when the mode is an environment name and the file exists. */
+/**
+ * Vite only: the mode's store (secrets.production.enc.json for `vite build`), when the mode is an
+ * environment name and the file exists.
+ */
 function modeStore(root: string, build: BuildInfo): BuildStore | undefined {
   const { mode } = build
   if (build.bundler !== 'vite' || mode === undefined || mode === ALL_ENVIRONMENTS || environmentNameProblem(mode) !== undefined) return undefined
@@ -59,7 +62,10 @@ export const hasEnvironments = (store: BuildStore): boolean =>
   (store.environment !== undefined && store.environment !== DEFAULT_ENVIRONMENT)
   || storesIn(dirname(store.path)).some(({ environment }) => environment !== DEFAULT_ENVIRONMENT)
 
-/** The line a build prints once: `unplugin-secrets: environment production, secrets.production.enc.json (Vite mode production)`. */
+/**
+ * The line a build prints once: `unplugin-secrets: environment production,
+ * secrets.production.enc.json (Vite mode production)`.
+ */
 export function buildStoreLine(store: BuildStore, root: string): string {
   const shown = relative(root, store.path) || store.path
   const what = store.environment === undefined ? `store ${shown}` : `environment ${store.environment}, ${shown}`

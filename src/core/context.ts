@@ -71,14 +71,20 @@ export class SecretsContext {
   readonly build: BuildInfo
   /** The bundler's logger at info level, for the line naming the build's store (set by each bundler family). */
   info: (message: string) => void = () => {}
-  /** Runtime mode: each config resolved at start-up (as shown in messages) and its names, for the entries' start-up check. */
+  /**
+   * Runtime mode: each config resolved at start-up (as shown in messages) and its names, for the
+   * entries' start-up check.
+   */
   readonly startUpConfigs: Map<string, string[]>
   /** Vite: when this instance's first build started (what frameworks write for the browser since then is scanned). */
   buildStartedAt: number | undefined
   readonly #rootFixed: boolean
   /** A store that must be there for the output scan: set explicitly, or placed by a framework entry. */
   readonly #storeRequired: boolean
-  /** Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target option); Vite decides per module. */
+  /**
+   * Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target
+   * option); Vite decides per module.
+   */
   browserBuild: boolean
   /** Config files that referenced a secret: the store is a dependency of each. */
   readonly storeUsers = new Set<string>()
@@ -108,7 +114,10 @@ export class SecretsContext {
     setup.onContext?.(this)
   }
 
-  /** The bundler's root, unless a framework entry fixed one (Nuxt's Vite root is app/, its store is beside nuxt.config). */
+  /**
+   * The bundler's root, unless a framework entry fixed one (Nuxt's Vite root is app/, its store is
+   * beside nuxt.config).
+   */
   useBundlerRoot(root: string): void {
     if (!this.#rootFixed) this.root = root
   }
@@ -126,7 +135,10 @@ export class SecretsContext {
     return this.store.path
   }
 
-  /** The build's line naming its store, once: at the first config that needs the store, in a project with environments. */
+  /**
+   * The build's line naming its store, once: at the first config that needs the store, in a project
+   * with environments.
+   */
   #announce(): void {
     if (this.#announced) return
     this.#announced = true
@@ -142,7 +154,10 @@ export class SecretsContext {
     return { forBrowser: this.browserBuild, inDevServer: false }
   }
 
-  /** The store path a runtime-mode build writes: absolute stays absolute, else relative to the build's working directory. */
+  /**
+   * The store path a runtime-mode build writes: absolute stays absolute, else relative to the
+   * build's working directory.
+   */
   get startUpStorePath(): string {
     const { store } = this.options
     return this.#storeGiven && isAbsolute(store) ? store : relative(process.cwd(), this.storePath) || this.storePath
@@ -170,7 +185,10 @@ export class SecretsContext {
     watch(this.storePath)
   }
 
-  /** One config file as the bundler gets it: YAML as a JS module, JSON as JSON (or JS where the bundler needs it); undefined when nothing changes. */
+  /**
+   * One config file as the bundler gets it: YAML as a JS module, JSON as JSON (or JS where the
+   * bundler needs it); undefined when nothing changes.
+   */
   async expand(code: string, id: string, { forBrowser, inDevServer }: ModuleTarget): Promise<ExpandedModule | undefined> {
     const file = id.split('?')[0]!
     const shown = relative(this.root, file) || file
@@ -189,7 +207,8 @@ export class SecretsContext {
     if (format.bundledAs === 'module')
       return { ...await format.module(code, shown, lookup, { cache: this.#cache(file) }), map: this.#moduleMap(file, code) }
     const expanded = format.render(code, shown, lookup, { sourcemap: true })
-    if (expanded.code === code) return undefined // nothing to expand: the bundler's JSON handling takes the file as it is
+    // nothing to expand: the bundler's JSON handling takes the file as it is
+    if (expanded.code === code) return undefined
     if (!this.jsonAsModule) return expanded
     this.jsonModules.add(file)
     return { ...await format.module(code, shown, lookup), map: this.#moduleMap(file, code) }
@@ -241,7 +260,10 @@ export class SecretsContext {
     }, 300).unref())
   }
 
-  /** The declaration of `file` as the file now is; one that does not parse keeps its last (its error is the transform's to report). */
+  /**
+   * The declaration of `file` as the file now is; one that does not parse keeps its last (its error
+   * is the transform's to report).
+   */
   async #redeclare(file: string, event: 'create' | 'update' | 'delete'): Promise<void> {
     const code = event === 'delete' ? undefined : await readFile(file, 'utf8').catch(() => undefined)
     if (code === undefined) return this.#declarations.remove(file)

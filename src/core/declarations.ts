@@ -76,7 +76,10 @@ export class DeclarationFiles {
     })
   }
 
-  /** The config is gone: its declaration goes too (else TypeScript would still resolve the import), if the plugin wrote it. */
+  /**
+   * The config is gone: its declaration goes too (else TypeScript would still resolve the import),
+   * if the plugin wrote it.
+   */
   remove(config: string): Promise<void> {
     this.#configs.delete(config)
     return this.#serial(declarationPath(config), async (path) => {

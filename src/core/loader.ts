@@ -14,7 +14,10 @@ import { findStore, openStore } from './store/store'
 
 let opening: Promise<SecretStore> | undefined
 
-/** The store for this process: UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV, else the nearest secrets.enc.json from the working directory. */
+/**
+ * The store for this process: UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV, else the nearest
+ * secrets.enc.json from the working directory.
+ */
 async function lookupFor(file: string): Promise<SecretLookup> {
   const path = findStore()
   opening ??= openStore({ path })

@@ -14,7 +14,10 @@ export const MAX_VALUE_BYTES = 1024 * 1024
 export const ADMIN_NAME_PATTERN = /^[A-Za-z0-9][\w.@+-]{0,63}$/
 export const ADMIN_NAME_RULE = '1 to 64 characters: letters, digits and . _ @ + - (starting with a letter or digit)'
 
-/** Environment names (`secrets.<name>.enc.json`): lower case, so a file name means one environment on every file system. */
+/**
+ * Environment names (`secrets.<name>.enc.json`): lower case, so a file name means one environment
+ * on every file system.
+ */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/
 export const ENVIRONMENT_NAME_RULE = '1 to 32 characters: a lower-case letter, then lower-case letters, digits or - ([a-z][a-z0-9-]*)'
 

@@ -157,7 +157,10 @@ function maxAgeProblem(value: unknown): string | undefined {
   return value === false || (typeof value === 'number' && value > 0 && Number.isFinite(value)) ? undefined : got(value)
 }
 
-/** One row per option: what it accepts, its default, its check. Adding an option is adding a row (and its JSDoc above). */
+/**
+ * One row per option: what it accepts, its default, its check. Adding an option is adding a row
+ * (and its JSDoc above).
+ */
 const OPTION_RULES: { [K in keyof Options]-?: OptionRule<ResolvedOptions[K]> } = {
   store: { accepts: 'the store file\'s path (a non-empty string)', default: 'secrets.enc.json', problem: value => (typeof value === 'string' && value !== '' ? undefined : got(value)) },
   environment: { accepts: `an environment name (${ENVIRONMENT_NAME_RULE}; `

@@ -58,7 +58,10 @@ export async function writtenForBrowser(root: string, folders: { browser: Iterab
 /** Compressed copies written beside a file (adapter-node's precompress, compression plugins). */
 const COMPRESSED_COPIES = ['', '.br', '.gz']
 
-/** Removes the files with a hit and their compressed copies, so a deploy step that ignores the failed build cannot ship them. */
+/**
+ * Removes the files with a hit and their compressed copies, so a deploy step that ignores the
+ * failed build cannot ship them.
+ */
 export async function removeAssets(root: string, names: Iterable<string>): Promise<void> {
   const files = [...names].flatMap(name => COMPRESSED_COPIES.map(suffix => resolve(root, name + suffix)))
   await Promise.all(files.map(file => rm(file, { force: true })))

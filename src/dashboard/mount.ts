@@ -16,7 +16,10 @@ type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
 const storeFailure = (error: unknown): string =>
   error instanceof SecretsError ? error.message : `the store could not be opened: ${(error as Error)?.message ?? String(error)}`
 
-/** The stores the page switches between, as they are now: every environment's beside the build's store, which is always one. */
+/**
+ * The stores the page switches between, as they are now: every environment's beside the build's
+ * store, which is always one.
+ */
 function switchableStores(store: BuildStore): EnvironmentStore[] {
   const present = storesIn(dirname(store.path))
   if (present.some(({ path }) => path === store.path)) return present

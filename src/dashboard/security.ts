@@ -1,4 +1,7 @@
-/** The dashboard's request checks: random tokens and their comparison, security headers, own-origin checks, the sign-in limiter. */
+/**
+ * The dashboard's request checks: random tokens and their comparison, security headers, own-origin
+ * checks, the sign-in limiter.
+ */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'

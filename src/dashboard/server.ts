@@ -90,7 +90,10 @@ export class Dashboard {
     answerOversizedHeaders(server, this.#logger)
   }
 
-  /** A store as an admin key opens it (undefined: the admin key on this machine); the build's store unless another is given. */
+  /**
+   * A store as an admin key opens it (undefined: the admin key on this machine); the build's store
+   * unless another is given.
+   */
   #open(adminKey: string | undefined, path = this.options.storePath): Promise<SecretStore> {
     // The key option is the build's store key: another environment's store opens with its own (variable or key file).
     return openStore({ path, key: path === this.options.storePath ? this.options.key : undefined, adminKey })
@@ -138,7 +141,8 @@ export class Dashboard {
     if (foreign) throw new HttpError(403, 'FOREIGN_ORIGIN', `Refused: ${foreign}. Open the dashboard at the URL the dev server printed.`)
     const path = url.pathname
     const method = request.method ?? 'GET'
-    // Answered here, before Vite's CORS middleware could (the dashboard runs first): no CORS headers, so no cross-origin preflight passes.
+    // Answered here, before Vite's CORS middleware could (the dashboard runs first): no CORS
+    // headers, so no cross-origin preflight passes.
     if (method === 'OPTIONS') return sendText(response, 204, 'text/plain', '', { Allow: path.startsWith(API_PATH) ? 'GET, POST, PUT, DELETE' : 'GET, HEAD' })
     if (path.startsWith(API_PATH)) return this.#api(request, response, path.slice(API_PATH.length), method, url)
     if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here.`)
@@ -313,7 +317,10 @@ export class Dashboard {
     }
   }
 
-  /** Every referenced name against every environment's store present (names only, read without keys): the rows with a gap. */
+  /**
+   * Every referenced name against every environment's store present (names only, read without
+   * keys): the rows with a gap.
+   */
   async #missingByEnvironment(referenced: Iterable<string>): Promise<MissingByEnvironment> {
     const coverage = await environmentCoverage(referenced, this.options.environments().filter(store => existsSync(store.path)))
     return { environments: coverage.environments, rows: coverage.rows.filter(row => row.present.includes(false)) }

@@ -9,7 +9,10 @@ import { note, printBlock, table } from '../io'
 const COLUMNS = ['NAME', 'VERSION', 'UPDATED', 'BY', 'DESCRIPTION']
 const cells = (s: SecretInfo): string[] => [s.name, String(s.version), s.updatedAt, s.updatedBy, s.description ?? '']
 
-/** One environment's list, or why it could not be opened (a missing key for one environment does not hide the others). */
+/**
+ * One environment's list, or why it could not be opened (a missing key for one environment does not
+ * hide the others).
+ */
 type EnvironmentList = EnvironmentStore & ({ secrets: SecretInfo[] } | { error: { code: string, message: string } })
 
 async function listEnvironment(store: EnvironmentStore): Promise<EnvironmentList> {

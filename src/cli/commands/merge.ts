@@ -144,7 +144,10 @@ async function runMerge(request: MergeRequest): Promise<number> {
   })
 }
 
-/** The store keys this user holds (UNPLUGIN_SECRETS_KEY and every key in the key file: a merge may need two) and the admin key. */
+/**
+ * The store keys this user holds (UNPLUGIN_SECRETS_KEY and every key in the key file: a merge may
+ * need two) and the admin key.
+ */
 async function userKeys(ours: MergeVersion): Promise<{ storeKeys: StoreKey[], adminKey: AdminKey | undefined }> {
   const keyFile = await readKeyFile(parseStoreFile(ours.text, ours.label).id)
   const env = process.env[STORE_KEY_ENV]

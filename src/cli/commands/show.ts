@@ -92,7 +92,8 @@ const byName = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < 
 /** What a reviewer without a key can know: the trail, every entry's signature, the admins' signature over the file. */
 function signatureStatus(file: StoreFile, label: string): string {
   try {
-    // Signatures this machine checked before (up to a head it remembers) are not checked again: git log -p runs this per version.
+    // Signatures this machine checked before (up to a head it remembers) are not checked again: git
+    // log -p runs this per version.
     verifyReplayed(file, label, { verified: verifiedHeads(readMemory(file.id)) })
     return `ok (file signed by ${printable(file.signature.admin)}; the seal and the values need the store key)`
   }

@@ -28,7 +28,8 @@ export function esbuildHooks(ctx: SecretsContext): EsbuildHooks {
       // esbuild has no log for plugins: the line goes to stderr as esbuild's own do, at its info level.
       if (['info', 'debug', 'verbose'].includes(buildOptions.logLevel ?? 'warning')) ctx.info = message => process.stderr.write(`${message}\n`)
       ctx.browserBuild = (buildOptions.platform ?? 'browser') !== 'node'
-      if (ctx.browserBuild) buildOptions.metafile = true // the output scan reads what was written (server builds are not scanned)
+      // the output scan reads what was written (server builds are not scanned)
+      if (ctx.browserBuild) buildOptions.metafile = true
     },
     setup(build) {
       build.onEnd(async (result) => {

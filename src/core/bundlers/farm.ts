@@ -47,7 +47,8 @@ export function farmHooks(ctx: SecretsContext): FarmHooks {
       },
     },
     finalizeResources: {
-      // Farm writes nothing when this throws; returning the map (even unchanged) made Farm 1.7 panic, so it returns nothing.
+      // Farm writes nothing when this throws; returning the map (even unchanged) made Farm 1.7
+      // panic, so it returns nothing.
       async executor({ resourcesMap }: { resourcesMap: Record<string, FarmResource> }) {
         if (!ctx.browserBuild) return undefined
         const assets = Object.entries(resourcesMap).map(([name, resource]) => ({ name, text: new TextDecoder().decode(Uint8Array.from(resource.bytes)) }))

@@ -15,7 +15,10 @@ type RolldownHooks = NonNullable<UnpluginOptions['rolldown']>
 /** Rollup, runtime mode: a JSON config with references, loaded by us as a module (out of @rollup/plugin-json's way). */
 const RUNTIME_JSON = '?unplugin-secrets-runtime'
 
-/** The part of Rollup's, Rolldown's, Vite's and (through unplugin) esbuild's transform context that reports an error. */
+/**
+ * The part of Rollup's, Rolldown's, Vite's and (through unplugin) esbuild's transform context that
+ * reports an error.
+ */
 export interface LocatingErrorContext {
   error: (error: string | { message: string, id: string, loc: SourcePosition & { file: string } }, position?: SourcePosition) => void
 }

@@ -37,7 +37,10 @@ export class StartUpEntries {
 
   constructor(readonly ctx: SecretsContext) {}
 
-  /** Whether this output gets the check: a server build in runtime mode, with configs resolved at start-up, in ES or CommonJS format. */
+  /**
+   * Whether this output gets the check: a server build in runtime mode, with configs resolved at
+   * start-up, in ES or CommonJS format.
+   */
   applies(serverBuild: boolean, format: string): boolean {
     return serverBuild && this.ctx.options.mode === 'runtime' && this.ctx.startUpConfigs.size > 0 && (format === 'es' || format === 'cjs')
   }

@@ -14,7 +14,10 @@ import { StartUpEntries } from './start-up'
 
 type ViteHooks = NonNullable<UnpluginOptions['vite']>
 
-/** Something to add to Vite's dev server besides the plugin's own middleware (the dashboard, mounted from outside core). */
+/**
+ * Something to add to Vite's dev server besides the plugin's own middleware (the dashboard, mounted
+ * from outside core).
+ */
 export type DevServerExtension = (server: ViteDevServer, context: SecretsContext) => Promise<void>
 
 /** The environment of a Vite transform, as far as the plugin reads it. */

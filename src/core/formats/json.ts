@@ -135,7 +135,8 @@ class JsonExpansion {
         'references are expanded in values only. Move it into a value.',
       ].join(' '), { loc: this.at(offset) })
     }
-    this.edits.push([offset, offset + length, JSON.stringify(parts.map(part => (part.type === 'text' ? part.text : '')).join(''))]) // only escapes
+    // only escapes
+    this.edits.push([offset, offset + length, JSON.stringify(parts.map(part => (part.type === 'text' ? part.text : '')).join(''))])
   }
 
   /** A string value holding `${secret.`: its references looked up. */

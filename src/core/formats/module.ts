@@ -15,7 +15,10 @@ const RESERVED = new Set((`${[
 
 const isLegalExport = (key: string): boolean => IDENTIFIER.test(key) && !RESERVED.has(key)
 
-/** The top-level keys a module of `data` exports by name: those that are legal identifiers, when it has named exports at all. */
+/**
+ * The top-level keys a module of `data` exports by name: those that are legal identifiers, when it
+ * has named exports at all.
+ */
 export function namedExportKeys(data: unknown, namedExports: boolean): string[] {
   if (!namedExports || data === null || typeof data !== 'object' || Array.isArray(data)) return []
   return Object.keys(data).filter(isLegalExport)

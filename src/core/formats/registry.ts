@@ -55,7 +55,10 @@ export function findReferences(code: string, file: string): FoundReference[] {
   return configFormat(file).references(code, file)
 }
 
-/** Whether a config holds references (not only escapes); a malformed file says no and is left to the normal path's errors. */
+/**
+ * Whether a config holds references (not only escapes); a malformed file says no and is left to the
+ * normal path's errors.
+ */
 export function hasReferences(format: ConfigFormat, code: string, file: string): boolean {
   try {
     return format.references(code, file).length > 0

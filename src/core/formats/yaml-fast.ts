@@ -20,7 +20,10 @@ interface Mentioned {
   parts: ReferencePart[]
 }
 
-/** What the fast parser found: the documents (`''` where a string holds references) and the mentions, in document order. */
+/**
+ * What the fast parser found: the documents (`''` where a string holds references) and the
+ * mentions, in document order.
+ */
 export interface FastYaml {
   documents: unknown[]
   mentioned: Mentioned[]
@@ -28,12 +31,18 @@ export interface FastYaml {
   digitKeys: boolean
 }
 
-/** Thrown inside the parser to give the file to the yaml package; `reason` says why (tests and the bench count them). */
+/**
+ * Thrown inside the parser to give the file to the yaml package; `reason` says why (tests and the
+ * bench count them).
+ */
 class Bail {
   constructor(readonly reason: string) {}
 }
 
-/** Deeper nesting goes to the yaml package, which reports what it cannot parse (it overflows its stack near 1,000 levels). */
+/**
+ * Deeper nesting goes to the yaml package, which reports what it cannot parse (it overflows its
+ * stack near 1,000 levels).
+ */
 const MAX_DEPTH = 100
 /** The yaml package limits an implicit key to 1,024 characters; longer ones go to it for the error. */
 const MAX_KEY_LENGTH = 1000
@@ -83,7 +92,10 @@ const CORE_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
 const CORE_EXP = /^[-+]?(?:\.\d+|\d+(?:\.\d*)?)[eE][-+]?\d+$/
 const CORE_FLOAT = /^[-+]?(?:\.\d+|\d+\.\d*)$/
 
-/** Whether a plain scalar starting with `code` can be anything but a string: a digit, `+-.~`, or the first letter of null, true, false. */
+/**
+ * Whether a plain scalar starting with `code` can be anything but a string: a digit, `+-.~`, or the
+ * first letter of null, true, false.
+ */
 function mayBeNonString(code: number): boolean {
   return (code >= 48 && code <= 57) || code === 43 || code === 45 || code === 46 || code === 126
     || code === 110 || code === 78 || code === 116 || code === 84 || code === 102 || code === 70
@@ -112,7 +124,10 @@ const TRIM_END = /(?<! ) +$/
 const TRIM_BOTH = /^ +|(?<! ) +$/g
 const LAST_LINE = / *(.*)/sy
 
-/** Folds a multi-line plain or single-quoted scalar's source: the yaml package's `unfoldLines` (tabs never reach here). */
+/**
+ * Folds a multi-line plain or single-quoted scalar's source: the yaml package's `unfoldLines` (tabs
+ * never reach here).
+ */
 function unfoldLines(source: string): string {
   LINE.lastIndex = 0
   let match = LINE.exec(source)
@@ -357,7 +372,8 @@ class ConfigYamlParser {
       return this.explicitKey ? this.parseBlock(at, column) : this.parseValue(at, column)
     this.advance()
     if (this.indent > column) return this.parseBlock(this.content, column)
-    if (this.indent === column && this.atSequenceEntry()) return this.parseSequence(this.content) // a sequence may sit at its key's column
+    // a sequence may sit at its key's column
+    if (this.indent === column && this.atSequenceEntry()) return this.parseSequence(this.content)
     return null
   }
 
@@ -486,12 +502,18 @@ class ConfigYamlParser {
     else mapping[key] = value
   }
 
-  /** A repeated key (or two that become one property name) leaves fewer properties than pairs: the yaml package reports it. */
+  /**
+   * A repeated key (or two that become one property name) leaves fewer properties than pairs: the
+   * yaml package reports it.
+   */
   checkUnique(mapping: Record<string, unknown>, pairs: number): void {
     if (Object.keys(mapping).length !== pairs) throw new Bail('a repeated key')
   }
 
-  /** Whether a plain scalar may start at `at` (`-?:` only before a character that is not a space, or in flow a flow indicator). */
+  /**
+   * Whether a plain scalar may start at `at` (`-?:` only before a character that is not a space, or
+   * in flow a flow indicator).
+   */
   startsPlain(at: number, first: number, inFlow: boolean): boolean {
     if (first >= 128 || !INDICATOR[first]) return true
     if (first !== DASH && first !== 63 && first !== COLON) return false
@@ -624,7 +646,10 @@ class ConfigYamlParser {
     return at
   }
 
-  /** A flow collection or scalar at `at` on the current line; `position` is set after it. The whole collection must fit on the line. */
+  /**
+   * A flow collection or scalar at `at` on the current line; `position` is set after it. The whole
+   * collection must fit on the line.
+   */
   flowNode(at: number): unknown {
     const code = this.code
     const first = code.charCodeAt(at)
@@ -644,7 +669,10 @@ class ConfigYamlParser {
     return typeof value === 'string' ? this.stringValue(at, end, value) : value
   }
 
-  /** Where a plain scalar in a flow collection ends: at `,[]{}`, a comment, or a `:` before a space or flow indicator. */
+  /**
+   * Where a plain scalar in a flow collection ends: at `,[]{}`, a comment, or a `:` before a space
+   * or flow indicator.
+   */
   flowPlainEnd(from: number): number {
     const code = this.code
     let at = from

@@ -22,7 +22,10 @@ function data(code: string, file: string, lookup: SecretLookup): ExpandedData {
   return { data: single ? documents[0] : documents.length === 0 ? null : documents, namedExports: single, names }
 }
 
-/** The parse, from the cache when the file is unchanged there; undefined for data a template cannot hold (see yamlTemplate). */
+/**
+ * The parse, from the cache when the file is unchanged there; undefined for data a template cannot
+ * hold (see yamlTemplate).
+ */
 function cachedTemplate(code: string, file: string, cache: NonNullable<ModuleOptions['cache']>): Promise<YamlTemplate | undefined> {
   return cache.templates.template(cache.path, code, () => yamlTemplate(code, file))
 }
@@ -34,7 +37,10 @@ async function module(code: string, file: string, lookup: SecretLookup, { runtim
   return template ? templateModule(template, file, lookup, { runtime }) : expandYaml(code, file, lookup, { runtime })
 }
 
-/** Typed from the template (`''` where a reference is), or from the data with every reference as `''`: never a value. */
+/**
+ * Typed from the template (`''` where a reference is), or from the data with every reference as
+ * `''`: never a value.
+ */
 async function declaration(code: string, file: string, { cache }: Pick<ModuleOptions, 'cache'> = {}): Promise<string> {
   const template = cache ? await cachedTemplate(code, file, cache) : yamlTemplate(code, file)
   const typed = template ? { data: template.data, namedExports: template.single } : data(code, file, () => '')

@@ -42,7 +42,8 @@ function duplicateKey(doc: Document.Parsed): ParseProblem | undefined {
     map(map) {
       const seen = new Set<unknown>()
       for (const { key } of map.items) {
-        if (!isScalar(key) || Number.isNaN(key.value)) continue // yaml: NaN !== NaN, and nodes are equal only to themselves
+        // yaml: NaN !== NaN, and nodes are equal only to themselves
+        if (!isScalar(key) || Number.isNaN(key.value)) continue
         if (seen.has(key.value)) {
           const at = key.range?.[0] ?? 0
           if (!found || at < found.pos[0]) found = { code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [at, at + 1] }
@@ -221,7 +222,8 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         throw error
       }
       if (isKey) {
-        const text = parts.map(part => (part.type === 'text' ? part.text : '')).join('') // checkKey refused references: only escapes here
+        // checkKey refused references: only escapes here
+        const text = parts.map(part => (part.type === 'text' ? part.text : '')).join('')
         node.value = text
         scan.onRewrite?.(start, node.range![1], raw, text)
         return

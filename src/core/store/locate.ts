@@ -17,7 +17,10 @@ export const ALL_ENVIRONMENTS = 'all'
 export const STORE_PATH_ENV = 'UNPLUGIN_SECRETS_STORE'
 export const ENVIRONMENT_ENV = 'UNPLUGIN_SECRETS_ENV'
 
-/** Every environment's store file name (the environment in group 1), unanchored: `secrets.enc.json`, `secrets.production.enc.json`. */
+/**
+ * Every environment's store file name (the environment in group 1), unanchored: `secrets.enc.json`,
+ * `secrets.production.enc.json`.
+ */
 export const STORE_FILE_NAME = `secrets(?:\\.(${ENVIRONMENT_NAME_PATTERN.source.slice(1, -1)}))?\\.enc\\.json`
 const STORE_FILE = new RegExp(`^${STORE_FILE_NAME}$`)
 

@@ -61,7 +61,10 @@ interface Version {
   key: StoreKey | undefined
 }
 
-/** Merges THEIRS into OURS; throws (writing nothing) when they collide, a key is missing, or a side is not trustworthy. */
+/**
+ * Merges THEIRS into OURS; throws (writing nothing) when they collide, a key is missing, or a side
+ * is not trustworthy.
+ */
 export async function mergeStores(options: MergeOptions): Promise<MergeOutcome> {
   const keys = new Map(options.storeKeys.map(key => [dataKeyId(key.dataKey), key]))
   const oursFile = parseStoreFile(options.ours.text, options.ours.label)
@@ -205,7 +208,10 @@ async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version,
   return { kind: 'merged', text, file, entry, admin, fromTheirs: changedByTheirs(plan, ours.state), reencrypted: secrets.rekeyed }
 }
 
-/** The records a merge keeps: copied from a side under the merged key, else re-keyed (and listed in the merge entry). */
+/**
+ * The records a merge keeps: copied from a side under the merged key, else re-keyed (and listed in
+ * the merge entry).
+ */
 async function keepRecords<T extends { hash: string | undefined }, R extends object>(
   kept: Map<string, Side<T>[]>,
   keyId: string,
@@ -261,7 +267,10 @@ function signMergeEntry(
   })
 }
 
-/** The store keys the merge needs, with why: the merged key to seal, and each side's key whose values it re-encrypts. */
+/**
+ * The store keys the merge needs, with why: the merged key to seal, and each side's key whose
+ * values it re-encrypts.
+ */
 function neededKeys(plan: MergePlan, keyId: string, sides: Record<SideName, Version>): Map<string, string[]> {
   const needed = new Map<string, string[]>([[keyId, []]])
   for (const [name, kept] of plan.secrets) {
@@ -271,7 +280,10 @@ function neededKeys(plan: MergePlan, keyId: string, sides: Record<SideName, Vers
   return needed
 }
 
-/** A value kept from a side under another key: decrypted with that key, encrypted under the merged one, same version and metadata. */
+/**
+ * A value kept from a side under another key: decrypted with that key, encrypted under the merged
+ * one, same version and metadata.
+ */
 function reencrypt(storeId: string, name: string, record: SecretRecord, side: Version, to: StoreKey, keyId: string): SecretRecord {
   const plaintext = decryptValue(side.key!.dataKey, valueAad(storeId, side.file.keyId, name, record.version), record.value)
   if (!plaintext) throw undecryptable(side.label, name)

@@ -24,7 +24,10 @@ export const identityFilePath = (): string => {
 
 export interface ReaderIdentity {
   identities: AgeIdentity[]
-  /** Where it came from, for people: `UNPLUGIN_SECRETS_AGE_KEY_FILE=/path`, `UNPLUGIN_SECRETS_AGE_KEY` or the default file's path. */
+  /**
+   * Where it came from, for people: `UNPLUGIN_SECRETS_AGE_KEY_FILE=/path`,
+   * `UNPLUGIN_SECRETS_AGE_KEY` or the default file's path.
+   */
   from: string
 }
 

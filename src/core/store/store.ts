@@ -37,7 +37,10 @@ export interface OpenStoreOptions {
   path?: string
   /** Store key (`usec_store_…`). Default: `UNPLUGIN_SECRETS_KEY`, then the key file. */
   key?: string
-  /** Admin key (`usec_admin_…`), needed to change the store. Default: `UNPLUGIN_SECRETS_ADMIN_KEY`, then the key file. */
+  /**
+   * Admin key (`usec_admin_…`), needed to change the store. Default: `UNPLUGIN_SECRETS_ADMIN_KEY`,
+   * then the key file.
+   */
   adminKey?: string
   /**
    * Refuse a store below this revision (STORE_ROLLBACK), for deploy
@@ -287,7 +290,10 @@ export class SecretStore {
     return formatStoreKey(this.#storeKey)
   }
 
-  /** The admin key this store was opened with, as a printable string (to sign in to the dashboard); only a listed admin's. */
+  /**
+   * The admin key this store was opened with, as a printable string (to sign in to the dashboard);
+   * only a listed admin's.
+   */
   exportAdminKey(): { admin: string, adminKey: string } {
     return { admin: this.assertAdmin(), adminKey: formatAdminKey(this.#adminKey!) }
   }

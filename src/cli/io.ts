@@ -53,7 +53,10 @@ function decodeUtf8(bytes: Uint8Array, source: string): string {
     return UTF8_STRICT.decode(bytes)
   }
   catch {
-    throw new SecretsError('INVALID_VALUE', `${source} is not valid UTF-8 text. Secrets are text; encode binary data first (e.g. base64).`)
+    throw new SecretsError('INVALID_VALUE', [
+      `${source} is not valid UTF-8 text.`,
+      'Secrets are text; encode binary data first (e.g. base64).',
+    ].join(' '))
   }
 }
 

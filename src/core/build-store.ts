@@ -21,8 +21,12 @@ export interface BuildStore {
 /** The name a function given as the environment option returned, checked as the option is. */
 function calledEnvironment(choose: (build: BuildInfo) => string, build: BuildInfo): string {
   const name = choose(build)
-  if (name === ALL_ENVIRONMENTS)
-    throw new SecretsError('USAGE', 'unplugin-secrets: the environment option\'s function returned "all"; a build reads one environment\'s store.')
+  if (name === ALL_ENVIRONMENTS) {
+    throw new SecretsError('USAGE', [
+      'unplugin-secrets: the environment option\'s function returned "all";',
+      'a build reads one environment\'s store.',
+    ].join(' '))
+  }
   return checkEnvironment(name, 'unplugin-secrets: what the environment option\'s function returned')
 }
 

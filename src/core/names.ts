@@ -61,7 +61,10 @@ export function assertSecretName(name: unknown): asserts name is string {
 export function assertAdminName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !ADMIN_NAME_PATTERN.test(name)) {
     const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 80)) : typeof name
-    throw new SecretsError('INVALID_ADMIN_NAME', `Invalid admin name ${shown}: an admin name is ${ADMIN_NAME_RULE}. Example: alice or alice@example.com.`)
+    throw new SecretsError('INVALID_ADMIN_NAME', [
+      `Invalid admin name ${shown}: an admin name is ${ADMIN_NAME_RULE}.`,
+      'Example: alice or alice@example.com.',
+    ].join(' '))
   }
 }
 
@@ -76,8 +79,12 @@ export function environmentNameProblem(name: unknown): string | undefined {
 export function encodeSecretValue(name: string, value: unknown): Uint8Array {
   if (typeof value !== 'string')
     throw new SecretsError('INVALID_VALUE', `The value for ${name} must be a string, got ${value === null ? 'null' : typeof value}.`)
-  if (!value.isWellFormed())
-    throw new SecretsError('INVALID_VALUE', `The value for ${name} contains a lone UTF-16 surrogate, so it has no UTF-8 form. Pass well-formed text.`)
+  if (!value.isWellFormed()) {
+    throw new SecretsError('INVALID_VALUE', [
+      `The value for ${name} contains a lone UTF-16 surrogate, so it has no UTF-8 form.`,
+      'Pass well-formed text.',
+    ].join(' '))
+  }
   const bytes = new TextEncoder().encode(value)
   if (bytes.length > MAX_VALUE_BYTES) {
     throw new SecretsError('VALUE_TOO_LARGE', [

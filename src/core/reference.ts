@@ -54,8 +54,12 @@ export function parseReferences(input: string): ReferencePart[] {
       const close = input.indexOf('}', nameStart)
       if (close === -1)
         throw new ReferenceSyntaxError(`Unterminated reference ${describe(input.slice(dollar))}: a reference is \${secret.NAME} with a closing }.`, dollar)
-      if (name === '' && close === nameStart)
-        throw new ReferenceSyntaxError('Empty reference ${secret.}: put the secret\'s name after "secret.", e.g. ${secret.GRAFANA_API_KEY}.', dollar)
+      if (name === '' && close === nameStart) {
+        throw new ReferenceSyntaxError([
+          'Empty reference ${secret.}:',
+          'put the secret\'s name after "secret.", e.g. ${secret.GRAFANA_API_KEY}.',
+        ].join(' '), dollar)
+      }
       if (close !== end || !NAME_START.test(name[0] ?? '')) {
         throw new ReferenceSyntaxError([
           `Invalid secret name in ${describe(input.slice(dollar, close + 1))}: a name is ${SECRET_NAME_RULE}.`,

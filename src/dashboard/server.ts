@@ -407,8 +407,12 @@ export class Dashboard {
     catch (error) {
       throw this.#conflict(error, name, store.path)
     }
-    if (!deleted)
-      throw new SecretsError('SECRET_NOT_FOUND', `${name} is not in ${this.#storeShown(store.path)} (deleted meanwhile?). Reload the page.`)
+    if (!deleted) {
+      throw new SecretsError('SECRET_NOT_FOUND', [
+        `${name} is not in ${this.#storeShown(store.path)} (deleted meanwhile?).`,
+        'Reload the page.',
+      ].join(' '))
+    }
     return { deleted: name }
   }
 }

@@ -17,8 +17,12 @@ export const get: Command = {
     assertSecretName(name)
     const store = await openStore({ path: storePath })
     const value = await store.get(name)
-    if (value === undefined)
-      throw new SecretsError('SECRET_NOT_FOUND', `No secret ${name} in ${store.path}. See the names with: unplugin-secrets list`)
+    if (value === undefined) {
+      throw new SecretsError('SECRET_NOT_FOUND', [
+        `No secret ${name} in ${store.path}.`,
+        'See the names with: unplugin-secrets list',
+      ].join(' '))
+    }
     process.stdout.write(values['no-newline'] ? value : `${value}\n`)
   },
 }

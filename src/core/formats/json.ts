@@ -208,8 +208,12 @@ function expandInvalidJson(expansion: JsonExpansion, body: string): void {
     failure ??= new RangeError('nesting')
   })
   // The stack can also run out inside one of the callbacks above (guarded keeps that error).
-  if (failure instanceof RangeError)
-    throw new SecretsError('JSON_INVALID', 'the file nests arrays or objects too deeply to parse. Flatten the structure.', { loc: expansion.at(0) })
+  if (failure instanceof RangeError) {
+    throw new SecretsError('JSON_INVALID', [
+      'the file nests arrays or objects too deeply to parse.',
+      'Flatten the structure.',
+    ].join(' '), { loc: expansion.at(0) })
+  }
   if (failure) throw failure
 }
 

@@ -194,7 +194,10 @@ export async function parseIdentities(text: string, source: string): Promise<Age
 }
 
 const damaged = (label: string, why: string): SecretsError =>
-  new SecretsError('READER_ENTRY_DAMAGED', `${label} is damaged: ${why}. Restore it from version control, or have an admin add the reader again.`)
+  new SecretsError('READER_ENTRY_DAMAGED', [
+    `${label} is damaged: ${why}.`,
+    'Restore it from version control, or have an admin add the reader again.',
+  ].join(' '))
 
 /**
  * Opens an armored age file with the first identity that matches. `undefined` when none does

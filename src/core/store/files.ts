@@ -149,7 +149,10 @@ export function readTextFileSync(path: string): string | undefined {
 export function assertPrivateFile(path: string, mode: number, what: string, code: 'KEY_INVALID' | 'IDENTITY_INVALID'): void {
   if (process.platform === 'win32' || (mode & 0o077) === 0) return
   const shown = (mode & 0o777).toString(8).padStart(3, '0')
-  throw new SecretsError(code, `The ${what} ${path} can be read by other users (mode ${shown}). Make it private: chmod 600 ${path}`)
+  throw new SecretsError(code, [
+    `The ${what} ${path} can be read by other users (mode ${shown}).`,
+    `Make it private: chmod 600 ${path}`,
+  ].join(' '))
 }
 
 export async function fileMode(path: string, fallback: number): Promise<number> {

@@ -43,11 +43,19 @@ function decodeKey(prefix: string, text: unknown, length: number, label: string,
   }
   const bytes = fromBase64Url(trimmed.slice(prefix.length))
   const bodyLength = 1 + length
-  if (!bytes || bytes.length !== bodyLength + CHECKSUM_BYTES)
-    throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}: it has the wrong length or characters outside base64url. ${hint}`)
+  if (!bytes || bytes.length !== bodyLength + CHECKSUM_BYTES) {
+    throw new SecretsError('KEY_INVALID', [
+      `${label} is not ${a} ${what}: it has the wrong length or characters outside base64url.`,
+      hint,
+    ].join(' '))
+  }
   const body = bytes.subarray(0, bodyLength)
-  if (!bytesEqual(bytes.subarray(bodyLength), checksum(prefix, body)))
-    throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}: its checksum does not match (a typo or a truncated copy). ${hint}`)
+  if (!bytesEqual(bytes.subarray(bodyLength), checksum(prefix, body))) {
+    throw new SecretsError('KEY_INVALID', [
+      `${label} is not ${a} ${what}: its checksum does not match (a typo or a truncated copy).`,
+      hint,
+    ].join(' '))
+  }
   if (body[0] !== FORMAT_VERSION) {
     throw new SecretsError('KEY_INVALID', [
       `${label} is ${a} ${what} of format version ${body[0]},`,

@@ -346,7 +346,10 @@ export class SecretStore {
       return UTF8_STRICT.decode(plaintext)
     }
     catch {
-      throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} is not UTF-8 text. Have an admin set ${name} again.`)
+      throw new SecretsError('STORE_TAMPERED', [
+        `${this.path}: the value of ${name} is not UTF-8 text.`,
+        `Have an admin set ${name} again.`,
+      ].join(' '))
     }
     finally {
       plaintext.fill(0) // the string stays (JavaScript cannot wipe strings); the bytes need not
@@ -479,8 +482,12 @@ export class SecretStore {
     const key = parsePublicKey(publicKey, `The public key for ${name}`)
     const canonicalKey = formatPublicKey(key)
     await this.#change((change) => {
-      if (change.admins.has(name))
-        throw new SecretsError('ADMIN_EXISTS', `${name} is already an admin of ${this.path}. To replace their key, remove them first.`)
+      if (change.admins.has(name)) {
+        throw new SecretsError('ADMIN_EXISTS', [
+          `${name} is already an admin of ${this.path}.`,
+          'To replace their key, remove them first.',
+        ].join(' '))
+      }
       const holder = [...change.admins].find(([, record]) => record.publicKey === canonicalKey)
       if (holder) {
         throw new SecretsError('ADMIN_EXISTS', [
@@ -495,8 +502,12 @@ export class SecretStore {
 
   async removeAdmin(name: string): Promise<void> {
     await this.#change((change) => {
-      if (!change.admins.has(name))
-        throw new SecretsError('ADMIN_NOT_FOUND', `${JSON.stringify(name)} is not an admin of ${this.path}. List them with: unplugin-secrets admins list.`)
+      if (!change.admins.has(name)) {
+        throw new SecretsError('ADMIN_NOT_FOUND', [
+          `${JSON.stringify(name)} is not an admin of ${this.path}.`,
+          'List them with: unplugin-secrets admins list.',
+        ].join(' '))
+      }
       if (change.admins.size === 1) {
         throw new SecretsError('LAST_ADMIN', [
           `${name} is the only admin of ${this.path};`,
@@ -546,8 +557,12 @@ export class SecretStore {
    */
   async removeReader(name: string): Promise<void> {
     await this.#change((change) => {
-      if (!change.readers.delete(name))
-        throw new SecretsError('READER_NOT_FOUND', `${JSON.stringify(name)} is not a reader of ${this.path}. List them with: unplugin-secrets readers list.`)
+      if (!change.readers.delete(name)) {
+        throw new SecretsError('READER_NOT_FOUND', [
+          `${JSON.stringify(name)} is not a reader of ${this.path}.`,
+          'List them with: unplugin-secrets readers list.',
+        ].join(' '))
+      }
       change.record('reader-remove', { name })
     })
   }
@@ -637,8 +652,12 @@ function minimumRevision(option: number | undefined): { value: number, source: s
   const env = process.env[MIN_REVISION_ENV]
   const [raw, source] = option !== undefined ? [option, 'the minRevision option'] : env ? [Number(env), MIN_REVISION_ENV] : [undefined, '']
   if (raw === undefined) return undefined
-  if (!Number.isSafeInteger(raw) || raw < 1)
-    throw new SecretsError('USAGE', `${source} must be a whole number of 1 or more (a store revision); got ${JSON.stringify(option ?? env)}.`)
+  if (!Number.isSafeInteger(raw) || raw < 1) {
+    throw new SecretsError('USAGE', [
+      `${source} must be a whole number of 1 or more (a store revision);`,
+      `got ${JSON.stringify(option ?? env)}.`,
+    ].join(' '))
+  }
   return { value: raw, source }
 }
 
@@ -830,8 +849,12 @@ export async function createStore(options: CreateStoreOptions): Promise<{ store:
   const adminKey = options.adminKey === undefined ? generateAdminKey() : parseAdminKey(options.adminKey, 'The adminKey option')
   await ensureFolder(dirname(path))
   return withFileLock(path, async () => {
-    if (await readTextFile(path) !== undefined)
-      throw new SecretsError('STORE_EXISTS', `A store already exists at ${path}; it was left unchanged. Open it instead, or choose another path.`)
+    if (await readTextFile(path) !== undefined) {
+      throw new SecretsError('STORE_EXISTS', [
+        `A store already exists at ${path}; it was left unchanged.`,
+        'Open it instead, or choose another path.',
+      ].join(' '))
+    }
     const id = randomBytes(16).toString('hex')
     const dataKey = randomKey()
     const keyId = dataKeyId(dataKey)

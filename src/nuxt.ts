@@ -47,7 +47,13 @@ const secretsModule: NuxtModule<Options> = defineNuxtModule<Options>({
     const logger = useLogger('unplugin-secrets')
     let ctx: SecretsContext | undefined
     // One start-up list for both builds: Nitro's server entry checks the configs of the Vue app's SSR build too.
-    const setup = { root: nuxt.options.rootDir, startUpConfigs: new Map<string, string[]>(), onContext: (made: SecretsContext) => { ctx ??= made } }
+    const setup = {
+      root: nuxt.options.rootDir,
+      startUpConfigs: new Map<string, string[]>(),
+      onContext: (made: SecretsContext) => {
+        ctx ??= made
+      },
+    }
     const plugins = createUnplugin(createUnpluginFactory(undefined, setup))
     addVitePlugin(plugins.vite(options))
     const nitroPlugin = plugins.rollup(options)
@@ -63,7 +69,10 @@ const secretsModule: NuxtModule<Options> = defineNuxtModule<Options>({
     nitroHooks.hook('nitro:init', (nitro) => {
       // After Nitro's build: the public folder holds the client bundle, public/ and every prerendered page and payload.
       nitro.hooks.hook('compiled', async () => {
-        if (ctx) await scanBrowserFolder(ctx, nitro.options.output.publicDir, 'Nuxt public (browser)', message => logger.warn(message))
+        if (ctx) {
+          await scanBrowserFolder(ctx, nitro.options.output.publicDir, 'Nuxt public (browser)', message =>
+            logger.warn(message))
+        }
       })
     })
   },

@@ -41,12 +41,21 @@ export const usageError = (message: string, command?: string): SecretsError =>
   new SecretsError('USAGE', `${message} See: unplugin-secrets ${command ? `${command} ` : ''}--help`)
 
 /** Options every command takes after its name, besides its own. */
-const COMMON_OPTIONS: OptionSpec = { store: { type: 'string' }, env: { type: 'string' }, help: { type: 'boolean', short: 'h' } }
+const COMMON_OPTIONS: OptionSpec = {
+  store: { type: 'string' },
+  env: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+}
 
 export function parseCommandArgs(command: Command, args: string[]): { positionals: string[], values: CommandContext['values'] } {
   let parsed
   try {
-    parsed = parseArgs({ args, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true })
+    parsed = parseArgs({
+      args,
+      options: { ...COMMON_OPTIONS, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    })
   }
   catch (error) {
     if (command.sensitiveArgs) {
@@ -61,8 +70,12 @@ export function parseCommandArgs(command: Command, args: string[]): { positional
   }
   if (parsed.values.help) return { positionals: [], values: parsed.values as CommandContext['values'] }
   const [min, max] = command.positionals
-  if (parsed.positionals.length < min)
-    throw usageError(`${command.name} needs ${min === 1 ? 'an argument' : `${min} arguments`}: ${command.usage}.`, command.name)
+  if (parsed.positionals.length < min) {
+    throw usageError(
+      `${command.name} needs ${min === 1 ? 'an argument' : `${min} arguments`}: ${command.usage}.`,
+      command.name,
+    )
+  }
   if (parsed.positionals.length > max) {
     throw usageError([
       `${command.name} takes ${max === 0 ? 'no arguments' : `at most ${max} argument${max > 1 ? 's' : ''}`}:`,

@@ -13,7 +13,16 @@
 import { version } from '../../package.json'
 import { SecretsError } from '../core/errors'
 import type { EnvironmentStore } from '../core/store/locate'
-import { ALL_ENVIRONMENTS, chooseStore, DEFAULT_STORE_PATH, ENVIRONMENT_ENV, findEnvironmentStores, STORE_PATH_ENV, storeFileName, storeRequest } from '../core/store/locate'
+import {
+  ALL_ENVIRONMENTS,
+  chooseStore,
+  DEFAULT_STORE_PATH,
+  ENVIRONMENT_ENV,
+  findEnvironmentStores,
+  STORE_PATH_ENV,
+  storeFileName,
+  storeRequest,
+} from '../core/store/locate'
 import type { Command } from './command'
 import { parseCommandArgs, usageError } from './command'
 import { noteBlock, print, printBlock, printError } from './io'
@@ -43,7 +52,8 @@ const commandLoaders: Record<string, () => Promise<Command>> = {
   'show': () => import('./commands/show').then(m => m.show),
 }
 const commandNames = Object.keys(commandLoaders)
-const loadCommand = (name: string): Promise<Command> | undefined => (Object.hasOwn(commandLoaders, name) ? commandLoaders[name]!() : undefined)
+const loadCommand = (name: string): Promise<Command> | undefined =>
+  Object.hasOwn(commandLoaders, name) ? commandLoaders[name]!() : undefined
 const loadAll = (): Promise<Command[]> => Promise.all(commandNames.map(name => commandLoaders[name]!()))
 
 function mainHelp(commands: Command[]): string {
@@ -157,7 +167,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (name === 'help') {
     const topic = args[0] === undefined ? undefined : await loadCommand(args[0])
-    if (args[0] !== undefined && !topic) throw usageError(`No command "${args[0]}". Commands: ${commandNames.join(', ')}.`)
+    if (args[0] !== undefined && !topic)
+      throw usageError(`No command "${args[0]}". Commands: ${commandNames.join(', ')}.`)
     printBlock(topic ? commandHelp(topic) : mainHelp(await loadAll()))
     return 0
   }

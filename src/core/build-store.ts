@@ -8,7 +8,14 @@ import { dirname, relative, resolve } from 'node:path'
 import { environmentNameProblem } from './names'
 import type { BuildInfo, ResolvedOptions } from './options'
 import { SecretsError } from './errors'
-import { ALL_ENVIRONMENTS, checkEnvironment, DEFAULT_ENVIRONMENT, environmentOfStore, storeFileName, storesIn } from './store/locate'
+import {
+  ALL_ENVIRONMENTS,
+  checkEnvironment,
+  DEFAULT_ENVIRONMENT,
+  environmentOfStore,
+  storeFileName,
+  storesIn,
+} from './store/locate'
 
 export interface BuildStore {
   path: string
@@ -36,14 +43,27 @@ function calledEnvironment(choose: (build: BuildInfo) => string, build: BuildInf
  */
 function modeStore(root: string, build: BuildInfo): BuildStore | undefined {
   const { mode } = build
-  if (build.bundler !== 'vite' || mode === undefined || mode === ALL_ENVIRONMENTS || environmentNameProblem(mode) !== undefined) return undefined
+  if (
+    build.bundler !== 'vite'
+    || mode === undefined
+    || mode === ALL_ENVIRONMENTS
+    || environmentNameProblem(mode) !== undefined
+  ) {
+    return undefined
+  }
   const path = resolve(root, storeFileName(mode))
   return existsSync(path) ? { path, environment: mode, reason: `Vite mode ${mode}` } : undefined
 }
 
 /** `storeGiven`: the store option was given (its default alone does not pin the file). */
 export function chooseBuildStore(options: ResolvedOptions, storeGiven: boolean, root: string, build: BuildInfo): BuildStore {
-  if (storeGiven) return { path: resolve(root, options.store), environment: environmentOfStore(options.store), reason: 'the store option' }
+  if (storeGiven) {
+    return {
+      path: resolve(root, options.store),
+      environment: environmentOfStore(options.store),
+      reason: 'the store option',
+    }
+  }
   const { environment } = options
   if (environment !== undefined) {
     const name = typeof environment === 'function' ? calledEnvironment(environment, build) : environment
@@ -54,7 +74,11 @@ export function chooseBuildStore(options: ResolvedOptions, storeGiven: boolean, 
   const unmatched = build.bundler === 'vite' && build.mode !== undefined && build.mode !== DEFAULT_ENVIRONMENT
     ? `Vite mode ${build.mode} has no ${storeFileName(build.mode)}`
     : 'the default'
-  return { path: resolve(root, storeFileName(DEFAULT_ENVIRONMENT)), environment: DEFAULT_ENVIRONMENT, reason: unmatched }
+  return {
+    path: resolve(root, storeFileName(DEFAULT_ENVIRONMENT)),
+    environment: DEFAULT_ENVIRONMENT,
+    reason: unmatched,
+  }
 }
 
 /**

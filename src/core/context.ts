@@ -172,7 +172,11 @@ export class SecretsContext {
     const result = await this.expand(code, id, target)
     if (!result) return undefined
     this.trackStoreUse(id, result, watch)
-    return { code: result.code, ...(result.map ? { map: result.map } : {}), ...(result.moduleType ? { moduleType: result.moduleType } : {}) }
+    return {
+      code: result.code,
+      ...(result.map ? { map: result.map } : {}),
+      ...(result.moduleType ? { moduleType: result.moduleType } : {}),
+    }
   }
 
   /** Remembers whether `id` referenced a secret; if it did, the store becomes a watched dependency. */
@@ -204,8 +208,12 @@ export class SecretsContext {
       await this.resolver.prepare()
     }
     const lookup = this.#lookup(forBrowser)
-    if (format.bundledAs === 'module')
-      return { ...await format.module(code, shown, lookup, { cache: this.#cache(file) }), map: this.#moduleMap(file, code) }
+    if (format.bundledAs === 'module') {
+      return {
+        ...(await format.module(code, shown, lookup, { cache: this.#cache(file) })),
+        map: this.#moduleMap(file, code),
+      }
+    }
     const expanded = format.render(code, shown, lookup, { sourcemap: true })
     // nothing to expand: the bundler's JSON handling takes the file as it is
     if (expanded.code === code) return undefined
@@ -222,10 +230,19 @@ export class SecretsContext {
     if (mentionsSecret(code)) this.#announce()
     const runtime = { store: this.startUpStorePath }
     const map = this.#moduleMap(file, code)
-    if (format.bundledAs === 'module') return this.#checkedAtStartUp(shown, { ...await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) }), map })
+    if (format.bundledAs === 'module') {
+      return this.#checkedAtStartUp(shown, {
+        ...(await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) })),
+        map,
+      })
+    }
     if (!hasReferences(format, code, shown)) return undefined
     this.jsonModules.add(file)
-    return this.#checkedAtStartUp(shown, { ...await format.module(code, shown, () => '', { runtime }), map, moduleType: 'js' })
+    return this.#checkedAtStartUp(shown, {
+      ...(await format.module(code, shown, () => '', { runtime })),
+      map,
+      moduleType: 'js',
+    })
   }
 
   /** Records a start-up module's names: every server entry checks them first. */
@@ -275,7 +292,11 @@ export class SecretsContext {
   /** The parse cache's folder; undefined with `cache: false` (memory only). */
   get cacheDir(): string | undefined {
     const { cache } = this.options
-    return cache === false ? undefined : typeof cache === 'string' ? resolve(this.root, cache) : defaultCacheDir(this.root)
+    return cache === false
+      ? undefined
+      : typeof cache === 'string'
+        ? resolve(this.root, cache)
+        : defaultCacheDir(this.root)
   }
 
   /** The parse cache (memory, and the cache folder), keyed by the file's real path. */
@@ -303,7 +324,14 @@ export class SecretsContext {
    * goes with it: otherwise the map would carry the expanded values.
    */
   #moduleMap(file: string, original: string): SourceMapData {
-    return { version: 3, file: basename(file), sources: [file], names: [], mappings: 'AAAA', ...(this.jsonAsModule ? { sourcesContent: [original] } : {}) }
+    return {
+      version: 3,
+      file: basename(file),
+      sources: [file],
+      names: [],
+      mappings: 'AAAA',
+      ...(this.jsonAsModule ? { sourcesContent: [original] } : {}),
+    }
   }
 
   /**
@@ -317,7 +345,9 @@ export class SecretsContext {
       this.#warnNoScan(report)
       return undefined
     }
-    const allowed = this.options.client.map(name => values.get(name)).filter((value): value is string => value !== undefined)
+    const allowed = this.options.client
+      .map(name => values.get(name))
+      .filter((value): value is string => value !== undefined)
     for (const name of this.options.client) values.delete(name)
     this.#warnShortValues(values, report)
     const hits = findLeaks(assets, values, allowed)

@@ -31,13 +31,20 @@ const STRING_ESCAPES: Decoder = { pattern: ESCAPE, decode: match => unescape(mat
 const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: '\'', nbsp: '\u00A0' }
 
 function entity(name: string): string | undefined {
-  const point = /^#x[0-9a-f]+$/i.test(name) ? Number.parseInt(name.slice(2), 16) : /^#\d+$/.test(name) ? Number(name.slice(1)) : undefined
+  const point = /^#x[0-9a-f]+$/i.test(name)
+    ? Number.parseInt(name.slice(2), 16)
+    : /^#\d+$/.test(name)
+      ? Number(name.slice(1))
+      : undefined
   if (point === undefined) return NAMED_ENTITIES[name.toLowerCase()]
   return point <= 0x10FFFF ? String.fromCodePoint(point) : undefined
 }
 
 /** HTML character references (`&quot;`, `&#34;`, `&#x22;`, …): how prerendered pages write text. */
-const HTML_ENTITIES: Decoder = { pattern: /&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, decode: match => entity(match[1]!) ?? match[0] }
+const HTML_ENTITIES: Decoder = {
+  pattern: /&(#x[0-9a-f]+|#\d+|[a-z]+);/gi,
+  decode: match => entity(match[1]!) ?? match[0],
+}
 
 /**
  * Decodes JavaScript and JSON string escapes wherever they stand in `text`.
@@ -126,7 +133,9 @@ function occurrences(text: string, needle: string): number[] {
 
 /** Every span of the written asset that spells `value`, in any view. */
 function writtenSpans(readings: View[], value: string): [number, number][] {
-  return readings.flatMap(view => occurrences(view.text, value).map(start => view.toWritten(start, start + value.length)))
+  return readings.flatMap(view =>
+    occurrences(view.text, value).map(start => view.toWritten(start, start + value.length)),
+  )
 }
 
 /** Whether `view.text` holds `value` at a place no allowed value holds whole (in this view, then in any). */
@@ -187,7 +196,15 @@ export function findLeaks(assets: Iterable<{ name: string, text: string }>, secr
   for (const { name: asset, text } of assets) {
     const readings = views(text)
     // Where allowed values stand is looked up only once a secret is found.
-    const inView = readings.map(view => lazy(() => coverage(excusing.flatMap(allowed => occurrences(view.text, allowed).map(start => [start, start + allowed.length] as [number, number])))))
+    const inView = readings.map(view =>
+      lazy(() =>
+        coverage(
+          excusing.flatMap(allowed =>
+            occurrences(view.text, allowed).map(start => [start, start + allowed.length] as [number, number]),
+          ),
+        ),
+      ),
+    )
     const inAnyView = lazy(() => coverage(excusing.flatMap(allowed => writtenSpans(readings, allowed))))
     for (const [name, value] of needles) {
       if (readings.some((view, i) => holdsUnexcused(view, value, inView[i]!, inAnyView))) hits.push({ asset, name })

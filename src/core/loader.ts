@@ -54,8 +54,13 @@ export async function load(url: string, context: LoadContext, nextLoad: NextLoad
   if (!url.startsWith('file:')) return nextLoad(url, context)
   const path = fileURLToPath(url)
   const format = formatByExtension(path)
-  if (format?.bundledAs === 'module')
-    return { format: 'module', source: await moduleSource(format, await readFile(path, 'utf8'), path), shortCircuit: true }
+  if (format?.bundledAs === 'module') {
+    return {
+      format: 'module',
+      source: await moduleSource(format, await readFile(path, 'utf8'), path),
+      shortCircuit: true,
+    }
+  }
   const result = await nextLoad(url, context)
   if (format && result.format === 'json' && result.source !== null) {
     const text = typeof result.source === 'string' ? result.source : new TextDecoder().decode(result.source)

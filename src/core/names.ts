@@ -19,7 +19,8 @@ export const ADMIN_NAME_RULE = '1 to 64 characters: letters, digits and . _ @ + 
  * on every file system.
  */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/
-export const ENVIRONMENT_NAME_RULE = '1 to 32 characters: a lower-case letter, then lower-case letters, digits or - ([a-z][a-z0-9-]*)'
+export const ENVIRONMENT_NAME_RULE
+  = '1 to 32 characters: a lower-case letter, then lower-case letters, digits or - ([a-z][a-z0-9-]*)'
 
 /** "a number", "an array", "null": what a value is, never what it holds. */
 export function kindOf(value: unknown): string {
@@ -77,8 +78,12 @@ export function environmentNameProblem(name: unknown): string | undefined {
 
 /** Checks a value for `name` and returns its UTF-8 bytes. */
 export function encodeSecretValue(name: string, value: unknown): Uint8Array {
-  if (typeof value !== 'string')
-    throw new SecretsError('INVALID_VALUE', `The value for ${name} must be a string, got ${value === null ? 'null' : typeof value}.`)
+  if (typeof value !== 'string') {
+    throw new SecretsError(
+      'INVALID_VALUE',
+      `The value for ${name} must be a string, got ${value === null ? 'null' : typeof value}.`,
+    )
+  }
   if (!value.isWellFormed()) {
     throw new SecretsError('INVALID_VALUE', [
       `The value for ${name} contains a lone UTF-16 surrogate, so it has no UTF-8 form.`,

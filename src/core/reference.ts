@@ -52,8 +52,12 @@ export function parseReferences(input: string): ReferencePart[] {
       while (end < input.length && NAME_CHAR.test(input[end]!)) end++
       const name = input.slice(nameStart, end)
       const close = input.indexOf('}', nameStart)
-      if (close === -1)
-        throw new ReferenceSyntaxError(`Unterminated reference ${describe(input.slice(dollar))}: a reference is \${secret.NAME} with a closing }.`, dollar)
+      if (close === -1) {
+        throw new ReferenceSyntaxError(
+          `Unterminated reference ${describe(input.slice(dollar))}: a reference is \${secret.NAME} with a closing }.`,
+          dollar,
+        )
+      }
       if (name === '' && close === nameStart) {
         throw new ReferenceSyntaxError([
           'Empty reference ${secret.}:',
@@ -105,5 +109,7 @@ export const mentionsSecret = (input: string): boolean =>
  * result is never scanned again, so a value holding `${secret.X}` stays as it is.
  */
 export function expandReferences(input: string, lookup: (name: string, offset: number) => string): string {
-  return parseReferences(input).map(part => (part.type === 'text' ? part.text : lookup(part.name, part.offset))).join('')
+  return parseReferences(input)
+    .map(part => (part.type === 'text' ? part.text : lookup(part.name, part.offset)))
+    .join('')
 }

@@ -109,7 +109,9 @@ export class SecretResolver {
     }
     catch (error) {
       this.#store = undefined
-      this.#failure = error instanceof SecretsError ? error : new SecretsError('STORE_MALFORMED', `Could not open ${this.path}: ${(error as Error).message}`)
+      this.#failure = error instanceof SecretsError
+        ? error
+        : new SecretsError('STORE_MALFORMED', `Could not open ${this.path}: ${(error as Error).message}`)
     }
     this.#values = new Map()
   }
@@ -132,9 +134,19 @@ export class SecretResolver {
   lookup(name: string, locate: () => SourceLocation): string {
     const cached = this.#values.get(name)
     if (cached !== undefined) return cached
-    if (this.#failure) throw new SecretsError(this.#failure.code, `cannot expand \${secret.${name}}${this.#forEnvironment}: ${this.#failure.message}`, { loc: locate() })
+    if (this.#failure) {
+      throw new SecretsError(
+        this.#failure.code,
+        `cannot expand \${secret.${name}}${this.#forEnvironment}: ${this.#failure.message}`,
+        { loc: locate() },
+      )
+    }
     const store = this.#store
-    if (!store) throw new SecretsError('STORE_NOT_FOUND', `cannot expand \${secret.${name}}: the store was not opened.`, { loc: locate() })
+    if (!store) {
+      throw new SecretsError('STORE_NOT_FOUND', `cannot expand \${secret.${name}}: the store was not opened.`, {
+        loc: locate(),
+      })
+    }
     const value = store.getSync(name)
     if (value !== undefined) {
       this.#values.set(name, value)

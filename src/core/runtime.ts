@@ -70,7 +70,11 @@ function openWith(store: string, file: string, names: Iterable<string>): SecretS
  */
 export function resolveConfig<T>(data: T, options: RuntimeConfigOptions): T {
   if (options.refs.length === 0) return data
-  const store = openWith(options.store, options.file, options.refs.flatMap(([, parts]) => parts.filter(part => typeof part !== 'string').map(part => part.secret)))
+  const store = openWith(
+    options.store,
+    options.file,
+    options.refs.flatMap(([, parts]) => parts.filter(part => typeof part !== 'string').map(part => part.secret)),
+  )
   let result = copy(data)
   for (const [at, parts] of options.refs) {
     const value = parts.map(part => (typeof part === 'string' ? part : store.getSync(part.secret)!)).join('')

@@ -36,7 +36,9 @@ export async function folderAssets(folder: string, root: string): Promise<Output
 /** `folders` under `root`, as globs of everything in them. */
 function insideGlobs(root: string, folders: Iterable<string>): string[] {
   const inside = [...folders].map(folder => relative(root, folder).replace(/\\/g, '/'))
-  return inside.filter(folder => folder && !folder.startsWith('..') && !isAbsolute(folder)).map(folder => `${folder}/**`)
+  return inside
+    .filter(folder => folder && !folder.startsWith('..') && !isAbsolute(folder))
+    .map(folder => `${folder}/**`)
 }
 
 /**
@@ -46,12 +48,21 @@ function insideGlobs(root: string, folders: Iterable<string>): string[] {
  * Vite's manifests and the server output folders, wherever a prerender or an adapter put it.
  */
 export async function writtenForBrowser(root: string, folders: { browser: Iterable<string>, server: Iterable<string> }, since: number): Promise<OutputAsset[]> {
-  const pages = await glob(['**/*.html', '**/*.json'], { cwd: root, absolute: true, dot: true, ignore: [...NEVER_WALKED, '**/.vite/**', ...insideGlobs(root, folders.server)] })
+  const pages = await glob(['**/*.html', '**/*.json'], {
+    cwd: root,
+    absolute: true,
+    dot: true,
+    ignore: [...NEVER_WALKED, '**/.vite/**', ...insideGlobs(root, folders.server)],
+  })
   const browserGlobs = insideGlobs(root, folders.browser)
   // No patterns would mean every file to the glob: none here means no browser folder.
-  const browser = browserGlobs.length ? await glob(browserGlobs, { cwd: root, absolute: true, dot: true, ignore: NEVER_WALKED }) : []
+  const browser = browserGlobs.length
+    ? await glob(browserGlobs, { cwd: root, absolute: true, dot: true, ignore: NEVER_WALKED })
+    : []
   const files = [...new Set([...pages, ...browser])]
-  const recent = await Promise.all(files.map(async file => ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) >= since))
+  const recent = await Promise.all(
+    files.map(async file => ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) >= since),
+  )
   return textAssets(files.filter((_, index) => recent[index]), root)
 }
 

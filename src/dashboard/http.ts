@@ -80,7 +80,12 @@ const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${bytes / 1024 / 10
 export async function readJsonBody(request: IncomingMessage, maxBytes = MAX_BODY_BYTES, tooLarge = 'a value may be at most 1 MiB of UTF-8'): Promise<Record<string, unknown>> {
   if (!/^application\/json\s*(?:;|$)/i.test(request.headers['content-type'] ?? ''))
     throw new HttpError(415, 'BAD_REQUEST', 'Send the request body as application/json.')
-  const refuse = () => new HttpError(413, maxBytes === MAX_BODY_BYTES ? 'VALUE_TOO_LARGE' : 'BAD_REQUEST', `The request body is over ${sizeText(maxBytes)}; ${tooLarge}.`)
+  const refuse = () =>
+    new HttpError(
+      413,
+      maxBytes === MAX_BODY_BYTES ? 'VALUE_TOO_LARGE' : 'BAD_REQUEST',
+      `The request body is over ${sizeText(maxBytes)}; ${tooLarge}.`,
+    )
   // Refused before a byte of the body is read when the sender says how big it is.
   if (Number(request.headers['content-length'] ?? 0) > maxBytes) throw refuse()
   const chunks: Buffer[] = []
@@ -106,6 +111,7 @@ export async function readJsonBody(request: IncomingMessage, maxBytes = MAX_BODY
 export function stringField(body: Record<string, unknown>, field: string, required: boolean): string | undefined {
   const value = body[field]
   if (value === undefined && !required) return undefined
-  if (typeof value !== 'string') throw new HttpError(400, 'BAD_REQUEST', `The request body needs "${field}" as a string.`)
+  if (typeof value !== 'string')
+    throw new HttpError(400, 'BAD_REQUEST', `The request body needs "${field}" as a string.`)
   return value
 }

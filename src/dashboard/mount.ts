@@ -37,7 +37,11 @@ export type DashboardBanner = (localUrl: string) => string[]
 export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsContext, { printUrls = true } = {}): Promise<DashboardBanner | undefined> {
   const { key, include, exclude, maxAge } = ctx.options
   const environments = () => switchableStores(ctx.store)
-  return mountDashboard(server, { storePath: ctx.storePath, environments, key, include, exclude, maxAge, transformed: () => ctx.storeUsers }, printUrls)
+  return mountDashboard(
+    server,
+    { storePath: ctx.storePath, environments, key, include, exclude, maxAge, transformed: () => ctx.storeUsers },
+    printUrls,
+  )
 }
 
 /**
@@ -68,11 +72,17 @@ async function mountDashboard(server: ViteDevServer, options: MountOptions, prin
     logger: config.logger,
   })
   // First in the stack: Vite's CORS middleware would otherwise answer preflights (OPTIONS) under /__secrets/ itself.
-  server.middlewares.stack.unshift({ route: '', handle: dashboard.handle as (typeof server.middlewares.stack)[number]['handle'] })
+  server.middlewares.stack.unshift({
+    route: '',
+    handle: dashboard.handle as (typeof server.middlewares.stack)[number]['handle'],
+  })
   dashboard.answerOversizedHeaders(server.httpServer)
 
   // Decided before the banner is printed: printUrls is synchronous.
-  const signIn = await dashboard.localAdmin().then(admin => ({ admin }), (error: unknown) => ({ failure: storeFailure(error) }))
+  const signIn = await dashboard.localAdmin().then(
+    admin => ({ admin }),
+    (error: unknown) => ({ failure: storeFailure(error) }),
+  )
   const banner: DashboardBanner = (local) => {
     const url = new URL(DASHBOARD_PATH, local).href
     const line = 'failure' in signIn

@@ -70,7 +70,10 @@ export class Dashboard {
 
   constructor(readonly options: DashboardOptions) {
     this.#usage = new UsageScanner(options)
-    this.#logger = options.logger ?? { warn: message => console.warn(message), error: message => console.error(message) }
+    this.#logger = options.logger ?? {
+      warn: message => console.warn(message),
+      error: message => console.error(message),
+    }
   }
 
   /**
@@ -106,8 +109,16 @@ export class Dashboard {
   #storeOf(url: URL): EnvironmentStore {
     const stores = this.options.environments()
     const asked = url.searchParams.get(ENVIRONMENT_PARAM)
-    const found = asked === null ? stores.find(store => store.path === this.options.storePath) : stores.find(store => store.environment === asked)
-    if (!found) throw new HttpError(404, 'ENVIRONMENT_NOT_FOUND', messages.environmentNotFound(stores.map(store => store.environment)))
+    const found = asked === null
+      ? stores.find(store => store.path === this.options.storePath)
+      : stores.find(store => store.environment === asked)
+    if (!found) {
+      throw new HttpError(
+        404,
+        'ENVIRONMENT_NOT_FOUND',
+        messages.environmentNotFound(stores.map(store => store.environment)),
+      )
+    }
     return found
   }
 
@@ -138,14 +149,25 @@ export class Dashboard {
 
   async #route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const foreign = foreignRequest(request, this.options.hosts)
-    if (foreign) throw new HttpError(403, 'FOREIGN_ORIGIN', `Refused: ${foreign}. Open the dashboard at the URL the dev server printed.`)
+    if (foreign) {
+      throw new HttpError(
+        403,
+        'FOREIGN_ORIGIN',
+        `Refused: ${foreign}. Open the dashboard at the URL the dev server printed.`,
+      )
+    }
     const path = url.pathname
     const method = request.method ?? 'GET'
     // Answered here, before Vite's CORS middleware could (the dashboard runs first): no CORS
     // headers, so no cross-origin preflight passes.
-    if (method === 'OPTIONS') return sendText(response, 204, 'text/plain', '', { Allow: path.startsWith(API_PATH) ? 'GET, POST, PUT, DELETE' : 'GET, HEAD' })
+    if (method === 'OPTIONS') {
+      return sendText(response, 204, 'text/plain', '', {
+        Allow: path.startsWith(API_PATH) ? 'GET, POST, PUT, DELETE' : 'GET, HEAD',
+      })
+    }
     if (path.startsWith(API_PATH)) return this.#api(request, response, path.slice(API_PATH.length), method, url)
-    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here.`)
+    if (method !== 'GET' && method !== 'HEAD')
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here.`)
     if (path === '/__secrets') return sendText(response, 308, 'text/plain', '', { Location: DASHBOARD_PATH })
     const page = PAGE_FILES[path]
     if (!page) throw new HttpError(404, 'NOT_FOUND', 'Not found. The dashboard is at /__secrets/.')
@@ -185,7 +207,8 @@ export class Dashboard {
     }
     if (route === 'secrets') {
       if (method === 'GET') return sendJson(response, 200, await this.#list(session, this.#storeOf(url)))
-      if (method === 'POST') return sendJson(response, 201, await this.#create(session, this.#storeOf(url), await readJsonBody(request)))
+      if (method === 'POST')
+        return sendJson(response, 201, await this.#create(session, this.#storeOf(url), await readJsonBody(request)))
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use GET to list secrets and POST to add one.')
     }
     if (route.startsWith('secrets/'))
@@ -211,8 +234,10 @@ export class Dashboard {
     }
     assertSecretName(name)
     const store = this.#storeOf(url)
-    if (method === 'PUT') return sendJson(response, 200, await this.#update(session, store, name, await readJsonBody(request)))
-    if (method === 'DELETE') return sendJson(response, 200, await this.#delete(session, store, name, url.searchParams.get('version')))
+    if (method === 'PUT')
+      return sendJson(response, 200, await this.#update(session, store, name, await readJsonBody(request)))
+    if (method === 'DELETE')
+      return sendJson(response, 200, await this.#delete(session, store, name, url.searchParams.get('version')))
     throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use PUT to set a new value and DELETE to remove the secret.')
   }
 
@@ -239,7 +264,8 @@ export class Dashboard {
 
   #checkRateLimit(bucket: string): void {
     const wait = this.#limiter.retryAfter(bucket)
-    if (wait > 0) throw new HttpError(429, 'RATE_LIMITED', messages.rateLimitedMessage(wait), { 'Retry-After': String(wait) })
+    if (wait > 0)
+      throw new HttpError(429, 'RATE_LIMITED', messages.rateLimitedMessage(wait), { 'Retry-After': String(wait) })
   }
 
   /** Starts a session: its cookie in Set-Cookie, its token in the answer's body (the only time it is sent). */
@@ -288,11 +314,17 @@ export class Dashboard {
     catch (error) {
       if (!(error instanceof SecretsError)) throw error
       if (['KEY_INVALID', 'NOT_ADMIN', 'ADMIN_REQUIRED'].includes(error.code)) {
-        this.#logger.warn(`unplugin-secrets dashboard: a sign-in from ${clientAddress(request)} was refused: ${error.message}`)
+        this.#logger.warn(
+          `unplugin-secrets dashboard: a sign-in from ${clientAddress(request)} was refused: ${error.message}`,
+        )
         throw new HttpError(401, 'SIGN_IN_FAILED', messages.SIGN_IN_FAILED_MESSAGE)
       }
       this.#logger.error(`unplugin-secrets dashboard: a sign-in could not be checked: ${error.message}`)
-      throw new HttpError(statusOf(error.code), error.code, `The dev server could not check the key against its store (${error.code}); its terminal says why.`)
+      throw new HttpError(
+        statusOf(error.code),
+        error.code,
+        `The dev server could not check the key against its store (${error.code}); its terminal says why.`,
+      )
     }
   }
 
@@ -322,7 +354,10 @@ export class Dashboard {
    * keys): the rows with a gap.
    */
   async #missingByEnvironment(referenced: Iterable<string>): Promise<MissingByEnvironment> {
-    const coverage = await environmentCoverage(referenced, this.options.environments().filter(store => existsSync(store.path)))
+    const coverage = await environmentCoverage(
+      referenced,
+      this.options.environments().filter(store => existsSync(store.path)),
+    )
     return { environments: coverage.environments, rows: coverage.rows.filter(row => row.present.includes(false)) }
   }
 
@@ -336,12 +371,17 @@ export class Dashboard {
       stale: maxAge !== false && now - Date.parse(info.updatedAt) > maxAge * DAY_MS,
       usedIn: byName.get(info.name) ?? [],
     }))
-    const missing = [...byName].filter(([name]) => !store.has(name)).map(([name, usedIn]) => ({ name, usedIn })).sort((a, b) => (a.name < b.name ? -1 : 1))
+    const missing = [...byName]
+      .filter(([name]) => !store.has(name))
+      .map(([name, usedIn]) => ({ name, usedIn }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
     return {
       admin: session.admin,
       store: this.#storeShown(listed.path),
       environment: listed.environment,
-      environments: this.options.environments().map(({ environment, path }) => ({ environment, store: this.#storeShown(path) })),
+      environments: this.options
+        .environments()
+        .map(({ environment, path }) => ({ environment, store: this.#storeShown(path) })),
       missingByEnvironment: await this.#missingByEnvironment(byName.keys()),
       maxAgeDays: maxAge === false ? null : maxAge,
       secrets,
@@ -390,7 +430,12 @@ export class Dashboard {
     const version = versionOf(body.version)
     const store = await this.#asAdmin(session, target)
     try {
-      return { secret: await store.set(name, value, { ifVersion: version, ...(description === undefined ? {} : { description }) }) }
+      return {
+        secret: await store.set(name, value, {
+          ifVersion: version,
+          ...(description === undefined ? {} : { description }),
+        }),
+      }
     }
     catch (error) {
       throw this.#conflict(error, name, store.path)

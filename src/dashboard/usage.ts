@@ -100,7 +100,10 @@ export class UsageScanner {
       return { stamp, references: [], error: `${shown}: could not be read (${scan.unreadable}). `
         + 'Check that it is a readable file, or exclude it with the plugin\'s exclude option.' }
     }
-    const references = scan.references.map(({ name, loc }) => ({ name, usage: { file: shown, line: loc.line, column: loc.column + 1 } }))
+    const references = scan.references.map(({ name, loc }) => ({
+      name,
+      usage: { file: shown, line: loc.line, column: loc.column + 1 },
+    }))
     const error = scan.invalid?.message
     const entry: ScannedFile = { stamp, references, ...(error === undefined ? {} : { error }) }
     this.#cache.set(file, entry)

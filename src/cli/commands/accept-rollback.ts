@@ -27,6 +27,7 @@ export const acceptRollback: Command = {
       ].join(' '))
     }
     print(`Accepted revision ${now.revision} of ${store.path} (last change ${now.change}) for ${line.label}.`)
-    if (before) print(`  It replaces revision ${before.revision} (last change ${before.change}) that this machine had seen.`)
+    if (before)
+      print(`  It replaces revision ${before.revision} (last change ${before.change}) that this machine had seen.`)
   },
 }

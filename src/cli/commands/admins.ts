@@ -45,7 +45,12 @@ export const admins: Command = {
     const store = await openStore({ path: storePath })
     if (sub === 'list') {
       const me = store.admin
-      printBlock(table([['NAME', 'ADDED', 'BY', 'PUBLIC KEY'], ...store.admins().map(a => [a.name + (a.name === me ? ' (you)' : ''), a.addedAt, a.addedBy, a.publicKey])]))
+      printBlock(
+        table([
+          ['NAME', 'ADDED', 'BY', 'PUBLIC KEY'],
+          ...store.admins().map(a => [a.name + (a.name === me ? ' (you)' : ''), a.addedAt, a.addedBy, a.publicKey]),
+        ]),
+      )
     }
     else if (sub === 'add') {
       await store.addAdmin(name!, values['public-key'] as string)

@@ -31,7 +31,10 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 async function checkOneStore(storePath: string, globs: string[]): Promise<number> {
   const names = await storeNames(storePath)
   // Store files are JSON with no reference: not configs, whichever environment's.
-  const { files, findings } = await scanConfigs(globs, [storePath, ...storesIn(dirname(storePath)).map(store => store.path)])
+  const { files, findings } = await scanConfigs(globs, [
+    storePath,
+    ...storesIn(dirname(storePath)).map(store => store.path),
+  ])
   let problems = 0
   let references = 0
   for (const finding of findings) {
@@ -57,11 +60,23 @@ async function checkEveryEnvironment(stores: EnvironmentStore[], globs: string[]
   const { files, findings } = await scanConfigs(globs, stores.map(store => store.path))
   const errors = findings.flatMap(finding => ('error' in finding ? [finding.error] : []))
   for (const error of errors) print(`${error}  ERROR`)
-  const coverage = await environmentCoverage(findings.flatMap(finding => ('name' in finding ? [finding.name] : [])), stores)
-  if (coverage.rows.length > 0)
-    printBlock(table([['NAME', ...coverage.environments], ...coverage.rows.map(({ name, present }) => [name, ...present.map(ok => (ok ? 'ok' : 'MISSING'))])]))
+  const coverage = await environmentCoverage(
+    findings.flatMap(finding => ('name' in finding ? [finding.name] : [])),
+    stores,
+  )
+  if (coverage.rows.length > 0) {
+    printBlock(
+      table([
+        ['NAME', ...coverage.environments],
+        ...coverage.rows.map(({ name, present }) => [name, ...present.map(ok => (ok ? 'ok' : 'MISSING'))]),
+      ]),
+    )
+  }
   const missing = missingPairs(coverage)
-  const problems = [...(missing.length ? [`missing: ${missing.join(', ')}`] : []), ...(errors.length ? [`${plural(errors.length, 'file')} not checked`] : [])]
+  const problems = [
+    ...(missing.length ? [`missing: ${missing.join(', ')}`] : []),
+    ...(errors.length ? [`${plural(errors.length, 'file')} not checked`] : []),
+  ]
   print([
     `${plural(coverage.rows.length, 'name')} referenced in ${plural(files, 'file')},`,
     `${plural(stores.length, 'environment')}; ${problems.length ? problems.join('; ') : 'all present everywhere'}.`,

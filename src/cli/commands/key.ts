@@ -30,7 +30,9 @@ async function readStoreId(storePath: string) {
 }
 
 async function readKeyInput(what: string): Promise<string> {
-  const text = process.stdin.isTTY ? await promptHidden(`Paste the ${what} (input hidden): `) : dropOneNewline(await readStdinText(`The ${what}`))
+  const text = process.stdin.isTTY
+    ? await promptHidden(`Paste the ${what} (input hidden): `)
+    : dropOneNewline(await readStdinText(`The ${what}`))
   return text.trim()
 }
 

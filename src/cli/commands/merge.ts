@@ -83,12 +83,22 @@ function mergeRequest({ positionals, values }: Parameters<Command['run']>[0]): M
   const choose = choices(values.ours, values.theirs)
   const gitFile = values.git as string | undefined
   if (gitFile !== undefined) {
-    if (positionals.length > 0 || values.path !== undefined) throw usageError('--git FILE takes no BASE OURS THEIRS and no --path: git holds the three versions.', 'merge')
+    if (positionals.length > 0 || values.path !== undefined)
+      throw usageError('--git FILE takes no BASE OURS THEIRS and no --path: git holds the three versions.', 'merge')
     const target = resolve(gitFile)
     const again = `unplugin-secrets merge --git ${quote(gitFile)}`
-    return { path: gitFile, target, read: async () => readStages(gitFile, target), choose, fromIndex: true, again, finish: gitFile }
+    return {
+      path: gitFile,
+      target,
+      read: async () => readStages(gitFile, target),
+      choose,
+      fromIndex: true,
+      again,
+      finish: gitFile,
+    }
   }
-  if (positionals.length !== 3) throw usageError('merge needs BASE OURS THEIRS (git\'s %O %A %B), or --git FILE.', 'merge')
+  if (positionals.length !== 3)
+    throw usageError('merge needs BASE OURS THEIRS (git\'s %O %A %B), or --git FILE.', 'merge')
   const [base, ours, theirs] = positionals as [string, string, string]
   const path = values.path as string | undefined
   const label = (side: string, file: string) => (path === undefined ? file : `${path} (${side})`)
@@ -97,11 +107,27 @@ function mergeRequest({ positionals, values }: Parameters<Command['run']>[0]): M
     ours: (await readVersion(ours, label('ours', ours)))!,
     theirs: (await readVersion(theirs, label('theirs', theirs)))!,
   })
-  if (path === undefined)
-    return { path: ours, target: resolve(ours), read, choose, fromIndex: false, again: `unplugin-secrets merge ${[base, ours, theirs].map(quote).join(' ')}` }
+  if (path === undefined) {
+    return {
+      path: ours,
+      target: resolve(ours),
+      read,
+      choose,
+      fromIndex: false,
+      again: `unplugin-secrets merge ${[base, ours, theirs].map(quote).join(' ')}`,
+    }
+  }
   // git's driver: run in the work tree's top folder, so %P made absolute works from any folder.
   const inTree = resolve(path)
-  return { path, target: resolve(ours), read, choose, fromIndex: false, again: `unplugin-secrets merge --git ${quote(inTree)}`, finish: inTree }
+  return {
+    path,
+    target: resolve(ours),
+    read,
+    choose,
+    fromIndex: false,
+    again: `unplugin-secrets merge --git ${quote(inTree)}`,
+    finish: inTree,
+  }
 }
 
 /** --ours and --theirs as one map; a name may have one side. */
@@ -109,7 +135,8 @@ function choices(ours: unknown, theirs: unknown): Record<string, MergeChoice> {
   const choose: Record<string, MergeChoice> = {}
   for (const [side, names] of [['ours', ours], ['theirs', theirs]] as const) {
     for (const name of (names as string[] | undefined) ?? []) {
-      if (choose[name] !== undefined && choose[name] !== side) throw usageError(`${name} is given both --ours and --theirs; choose one side.`, 'merge')
+      if (choose[name] !== undefined && choose[name] !== side)
+        throw usageError(`${name} is given both --ours and --theirs; choose one side.`, 'merge')
       choose[name] = side
     }
   }
@@ -118,14 +145,19 @@ function choices(ours: unknown, theirs: unknown): Record<string, MergeChoice> {
 
 async function readVersion(path: string, label: string, optional = false): Promise<MergeVersion | undefined> {
   const text = await readTextFile(path)
-  if (text === undefined && !optional) throw new SecretsError('STORE_NOT_FOUND', `No file at ${path} (${label}) to merge.`)
+  if (text === undefined && !optional)
+    throw new SecretsError('STORE_NOT_FOUND', `No file at ${path} (${label}) to merge.`)
   return text === undefined ? undefined : { text, label }
 }
 
 function readStages(file: string, target: string): { base?: MergeVersion, ours: MergeVersion, theirs: MergeVersion } {
   const stages = readMergeStages(target)
-  if (stages.ours === undefined || stages.theirs === undefined)
-    throw usageError(`${file} is not in an unfinished git merge (git status lists it under "Unmerged paths" when it is).`, 'merge')
+  if (stages.ours === undefined || stages.theirs === undefined) {
+    throw usageError(
+      `${file} is not in an unfinished git merge (git status lists it under "Unmerged paths" when it is).`,
+      'merge',
+    )
+  }
   return {
     ...(stages.base === undefined ? {} : { base: { text: stages.base, label: `${file} (base)` } }),
     ours: { text: stages.ours, label: `${file} (ours)` },
@@ -137,7 +169,12 @@ async function runMerge(request: MergeRequest): Promise<number> {
   // Under the store's lock: a writer on our side waits until the merged file is in place.
   return withFileLock(request.target, async () => {
     const versions = await request.read()
-    const outcome = await mergeStores({ path: request.path, ...versions, ...await userKeys(versions.ours), choose: request.choose })
+    const outcome = await mergeStores({
+      path: request.path,
+      ...versions,
+      ...(await userKeys(versions.ours)),
+      choose: request.choose,
+    })
     await writeOutcome(request, outcome, versions.ours.text)
     printOutcome(request, outcome)
     return 0
@@ -157,7 +194,9 @@ async function userKeys(ours: MergeVersion): Promise<{ storeKeys: StoreKey[], ad
   ]
   const adminEnv = process.env[ADMIN_KEY_ENV]
   const adminText = adminEnv || keyFile?.adminKey
-  const adminKey = adminText ? parseAdminKey(adminText, adminEnv ? ADMIN_KEY_ENV : 'The admin key in the key file') : undefined
+  const adminKey = adminText
+    ? parseAdminKey(adminText, adminEnv ? ADMIN_KEY_ENV : 'The admin key in the key file')
+    : undefined
   return { storeKeys, adminKey }
 }
 
@@ -167,11 +206,14 @@ async function writeOutcome(request: MergeRequest, outcome: MergeOutcome, oursTe
 }
 
 function printOutcome(request: MergeRequest, outcome: MergeOutcome): void {
-  if (outcome.kind === 'up-to-date') return note(`${request.path}: ours already holds every change of theirs; kept as it is.`)
+  if (outcome.kind === 'up-to-date')
+    return note(`${request.path}: ours already holds every change of theirs; kept as it is.`)
   if (outcome.kind === 'fast-forward') return note(`${request.path}: theirs extends ours; took theirs as it is.`)
   const { entry, admin, fromTheirs, reencrypted } = outcome
   const taken = fromTheirs.length ? `took ${fromTheirs.join(', ')} from theirs` : 'no secret changed on their side only'
-  const rekeyed = reencrypted.length ? `; re-encrypted ${reencrypted.length} value${reencrypted.length === 1 ? '' : 's'} under key ${entry.keyId}` : ''
+  const rekeyed = reencrypted.length
+    ? `; re-encrypted ${reencrypted.length} value${reencrypted.length === 1 ? '' : 's'} under key ${entry.keyId}`
+    : ''
   print(`Merged ${request.path}: ${taken}${rekeyed}; merge entry #${entry.seq} signed by ${admin}.`)
 }
 

@@ -28,8 +28,16 @@ export const readers: Command = {
     if (!SUBCOMMANDS.includes(sub as typeof SUBCOMMANDS[number]))
       throw usageError(`Unknown readers command: use ${SUBCOMMANDS.join(', ')}.`, 'readers')
     const arity = { list: 1, add: 3, rm: 2 }[sub as typeof SUBCOMMANDS[number]]
-    if (positionals.length !== arity)
-      throw usageError(sub === 'list' ? 'readers list takes no arguments.' : sub === 'add' ? 'readers add needs NAME and RECIPIENT (quote an SSH key line).' : 'readers rm needs the reader\'s NAME.', 'readers')
+    if (positionals.length !== arity) {
+      throw usageError(
+        sub === 'list'
+          ? 'readers list takes no arguments.'
+          : sub === 'add'
+            ? 'readers add needs NAME and RECIPIENT (quote an SSH key line).'
+            : 'readers rm needs the reader\'s NAME.',
+        'readers',
+      )
+    }
 
     const store = await openStore({ path: storePath, readOnly: sub === 'list' })
     if (sub === 'list') {
@@ -40,7 +48,9 @@ export const readers: Command = {
           'Add one with: unplugin-secrets readers add NAME RECIPIENT',
         ].join(' '))
       }
-      return printBlock(table([['NAME', 'ADDED', 'BY', 'RECIPIENT'], ...rows.map(r => [r.name, r.addedAt, r.addedBy, r.recipient])]))
+      return printBlock(
+        table([['NAME', 'ADDED', 'BY', 'RECIPIENT'], ...rows.map(r => [r.name, r.addedAt, r.addedBy, r.recipient])]),
+      )
     }
     if (sub === 'add') {
       await store.addReader(name!, recipient!)

@@ -83,7 +83,9 @@ function storeLines(file: StoreFile, label: string): string[] {
       `  ${printable(name)}  v${secret.version}  updated by ${printable(secret.updatedBy)} at ${secret.updatedAt}  record ${short(secretRecordHash(secret))}${
         secret.description === undefined ? '' : `  ${printable(JSON.stringify(secret.description))}`}`),
     'audit:',
-    ...file.audit.map(entry => `  #${entry.seq}  ${entry.at}  ${printable(entry.admin)}  ${printable(entryLine(entry, hashes))}`),
+    ...file.audit.map(
+      entry => `  #${entry.seq}  ${entry.at}  ${printable(entry.admin)}  ${printable(entryLine(entry, hashes))}`,
+    ),
   ]
 }
 
@@ -122,7 +124,11 @@ const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' :
 /** One audit entry in words: the action, its name, and for a rotate, upgrade or merge what it did. */
 function entryLine(entry: AuditEntry, hashes: Map<string, AuditEntry>): string {
   const name = entry.name === undefined ? '' : ` ${entry.name}`
-  const reencrypted = `${count(Object.keys(entry.records ?? {}).length, 'value')} re-encrypted${entry.readers && Object.keys(entry.readers).length ? `, ${count(Object.keys(entry.readers).length, 'reader')} re-wrapped` : ''}`
+  const reencrypted = `${count(Object.keys(entry.records ?? {}).length, 'value')} re-encrypted${
+    entry.readers && Object.keys(entry.readers).length
+      ? `, ${count(Object.keys(entry.readers).length, 'reader')} re-wrapped`
+      : ''
+  }`
   switch (entry.action) {
     case 'init':
       return `init${name} (store ${short(entry.store)}, key id ${entry.keyId})`

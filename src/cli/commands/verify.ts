@@ -35,7 +35,9 @@ export const verify: Command = {
   options: { json: { type: 'boolean' }, base: { type: 'string' } },
   positionals: [0, 0],
   async run({ storePath, values }) {
-    const report = typeof values.base === 'string' ? await verifyAgainst(storePath, values.base) : (await openStore({ path: storePath })).verify()
+    const report = typeof values.base === 'string'
+      ? await verifyAgainst(storePath, values.base)
+      : (await openStore({ path: storePath })).verify()
     if (values.json) return printBlock(JSON.stringify(report, null, 2))
     const last = report.lastChange
     print(`OK ${report.path} (store id ${report.id})`)
@@ -43,7 +45,9 @@ export const verify: Command = {
       `  revision ${report.revision},`,
       `${report.secrets} secret${report.secrets === 1 ? '' : 's'}, admins: ${report.admins.join(', ')}`,
     ].join(' '))
-    print(`  last change: #${last.seq} ${last.action}${last.name ? ` ${last.name}` : ''} by ${last.admin} at ${last.at}`)
+    print(
+      `  last change: #${last.seq} ${last.action}${last.name ? ` ${last.name}` : ''} by ${last.admin} at ${last.at}`,
+    )
   },
 }
 

@@ -55,7 +55,9 @@ function refusedFiles(ctx: SecretsContext): RefusedFiles {
   const folders = [...(keyFilesByName ? [] : [keys]), ...(ctx.cacheDir ? [ctx.cacheDir] : [])]
   return {
     // Every environment's store, not only this build's: the dev server must not hand out production's file either.
-    storeFile: new RegExp(`^(?:${escapeRegExp(basename(ctx.storePath).toLowerCase())}|${STORE_FILE_NAME})${WRITTEN_BESIDE}$`),
+    storeFile: new RegExp(
+      `^(?:${escapeRegExp(basename(ctx.storePath).toLowerCase())}|${STORE_FILE_NAME})${WRITTEN_BESIDE}$`,
+    ),
     folders: folders.flatMap(folder => folderForms(folder, ctx.root)),
     keyFilesByName,
   }

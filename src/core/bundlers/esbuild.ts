@@ -26,7 +26,8 @@ export function esbuildHooks(ctx: SecretsContext): EsbuildHooks {
       configured = true
       ctx.useBundlerRoot(buildOptions.absWorkingDir ?? ctx.root)
       // esbuild has no log for plugins: the line goes to stderr as esbuild's own do, at its info level.
-      if (['info', 'debug', 'verbose'].includes(buildOptions.logLevel ?? 'warning')) ctx.info = message => process.stderr.write(`${message}\n`)
+      if (['info', 'debug', 'verbose'].includes(buildOptions.logLevel ?? 'warning'))
+        ctx.info = message => process.stderr.write(`${message}\n`)
       ctx.browserBuild = (buildOptions.platform ?? 'browser') !== 'node'
       // the output scan reads what was written (server builds are not scanned)
       if (ctx.browserBuild) buildOptions.metafile = true
@@ -38,13 +39,15 @@ export function esbuildHooks(ctx: SecretsContext): EsbuildHooks {
         const warnings: { text: string }[] = []
         const message = await ctx.scanOutput(assets, 'browser bundle', { warn: text => warnings.push({ text }) })
         // esbuild has written the files already: a failed build must not leave them behind.
-        if (message && !result.outputFiles) await Promise.all(assets.map(asset => unlink(resolve(ctx.root, asset.name)).catch(() => {})))
+        if (message && !result.outputFiles)
+          await Promise.all(assets.map(asset => unlink(resolve(ctx.root, asset.name)).catch(() => {})))
         // Errors returned from onEnd fail the build; pushed into result.errors they would not.
         return { errors: message ? [{ text: message }] : [], warnings }
       })
     },
     // unplugin applies it to untransformed files too: JSON the transform left alone stays JSON.
-    loader: (_code, id) => (formatByExtension(id)?.bundledAs === 'module' || ctx.jsonModules.has(id.split('?')[0]!) ? 'js' : 'json'),
+    loader: (_code, id) =>
+      formatByExtension(id)?.bundledAs === 'module' || ctx.jsonModules.has(id.split('?')[0]!) ? 'js' : 'json',
   }
 }
 

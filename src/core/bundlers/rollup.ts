@@ -20,7 +20,10 @@ const RUNTIME_JSON = '?unplugin-secrets-runtime'
  * reports an error.
  */
 export interface LocatingErrorContext {
-  error: (error: string | { message: string, id: string, loc: SourcePosition & { file: string } }, position?: SourcePosition) => void
+  error: (
+    error: string | { message: string, id: string, loc: SourcePosition & { file: string } },
+    position?: SourcePosition,
+  ) => void
 }
 
 interface SourcePosition { line: number, column: number }
@@ -44,7 +47,12 @@ export function reportLocated(context: LocatingErrorContext, error: SecretsError
 export function bundleAssets(bundle: Record<string, { type: string, code?: string, source?: string | Uint8Array }>): OutputAsset[] {
   return Object.entries(bundle).map(([name, output]) => ({
     name,
-    text: output.type === 'chunk' ? output.code ?? '' : typeof output.source === 'string' ? output.source : new TextDecoder().decode(output.source),
+    text:
+      output.type === 'chunk'
+        ? output.code ?? ''
+        : typeof output.source === 'string'
+          ? output.source
+          : new TextDecoder().decode(output.source),
   }))
 }
 
@@ -101,7 +109,9 @@ export function rolldownHooks(ctx: SecretsContext): RolldownHooks {
       order: 'post',
       async handler({ format }, bundle) {
         if (!ctx.browserBuild) return startUp.applies(true, format) ? startUp.emit(this, format) : undefined
-        const message = await ctx.scanOutput(bundleAssets(bundle as never), 'browser bundle', { warn: text => this.warn(text) })
+        const message = await ctx.scanOutput(bundleAssets(bundle as never), 'browser bundle', {
+          warn: text => this.warn(text),
+        })
         if (message) this.error(message)
       },
     },

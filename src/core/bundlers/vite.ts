@@ -76,7 +76,9 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
       async handler({ format, dir }, bundle) {
         if (dir) (isServerBuild(this) ? serverFolders : browserFolders).add(dir)
         if (isServerBuild(this)) return startUp.applies(true, format) ? startUp.emit(this, format) : undefined
-        const message = await ctx.scanOutput(bundleAssets(bundle), `${this.environment.name} (browser) bundle`, { warn: text => this.warn(text) })
+        const message = await ctx.scanOutput(bundleAssets(bundle), `${this.environment.name} (browser) bundle`, {
+          warn: text => this.warn(text),
+        })
         if (message) this.error(message)
       },
     },
@@ -86,10 +88,17 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
       sequential: true,
       async handler() {
         if (!isServerBuild(this) || ctx.buildStartedAt === undefined) return
-        const assets = await writtenForBrowser(ctx.root, { browser: browserFolders, server: serverFolders }, ctx.buildStartedAt)
+        const assets = await writtenForBrowser(
+          ctx.root,
+          { browser: browserFolders, server: serverFolders },
+          ctx.buildStartedAt,
+        )
         if (assets.length === 0) return
         const hits = new Set<string>()
-        const message = await ctx.scanOutput(assets, 'prerendered (browser)', { warn: text => this.warn(text), onHit: hit => hits.add(hit) })
+        const message = await ctx.scanOutput(assets, 'prerendered (browser)', {
+          warn: text => this.warn(text),
+          onHit: hit => hits.add(hit),
+        })
         if (!message) return
         await removeAssets(ctx.root, hits)
         this.error(message)

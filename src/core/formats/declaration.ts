@@ -39,7 +39,9 @@ function scalarType(value: unknown): string {
   if (value instanceof Date) return 'Date'
   if (value instanceof Uint8Array) return 'Uint8Array'
   const type = typeof value
-  return type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint' || type === 'undefined' ? type : 'unknown'
+  return type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint' || type === 'undefined'
+    ? type
+    : 'unknown'
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -85,7 +87,8 @@ const shapeOf = (value: unknown): Shape => {
 const PROPERTY_NAME = /^[A-Za-z_$][\w$]*$/
 
 /** A key as a property name: quoted unless it is an identifier (`__proto__` quoted too, so it is a plain property). */
-const propertyName = (key: string): string => (PROPERTY_NAME.test(key) && key !== '__proto__' ? key : JSON.stringify(key))
+const propertyName = (key: string): string =>
+  PROPERTY_NAME.test(key) && key !== '__proto__' ? key : JSON.stringify(key)
 
 /** The union members of a shape, each printed; a shape with nothing seen (an empty list's items) is `unknown`. */
 function members(shape: Shape, indent: string): string[] {

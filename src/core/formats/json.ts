@@ -9,7 +9,10 @@ import { lineStarts, locate, referenceOffset } from '../locate'
 import type { ExpandedModule, SecretLookup, SourceMapData } from './types'
 
 /** 'CommaExpected' -> 'comma expected' */
-const jsonErrorText = (code: number): string => printParseErrorCode(code).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
+const jsonErrorText = (code: number): string =>
+  printParseErrorCode(code)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
 
 /** Where each string token of valid JSON that may hold a reference is: [start, end), quotes included. */
 function referenceStrings(code: string): [number, number][] {
@@ -127,7 +130,9 @@ class JsonExpansion {
       parts = parseReferences(property)
     }
     catch (error) {
-      throw error instanceof ReferenceSyntaxError ? new SecretsError('REFERENCE_INVALID', error.message, { loc: this.at(offset) }) : error
+      throw error instanceof ReferenceSyntaxError
+        ? new SecretsError('REFERENCE_INVALID', error.message, { loc: this.at(offset) })
+        : error
     }
     if (parts.some(part => part.type === 'ref')) {
       throw new SecretsError('REFERENCE_IN_KEY', [
@@ -136,7 +141,11 @@ class JsonExpansion {
       ].join(' '), { loc: this.at(offset) })
     }
     // only escapes
-    this.edits.push([offset, offset + length, JSON.stringify(parts.map(part => (part.type === 'text' ? part.text : '')).join(''))])
+    this.edits.push([
+      offset,
+      offset + length,
+      JSON.stringify(parts.map(part => (part.type === 'text' ? part.text : '')).join('')),
+    ])
   }
 
   /** A string value holding `${secret.`: its references looked up. */
@@ -152,7 +161,9 @@ class JsonExpansion {
       this.edits.push([offset, offset + length, JSON.stringify(expanded)])
     }
     catch (error) {
-      throw error instanceof ReferenceSyntaxError ? new SecretsError('REFERENCE_INVALID', error.message, { loc: position(error.offset) }) : error
+      throw error instanceof ReferenceSyntaxError
+        ? new SecretsError('REFERENCE_INVALID', error.message, { loc: position(error.offset) })
+        : error
     }
   }
 
@@ -196,7 +207,8 @@ function expandInvalidJson(expansion: JsonExpansion, body: string): void {
       if (mentionsSecret(code.slice(offset, offset + length))) expansion.key(property, offset, length)
     }),
     onLiteralValue: guarded((value: unknown, offset: number, length: number) => {
-      if (typeof value === 'string' && mentionsSecret(code.slice(offset, offset + length))) expansion.value(value, offset, length)
+      if (typeof value === 'string' && mentionsSecret(code.slice(offset, offset + length)))
+        expansion.value(value, offset, length)
     }),
     onError: guarded((error: number, offset: number) => {
       throw new SecretsError('JSON_INVALID', [
@@ -244,5 +256,9 @@ export function expandJson(code: string, file: string, lookup: SecretLookup, { s
   const body = code.startsWith('\uFEFF') ? code.slice(1) : code
   if (parsesAsJson(body)) expandValidJson(expansion)
   else expandInvalidJson(expansion, body)
-  return { code: expansion.output(), map: sourcemap ? editMap(code, expansion.edits, file) : null, names: expansion.names }
+  return {
+    code: expansion.output(),
+    map: sourcemap ? editMap(code, expansion.edits, file) : null,
+    names: expansion.names,
+  }
 }

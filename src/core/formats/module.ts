@@ -29,7 +29,8 @@ export function isJsonSafe(value: unknown): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
   if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0)
   if (Array.isArray(value)) return value.every(isJsonSafe)
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value).every(isJsonSafe)
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.values(value).every(isJsonSafe)
   return false
 }
 
@@ -66,6 +67,7 @@ export function toModuleCode(data: unknown, namedExports: boolean, resolveAtStar
 /** Sets `value` at `path` with own-property semantics (a "__proto__" key never reaches the prototype). */
 export function setAt(root: unknown, path: (string | number)[], value: string): void {
   let target = root as Record<string | number, unknown>
-  for (const key of path.slice(0, -1)) target = Object.getOwnPropertyDescriptor(target, key)!.value as Record<string | number, unknown>
+  for (const key of path.slice(0, -1))
+    target = Object.getOwnPropertyDescriptor(target, key)!.value as Record<string | number, unknown>
   Object.defineProperty(target, path.at(-1)!, { value, writable: true, enumerable: true, configurable: true })
 }

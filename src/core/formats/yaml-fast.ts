@@ -109,7 +109,8 @@ export function resolvePlain(text: string): unknown {
   if (CORE_OCT.test(text)) return Number.parseInt(text.slice(2), 8)
   if (CORE_INT.test(text)) return Number.parseInt(text, 10)
   if (CORE_HEX.test(text)) return Number.parseInt(text.slice(2), 16)
-  if (CORE_NAN.test(text)) return text.slice(-3).toLowerCase() === 'nan' ? Number.NaN : text[0] === '-' ? -Infinity : Infinity
+  if (CORE_NAN.test(text))
+    return text.slice(-3).toLowerCase() === 'nan' ? Number.NaN : text[0] === '-' ? -Infinity : Infinity
   if (CORE_EXP.test(text) || CORE_FLOAT.test(text)) return Number.parseFloat(text)
   return text
 }
@@ -200,7 +201,8 @@ function doubleQuotedValue(source: string): string {
       else if (next === '\n' || (next === '\r' && source[i + 1] === '\n')) {
         if (next === '\r') i++
         while (source[i + 1] === ' ') i++
-        if (source[i + 1] === '\n' || source[i + 1] === '\r') throw new Bail('an escaped line break before an empty line')
+        if (source[i + 1] === '\n' || source[i + 1] === '\r')
+          throw new Bail('an escaped line break before an empty line')
       }
       else if (next === 'x' || next === 'u' || next === 'U') {
         const length = next === 'x' ? 2 : next === 'u' ? 4 : 8
@@ -315,7 +317,10 @@ class ConfigYamlParser {
 
   isMarker(start: number, end: number): boolean {
     const code = this.code
-    return (code.startsWith('---', start) || code.startsWith('...', start)) && (end === start + 3 || code.charCodeAt(start + 3) === SPACE)
+    return (
+      (code.startsWith('---', start) || code.startsWith('...', start))
+      && (end === start + 3 || code.charCodeAt(start + 3) === SPACE)
+    )
   }
 
   /** Whether `at` ends the current line's text or is a space. */
@@ -478,7 +483,8 @@ class ConfigYamlParser {
     this.expectLineEnd(end, 'content after an explicit key')
     this.checkKey(at, end, key)
     this.advance()
-    const valueLine = this.indent === column && code.charCodeAt(this.content) === COLON && this.isBlank(this.content + 1)
+    const valueLine
+      = this.indent === column && code.charCodeAt(this.content) === COLON && this.isBlank(this.content + 1)
     if (!valueLine) throw new Bail('an explicit key without its value line')
     this.position = this.content + 1
     return key
@@ -580,7 +586,8 @@ class ConfigYamlParser {
         let column = 0
         while (code.charCodeAt(newline + 1 + column) === SPACE) column++
         const next = code.charCodeAt(newline + 1 + column)
-        if (column <= parent && next !== 10 && next !== 13) throw new Bail('a quoted scalar continued with too little indentation')
+        if (column <= parent && next !== 10 && next !== 13)
+          throw new Bail('a quoted scalar continued with too little indentation')
       }
       this.moveToLineOf(close)
     }
@@ -703,7 +710,11 @@ class ConfigYamlParser {
       this.path.push(sequence.length)
       sequence.push(this.flowNode(at))
       this.path.pop()
-      at = this.nextFlowEntry(this.skipFlowSpaces(this.position), CLOSE_BRACKET, 'a pair or other content in a flow sequence')
+      at = this.nextFlowEntry(
+        this.skipFlowSpaces(this.position),
+        CLOSE_BRACKET,
+        'a pair or other content in a flow sequence',
+      )
     }
     this.position = at + 1
     return sequence
@@ -784,7 +795,9 @@ class ConfigYamlParser {
       throw new Bail('a malformed reference')
     }
     this.mentioned.push({ doc: this.doc, path: [...this.path], start, end, value, parts })
-    return parts.some(part => part.type === 'ref') ? '' : parts.map(part => (part.type === 'text' ? part.text : '')).join('')
+    return parts.some(part => part.type === 'ref')
+      ? ''
+      : parts.map(part => (part.type === 'text' ? part.text : '')).join('')
   }
 }
 
@@ -814,11 +827,16 @@ export function parseConfigYaml(code: string): FastYaml | string {
 
 /** Where a reference at `offset` of the mentioned string's value is written. */
 function referenceLocation(code: string, starts: number[], file: string, mention: Mentioned, offset: number): SourceLocation {
-  return locate(starts, file, referenceOffset(code.slice(mention.start, mention.end), mention.start, mention.value, offset))
+  return locate(
+    starts,
+    file,
+    referenceOffset(code.slice(mention.start, mention.end), mention.start, mention.value, offset),
+  )
 }
 
 /** The template's data: one document as it is, several as an array, none as null. */
-const templateData = (documents: unknown[]) => documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents
+const templateData = (documents: unknown[]) =>
+  documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents
 
 /**
  * The {@link YamlTemplate} of `code`, equal to the yaml path's, or

@@ -13,7 +13,10 @@ import { expandYaml, expandYamlData, templateModule, yamlTemplate } from './yaml
 
 /** A YAML double-quoted scalar for `value`: JSON's escapes are YAML's, plus the characters YAML must not see raw. */
 function yamlDoubleQuoted(value: string): string {
-  return JSON.stringify(value).replace(/[\u007F-\u009F\u2028\u2029\uFEFF\uFFFE\uFFFF]/g, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return JSON.stringify(value).replace(
+    /[\u007F-\u009F\u2028\u2029\uFEFF\uFFFE\uFFFF]/g,
+    char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 function data(code: string, file: string, lookup: SecretLookup): ExpandedData {
@@ -70,4 +73,12 @@ function references(code: string, file: string): FoundReference[] {
   return recordReferences(code, record => expandYamlData(code, file, record))
 }
 
-export const yamlFormat: ConfigFormat = { name: 'YAML', bundledAs: 'module', data, module, render, references, declaration }
+export const yamlFormat: ConfigFormat = {
+  name: 'YAML',
+  bundledAs: 'module',
+  data,
+  module,
+  render,
+  references,
+  declaration,
+}

@@ -46,7 +46,8 @@ function duplicateKey(doc: Document.Parsed): ParseProblem | undefined {
         if (!isScalar(key) || Number.isNaN(key.value)) continue
         if (seen.has(key.value)) {
           const at = key.range?.[0] ?? 0
-          if (!found || at < found.pos[0]) found = { code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [at, at + 1] }
+          if (!found || at < found.pos[0])
+            found = { code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [at, at + 1] }
         }
         seen.add(key.value)
       }
@@ -69,7 +70,14 @@ function parseYaml(code: string, file: string, lines: LineCounter): Document.Par
       'Split the file, or make it JSON.',
     ].join(' '), { loc: { file, line: 1, column: 0 } })
   }
-  const docs = parseAllDocuments(code, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: false, strict: true, logLevel: 'error' })
+  const docs = parseAllDocuments(code, {
+    lineCounter: lines,
+    merge: true,
+    uniqueKeys: false,
+    prettyErrors: false,
+    strict: true,
+    logLevel: 'error',
+  })
   if (!Array.isArray(docs)) return []
   for (const doc of docs) {
     const syntax: ParseProblem | undefined = doc.errors[0]
@@ -83,7 +91,9 @@ function parseYaml(code: string, file: string, lines: LineCounter): Document.Par
       : mentionsSecret(lineText) && FLOW_START.test(lineText)
         ? ' A ${secret.…} reference inside a flow collection ([…] or {…}) must be quoted: ["${secret.NAME}"].'
         : error.code === 'DUPLICATE_KEY' ? ' Remove or rename one of the keys.' : ''
-    throw new SecretsError('YAML_INVALID', `${error.message.replace(/ at line \d+, column \d.*$/s, '')}.${hint}`, { loc })
+    throw new SecretsError('YAML_INVALID', `${error.message.replace(/ at line \d+, column \d.*$/s, '')}.${hint}`, {
+      loc,
+    })
   }
   return docs
 }
@@ -218,7 +228,8 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         parts = parseReferences(value)
       }
       catch (error) {
-        if (error instanceof ReferenceSyntaxError) throw new SecretsError('REFERENCE_INVALID', error.message, { loc: at(error.offset) })
+        if (error instanceof ReferenceSyntaxError)
+          throw new SecretsError('REFERENCE_INVALID', error.message, { loc: at(error.offset) })
         throw error
       }
       if (isKey) {
@@ -234,7 +245,9 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         }
         node.value = `${scan.defer.marker}${scan.defer.deferred.length}`
         scan.defer.deferred.push(parts.map(part => (part.type === 'text' ? part.text : { secret: part.name })))
-        scan.defer.located.push(parts.flatMap(part => (part.type === 'ref' ? [{ secret: part.name, ...lineColumn(at(part.offset)) }] : [])))
+        scan.defer.located.push(
+          parts.flatMap(part => (part.type === 'ref' ? [{ secret: part.name, ...lineColumn(at(part.offset)) }] : [])),
+        )
         return
       }
       // Values are inserted as data: the result is never scanned again.
@@ -261,18 +274,32 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
       : /excessive alias count/i.test(message)
         ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.`
         : /merge sources/i.test(message) ? '. A merge key (<<) takes a mapping, or an alias of one; put a reference under a key of that mapping.' : '.'
-    throw new SecretsError('YAML_INVALID', `${message.replace(/\.$/, '')}${hint}`, { loc: located(lines, file, doc.range[0]) })
+    throw new SecretsError('YAML_INVALID', `${message.replace(/\.$/, '')}${hint}`, {
+      loc: located(lines, file, doc.range[0]),
+    })
   }
 }
 
 /** Parses YAML (every document), expands references in string scalars, and returns the data. */
 export function expandYamlData(code: string, file: string, lookup: SecretLookup, options: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
-  return (options.defer ? undefined : fastYamlData(code, file, lookup, options.onRewrite)) ?? parsedYamlData(code, file, lookup, options)
+  return (
+    (options.defer ? undefined : fastYamlData(code, file, lookup, options.onRewrite))
+    ?? parsedYamlData(code, file, lookup, options)
+  )
 }
 
 /** {@link expandYamlData} through the yaml package (the fast path's authority). */
 export function parsedYamlData(code: string, file: string, lookup: SecretLookup, { defer, onRewrite }: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
-  const scan: Scan = { code, file, lines: new LineCounter(), mentions: new Mentions(code), lookup, names: new Set(), ...(defer ? { defer } : {}), ...(onRewrite ? { onRewrite } : {}) }
+  const scan: Scan = {
+    code,
+    file,
+    lines: new LineCounter(),
+    mentions: new Mentions(code),
+    lookup,
+    names: new Set(),
+    ...(defer ? { defer } : {}),
+    ...(onRewrite ? { onRewrite } : {}),
+  }
   const docs = parseYaml(code, file, scan.lines)
   const hasReferences = mentionsSecret(code)
   const documents = docs.map((doc) => {
@@ -338,7 +365,8 @@ export function parsedYamlTemplate(code: string, file: string): YamlTemplate | u
   while (stack.length > 0) {
     const [value, parent, key] = stack.pop()!
     if (typeof value === 'string') {
-      if (value.startsWith(marker)) refs.push([key === undefined ? parent : [...parent, key], parts(Number(value.slice(marker.length)))])
+      if (value.startsWith(marker))
+        refs.push([key === undefined ? parent : [...parent, key], parts(Number(value.slice(marker.length)))])
       continue
     }
     if (value === null || typeof value !== 'object') continue
@@ -348,7 +376,8 @@ export function parsedYamlTemplate(code: string, file: string): YamlTemplate | u
     }
     else if (Object.getPrototypeOf(value) === Object.prototype) {
       const keys = Object.keys(value)
-      for (let index = keys.length - 1; index >= 0; index--) stack.push([(value as Record<string, unknown>)[keys[index]!], path, keys[index]])
+      for (let index = keys.length - 1; index >= 0; index--)
+        stack.push([(value as Record<string, unknown>)[keys[index]!], path, keys[index]])
     }
     else if (holdsMarker(value, marker)) {
       opaque = true // a Map or Set: no path reaches inside
@@ -366,7 +395,11 @@ export function parsedYamlTemplate(code: string, file: string): YamlTemplate | u
 /** Puts the values into a template's data (in place) and returns it; `lookup` throws for a missing or refused name. */
 export function fillTemplate(template: YamlTemplate, file: string, lookup: SecretLookup): unknown {
   for (const [path, parts] of template.refs) {
-    const value = parts.map(part => (typeof part === 'string' ? part : lookup(part.secret, () => ({ file, line: part.line, column: part.column })))).join('')
+    const value = parts
+      .map(part =>
+        typeof part === 'string' ? part : lookup(part.secret, () => ({ file, line: part.line, column: part.column })),
+      )
+      .join('')
     if (path.length) setAt(template.data, path, value)
     else template.data = value // the document is the string
   }
@@ -375,10 +408,19 @@ export function fillTemplate(template: YamlTemplate, file: string, lookup: Secre
 
 /** The ES module for a template: values filled in, or (`runtime`) resolved at start-up. */
 export function templateModule(template: YamlTemplate, file: string, lookup: SecretLookup, { runtime }: { runtime?: { store: string } } = {}): ExpandedModule {
-  const names = new Set(template.refs.flatMap(([, parts]) => parts.flatMap(part => (typeof part === 'string' ? [] : [part.secret]))))
+  const names = new Set(
+    template.refs.flatMap(([, parts]) => parts.flatMap(part => (typeof part === 'string' ? [] : [part.secret]))),
+  )
   if (runtime && names.size > 0) {
-    const refs = template.refs.map(([path, parts]) => [path, parts.map(part => (typeof part === 'string' ? part : { secret: part.secret }))])
-    return { code: toModuleCode(template.data, template.single, { store: runtime.store, file, refs }), map: null, names }
+    const refs = template.refs.map(([path, parts]) => [
+      path,
+      parts.map(part => (typeof part === 'string' ? part : { secret: part.secret })),
+    ])
+    return {
+      code: toModuleCode(template.data, template.single, { store: runtime.store, file, refs }),
+      map: null,
+      names,
+    }
   }
   return { code: toModuleCode(fillTemplate(template, file, lookup), template.single), map: null, names }
 }
@@ -398,5 +440,12 @@ export function expandYaml(code: string, file: string, lookup: SecretLookup, { r
     ].join(' '), { loc: { file, line: 1, column: 0 } })
   }
   const { documents, names } = expandYamlData(code, file, lookup)
-  return { code: toModuleCode(documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents, documents.length === 1), map: null, names }
+  return {
+    code: toModuleCode(
+      documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents,
+      documents.length === 1,
+    ),
+    map: null,
+    names,
+  }
 }

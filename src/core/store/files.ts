@@ -269,7 +269,8 @@ export async function withFileLock<T>(path: string, run: () => Promise<T>, role:
       break
     }
     catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailed(lockPath, error, 'the store is unchanged')
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw writeFailed(lockPath, error, 'the store is unchanged')
     }
     const current = await readFile(lockPath, 'utf8').catch(() => undefined)
     if (current !== holder) {

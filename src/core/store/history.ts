@@ -3,7 +3,19 @@
  * one checkout, or a store path outside git), the newest revision this
  * machine opened or wrote, kept beside the key files, never in the repository.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
 import { SecretsError } from '../errors'
@@ -42,14 +54,19 @@ export function readMemory(storeId: string): Memory {
 }
 
 /** The heads of every line remembered: their entries were verified here before. */
-export const verifiedHeads = (memory: Memory): string[] => Object.values(memory.lines).map(seen => seen.head).filter(head => typeof head === 'string')
+export const verifiedHeads = (memory: Memory): string[] =>
+  Object.values(memory.lines)
+    .map(seen => seen.head)
+    .filter(head => typeof head === 'string')
 
 function gitHead(from: string): { branch: string | undefined } | undefined {
   for (let folder = from; ; folder = dirname(folder)) {
     const dotGit = join(folder, '.git')
     if (existsSync(dotGit)) {
       try {
-        const gitDir = statSync(dotGit).isDirectory() ? dotGit : resolve(folder, /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))![1]!.trim())
+        const gitDir = statSync(dotGit).isDirectory()
+          ? dotGit
+          : resolve(folder, /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))![1]!.trim())
         const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim()
         return { branch: head.startsWith('ref: ') ? head.slice(5) : undefined }
       }

@@ -48,7 +48,8 @@ export interface KeySourceProvider {
 
 export const optionKey: KeySourceProvider = {
   source: 'option',
-  find: (_file, { key }) => (key === undefined ? undefined : { source: 'option', label: 'The store key in the key option', candidates: [key] }),
+  find: (_file, { key }) =>
+    key === undefined ? undefined : { source: 'option', label: 'The store key in the key option', candidates: [key] },
 }
 
 export const environmentKey: KeySourceProvider = {
@@ -112,7 +113,11 @@ function readerKeysInWorker(file: StoreFile, context: KeyContext): FoundKeys | u
   const done = new Int32Array(new SharedArrayBuffer(4))
   const { port1, port2 } = new MessageChannel()
   // execArgv: [] — the worker must not inherit `-e`/`--input-type` and run the parent's script instead of its own.
-  const worker = new Worker(READER_WORKER, { workerData: { file, context, port: port2, done }, transferList: [port2], execArgv: [] })
+  const worker = new Worker(READER_WORKER, {
+    workerData: { file, context, port: port2, done },
+    transferList: [port2],
+    execArgv: [],
+  })
   try {
     if (Atomics.wait(done, 0, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
       throw new SecretsError('KEY_MISSING', [
@@ -120,7 +125,9 @@ function readerKeysInWorker(file: StoreFile, context: KeyContext): FoundKeys | u
         `set ${STORE_KEY_ENV} for start-up code instead.`,
       ].join(' '))
     }
-    const reply = receiveMessageOnPort(port1)?.message as { found?: FoundKeys, error?: { code?: SecretsErrorCode, message: string } } | undefined
+    const reply = receiveMessageOnPort(port1)?.message as
+      | { found?: FoundKeys, error?: { code?: SecretsErrorCode, message: string } }
+      | undefined
     if (reply?.error) throw new SecretsError(reply.error.code ?? 'KEY_MISSING', reply.error.message)
     return reply?.found
   }

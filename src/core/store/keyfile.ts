@@ -72,5 +72,9 @@ export async function writeKeyFile(storeId: string, keys: KeyFile): Promise<stri
 /** Read-modify-write of the key file, under its own lock so concurrent updates do not lose a key. */
 export async function updateKeyFile(storeId: string, change: (keys: KeyFile) => KeyFile): Promise<string> {
   await ensureFolder(keyFolder(), 0o700)
-  return withFileLock(keyFilePath(storeId), async () => writeKeyFile(storeId, change((await readKeyFile(storeId)) ?? { storeKeys: [] })), 'key-file')
+  return withFileLock(
+    keyFilePath(storeId),
+    async () => writeKeyFile(storeId, change((await readKeyFile(storeId)) ?? { storeKeys: [] })),
+    'key-file',
+  )
 }

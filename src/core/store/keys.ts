@@ -37,7 +37,9 @@ function decodeKey(prefix: string, text: unknown, length: number, label: string,
     throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}. ${hint}`)
   const trimmed = text.trim()
   if (!trimmed.startsWith(prefix)) {
-    const other = [STORE_KEY_PREFIX, ADMIN_KEY_PREFIX, PUBLIC_KEY_PREFIX].find(p => p !== prefix && trimmed.startsWith(p))
+    const other = [STORE_KEY_PREFIX, ADMIN_KEY_PREFIX, PUBLIC_KEY_PREFIX].find(
+      p => p !== prefix && trimmed.startsWith(p),
+    )
     const why = other ? `it holds a key of another kind (${other}…)` : `it does not start with ${prefix}`
     throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}: ${why}. ${hint}`)
   }

@@ -102,7 +102,8 @@ function requestFrom(store: string | undefined, environment: string | undefined,
     ].join(' '))
   }
   if (store !== undefined) return { store, by: storeLabel }
-  if (environment !== undefined) return { environment: checkEnvironment(environment, environmentLabel), by: environmentLabel }
+  if (environment !== undefined)
+    return { environment: checkEnvironment(environment, environmentLabel), by: environmentLabel }
   return undefined
 }
 
@@ -113,7 +114,10 @@ function requestFrom(store: string | undefined, environment: string | undefined,
  * meant cannot be known. Undefined: nothing was asked (the nearest default store).
  */
 export function storeRequest(commandLine: { store?: string, environment?: string } = {}): StoreRequest | undefined {
-  const variables = { store: process.env[STORE_PATH_ENV] || undefined, environment: process.env[ENVIRONMENT_ENV] || undefined }
+  const variables = {
+    store: process.env[STORE_PATH_ENV] || undefined,
+    environment: process.env[ENVIRONMENT_ENV] || undefined,
+  }
   return requestFrom(commandLine.store, commandLine.environment, '--store', '--env')
     ?? requestFrom(variables.store, variables.environment, STORE_PATH_ENV, ENVIRONMENT_ENV)
 }
@@ -131,7 +135,8 @@ export interface StoreChoice {
  * nearest secrets.enc.json.
  */
 export function chooseStore(request: StoreRequest | undefined, { from = process.cwd(), create = false } = {}): StoreChoice {
-  if (request && 'store' in request) return { path: resolve(request.store), environment: environmentOfStore(request.store), by: request.by }
+  if (request && 'store' in request)
+    return { path: resolve(request.store), environment: environmentOfStore(request.store), by: request.by }
   const environment = request?.environment ?? DEFAULT_ENVIRONMENT
   const file = storeFileName(environment)
   return { path: create ? resolve(from, file) : nearest(file, from), environment, by: request?.by }

@@ -35,14 +35,20 @@ export class MergeConflict extends SecretsError {
   constructor(readonly path: string, readonly conflicts: ConflictReport[]) {
     const listed = conflicts.map(c => `${c.what} ${c.name} (ours: ${c.ours}; theirs: ${c.theirs})`).join(', ')
     const settle = [...new Set(conflicts.map(c => SETTLE[c.what]))].join('; ')
-    super('MERGE_CONFLICT', `${path}: both sides changed ${listed}, so nothing was merged and your side is unchanged. To finish: ${settle}.`)
+    super(
+      'MERGE_CONFLICT',
+      `${path}: both sides changed ${listed}, so nothing was merged and your side is unchanged. To finish: ${settle}.`,
+    )
   }
 }
 
-export const mergeConflict = (path: string, conflicts: ConflictReport[]): MergeConflict => new MergeConflict(path, conflicts)
+export const mergeConflict = (path: string, conflicts: ConflictReport[]): MergeConflict =>
+  new MergeConflict(path, conflicts)
 
 export function notOneStore(options: { ours: { label: string }, theirs: { label: string } }, ours: StoreFile, theirs: StoreFile): SecretsError {
-  const why = ours.id === theirs.id ? `the same id ${ours.id} but different first admins (one was re-created by hand)` : `store ids ${ours.id} and ${theirs.id}`
+  const why = ours.id === theirs.id
+    ? `the same id ${ours.id} but different first admins (one was re-created by hand)`
+    : `store ids ${ours.id} and ${theirs.id}`
   return new SecretsError('MERGE_UNRELATED', [
     `${options.ours.label} and ${options.theirs.label} are not versions of one store:`,
     `they have ${why}. Nothing was merged.`,
@@ -121,5 +127,9 @@ export const noAdminLeft = (path: string, admins: string[]): SecretsError =>
 /** The merged file did not pass the checks a reader makes: a bug, and nothing is written. */
 export function mergedCheckFailed(error: unknown): unknown {
   if (!(error instanceof SecretsError)) return error
-  return new SecretsError(error.code, `The merged store failed its own check, so nothing was written (please report this): ${error.message}`, { cause: error })
+  return new SecretsError(
+    error.code,
+    `The merged store failed its own check, so nothing was written (please report this): ${error.message}`,
+    { cause: error },
+  )
 }

@@ -15,7 +15,17 @@ import { buildTrail, keptAsIs, planMerge } from './replay'
 import { readMemory, verifiedHeads } from './history'
 import { entryHash, signAuditEntry, signStore, verifyReplayed, verifyStore } from './trust'
 import type { ConflictReport, SideName } from './merge-messages'
-import { adminMissing, droppedHistory, keysMissing, mergeConflict, mergedCheckFailed, noAdminLeft, notAdminOfMerge, notOneStore, undecryptable } from './merge-messages'
+import {
+  adminMissing,
+  droppedHistory,
+  keysMissing,
+  mergeConflict,
+  mergedCheckFailed,
+  noAdminLeft,
+  notAdminOfMerge,
+  notOneStore,
+  undecryptable,
+} from './merge-messages'
 
 /** One version of the store file, and how messages name it ("secrets.enc.json (theirs)"). */
 export interface MergeVersion {
@@ -72,7 +82,12 @@ export async function mergeStores(options: MergeOptions): Promise<MergeOutcome> 
   if (!sameStore(oursFile, theirsFile)) throw notOneStore(options, oursFile, theirsFile)
   const oursTrail = buildTrail(oursFile, options.ours.label, new Map())
   const theirsTrail = buildTrail(theirsFile, options.theirs.label, new Map())
-  if (options.base) checkBase(options.base, oursFile, [[options.ours.label, oursTrail], [options.theirs.label, theirsTrail]])
+  if (options.base) {
+    checkBase(options.base, oursFile, [
+      [options.ours.label, oursTrail],
+      [options.theirs.label, theirsTrail],
+    ])
+  }
   const base = mergeBase(oursTrail, theirsTrail, oursFile)
 
   // As every open does: signatures this machine checked before (up to a head it remembers) are not checked again.
@@ -123,7 +138,11 @@ function checkBase(base: MergeVersion, ours: StoreFile, sides: [string, Trail][]
 /** Verifies one side: every check with its key when this user holds it, else every check a key is not needed for. */
 function verifySide(version: MergeVersion, file: StoreFile, keys: Map<string, StoreKey>, verified: string[], keep: string[]): Version & { kept: Map<string, TrailState> } {
   const key = keys.get(file.keyId)
-  const replayed = verifyReplayed(file, version.label, { verified, keep, ...(key ? { storeKey: key, keySource: `Your store key ${file.keyId}` } : {}) })
+  const replayed = verifyReplayed(file, version.label, {
+    verified,
+    keep,
+    ...(key ? { storeKey: key, keySource: `Your store key ${file.keyId}` } : {}),
+  })
   return { label: version.label, text: version.text, file, key, ...replayed }
 }
 
@@ -179,7 +198,9 @@ async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version,
   const adminKey = options.adminKey
   if (!adminKey) throw adminMissing(options.path, ours.file.id)
   const publicKey = formatPublicKey(adminKey.publicKey)
-  const admins = new Map([...plan.admins].map(([name, kept]) => [name, sides[kept[0]!.from as SideName].file.admins.get(name)!]))
+  const admins = new Map(
+    [...plan.admins].map(([name, kept]) => [name, sides[kept[0]!.from as SideName].file.admins.get(name)!]),
+  )
   const admin = [...admins].find(([, record]) => record.publicKey === publicKey)?.[0]
   if (!admin) throw notAdminOfMerge(options.path, publicKey)
 
@@ -188,10 +209,29 @@ async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version,
   if (missing.length > 0) throw keysMissing(options.path, missing, sides)
   const mergedKey = keys.get(keyId)!
 
-  const secrets = await keepRecords(plan.secrets, keyId, sides, file => file.secrets, secretRecordHash, (name, record, side) => reencrypt(ours.file.id, name, record, side, mergedKey, keyId))
-  const readers = await keepRecords(plan.readers, keyId, sides, file => file.readers, readerRecordHash, (name, record) => rewrap(name, record, mergedKey))
+  const secrets = await keepRecords(
+    plan.secrets,
+    keyId,
+    sides,
+    file => file.secrets,
+    secretRecordHash,
+    (name, record, side) => reencrypt(ours.file.id, name, record, side, mergedKey, keyId),
+  )
+  const readers = await keepRecords(
+    plan.readers,
+    keyId,
+    sides,
+    file => file.readers,
+    readerRecordHash,
+    (name, record) => rewrap(name, record, mergedKey),
+  )
 
-  const entry = signMergeEntry(options, plan, { admin, adminKey, keyId, ours, theirs, base }, { records: secrets.listed, readers: readers.listed })
+  const entry = signMergeEntry(
+    options,
+    plan,
+    { admin, adminKey, keyId, ours, theirs, base },
+    { records: secrets.listed, readers: readers.listed },
+  )
   const theirsOnly = theirs.file.audit.filter((_, i) => !ours.trail.has(theirs.trail.hashes[i]!))
   const file = signStore(adminKey, admin, mergedKey.dataKey, {
     format: STORE_FORMAT,
@@ -205,7 +245,15 @@ async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version,
   })
   const text = serializeStoreFile(file)
   checkMerged(options.path, text, mergedKey, [ours.trail.head, theirs.trail.head])
-  return { kind: 'merged', text, file, entry, admin, fromTheirs: changedByTheirs(plan, ours.state), reencrypted: secrets.rekeyed }
+  return {
+    kind: 'merged',
+    text,
+    file,
+    entry,
+    admin,
+    fromTheirs: changedByTheirs(plan, ours.state),
+    reencrypted: secrets.rekeyed,
+  }
 }
 
 /**
@@ -251,7 +299,9 @@ function signMergeEntry(
   by: { admin: string, adminKey: AdminKey, keyId: string, ours: Version, theirs: Version, base: string },
   listed: { records: Record<string, string>, readers: Record<string, string> },
 ): AuditEntry {
-  const chosen = Object.entries(options.choose ?? {}).filter(([name]) => plan.chosen.has(name)).sort(([a], [b]) => (a < b ? -1 : 1))
+  const chosen = Object.entries(options.choose ?? {})
+    .filter(([name]) => plan.chosen.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
   return signAuditEntry(by.adminKey, {
     seq: Math.max(by.ours.file.audit.at(-1)!.seq, by.theirs.file.audit.at(-1)!.seq) + 1,
     at: (options.now ?? new Date()).toISOString(),
@@ -275,7 +325,8 @@ function neededKeys(plan: MergePlan, keyId: string, sides: Record<SideName, Vers
   const needed = new Map<string, string[]>([[keyId, []]])
   for (const [name, kept] of plan.secrets) {
     const side = keptAsIs(kept, keyId) ?? kept[0]!
-    if (side.keyId !== keyId) needed.set(side.keyId, [...needed.get(side.keyId) ?? [], `${name} (${sides[side.from as SideName].label})`])
+    if (side.keyId !== keyId)
+      needed.set(side.keyId, [...(needed.get(side.keyId) ?? []), `${name} (${sides[side.from as SideName].label})`])
   }
   return needed
 }
@@ -285,7 +336,11 @@ function neededKeys(plan: MergePlan, keyId: string, sides: Record<SideName, Vers
  * one, same version and metadata.
  */
 function reencrypt(storeId: string, name: string, record: SecretRecord, side: Version, to: StoreKey, keyId: string): SecretRecord {
-  const plaintext = decryptValue(side.key!.dataKey, valueAad(storeId, side.file.keyId, name, record.version), record.value)
+  const plaintext = decryptValue(
+    side.key!.dataKey,
+    valueAad(storeId, side.file.keyId, name, record.version),
+    record.value,
+  )
   if (!plaintext) throw undecryptable(side.label, name)
   try {
     return { ...record, value: encryptValue(to.dataKey, valueAad(storeId, keyId, name, record.version), plaintext) }
@@ -298,7 +353,13 @@ function reencrypt(storeId: string, name: string, record: SecretRecord, side: Ve
 /** A reader kept from a side under another key gets the merged store key wrapped to their recipient. */
 async function rewrap(name: string, record: ReaderRecord, to: StoreKey): Promise<ReaderRecord> {
   const { parseRecipient, wrapForRecipient } = await import('./age')
-  return { ...record, wrap: await wrapForRecipient(formatStoreKey(to), parseRecipient(record.recipient, `The recipient of reader ${name}`)) }
+  return {
+    ...record,
+    wrap: await wrapForRecipient(
+      formatStoreKey(to),
+      parseRecipient(record.recipient, `The recipient of reader ${name}`),
+    ),
+  }
 }
 
 /**

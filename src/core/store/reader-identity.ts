@@ -14,7 +14,8 @@ export const AGE_KEY_FILE_ENV = 'UNPLUGIN_SECRETS_AGE_KEY_FILE'
 export const AGE_KEY_ENV = 'UNPLUGIN_SECRETS_AGE_KEY'
 
 /** Beside the key files when UNPLUGIN_SECRETS_KEY_DIR moves them, else in the package's config folder. */
-export const defaultIdentityPath = (): string => join(process.env.UNPLUGIN_SECRETS_KEY_DIR || configFolder(), 'identity.txt')
+export const defaultIdentityPath = (): string =>
+  join(process.env.UNPLUGIN_SECRETS_KEY_DIR || configFolder(), 'identity.txt')
 
 /** The identity file in use: the one UNPLUGIN_SECRETS_AGE_KEY_FILE names, else the default one. */
 export const identityFilePath = (): string => {
@@ -40,7 +41,9 @@ async function readIdentityFile(path: string): Promise<string | undefined> {
   catch (error) {
     if (error instanceof SecretsError) throw error
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new SecretsError('IDENTITY_INVALID', `Could not read the identity file ${path}: ${describeFsError(error)}.`, { cause: error })
+    throw new SecretsError('IDENTITY_INVALID', `Could not read the identity file ${path}: ${describeFsError(error)}.`, {
+      cause: error,
+    })
   }
 }
 

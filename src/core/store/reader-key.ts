@@ -39,6 +39,10 @@ export const readerIdentityKey: KeySourceProvider = {
         `made for another key. Ask an admin to add you again: unplugin-secrets readers rm ${name}, then readers add.`,
       ].join(' '))
     }
-    return { source: 'identity', label: `The store key in ${label} (opened with ${identity.from})`, candidates: [storeKey] }
+    return {
+      source: 'identity',
+      label: `The store key in ${label} (opened with ${identity.from})`,
+      candidates: [storeKey],
+    }
   },
 }

@@ -8,11 +8,35 @@ import { SecretsError } from '../errors'
 import { assertAdminName, assertSecretName, encodeSecretValue, UTF8_STRICT } from '../names'
 import { dataKeyId, decryptValue, encryptValue, randomKey, valueAad } from './crypto'
 import { bytesEqual } from './encoding'
-import { crashPoint, ensureFolder, fileMode, readTextFile, readTextFileSync, withFileLock, writeFileAtomic } from './files'
+import {
+  crashPoint,
+  ensureFolder,
+  fileMode,
+  readTextFile,
+  readTextFileSync,
+  withFileLock,
+  writeFileAtomic,
+} from './files'
 import type { AuditAction, AuditEntry, SecretRecord, StoreFile } from './format'
-import { parseStoreFile, readerRecordHash, secretRecordHash, serializeStoreFile, STORE_FORMAT, STORE_FORMAT_V1, storeAdmins } from './format'
+import {
+  parseStoreFile,
+  readerRecordHash,
+  secretRecordHash,
+  serializeStoreFile,
+  STORE_FORMAT,
+  STORE_FORMAT_V1,
+  storeAdmins,
+} from './format'
 import type { AdminKey, StoreKey } from './keys'
-import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from './keys'
+import {
+  formatAdminKey,
+  formatPublicKey,
+  formatStoreKey,
+  generateAdminKey,
+  parseAdminKey,
+  parsePublicKey,
+  parseStoreKey,
+} from './keys'
 import type { KeyFile } from './keyfile'
 import { readKeyFile, readKeyFileSync, updateKeyFile, withStoreKey } from './keyfile'
 import type { FoundKeys, KeySource } from './key-sources'
@@ -21,7 +45,17 @@ import { readerIdentityKey } from './reader-key'
 import { parseRecipient, wrapForRecipient } from './age'
 import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore, verifyStoreAsync } from './trust'
 import type { Line, Memory, SeenRevision } from './history'
-import { acceptRevision, belowMinimum, describeChange, lineOf, readMemory, remember, rollbackError, seenRevision, verifiedHeads } from './history'
+import {
+  acceptRevision,
+  belowMinimum,
+  describeChange,
+  lineOf,
+  readMemory,
+  remember,
+  rollbackError,
+  seenRevision,
+  verifiedHeads,
+} from './history'
 import type { Trail } from './replay'
 import { buildTrail } from './replay'
 import { DEFAULT_STORE_PATH, storeNotFound } from './locate'
@@ -146,11 +180,21 @@ function assertCondition(name: string, { ifAbsent, ifVersion }: WriteCondition):
       `got ${JSON.stringify(ifVersion)}.`,
     ].join(' '))
   }
-  if (ifAbsent && ifVersion !== undefined)
-    throw new SecretsError('USAGE', `Give ${name} either ifAbsent or ifVersion, not both: a secret cannot be absent and at a version.`)
+  if (ifAbsent && ifVersion !== undefined) {
+    throw new SecretsError(
+      'USAGE',
+      `Give ${name} either ifAbsent or ifVersion, not both: a secret cannot be absent and at a version.`,
+    )
+  }
 }
 
-const toAuditRecord = ({ seq, at, admin, action, name }: AuditEntry): AuditRecord => ({ seq, at, admin, action, ...(name === undefined ? {} : { name }) })
+const toAuditRecord = ({ seq, at, admin, action, name }: AuditEntry): AuditRecord => ({
+  seq,
+  at,
+  admin,
+  action,
+  ...(name === undefined ? {} : { name }),
+})
 
 async function readStoreFile(path: string): Promise<StoreFile> {
   const text = await readTextFile(path)
@@ -193,7 +237,16 @@ class Change {
 
   #append(action: AuditAction, fields: Omit<AuditEntry, 'seq' | 'at' | 'admin' | 'action' | 'prev' | 'sig'>): void {
     const last = this.audit.at(-1)!
-    this.audit.push(signAuditEntry(this.adminKey, { seq: last.seq + 1, at: this.at, admin: this.admin, action, ...fields, prev: entryHash(last) }))
+    this.audit.push(
+      signAuditEntry(this.adminKey, {
+        seq: last.seq + 1,
+        at: this.at,
+        admin: this.admin,
+        action,
+        ...fields,
+        prev: entryHash(last),
+      }),
+    )
   }
 
   seal(): StoreFile {
@@ -213,8 +266,12 @@ class Change {
 /** A rotation gives every reader an entry holding the new store key. */
 async function rewrapReaders(change: Change, storeKey: string): Promise<void> {
   if (change.readers.size === 0) return
-  for (const [name, reader] of change.readers)
-    change.readers.set(name, { ...reader, wrap: await wrapForRecipient(storeKey, parseRecipient(reader.recipient, `The recipient of reader ${name}`)) })
+  for (const [name, reader] of change.readers) {
+    change.readers.set(name, {
+      ...reader,
+      wrap: await wrapForRecipient(storeKey, parseRecipient(reader.recipient, `The recipient of reader ${name}`)),
+    })
+  }
 }
 
 /** The hash of every secret and reader record: what rotate and upgrade entries commit to. */
@@ -314,7 +371,9 @@ export class SecretStore {
   }
 
   admins(): AdminInfo[] {
-    return [...this.#file.admins].map(([name, record]) => ({ name, ...record })).sort((a, b) => (a.name < b.name ? -1 : 1))
+    return [...this.#file.admins]
+      .map(([name, record]) => ({ name, ...record }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
   }
 
   async get(name: string): Promise<string | undefined> {
@@ -335,7 +394,11 @@ export class SecretStore {
     const record = this.#file.secrets.get(name)
     if (!record) return undefined
     const file = this.#file
-    const plaintext = decryptValue(this.#storeKey.dataKey, valueAad(file.id, file.keyId, name, record.version), record.value)
+    const plaintext = decryptValue(
+      this.#storeKey.dataKey,
+      valueAad(file.id, file.keyId, name, record.version),
+      record.value,
+    )
     if (!plaintext) {
       throw new SecretsError('STORE_TAMPERED', [
         `${this.path}: the value of ${name} does not decrypt (its ciphertext was damaged,`,
@@ -366,7 +429,8 @@ export class SecretStore {
   async setMany(values: Record<string, string | ({ value: string } & SetOptions)>): Promise<void> {
     const entries = Object.entries(values).map(([name, entry]) => {
       assertSecretName(name)
-      const { value, description, ...condition } = typeof entry === 'string' ? { value: entry, description: undefined } : entry
+      const { value, description, ...condition }
+        = typeof entry === 'string' ? { value: entry, description: undefined } : entry
       if (description !== undefined && typeof description !== 'string')
         throw new SecretsError('INVALID_VALUE', `The description of ${name} must be a string.`)
       assertCondition(name, condition)
@@ -445,14 +509,21 @@ export class SecretStore {
       change.keyId = dataKeyId(newKey.dataKey)
       change.dataKey = newKey.dataKey
       for (const [name, record] of change.secrets) {
-        const plaintext = decryptValue(this.#storeKey.dataKey, valueAad(change.base.id, change.base.keyId, name, record.version), record.value)
+        const plaintext = decryptValue(
+          this.#storeKey.dataKey,
+          valueAad(change.base.id, change.base.keyId, name, record.version),
+          record.value,
+        )
         if (!plaintext) {
           throw new SecretsError('STORE_TAMPERED', [
             `${this.path}: the value of ${name} does not decrypt, so the store cannot be rotated.`,
             `Have an admin set ${name} again first.`,
           ].join(' '))
         }
-        change.secrets.set(name, { ...record, value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext) })
+        change.secrets.set(name, {
+          ...record,
+          value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext),
+        })
         plaintext.fill(0)
       }
       await rewrapReaders(change, storeKey)
@@ -520,7 +591,9 @@ export class SecretStore {
   }
 
   readers(): ReaderInfo[] {
-    return [...this.#file.readers].map(([name, { recipient, addedAt, addedBy }]) => ({ name, recipient, addedAt, addedBy })).sort((a, b) => (a.name < b.name ? -1 : 1))
+    return [...this.#file.readers]
+      .map(([name, { recipient, addedAt, addedBy }]) => ({ name, recipient, addedAt, addedBy }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
   }
 
   /**
@@ -544,7 +617,12 @@ export class SecretStore {
           'Each reader needs their own key: unplugin-secrets identity new.',
         ].join(' '))
       }
-      const record = { recipient: parsed.text, addedAt: change.at, addedBy: change.admin, wrap: await wrapForRecipient(formatStoreKey(this.#storeKey), parsed) }
+      const record = {
+        recipient: parsed.text,
+        addedAt: change.at,
+        addedBy: change.admin,
+        wrap: await wrapForRecipient(formatStoreKey(this.#storeKey), parsed),
+      }
       change.readers.set(name, record)
       change.record('reader-add', { name, recipient: parsed.text, record: readerRecordHash(record) })
     })
@@ -591,7 +669,17 @@ export class SecretStore {
     const { file, trail } = await retryRace(async (memory) => {
       const file = await readStoreFile(this.path)
       try {
-        return { file, trail: await trustFileAsync(this.path, file, this.#storeKey, this.#keyLabel, this.#history, memory?.(file.id)) }
+        return {
+          file,
+          trail: await trustFileAsync(
+            this.path,
+            file,
+            this.#storeKey,
+            this.#keyLabel,
+            this.#history,
+            memory?.(file.id),
+          ),
+        }
       }
       catch (error) {
         throw withStoreId(error, file.id)
@@ -650,7 +738,8 @@ export const MIN_REVISION_ENV = 'UNPLUGIN_SECRETS_MIN_REVISION'
 
 function minimumRevision(option: number | undefined): { value: number, source: string } | undefined {
   const env = process.env[MIN_REVISION_ENV]
-  const [raw, source] = option !== undefined ? [option, 'the minRevision option'] : env ? [Number(env), MIN_REVISION_ENV] : [undefined, '']
+  const [raw, source]
+    = option !== undefined ? [option, 'the minRevision option'] : env ? [Number(env), MIN_REVISION_ENV] : [undefined, '']
   if (raw === undefined) return undefined
   if (!Number.isSafeInteger(raw) || raw < 1) {
     throw new SecretsError('USAGE', [
@@ -667,12 +756,24 @@ function minimumRevision(option: number | undefined): { value: number, source: s
  * its revision when it is new for this line of work.
  */
 function trustFile(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Trail {
-  return checkHistory(path, file, verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }), history, memory)
+  return checkHistory(
+    path,
+    file,
+    verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }),
+    history,
+    memory,
+  )
 }
 
 /** trustFile with the signatures checked in parallel (every caller but start-up code). */
 async function trustFileAsync(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Promise<Trail> {
-  return checkHistory(path, file, await verifyStoreAsync(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }), history, memory)
+  return checkHistory(
+    path,
+    file,
+    await verifyStoreAsync(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }),
+    history,
+    memory,
+  )
 }
 
 /** The minimum revision and the rollback memory, for a file whose trail was verified; records a new revision. */
@@ -759,7 +860,12 @@ function openParsed(path: string, file: StoreFile, keys: FoundKeys, adminKey: Ad
   try {
     const storeKey = keyFor(file, keys)
     const trail = trustFile(path, file, storeKey, keys.label, history, memory)
-    return new SecretStore(path, { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }, adminKey, history)
+    return new SecretStore(
+      path,
+      { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label },
+      adminKey,
+      history,
+    )
   }
   catch (error) {
     throw withStoreId(error, file.id)
@@ -771,7 +877,12 @@ async function openParsedAsync(path: string, file: StoreFile, keys: FoundKeys, a
   try {
     const storeKey = keyFor(file, keys)
     const trail = await trustFileAsync(path, file, storeKey, keys.label, history, memory)
-    return new SecretStore(path, { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }, adminKey, history)
+    return new SecretStore(
+      path,
+      { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label },
+      adminKey,
+      history,
+    )
   }
   catch (error) {
     throw withStoreId(error, file.id)
@@ -788,7 +899,8 @@ function keyFor(file: StoreFile, keys: FoundKeys): StoreKey {
 const withStoreId = (error: unknown, storeId: string): unknown =>
   (error instanceof SecretsError ? Object.assign(error, { storeId }) : error)
 
-const historyOf = (options: OpenStoreOptions): HistoryCheck => (options.minRevision === undefined ? {} : { minRevision: options.minRevision })
+const historyOf = (options: OpenStoreOptions): HistoryCheck =>
+  options.minRevision === undefined ? {} : { minRevision: options.minRevision }
 
 /**
  * Opens a store and decides whether to trust it: a tampered, forged,
@@ -802,7 +914,14 @@ export async function openStore(options: OpenStoreOptions = {}, history: History
     const keys = await findStoreKeys(file, { path, key: options.key, keyFile }, readerIdentityKey).catch((error: unknown) => {
       throw withStoreId(error, file.id)
     })
-    return openParsedAsync(path, file, keys, options.readOnly ? undefined : resolveAdminKey(options, keyFile), history, memoryFirst?.(file.id))
+    return openParsedAsync(
+      path,
+      file,
+      keys,
+      options.readOnly ? undefined : resolveAdminKey(options, keyFile),
+      history,
+      memoryFirst?.(file.id),
+    )
   })
 }
 
@@ -815,7 +934,14 @@ export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
     const file = parseStoreFile(text, path)
     const keyFile = needsKeyFile(options) ? readKeyFileSync(file.id) : undefined
     const keys = findStoreKeysSync(file, { path, key: options.key, keyFile })
-    return openParsed(path, file, keys, options.readOnly ? undefined : resolveAdminKey(options, keyFile), historyOf(options), memoryFirst?.(file.id))
+    return openParsed(
+      path,
+      file,
+      keys,
+      options.readOnly ? undefined : resolveAdminKey(options, keyFile),
+      historyOf(options),
+      memoryFirst?.(file.id),
+    )
   })
 }
 
@@ -846,7 +972,8 @@ export async function acceptRollback(options: OpenStoreOptions = {}): Promise<{ 
 export async function createStore(options: CreateStoreOptions): Promise<{ store: SecretStore, storeKey: string, adminKey: string }> {
   assertAdminName(options.admin)
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  const adminKey = options.adminKey === undefined ? generateAdminKey() : parseAdminKey(options.adminKey, 'The adminKey option')
+  const adminKey
+    = options.adminKey === undefined ? generateAdminKey() : parseAdminKey(options.adminKey, 'The adminKey option')
   await ensureFolder(dirname(path))
   return withFileLock(path, async () => {
     if (await readTextFile(path) !== undefined) {
@@ -860,7 +987,17 @@ export async function createStore(options: CreateStoreOptions): Promise<{ store:
     const keyId = dataKeyId(dataKey)
     const at = new Date().toISOString()
     const publicKey = formatPublicKey(adminKey.publicKey)
-    const genesis = signAuditEntry(adminKey, { seq: 1, at, admin: options.admin, action: 'init', name: options.admin, publicKey, store: id, keyId, prev: '' })
+    const genesis = signAuditEntry(adminKey, {
+      seq: 1,
+      at,
+      admin: options.admin,
+      action: 'init',
+      name: options.admin,
+      publicKey,
+      store: id,
+      keyId,
+      prev: '',
+    })
     const storeKey: StoreKey = { dataKey, trustRoot: trustRootOf(genesis) }
     const file = signStore(adminKey, options.admin, dataKey, {
       format: STORE_FORMAT,

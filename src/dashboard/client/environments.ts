@@ -30,9 +30,16 @@ export function missingByEnvironmentTable() {
   function update({ missingByEnvironment: { environments, rows } }: SecretList): void {
     // One store: its own banner says what it lacks; no table.
     const shown = environments.length < 2 ? [] : rows
-    head.replaceChildren(h('tr', {}, h('th', { scope: 'col' }, 'Name'), ...environments.map(name => h('th', { scope: 'col' }, name))))
+    head.replaceChildren(
+      h('tr', {}, h('th', { scope: 'col' }, 'Name'), ...environments.map(name => h('th', { scope: 'col' }, name))),
+    )
     body.replaceChildren(...shown.map(({ name, present }) => {
-      const tr = h('tr', {}, h('td', {}, h('code', {}, name)), ...present.map(has => h('td', { class: has ? 'present' : 'absent' }, has ? 'ok' : 'missing')))
+      const tr = h(
+        'tr',
+        {},
+        h('td', {}, h('code', {}, name)),
+        ...present.map(has => h('td', { class: has ? 'present' : 'absent' }, has ? 'ok' : 'missing')),
+      )
       tr.dataset.missingName = name // not data-name: that marks the rows of the secrets table
       return tr
     }))

@@ -47,7 +47,10 @@ const COMMON_OPTIONS: OptionSpec = {
   help: { type: 'boolean', short: 'h' },
 }
 
-export function parseCommandArgs(command: Command, args: string[]): { positionals: string[], values: CommandContext['values'] } {
+export function parseCommandArgs(
+  command: Command,
+  args: string[],
+): { positionals: string[], values: CommandContext['values'] } {
   let parsed
   try {
     parsed = parseArgs({

@@ -126,7 +126,10 @@ function splitLeadingGlobals(argv: string[]) {
 }
 
 /** The store a command works on, or with --env all (list, check) every environment's store. */
-function commandStores(command: Command, commandLine: { store?: string, environment?: string }): { storePath: string, environments?: EnvironmentStore[] } {
+function commandStores(
+  command: Command,
+  commandLine: { store?: string, environment?: string },
+): { storePath: string, environments?: EnvironmentStore[] } {
   if (commandLine.store === '') throw usageError('--store needs a path.')
   if (commandLine.environment === '') throw usageError('--env needs an environment name.')
   const request = storeRequest(commandLine)

@@ -56,7 +56,12 @@ function modeStore(root: string, build: BuildInfo): BuildStore | undefined {
 }
 
 /** `storeGiven`: the store option was given (its default alone does not pin the file). */
-export function chooseBuildStore(options: ResolvedOptions, storeGiven: boolean, root: string, build: BuildInfo): BuildStore {
+export function chooseBuildStore(
+  options: ResolvedOptions,
+  storeGiven: boolean,
+  root: string,
+  build: BuildInfo,
+): BuildStore {
   if (storeGiven) {
     return {
       path: resolve(root, options.store),

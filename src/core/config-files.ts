@@ -28,7 +28,10 @@ interface WalkOptions {
  * those .gitignore ignores: a rendered file or a build holds no reference to
  * check. Globs the user gives are taken as written.
  */
-export async function globConfigFiles(patterns: string[] | undefined, { cwd = process.cwd(), ignore = [] }: WalkOptions = {}): Promise<string[]> {
+export async function globConfigFiles(
+  patterns: string[] | undefined,
+  { cwd = process.cwd(), ignore = [] }: WalkOptions = {},
+): Promise<string[]> {
   if (patterns !== undefined)
     return (await glob(patterns, { cwd, absolute: true, ignore: [...NEVER_WALKED, ...ignore] })).sort()
   // One walk finds the configs and the .gitignore files that decide which of them count.

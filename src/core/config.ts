@@ -43,7 +43,10 @@ function lazyStore(options: ConfigOptions): () => Promise<SecretStore> {
  * Expands the references in a YAML or JSON config's text, with the bundler
  * plugin's rules and errors (file:line:col, never a value).
  */
-export async function expandConfig(text: string, options: ConfigOptions & { filename: string }): Promise<ExpandedConfig> {
+export async function expandConfig(
+  text: string,
+  options: ConfigOptions & { filename: string },
+): Promise<ExpandedConfig> {
   const format = namedFileFormat(options.filename)
   const store = mentionsSecret(text) ? await lazyStore(options)() : undefined
   const lookup: SecretLookup = store

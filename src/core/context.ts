@@ -168,7 +168,12 @@ export class SecretsContext {
    * on the store (`watch` makes the store a dependency). A SecretsError is
    * thrown for the bundler family's hooks to report their way.
    */
-  async transform(code: string, id: string, target: ModuleTarget, watch: (file: string) => void): Promise<TransformOutput | undefined> {
+  async transform(
+    code: string,
+    id: string,
+    target: ModuleTarget,
+    watch: (file: string) => void,
+  ): Promise<TransformOutput | undefined> {
     const result = await this.expand(code, id, target)
     if (!result) return undefined
     this.trackStoreUse(id, result, watch)
@@ -193,7 +198,11 @@ export class SecretsContext {
    * One config file as the bundler gets it: YAML as a JS module, JSON as JSON (or JS where the
    * bundler needs it); undefined when nothing changes.
    */
-  async expand(code: string, id: string, { forBrowser, inDevServer }: ModuleTarget): Promise<ExpandedModule | undefined> {
+  async expand(
+    code: string,
+    id: string,
+    { forBrowser, inDevServer }: ModuleTarget,
+  ): Promise<ExpandedModule | undefined> {
     const file = id.split('?')[0]!
     const shown = relative(this.root, file) || file
     const format = configFormat(file)
@@ -226,7 +235,12 @@ export class SecretsContext {
    * Runtime mode, server code: a module that resolves its references at
    * start-up. A JSON file becomes one only if it has references (else it stays JSON).
    */
-  async #startUpModule(format: ConfigFormat, code: string, file: string, shown: string): Promise<ExpandedModule | undefined> {
+  async #startUpModule(
+    format: ConfigFormat,
+    code: string,
+    file: string,
+    shown: string,
+  ): Promise<ExpandedModule | undefined> {
     if (mentionsSecret(code)) this.#announce()
     const runtime = { store: this.startUpStorePath }
     const map = this.#moduleMap(file, code)

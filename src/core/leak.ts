@@ -11,7 +11,12 @@ const LINE_CONTINUATIONS = new Set(['\n', '\r\n', '\r', '\u2028', '\u2029'])
 const ESCAPE = /\\(?:x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|(\r\n|[\s\S]))/g
 
 /** What one escape (a match of ESCAPE) stands for. */
-function unescape(hex2: string | undefined, point: string | undefined, hex4: string | undefined, char: string | undefined): string {
+function unescape(
+  hex2: string | undefined,
+  point: string | undefined,
+  hex4: string | undefined,
+  char: string | undefined,
+): string {
   if (hex2) return String.fromCharCode(Number.parseInt(hex2, 16))
   if (point) return Number.parseInt(point, 16) <= 0x10FFFF ? String.fromCodePoint(Number.parseInt(point, 16)) : ''
   if (hex4) return String.fromCharCode(Number.parseInt(hex4, 16))
@@ -188,7 +193,11 @@ export interface LeakHit {
  * that contains the secret, or equals it): an allowed value inside a secret,
  * or overlapping it, hides nothing. Never returns a value.
  */
-export function findLeaks(assets: Iterable<{ name: string, text: string }>, secrets: Map<string, string>, allowed: string[] = []): LeakHit[] {
+export function findLeaks(
+  assets: Iterable<{ name: string, text: string }>,
+  secrets: Map<string, string>,
+  allowed: string[] = [],
+): LeakHit[] {
   const needles = [...secrets].filter(([, value]) => value.length >= MIN_SCANNED_LENGTH)
   // A shorter allowed value cannot hold a scanned one.
   const excusing = allowed.filter(value => value.length >= MIN_SCANNED_LENGTH)

@@ -47,7 +47,11 @@ function insideGlobs(root: string, folders: Iterable<string>): string[] {
  * JSON file (pages and their data) under `root` outside node_modules, .git,
  * Vite's manifests and the server output folders, wherever a prerender or an adapter put it.
  */
-export async function writtenForBrowser(root: string, folders: { browser: Iterable<string>, server: Iterable<string> }, since: number): Promise<OutputAsset[]> {
+export async function writtenForBrowser(
+  root: string,
+  folders: { browser: Iterable<string>, server: Iterable<string> },
+  since: number,
+): Promise<OutputAsset[]> {
   const pages = await glob(['**/*.html', '**/*.json'], {
     cwd: root,
     absolute: true,
@@ -83,7 +87,12 @@ export async function removeAssets(root: string, names: Iterable<string>): Promi
  * Nitro's public folder): every text file against the store. A hit removes
  * the files and throws SECRET_IN_OUTPUT, which fails the build.
  */
-export async function scanBrowserFolder(ctx: SecretsContext, folder: string, label: string, warn: (message: string) => void = console.warn): Promise<void> {
+export async function scanBrowserFolder(
+  ctx: SecretsContext,
+  folder: string,
+  label: string,
+  warn: (message: string) => void = console.warn,
+): Promise<void> {
   const assets = await folderAssets(folder, ctx.root)
   const hits = new Set<string>()
   const message = await ctx.scanOutput(assets, label, { warn, onHit: hit => hits.add(hit) })

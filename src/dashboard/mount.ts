@@ -34,7 +34,11 @@ export type DashboardBanner = (localUrl: string) => string[]
  * configs it transformed. `printUrls: false` for a host that prints its own
  * banner (Astro): it prints the lines itself.
  */
-export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsContext, { printUrls = true } = {}): Promise<DashboardBanner | undefined> {
+export async function mountPluginDashboard(
+  server: ViteDevServer,
+  ctx: SecretsContext,
+  { printUrls = true } = {},
+): Promise<DashboardBanner | undefined> {
   const { key, include, exclude, maxAge } = ctx.options
   const environments = () => switchableStores(ctx.store)
   return mountDashboard(
@@ -55,7 +59,11 @@ export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsCo
  * (`process.env.VITEST` is no signal: Vitest sets it in the worker, so it
  * would also hide the dashboard of a dev server a test starts.)
  */
-async function mountDashboard(server: ViteDevServer, options: MountOptions, printUrls: boolean): Promise<DashboardBanner | undefined> {
+async function mountDashboard(
+  server: ViteDevServer,
+  options: MountOptions,
+  printUrls: boolean,
+): Promise<DashboardBanner | undefined> {
   if (!server.httpServer) return undefined
   const { config } = server
   const allowed = config.server.allowedHosts

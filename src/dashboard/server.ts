@@ -410,7 +410,11 @@ export class Dashboard {
     }
   }
 
-  async #create(session: Session, target: EnvironmentStore, body: Record<string, unknown>): Promise<{ secret: SecretInfo }> {
+  async #create(
+    session: Session,
+    target: EnvironmentStore,
+    body: Record<string, unknown>,
+  ): Promise<{ secret: SecretInfo }> {
     const name = stringField(body, 'name', true)!
     assertSecretName(name)
     const value = stringField(body, 'value', true)!
@@ -424,7 +428,12 @@ export class Dashboard {
     }
   }
 
-  async #update(session: Session, target: EnvironmentStore, name: string, body: Record<string, unknown>): Promise<{ secret: SecretInfo }> {
+  async #update(
+    session: Session,
+    target: EnvironmentStore,
+    name: string,
+    body: Record<string, unknown>,
+  ): Promise<{ secret: SecretInfo }> {
     const value = stringField(body, 'value', true)!
     const description = stringField(body, 'description', false)
     const version = versionOf(body.version)
@@ -442,7 +451,12 @@ export class Dashboard {
     }
   }
 
-  async #delete(session: Session, target: EnvironmentStore, name: string, version: string | null): Promise<{ deleted: string }> {
+  async #delete(
+    session: Session,
+    target: EnvironmentStore,
+    name: string,
+    version: string | null,
+  ): Promise<{ deleted: string }> {
     const ifVersion = versionOf(version === null ? undefined : /^\d{1,15}$/.test(version) ? Number(version) : version)
     const store = await this.#asAdmin(session, target)
     let deleted: boolean

@@ -44,7 +44,9 @@ export function reportLocated(context: LocatingErrorContext, error: SecretsError
 }
 
 /** A Rollup-style output bundle (Rollup, Rolldown, Vite) as text assets. */
-export function bundleAssets(bundle: Record<string, { type: string, code?: string, source?: string | Uint8Array }>): OutputAsset[] {
+export function bundleAssets(
+  bundle: Record<string, { type: string, code?: string, source?: string | Uint8Array }>,
+): OutputAsset[] {
   return Object.entries(bundle).map(([name, output]) => ({
     name,
     text:

@@ -55,7 +55,11 @@ export class StartUpEntries {
   }
 
   /** An entry chunk with the check's import (or require) first; other chunks unchanged. */
-  renderChunk(code: string, chunk: RenderedChunk, format: string): { code: string, map: ReturnType<MagicString['generateMap']> } | null {
+  renderChunk(
+    code: string,
+    chunk: RenderedChunk,
+    format: string,
+  ): { code: string, map: ReturnType<MagicString['generateMap']> } | null {
     if (!chunk.isEntry) return null
     const file = startUpFileName(chunk.fileName)
     this.#files.add(file)

@@ -249,7 +249,12 @@ const parsesAsJson = (text: string): boolean => {
  * each `${secret.` are read. Anything else goes through jsonc-parser, for
  * an error that says where.
  */
-export function expandJson(code: string, file: string, lookup: SecretLookup, { sourcemap = false } = {}): ExpandedModule {
+export function expandJson(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  { sourcemap = false } = {},
+): ExpandedModule {
   if (!mentionsSecret(code)) return { code, map: null, names: new Set() }
   const expansion = new JsonExpansion(code, file, lookup)
   // Strict JSON: a bundler's own parser would quote the expanded text in its error for anything less.

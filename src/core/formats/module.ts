@@ -52,7 +52,11 @@ function toJsLiteral(value: unknown): string {
  * `export default` for `data`, through JSON.parse when JSON carries it exactly
  * (V8 parses that faster than an object literal), plus named exports.
  */
-export function toModuleCode(data: unknown, namedExports: boolean, resolveAtStartUp?: { store: string, file: string, refs: unknown[] }): string {
+export function toModuleCode(
+  data: unknown,
+  namedExports: boolean,
+  resolveAtStartUp?: { store: string, file: string, refs: unknown[] },
+): string {
   const literal = isJsonSafe(data) ? `JSON.parse(${JSON.stringify(JSON.stringify(data))})` : toJsLiteral(data)
   const lines = resolveAtStartUp
     ? ['import { resolveConfig } from \'unplugin-secrets/runtime\';', `const _data = resolveConfig(${literal}, ${JSON.stringify(resolveAtStartUp)});`, 'export default _data;']

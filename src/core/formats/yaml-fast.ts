@@ -826,7 +826,13 @@ export function parseConfigYaml(code: string): FastYaml | string {
 }
 
 /** Where a reference at `offset` of the mentioned string's value is written. */
-function referenceLocation(code: string, starts: number[], file: string, mention: Mentioned, offset: number): SourceLocation {
+function referenceLocation(
+  code: string,
+  starts: number[],
+  file: string,
+  mention: Mentioned,
+  offset: number,
+): SourceLocation {
   return locate(
     starts,
     file,

@@ -29,12 +29,21 @@ function data(code: string, file: string, lookup: SecretLookup): ExpandedData {
  * The parse, from the cache when the file is unchanged there; undefined for data a template cannot
  * hold (see yamlTemplate).
  */
-function cachedTemplate(code: string, file: string, cache: NonNullable<ModuleOptions['cache']>): Promise<YamlTemplate | undefined> {
+function cachedTemplate(
+  code: string,
+  file: string,
+  cache: NonNullable<ModuleOptions['cache']>,
+): Promise<YamlTemplate | undefined> {
   return cache.templates.template(cache.path, code, () => yamlTemplate(code, file))
 }
 
 /** The module, its parse taken from the cache when the file is unchanged there. */
-async function module(code: string, file: string, lookup: SecretLookup, { runtime, cache }: ModuleOptions = {}): Promise<ExpandedModule> {
+async function module(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  { runtime, cache }: ModuleOptions = {},
+): Promise<ExpandedModule> {
   if (!cache) return expandYaml(code, file, lookup, { runtime })
   const template = await cachedTemplate(code, file, cache)
   return template ? templateModule(template, file, lookup, { runtime }) : expandYaml(code, file, lookup, { runtime })

@@ -161,7 +161,14 @@ class Mentions {
  * values; aliases are not followed (their targets are met where they stand).
  * A loop, not recursion: depth is whatever the parser accepted.
  */
-function walk(root: unknown, visitor: { map?: (map: YAMLMap) => void, pair?: (pair: Pair) => void, scalar?: (node: Scalar, isKey: boolean) => void }): void {
+function walk(
+  root: unknown,
+  visitor: {
+    map?: (map: YAMLMap) => void
+    pair?: (pair: Pair) => void
+    scalar?: (node: Scalar, isKey: boolean) => void
+  },
+): void {
   const stack: [unknown, boolean][] = [[root, false]]
   while (stack.length > 0) {
     const [node, isKey] = stack.pop()!
@@ -281,7 +288,12 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
 }
 
 /** Parses YAML (every document), expands references in string scalars, and returns the data. */
-export function expandYamlData(code: string, file: string, lookup: SecretLookup, options: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
+export function expandYamlData(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  options: Pick<Scan, 'defer' | 'onRewrite'> = {},
+): { documents: unknown[], names: Set<string> } {
   return (
     (options.defer ? undefined : fastYamlData(code, file, lookup, options.onRewrite))
     ?? parsedYamlData(code, file, lookup, options)
@@ -289,7 +301,12 @@ export function expandYamlData(code: string, file: string, lookup: SecretLookup,
 }
 
 /** {@link expandYamlData} through the yaml package (the fast path's authority). */
-export function parsedYamlData(code: string, file: string, lookup: SecretLookup, { defer, onRewrite }: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
+export function parsedYamlData(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  { defer, onRewrite }: Pick<Scan, 'defer' | 'onRewrite'> = {},
+): { documents: unknown[], names: Set<string> } {
   const scan: Scan = {
     code,
     file,
@@ -407,7 +424,12 @@ export function fillTemplate(template: YamlTemplate, file: string, lookup: Secre
 }
 
 /** The ES module for a template: values filled in, or (`runtime`) resolved at start-up. */
-export function templateModule(template: YamlTemplate, file: string, lookup: SecretLookup, { runtime }: { runtime?: { store: string } } = {}): ExpandedModule {
+export function templateModule(
+  template: YamlTemplate,
+  file: string,
+  lookup: SecretLookup,
+  { runtime }: { runtime?: { store: string } } = {},
+): ExpandedModule {
   const names = new Set(
     template.refs.flatMap(([, parts]) => parts.flatMap(part => (typeof part === 'string' ? [] : [part.secret]))),
   )
@@ -430,7 +452,12 @@ export function templateModule(template: YamlTemplate, file: string, lookup: Sec
  * documents for a multi-document file), and a named export for each top-level
  * key that is a legal identifier, as @rollup/plugin-yaml does.
  */
-export function expandYaml(code: string, file: string, lookup: SecretLookup, { runtime }: { runtime?: { store: string } } = {}): ExpandedModule {
+export function expandYaml(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  { runtime }: { runtime?: { store: string } } = {},
+): ExpandedModule {
   const template = yamlTemplate(code, file)
   if (template) return templateModule(template, file, lookup, { runtime })
   if (runtime) {

@@ -228,7 +228,11 @@ const damaged = (label: string, why: string): SecretsError =>
  * (the file is for someone else); a damaged file (truncated, edited, not age) is READER_ENTRY_DAMAGED.
  * An edited X25519 stanza also reads as "none matched": age's X25519 stanzas do not say whom they are for.
  */
-export async function unwrapWithIdentities(armored: string, identities: readonly AgeIdentity[], label = 'The age file'): Promise<string | undefined> {
+export async function unwrapWithIdentities(
+  armored: string,
+  identities: readonly AgeIdentity[],
+  label = 'The age file',
+): Promise<string | undefined> {
   const decrypter = new (typage().Decrypter)()
   for (const identity of identities) {
     const secret = typageIdentities.get(identity)

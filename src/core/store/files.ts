@@ -59,7 +59,12 @@ async function writeSyncedFile(path: string, text: string, mode: number, afterWr
  * over the target, fsync the folder. Readers see the old file or the new one,
  * never a mix, whatever moment the process dies at.
  */
-export async function writeFileAtomic(path: string, text: string, mode: number, role: 'store' | 'key-file' = 'store'): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  mode: number,
+  role: 'store' | 'key-file' = 'store',
+): Promise<void> {
   const temp = tempPathFor(path)
   try {
     await writeSyncedFile(temp, text, mode, () => crashPoint(`${role}-temp-written`))
@@ -146,7 +151,12 @@ export function readTextFileSync(path: string): string | undefined {
 }
 
 /** As ssh does with private keys: a key file others can read (or write) is refused, not used. */
-export function assertPrivateFile(path: string, mode: number, what: string, code: 'KEY_INVALID' | 'IDENTITY_INVALID'): void {
+export function assertPrivateFile(
+  path: string,
+  mode: number,
+  what: string,
+  code: 'KEY_INVALID' | 'IDENTITY_INVALID',
+): void {
   if (process.platform === 'win32' || (mode & 0o077) === 0) return
   const shown = (mode & 0o777).toString(8).padStart(3, '0')
   throw new SecretsError(code, [
@@ -246,7 +256,11 @@ async function breakStaleLock(lockPath: string, staleText: string): Promise<bool
  * O_EXCL. A lock whose owner process is gone (killed mid-write) is broken at
  * once: proper-lockfile would make the next writer wait out a stale timeout.
  */
-export async function withFileLock<T>(path: string, run: () => Promise<T>, role: 'store' | 'key-file' = 'store'): Promise<T> {
+export async function withFileLock<T>(
+  path: string,
+  run: () => Promise<T>,
+  role: 'store' | 'key-file' = 'store',
+): Promise<T> {
   const lockPath = `${path}.lock`
   const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex') }
   // The timeout is for one holder that does not let go: each new holder restarts it, so a

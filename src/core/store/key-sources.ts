@@ -76,7 +76,11 @@ export const opensFile = (found: FoundKeys | undefined, file: StoreFile): boolea
  * file's current key, else a reader identity, else the key file's retired
  * keys (so the message says the key was retired), else KEY_MISSING.
  */
-export async function findStoreKeys(file: StoreFile, context: KeyContext, identity?: KeySourceProvider): Promise<FoundKeys> {
+export async function findStoreKeys(
+  file: StoreFile,
+  context: KeyContext,
+  identity?: KeySourceProvider,
+): Promise<FoundKeys> {
   const explicit = optionKey.find(file, context) ?? environmentKey.find(file, context)
   if (explicit) return explicit as FoundKeys
   const fromFile = keyFileKeys.find(file, context) as FoundKeys | undefined

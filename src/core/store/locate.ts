@@ -93,7 +93,12 @@ function nearest(file: string, from: string): string {
 /** A store asked for by path or by environment, and where it was asked (`--env`, UNPLUGIN_SECRETS_STORE). */
 export type StoreRequest = { store: string, by: string } | { environment: string, by: string }
 
-function requestFrom(store: string | undefined, environment: string | undefined, storeLabel: string, environmentLabel: string): StoreRequest | undefined {
+function requestFrom(
+  store: string | undefined,
+  environment: string | undefined,
+  storeLabel: string,
+  environmentLabel: string,
+): StoreRequest | undefined {
   if (store !== undefined && environment !== undefined) {
     throw new SecretsError('USAGE', [
       `${storeLabel} and ${environmentLabel} both choose the store: give one.`,
@@ -134,7 +139,10 @@ export interface StoreChoice {
  * from `from` up (`create`, for init: in `from`); without a request, the
  * nearest secrets.enc.json.
  */
-export function chooseStore(request: StoreRequest | undefined, { from = process.cwd(), create = false } = {}): StoreChoice {
+export function chooseStore(
+  request: StoreRequest | undefined,
+  { from = process.cwd(), create = false } = {},
+): StoreChoice {
   if (request && 'store' in request)
     return { path: resolve(request.store), environment: environmentOfStore(request.store), by: request.by }
   const environment = request?.environment ?? DEFAULT_ENVIRONMENT

@@ -45,7 +45,11 @@ export class MergeConflict extends SecretsError {
 export const mergeConflict = (path: string, conflicts: ConflictReport[]): MergeConflict =>
   new MergeConflict(path, conflicts)
 
-export function notOneStore(options: { ours: { label: string }, theirs: { label: string } }, ours: StoreFile, theirs: StoreFile): SecretsError {
+export function notOneStore(
+  options: { ours: { label: string }, theirs: { label: string } },
+  ours: StoreFile,
+  theirs: StoreFile,
+): SecretsError {
   const why = ours.id === theirs.id
     ? `the same id ${ours.id} but different first admins (one was re-created by hand)`
     : `store ids ${ours.id} and ${theirs.id}`
@@ -97,7 +101,11 @@ function keyOwner(keyId: string, sides: Record<SideName, KeyUser>): string {
 }
 
 /** `missing`: each key id not held, with the values it must re-encrypt (none: the merged key, which seals). */
-export function keysMissing(path: string, missing: [string, string[]][], sides: Record<SideName, KeyUser>): SecretsError {
+export function keysMissing(
+  path: string,
+  missing: [string, string[]][],
+  sides: Record<SideName, KeyUser>,
+): SecretsError {
   const needs = missing.map(([keyId, values]) =>
     [
       `store key ${keyId}`,

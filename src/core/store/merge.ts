@@ -136,7 +136,13 @@ function checkBase(base: MergeVersion, ours: StoreFile, sides: [string, Trail][]
 }
 
 /** Verifies one side: every check with its key when this user holds it, else every check a key is not needed for. */
-function verifySide(version: MergeVersion, file: StoreFile, keys: Map<string, StoreKey>, verified: string[], keep: string[]): Version & { kept: Map<string, TrailState> } {
+function verifySide(
+  version: MergeVersion,
+  file: StoreFile,
+  keys: Map<string, StoreKey>,
+  verified: string[],
+  keep: string[],
+): Version & { kept: Map<string, TrailState> } {
   const key = keys.get(file.keyId)
   const replayed = verifyReplayed(file, version.label, {
     verified,
@@ -192,7 +198,14 @@ const removal = (side: Version, action: AuditEntry['action'], name: string, verb
 }
 
 /** Builds, signs, seals and checks the merged file. */
-async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version, theirs: Version, base: string, keys: Map<string, StoreKey>): Promise<MergeOutcome> {
+async function writeMerge(
+  options: MergeOptions,
+  plan: MergePlan,
+  ours: Version,
+  theirs: Version,
+  base: string,
+  keys: Map<string, StoreKey>,
+): Promise<MergeOutcome> {
   const keyId = plan.keyId!
   const sides = { ours, theirs }
   const adminKey = options.adminKey
@@ -335,7 +348,14 @@ function neededKeys(plan: MergePlan, keyId: string, sides: Record<SideName, Vers
  * A value kept from a side under another key: decrypted with that key, encrypted under the merged
  * one, same version and metadata.
  */
-function reencrypt(storeId: string, name: string, record: SecretRecord, side: Version, to: StoreKey, keyId: string): SecretRecord {
+function reencrypt(
+  storeId: string,
+  name: string,
+  record: SecretRecord,
+  side: Version,
+  to: StoreKey,
+  keyId: string,
+): SecretRecord {
   const plaintext = decryptValue(
     side.key!.dataKey,
     valueAad(storeId, side.file.keyId, name, record.version),

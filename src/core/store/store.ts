@@ -211,7 +211,12 @@ class Change {
   readonly at = new Date().toISOString()
   keyId: string
 
-  constructor(readonly base: StoreFile, readonly admin: string, private readonly adminKey: AdminKey, public dataKey: Uint8Array) {
+  constructor(
+    readonly base: StoreFile,
+    readonly admin: string,
+    private readonly adminKey: AdminKey,
+    public dataKey: Uint8Array,
+  ) {
     this.secrets = new Map(base.secrets)
     this.admins = new Map(base.admins)
     this.readers = new Map(base.readers)
@@ -689,7 +694,10 @@ export class SecretStore {
     this.#trail = trail
   }
 
-  async #change<T>(apply: (change: Change) => T | Promise<T>, hooks: { beforeWrite?: () => Promise<void>, afterWrite?: () => Promise<void> } = {}): Promise<T> {
+  async #change<T>(
+    apply: (change: Change) => T | Promise<T>,
+    hooks: { beforeWrite?: () => Promise<void>, afterWrite?: () => Promise<void> } = {},
+  ): Promise<T> {
     const adminKey = this.#adminKey
     return withFileLock(this.path, async () => {
       const current = await readStoreFile(this.path)
@@ -755,7 +763,14 @@ function minimumRevision(option: number | undefined): { value: number, source: s
  * and checks it against the rollback memory and the minimum revision; records
  * its revision when it is new for this line of work.
  */
-function trustFile(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Trail {
+function trustFile(
+  path: string,
+  file: StoreFile,
+  storeKey: StoreKey,
+  keyLabel: string,
+  history: HistoryCheck,
+  memory = readMemory(file.id),
+): Trail {
   return checkHistory(
     path,
     file,
@@ -766,7 +781,14 @@ function trustFile(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: 
 }
 
 /** trustFile with the signatures checked in parallel (every caller but start-up code). */
-async function trustFileAsync(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Promise<Trail> {
+async function trustFileAsync(
+  path: string,
+  file: StoreFile,
+  storeKey: StoreKey,
+  keyLabel: string,
+  history: HistoryCheck,
+  memory = readMemory(file.id),
+): Promise<Trail> {
   return checkHistory(
     path,
     file,
@@ -856,7 +878,14 @@ function resolveAdminKey(options: OpenStoreOptions, keyFile: KeyFile | undefined
 }
 
 /** Where trust is decided, once the file and its keys are found. */
-function openParsed(path: string, file: StoreFile, keys: FoundKeys, adminKey: AdminKey | undefined, history: HistoryCheck, memory?: Memory): SecretStore {
+function openParsed(
+  path: string,
+  file: StoreFile,
+  keys: FoundKeys,
+  adminKey: AdminKey | undefined,
+  history: HistoryCheck,
+  memory?: Memory,
+): SecretStore {
   try {
     const storeKey = keyFor(file, keys)
     const trail = trustFile(path, file, storeKey, keys.label, history, memory)
@@ -873,7 +902,14 @@ function openParsed(path: string, file: StoreFile, keys: FoundKeys, adminKey: Ad
 }
 
 /** openParsed for asynchronous callers: signatures checked in parallel. */
-async function openParsedAsync(path: string, file: StoreFile, keys: FoundKeys, adminKey: AdminKey | undefined, history: HistoryCheck, memory?: Memory): Promise<SecretStore> {
+async function openParsedAsync(
+  path: string,
+  file: StoreFile,
+  keys: FoundKeys,
+  adminKey: AdminKey | undefined,
+  history: HistoryCheck,
+  memory?: Memory,
+): Promise<SecretStore> {
   try {
     const storeKey = keyFor(file, keys)
     const trail = await trustFileAsync(path, file, storeKey, keys.label, history, memory)
@@ -906,7 +942,10 @@ const historyOf = (options: OpenStoreOptions): HistoryCheck =>
  * Opens a store and decides whether to trust it: a tampered, forged,
  * truncated or rolled-back file is rejected here, so no value is ever read from it.
  */
-export async function openStore(options: OpenStoreOptions = {}, history: HistoryCheck = historyOf(options)): Promise<SecretStore> {
+export async function openStore(
+  options: OpenStoreOptions = {},
+  history: HistoryCheck = historyOf(options),
+): Promise<SecretStore> {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
   return retryRace(async (memoryFirst) => {
     const file = await readStoreFile(path)
@@ -950,7 +989,9 @@ export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
  * rollback memory), and makes its revision the one this machine remembers
  * for the store's line of work. Resolves to what was remembered before.
  */
-export async function acceptRollback(options: OpenStoreOptions = {}): Promise<{ store: SecretStore, before: SeenRevision | undefined, line: Line }> {
+export async function acceptRollback(
+  options: OpenStoreOptions = {},
+): Promise<{ store: SecretStore, before: SeenRevision | undefined, line: Line }> {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
   const line = lineOf(path)
   if (!line) {
@@ -969,7 +1010,9 @@ export async function acceptRollback(options: OpenStoreOptions = {}): Promise<{ 
  * Creates a new store with one admin. Writes no key file: the caller decides
  * where the returned keys go (the CLI's init saves them to the key file).
  */
-export async function createStore(options: CreateStoreOptions): Promise<{ store: SecretStore, storeKey: string, adminKey: string }> {
+export async function createStore(
+  options: CreateStoreOptions,
+): Promise<{ store: SecretStore, storeKey: string, adminKey: string }> {
   assertAdminName(options.admin)
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
   const adminKey

@@ -10,7 +10,12 @@ import { environmentSwitcher, missingByEnvironmentTable } from './environments'
 import { secretDialog } from './secret-dialog'
 import { secretsTable } from './secrets-table'
 
-function header(session: SessionInfo, store: HTMLElement, switcher: HTMLElement, actions: HTMLButtonElement[]): HTMLElement {
+function header(
+  session: SessionInfo,
+  store: HTMLElement,
+  switcher: HTMLElement,
+  actions: HTMLButtonElement[],
+): HTMLElement {
   return h(
     'header',
     {},

@@ -100,7 +100,12 @@ function layout(p: Parts): { error: HTMLDivElement, table: HTMLTableElement, nod
  * The list's nodes and `load`, which fetches GET secrets and shows the
  * result (and hands it to `loaded`); `signedOut` runs when the session has ended (401).
  */
-export function secretsTable(store: string, actions: RowActions, signedOut: () => void, loaded: (list: SecretList) => void) {
+export function secretsTable(
+  store: string,
+  actions: RowActions,
+  signedOut: () => void,
+  loaded: (list: SecretList) => void,
+) {
   const p = parts(store)
   const { error, table, nodes } = layout(p)
 

@@ -24,7 +24,8 @@ import { createUnpluginFactory } from './core/plugin'
 import { scanBrowserFolder } from './core/written-output'
 
 /** Why `nuxt dev` has no dashboard, and what to use instead. */
-const NO_DASHBOARD = 'the dashboard is not served by nuxt dev: Nuxt runs Vite in middleware mode behind its own server (and a proxy), '
+const NO_DASHBOARD = 'the dashboard is not served by nuxt dev: '
+  + 'Nuxt runs Vite in middleware mode behind its own server (and a proxy), '
   + 'so the dashboard cannot check which host and port a request came to. '
   + 'Manage secrets with the CLI instead: npx unplugin-secrets list | set NAME | rm NAME.'
 

@@ -68,7 +68,8 @@ export function parseCommandArgs(
         'Values are never read from the command line.',
       ].join(' '), command.name)
     }
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '.').replace(/\s*\n\s*/g, ' ')
+    const { message: raw } = error as Error
+    const message = raw.replace(/\. To specify a positional argument.*$/s, '.').replace(/\s*\n\s*/g, ' ')
     throw usageError(message, command.name)
   }
   if (parsed.values.help) return { positionals: [], values: parsed.values as CommandContext['values'] }

@@ -298,7 +298,8 @@ export class SecretsContext {
   async #redeclare(file: string, event: 'create' | 'update' | 'delete'): Promise<void> {
     const code = event === 'delete' ? undefined : await readFile(file, 'utf8').catch(() => undefined)
     if (code === undefined) return this.#declarations.remove(file)
-    await this.#writeDeclaration(configFormat(file), code, file, relative(this.root, file) || file).catch((error: unknown) => {
+    const shown = relative(this.root, file) || file
+    await this.#writeDeclaration(configFormat(file), code, file, shown).catch((error: unknown) => {
       if (!(error instanceof SecretsError)) throw error
     })
   }

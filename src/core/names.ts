@@ -19,8 +19,8 @@ export const ADMIN_NAME_RULE = '1 to 64 characters: letters, digits and . _ @ + 
  * on every file system.
  */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/
-export const ENVIRONMENT_NAME_RULE
-  = '1 to 32 characters: a lower-case letter, then lower-case letters, digits or - ([a-z][a-z0-9-]*)'
+export const ENVIRONMENT_NAME_RULE = '1 to 32 characters: '
+  + 'a lower-case letter, then lower-case letters, digits or - ([a-z][a-z0-9-]*)'
 
 /** "a number", "an array", "null": what a value is, never what it holds. */
 export function kindOf(value: unknown): string {

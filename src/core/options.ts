@@ -171,8 +171,12 @@ const OPTION_RULES: { [K in keyof Options]-?: OptionRule<ResolvedOptions[K]> } =
     default: 'secrets.enc.json',
     problem: value => (typeof value === 'string' && value !== '' ? undefined : got(value)),
   },
-  environment: { accepts: `an environment name (${ENVIRONMENT_NAME_RULE}; `
-    + '\'default\' is secrets.enc.json) or a function of the build that returns one', default: undefined, problem: environmentProblem },
+  environment: {
+    accepts: `an environment name (${ENVIRONMENT_NAME_RULE}; `
+      + '\'default\' is secrets.enc.json) or a function of the build that returns one',
+    default: undefined,
+    problem: environmentProblem,
+  },
   key: { accepts: 'a store key (a string that starts with usec_store_)', default: undefined, problem: keyProblem },
   include: {
     accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null',

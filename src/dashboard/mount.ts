@@ -13,8 +13,9 @@ import { bannerSignIn } from './messages'
 type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
 
 /** Why the store did not open, for the banner (messages hold no value; a stack is never shown). */
-const storeFailure = (error: unknown): string =>
-  error instanceof SecretsError ? error.message : `the store could not be opened: ${(error as Error)?.message ?? String(error)}`
+const storeFailure = (error: unknown): string => error instanceof SecretsError
+  ? error.message
+  : `the store could not be opened: ${(error as Error)?.message ?? String(error)}`
 
 /**
  * The stores the page switches between, as they are now: every environment's beside the build's

@@ -45,7 +45,8 @@ export const git: Command = {
         ? []
         : [
             'unplugin-secrets is not installed in this repository, so the drivers run it from where it is now;',
-            'install it as a devDependency (npm install -D unplugin-secrets) and run npx unplugin-secrets git setup again.',
+            'install it as a devDependency (npm install -D unplugin-secrets)'
+            + ' and run npx unplugin-secrets git setup again.',
           ]),
       '',
       ...(added.length ? ['Commit .gitattributes. '] : []),

@@ -16,11 +16,11 @@ const SUBCOMMANDS = ['export', 'import', 'path'] as const
 /** Shown on a terminal only, on stderr: a pipe or a log gets the key alone. */
 const STORE_KEY_WARNING = 'This is the store key: anyone who has it can read every secret. '
   + 'Keep it in a CI secret, not in a file in the repository.'
-const ADMIN_KEY_WARNING = (admin: string) => `This is the admin key of ${admin}: anyone who has it can change every secret and the admin list. ${
-  [
-    'Paste it into the dashboard\'s sign-in form, or into key import --admin on your other machine;',
-    'never into CI, a chat or a file in the repository.',
-  ].join(' ')}`
+const ADMIN_KEY_WARNING = (admin: string) => [
+  `This is the admin key of ${admin}: anyone who has it can change every secret and the admin list.`,
+  'Paste it into the dashboard\'s sign-in form, or into key import --admin on your other machine;',
+  'never into CI, a chat or a file in the repository.',
+].join(' ')
 
 async function readStoreId(storePath: string) {
   const text = await readTextFile(storePath)

@@ -25,11 +25,15 @@ async function listEnvironment(store: EnvironmentStore): Promise<EnvironmentList
   }
 }
 
+/** An opened environment's rows, each led by the environment's name. */
+const environmentRows = (list: EnvironmentList): string[][] =>
+  'secrets' in list ? list.secrets.map(s => [list.environment, ...cells(s)]) : []
+
 /** --env all: one table with an ENVIRONMENT column; exit 1 when a store could not be opened. */
 async function listEveryEnvironment(stores: EnvironmentStore[], json: boolean): Promise<number> {
   const lists = await Promise.all(stores.map(listEnvironment))
   if (json) printBlock(JSON.stringify(lists, null, 2))
-  else printBlock(table([['ENVIRONMENT', ...COLUMNS], ...lists.flatMap(list => ('secrets' in list ? list.secrets.map(s => [list.environment, ...cells(s)]) : []))]))
+  else printBlock(table([['ENVIRONMENT', ...COLUMNS], ...lists.flatMap(environmentRows)]))
   for (const list of lists) {
     if ('error' in list) note(`${list.environment}: not listed: ${list.error.message}`)
   }

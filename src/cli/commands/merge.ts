@@ -231,7 +231,10 @@ function printConflicts(error: MergeConflict, request: MergeRequest): void {
   const secrets = error.conflicts.filter(c => c.what === 'secret').map(c => c.name)
   if (secrets.length === error.conflicts.length) {
     noteBlock([
-      'To finish, choose a side for each secret (--ours NAME keeps yours, --theirs NAME the other side\'s) and merge again:',
+      [
+        'To finish, choose a side for each secret',
+        '(--ours NAME keeps yours, --theirs NAME the other side\'s) and merge again:',
+      ].join(' '),
       `  ${request.again} ${secrets.map(name => `--ours ${name}`).join(' ')}`,
       ...(request.finish ? [`  git add ${quote(request.finish)} && git commit`] : []),
       'To keep another value, choose either side, then set it after the merge: unplugin-secrets set NAME',

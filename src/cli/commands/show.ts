@@ -74,14 +74,13 @@ function storeLines(file: StoreFile, label: string): string[] {
       ].join(' ')),
     `readers:${file.readers.size ? '' : ' none'}`,
     ...[...file.readers].sort(byName).map(([name, reader]) =>
-      [
-        `  ${printable(name)}  ${printable(shortRecipient(reader.recipient))}`,
-        ` added by ${printable(reader.addedBy)} at ${reader.addedAt}`,
-      ].join(' ')),
+      `  ${printable(name)}  ${printable(shortRecipient(reader.recipient))}`
+      + `  added by ${printable(reader.addedBy)} at ${reader.addedAt}`),
     `secrets:${file.secrets.size ? '' : ' none'}`,
     ...[...file.secrets].sort(byName).map(([name, secret]) =>
-      `  ${printable(name)}  v${secret.version}  updated by ${printable(secret.updatedBy)} at ${secret.updatedAt}  record ${short(secretRecordHash(secret))}${
-        secret.description === undefined ? '' : `  ${printable(JSON.stringify(secret.description))}`}`),
+      `  ${printable(name)}  v${secret.version}  updated by ${printable(secret.updatedBy)} at ${secret.updatedAt}`
+      + `  record ${short(secretRecordHash(secret))}`
+      + `${secret.description === undefined ? '' : `  ${printable(JSON.stringify(secret.description))}`}`),
     'audit:',
     ...file.audit.map(
       entry => `  #${entry.seq}  ${entry.at}  ${printable(entry.admin)}  ${printable(entryLine(entry, hashes))}`,

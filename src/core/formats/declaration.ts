@@ -32,6 +32,7 @@ interface ObjectShape {
 }
 
 const emptyShape = (): Shape => ({ names: new Set() })
+const emptyMapShape = (): NonNullable<Shape['map']> => ({ keys: emptyShape(), values: emptyShape() })
 
 /** The type of a value that is not a collection. Strings are all `string`: a reference is typed as what it becomes. */
 function scalarType(value: unknown): string {
@@ -52,7 +53,7 @@ function addValue(shape: Shape, value: unknown, depth: number): void {
   if (depth > MAX_TYPED_DEPTH) shape.names.add('unknown')
   else if (Array.isArray(value)) addItems(shape.array ??= emptyShape(), value, depth + 1)
   else if (value instanceof Set) addItems(shape.set ??= emptyShape(), value, depth + 1)
-  else if (value instanceof Map) addEntries(shape.map ??= { keys: emptyShape(), values: emptyShape() }, value, depth + 1)
+  else if (value instanceof Map) addEntries(shape.map ??= emptyMapShape(), value, depth + 1)
   else if (isPlainObject(value)) addFields(shape.object ??= { count: 0, fields: new Map() }, value, depth + 1)
   else shape.names.add(scalarType(value))
 }

@@ -76,9 +76,12 @@ function editMap(code: string, edits: Edit[], file: string): SourceMapData {
     parts.push(sourceColumn === 0 ? ';AACA' : `;AAC${vlq(-sourceColumn)}`)
     sourceColumn = 0
     let lines = 0
-    for (lineStart = lineEnd + 1, lineEnd = code.indexOf('\n', lineStart); lineEnd !== -1 && lineEnd < offset; lineEnd = code.indexOf('\n', lineStart)) {
+    lineStart = lineEnd + 1
+    lineEnd = code.indexOf('\n', lineStart)
+    while (lineEnd !== -1 && lineEnd < offset) {
       lines++
       lineStart = lineEnd + 1
+      lineEnd = code.indexOf('\n', lineStart)
     }
     parts.push(';AACA'.repeat(lines))
   }

@@ -59,7 +59,11 @@ export function toModuleCode(
 ): string {
   const literal = isJsonSafe(data) ? `JSON.parse(${JSON.stringify(JSON.stringify(data))})` : toJsLiteral(data)
   const lines = resolveAtStartUp
-    ? ['import { resolveConfig } from \'unplugin-secrets/runtime\';', `const _data = resolveConfig(${literal}, ${JSON.stringify(resolveAtStartUp)});`, 'export default _data;']
+    ? [
+        'import { resolveConfig } from \'unplugin-secrets/runtime\';',
+        `const _data = resolveConfig(${literal}, ${JSON.stringify(resolveAtStartUp)});`,
+        'export default _data;',
+      ]
     : [`const _data = ${literal};`, 'export default _data;']
   // Keys never become local names (a key "_data" or "data" must not collide): export generated locals under them.
   namedExportKeys(data, namedExports).forEach((key, index) => {

@@ -25,8 +25,10 @@ export function configFormat(file: string): ConfigFormat {
 }
 
 /** The extensions each format reads, as messages list them: "YAML (.yaml, .yml) and JSON (.json)". */
+const extensionsOf = (format: ConfigFormat): string[] =>
+  Object.keys(BY_EXTENSION).filter(extension => BY_EXTENSION[extension] === format).map(extension => `.${extension}`)
 const SUPPORTED = [...new Set(Object.values(BY_EXTENSION))]
-  .map(format => `${format.name} (${Object.keys(BY_EXTENSION).filter(extension => BY_EXTENSION[extension] === format).map(extension => `.${extension}`).join(', ')})`)
+  .map(format => `${format.name} (${extensionsOf(format).join(', ')})`)
   .join(' and ')
 
 /**

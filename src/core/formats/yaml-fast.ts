@@ -483,8 +483,9 @@ class ConfigYamlParser {
     this.expectLineEnd(end, 'content after an explicit key')
     this.checkKey(at, end, key)
     this.advance()
-    const valueLine
-      = this.indent === column && code.charCodeAt(this.content) === COLON && this.isBlank(this.content + 1)
+    const valueLine = this.indent === column
+      && code.charCodeAt(this.content) === COLON
+      && this.isBlank(this.content + 1)
     if (!valueLine) throw new Bail('an explicit key without its value line')
     this.position = this.content + 1
     return key
@@ -504,7 +505,8 @@ class ConfigYamlParser {
    * properties by assignment).
    */
   setKey(mapping: Record<string, unknown>, key: string, value: unknown): void {
-    if (key === '__proto__') Object.defineProperty(mapping, key, { value, writable: true, enumerable: true, configurable: true })
+    if (key === '__proto__')
+      Object.defineProperty(mapping, key, { value, writable: true, enumerable: true, configurable: true })
     else mapping[key] = value
   }
 
@@ -582,7 +584,8 @@ class ConfigYamlParser {
     if (multiline) {
       if (parent < 0) throw new Bail('a multi-line quoted scalar at the top level')
       // Every line it continues on must be blank or indented deeper than the collection holding it.
-      for (let newline = code.indexOf('\n', at); newline !== -1 && newline < close; newline = code.indexOf('\n', newline + 1)) {
+      const nextNewline = (from: number) => code.indexOf('\n', from)
+      for (let newline = nextNewline(at); newline !== -1 && newline < close; newline = nextNewline(newline + 1)) {
         let column = 0
         while (code.charCodeAt(newline + 1 + column) === SPACE) column++
         const next = code.charCodeAt(newline + 1 + column)

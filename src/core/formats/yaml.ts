@@ -280,7 +280,9 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
       ? '. The file nests too deeply to parse; flatten the structure.'
       : /excessive alias count/i.test(message)
         ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.`
-        : /merge sources/i.test(message) ? '. A merge key (<<) takes a mapping, or an alias of one; put a reference under a key of that mapping.' : '.'
+        : /merge sources/i.test(message)
+          ? '. A merge key (<<) takes a mapping, or an alias of one; put a reference under a key of that mapping.'
+          : '.'
     throw new SecretsError('YAML_INVALID', `${message.replace(/\.$/, '')}${hint}`, {
       loc: located(lines, file, doc.range[0]),
     })

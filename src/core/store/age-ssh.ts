@@ -121,8 +121,8 @@ const PASSPHRASE_HINT = [
 export function parseOpenSshPrivateKey(pem: string): SshEd25519PrivateKey {
   const damaged = 'an OpenSSH private key that is damaged or truncated'
   const lines = pem.trim().split(/\r?\n/)
-  const bytes
-    = lines[0] === OPENSSH_BEGIN && lines.at(-1) === OPENSSH_END ? fromBase64(lines.slice(1, -1).join('')) : undefined
+  const armored = lines[0] === OPENSSH_BEGIN && lines.at(-1) === OPENSSH_END
+  const bytes = armored ? fromBase64(lines.slice(1, -1).join('')) : undefined
   if (!bytes) throw new KeyRejected(damaged)
   const reader = new WireReader(bytes, damaged)
   if (!bytesEqual(reader.take(OPENSSH_MAGIC.length), OPENSSH_MAGIC)) throw new KeyRejected(damaged)

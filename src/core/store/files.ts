@@ -174,9 +174,10 @@ export async function fileMode(path: string, fallback: number): Promise<number> 
   }
 }
 
-export const ensureFolder = (folder: string, mode?: number) => mkdir(folder, { recursive: true, mode }).catch((error) => {
-  throw writeFailed(folder, error, 'nothing was written')
-})
+export const ensureFolder = (folder: string, mode?: number) =>
+  mkdir(folder, { recursive: true, mode }).catch((error) => {
+    throw writeFailed(folder, error, 'nothing was written')
+  })
 
 interface LockOwner {
   pid: number

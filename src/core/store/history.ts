@@ -107,8 +107,12 @@ export const describeChange = (entry: AuditEntry): string =>
   `#${entry.seq} ${entry.action}${entry.name ? ` ${entry.name}` : ''} by ${entry.admin} at ${entry.at}`
 
 /** The revision a file is at, as the memory keeps it. */
-export const seenRevision = (file: StoreFile, trail: Trail): SeenRevision =>
-  ({ revision: file.revision, head: trail.head, change: describeChange(file.audit.at(-1)!), seenAt: new Date().toISOString() })
+export const seenRevision = (file: StoreFile, trail: Trail): SeenRevision => ({
+  revision: file.revision,
+  head: trail.head,
+  change: describeChange(file.audit.at(-1)!),
+  seenAt: new Date().toISOString(),
+})
 
 /** The refusal: both revisions, their last changes, and the deliberate way to accept. */
 export function rollbackError(path: string, line: Line, seen: SeenRevision, file: StoreFile): SecretsError {

@@ -62,8 +62,9 @@ export const environmentKey: KeySourceProvider = {
 
 export const keyFileKeys: KeySourceProvider = {
   source: 'file',
-  find: (file, { keyFile }) =>
-    keyFile?.storeKeys.length ? { source: 'file', label: `The store key in the key file ${keyFilePath(file.id)}`, candidates: keyFile.storeKeys } : undefined,
+  find: (file, { keyFile }) => keyFile?.storeKeys.length
+    ? { source: 'file', label: `The store key in the key file ${keyFilePath(file.id)}`, candidates: keyFile.storeKeys }
+    : undefined,
 }
 
 /** Whether one of the candidates is the key the file is sealed with (others are retired or another store's). */
@@ -145,7 +146,8 @@ function readerKeysInWorker(file: StoreFile, context: KeyContext): FoundKeys | u
 function placesLooked(file: StoreFile): string {
   const places = [
     'the key option',
-    `the ${STORE_KEY_ENV} variable (Vite also reads it from its env files: .env, .env.local, .env.[mode], .env.[mode].local)`,
+    `the ${STORE_KEY_ENV} variable (Vite also reads it from its env files:`
+    + ' .env, .env.local, .env.[mode], .env.[mode].local)',
     `the key file ${keyFilePath(file.id)}`,
     ...(file.readers.size > 0 ? ['your age identity'] : []),
   ]

@@ -31,9 +31,11 @@ function parseKeyFile(path: string, text: string, mode: number): KeyFile {
   assertPrivateFile(path, mode, 'key file', 'KEY_INVALID')
   try {
     const json = JSON.parse(text) as Partial<KeyFile>
-    if (!Array.isArray(json.storeKeys) || !json.storeKeys.every(key => typeof key === 'string') || (json.adminKey !== undefined && typeof json.adminKey !== 'string'))
+    const { storeKeys, adminKey } = json
+    const badStoreKeys = !Array.isArray(storeKeys) || !storeKeys.every(key => typeof key === 'string')
+    if (badStoreKeys || (adminKey !== undefined && typeof adminKey !== 'string'))
       throw new Error('shape')
-    return { storeKeys: json.storeKeys, ...(json.adminKey ? { adminKey: json.adminKey } : {}) }
+    return { storeKeys, ...(adminKey ? { adminKey } : {}) }
   }
   catch {
     throw new SecretsError('KEY_INVALID', [

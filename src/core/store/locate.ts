@@ -55,8 +55,11 @@ export interface EnvironmentStore {
   path: string
 }
 
-const byEnvironment = (a: EnvironmentStore, b: EnvironmentStore): number =>
-  (a.environment === DEFAULT_ENVIRONMENT ? -1 : b.environment === DEFAULT_ENVIRONMENT ? 1 : a.environment < b.environment ? -1 : 1)
+const byEnvironment = (a: EnvironmentStore, b: EnvironmentStore): number => {
+  if (a.environment === DEFAULT_ENVIRONMENT) return -1
+  if (b.environment === DEFAULT_ENVIRONMENT) return 1
+  return a.environment < b.environment ? -1 : 1
+}
 
 /** The stores in `folder`: the default first, then by name. */
 export function storesIn(folder: string): EnvironmentStore[] {

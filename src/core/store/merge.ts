@@ -59,7 +59,15 @@ export type MergeOutcome
   = | { kind: 'up-to-date' }
   /** THEIRS contains OURS: the result is THEIRS byte for byte. */
     | { kind: 'fast-forward', text: string }
-    | { kind: 'merged', text: string, file: StoreFile, entry: AuditEntry, admin: string, fromTheirs: string[], reencrypted: string[] }
+    | {
+      kind: 'merged'
+      text: string
+      file: StoreFile
+      entry: AuditEntry
+      admin: string
+      fromTheirs: string[]
+      reencrypted: string[]
+    }
 
 /** A side as read and verified: its file, trail and the state its trail replays to. */
 interface Version {

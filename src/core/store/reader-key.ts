@@ -28,11 +28,13 @@ export const readerIdentityKey: KeySourceProvider = {
     }
     const [name, reader] = entry
     const label = `The entry of reader "${name}" in ${path}`
-    const storeKey = await unwrapWithIdentities(reader.wrap, identity.identities, label).catch(async (error: unknown) => {
-      // The entry is opened before the file is trusted: a file edited outside the tool says so first.
-      verifyWithoutKey(file, path)
-      throw error
-    })
+    const storeKey = await unwrapWithIdentities(reader.wrap, identity.identities, label).catch(
+      async (error: unknown) => {
+        // The entry is opened before the file is trusted: a file edited outside the tool says so first.
+        verifyWithoutKey(file, path)
+        throw error
+      },
+    )
     if (storeKey === undefined) {
       throw new SecretsError('READER_ENTRY_DAMAGED', [
         `${label} names your recipient but does not open with your identity (${identity.from}): it was damaged or`,

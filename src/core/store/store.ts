@@ -280,7 +280,8 @@ async function rewrapReaders(change: Change, storeKey: string): Promise<void> {
 }
 
 /** The hash of every secret and reader record: what rotate and upgrade entries commit to. */
-const recordHashes = (file: Pick<StoreFile, 'secrets' | 'readers'>): { records: Record<string, string>, readers: Record<string, string> } => ({
+interface RecordHashes { records: Record<string, string>, readers: Record<string, string> }
+const recordHashes = (file: Pick<StoreFile, 'secrets' | 'readers'>): RecordHashes => ({
   records: Object.fromEntries([...file.secrets].map(([name, record]) => [name, secretRecordHash(record)])),
   readers: Object.fromEntries([...file.readers].map(([name, record]) => [name, readerRecordHash(record)])),
 })
@@ -434,8 +435,9 @@ export class SecretStore {
   async setMany(values: Record<string, string | ({ value: string } & SetOptions)>): Promise<void> {
     const entries = Object.entries(values).map(([name, entry]) => {
       assertSecretName(name)
-      const { value, description, ...condition }
-        = typeof entry === 'string' ? { value: entry, description: undefined } : entry
+      const { value, description, ...condition } = typeof entry === 'string'
+        ? { value: entry, description: undefined }
+        : entry
       if (description !== undefined && typeof description !== 'string')
         throw new SecretsError('INVALID_VALUE', `The description of ${name} must be a string.`)
       assertCondition(name, condition)
@@ -746,8 +748,9 @@ export const MIN_REVISION_ENV = 'UNPLUGIN_SECRETS_MIN_REVISION'
 
 function minimumRevision(option: number | undefined): { value: number, source: string } | undefined {
   const env = process.env[MIN_REVISION_ENV]
-  const [raw, source]
-    = option !== undefined ? [option, 'the minRevision option'] : env ? [Number(env), MIN_REVISION_ENV] : [undefined, '']
+  const [raw, source] = option !== undefined
+    ? [option, 'the minRevision option']
+    : env ? [Number(env), MIN_REVISION_ENV] : [undefined, '']
   if (raw === undefined) return undefined
   if (!Number.isSafeInteger(raw) || raw < 1) {
     throw new SecretsError('USAGE', [
@@ -863,12 +866,13 @@ function rememberedBefore(error: unknown): MemoryFirst {
   return id => (id === storeId ? memory : readMemory(id))
 }
 
-const isRace = (error: unknown): boolean =>
-  error instanceof SecretsError && (error.code === 'STORE_ROLLBACK' || (error.code === 'WRONG_KEY' && !process.env[STORE_KEY_ENV]))
+const isRace = (error: unknown): boolean => error instanceof SecretsError
+  && (error.code === 'STORE_ROLLBACK' || (error.code === 'WRONG_KEY' && !process.env[STORE_KEY_ENV]))
 
 /** Whether the keys must come from the key file (not an option or the environment). */
 const needsKeyFile = (options: OpenStoreOptions): boolean =>
-  (options.key === undefined && !process.env[STORE_KEY_ENV]) || (!options.readOnly && options.adminKey === undefined && !process.env[ADMIN_KEY_ENV])
+  (options.key === undefined && !process.env[STORE_KEY_ENV])
+  || (!options.readOnly && options.adminKey === undefined && !process.env[ADMIN_KEY_ENV])
 
 function resolveAdminKey(options: OpenStoreOptions, keyFile: KeyFile | undefined): AdminKey | undefined {
   if (options.adminKey !== undefined) return parseAdminKey(options.adminKey, 'The adminKey option')
@@ -950,7 +954,8 @@ export async function openStore(
   return retryRace(async (memoryFirst) => {
     const file = await readStoreFile(path)
     const keyFile = needsKeyFile(options) ? await readKeyFile(file.id) : undefined
-    const keys = await findStoreKeys(file, { path, key: options.key, keyFile }, readerIdentityKey).catch((error: unknown) => {
+    const context = { path, key: options.key, keyFile }
+    const keys = await findStoreKeys(file, context, readerIdentityKey).catch((error: unknown) => {
       throw withStoreId(error, file.id)
     })
     return openParsedAsync(
@@ -1015,8 +1020,9 @@ export async function createStore(
 ): Promise<{ store: SecretStore, storeKey: string, adminKey: string }> {
   assertAdminName(options.admin)
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  const adminKey
-    = options.adminKey === undefined ? generateAdminKey() : parseAdminKey(options.adminKey, 'The adminKey option')
+  const adminKey = options.adminKey === undefined
+    ? generateAdminKey()
+    : parseAdminKey(options.adminKey, 'The adminKey option')
   await ensureFolder(dirname(path))
   return withFileLock(path, async () => {
     if (await readTextFile(path) !== undefined) {

@@ -774,13 +774,8 @@ function trustFile(
   history: HistoryCheck,
   memory = readMemory(file.id),
 ): Trail {
-  return checkHistory(
-    path,
-    file,
-    verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }),
-    history,
-    memory,
-  )
+  const trail = verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) })
+  return checkHistory(path, file, trail, history, memory)
 }
 
 /** trustFile with the signatures checked in parallel (every caller but start-up code). */
@@ -792,13 +787,8 @@ async function trustFileAsync(
   history: HistoryCheck,
   memory = readMemory(file.id),
 ): Promise<Trail> {
-  return checkHistory(
-    path,
-    file,
-    await verifyStoreAsync(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }),
-    history,
-    memory,
-  )
+  const trail = await verifyStoreAsync(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) })
+  return checkHistory(path, file, trail, history, memory)
 }
 
 /** The minimum revision and the rollback memory, for a file whose trail was verified; records a new revision. */

@@ -46,6 +46,17 @@ export default antfu(
     },
   },
   {
+    // Lines a reader can take in: a long message is built from short parts or kept in a messages module,
+    // not inlined mid-logic (#13). Strings, templates, regexps and comments count too.
+    files: ['src/**/*.ts'],
+    rules: { 'style/max-len': ['error', { code: 120 }] },
+  },
+  {
+    // Being changed on another branch as this rule lands; their lines are wrapped after that merge.
+    files: ['src/core/store/{replay,format,trust,lineage,crypto}.ts'],
+    rules: { 'style/max-len': 'off' },
+  },
+  {
     // The reader worker runs its work at the top level of the thread.
     files: ['src/core/store/reader-worker.ts'],
     rules: { 'antfu/no-top-level-await': 'off' },

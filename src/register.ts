@@ -30,7 +30,8 @@ let store: SecretStore | undefined
 
 /**
  * The process's store (UNPLUGIN_SECRETS_STORE, UNPLUGIN_SECRETS_ENV, else the nearest secrets.enc.json),
- * opened on the first config that mentions a secret; errors name the config and the environment, as the ESM loader's do.
+ * opened on the first config that mentions a secret; errors name the config and the environment, as
+ * the ESM loader's do.
  */
 function lookupFor(file: string): SecretLookup {
   const path = findStore()

@@ -1,4 +1,3 @@
-export { SecretsError } from './core/errors'
 /**
  * Start-up resolution for server builds made with `mode: 'runtime'`: the
  * built config modules import this and resolve their references from the
@@ -11,5 +10,6 @@ export { SecretsError } from './core/errors'
  * UNPLUGIN_SECRETS_KEY=usec_store_… node dist/server.js
  * ```
  */
+export { SecretsError } from './core/errors'
 export { checkAtStartUp, resolveConfig } from './core/runtime'
 export type { RuntimeConfigOptions, StartUpCheck } from './core/runtime'

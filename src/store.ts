@@ -19,8 +19,26 @@ export type { SecretsErrorCode } from './core/errors'
 export { MAX_VALUE_BYTES, SECRET_NAME_PATTERN } from './core/names'
 export type { AuditAction } from './core/store/format'
 export { keyFilePath } from './core/store/keyfile'
-export { ADMIN_KEY_ENV, createStore, DEFAULT_STORE_PATH, openStore, SecretStore, STORE_KEY_ENV } from './core/store/store'
-export type { AdminInfo, AuditRecord, CreateStoreOptions, OpenStoreOptions, ReaderInfo, RotateOptions, SecretInfo, SetOptions, VerifyReport, WriteCondition } from './core/store/store'
+export {
+  ADMIN_KEY_ENV,
+  createStore,
+  DEFAULT_STORE_PATH,
+  openStore,
+  SecretStore,
+  STORE_KEY_ENV,
+} from './core/store/store'
+export type {
+  AdminInfo,
+  AuditRecord,
+  CreateStoreOptions,
+  OpenStoreOptions,
+  ReaderInfo,
+  RotateOptions,
+  SecretInfo,
+  SetOptions,
+  VerifyReport,
+  WriteCondition,
+} from './core/store/store'
 
 /**
  * A new admin key pair. Keep `adminKey` private; give `publicKey` to a current

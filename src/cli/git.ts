@@ -6,11 +6,17 @@ import { SecretsError } from '../core/errors'
 
 function git(args: string[], cwd: string): string {
   try {
-    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 })
+    return execFileSync('git', args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 256 * 1024 * 1024,
+    })
   }
   catch (error) {
     const failure = error as NodeJS.ErrnoException & { stderr?: string }
-    if (failure.code === 'ENOENT') throw new SecretsError('USAGE', 'This needs git on PATH (it reads the store as committed at a ref).')
+    if (failure.code === 'ENOENT')
+      throw new SecretsError('USAGE', 'This needs git on PATH (it reads the store as committed at a ref).')
     throw Object.assign(new Error(String(failure.stderr ?? failure.message).trim()), { cause: error })
   }
 }
@@ -42,7 +48,10 @@ export function readAtRef(ref: string, path: string): string | undefined {
     git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], root)
   }
   catch {
-    throw new SecretsError('USAGE', `git knows no commit ${JSON.stringify(ref)} here. In CI, fetch it first (git fetch origin main; actions/checkout with fetch-depth: 0).`)
+    throw new SecretsError('USAGE', [
+      `git knows no commit ${JSON.stringify(ref)} here.`,
+      'In CI, fetch it first (git fetch origin main; actions/checkout with fetch-depth: 0).',
+    ].join(' '))
   }
   try {
     return git(['show', `${ref}:${inRepo}`], root)
@@ -80,4 +89,5 @@ export function localConfig(root: string, key: string): string | undefined {
   }
 }
 
-export const setLocalConfig = (root: string, key: string, value: string): void => void git(['config', '--local', key, value], root)
+export const setLocalConfig = (root: string, key: string, value: string): void =>
+  void git(['config', '--local', key, value], root)

@@ -13,12 +13,24 @@
 import { version } from '../../package.json'
 import { SecretsError } from '../core/errors'
 import type { EnvironmentStore } from '../core/store/locate'
-import { ALL_ENVIRONMENTS, chooseStore, DEFAULT_STORE_PATH, ENVIRONMENT_ENV, findEnvironmentStores, STORE_PATH_ENV, storeFileName, storeRequest } from '../core/store/locate'
+import {
+  ALL_ENVIRONMENTS,
+  chooseStore,
+  DEFAULT_STORE_PATH,
+  ENVIRONMENT_ENV,
+  findEnvironmentStores,
+  STORE_PATH_ENV,
+  storeFileName,
+  storeRequest,
+} from '../core/store/locate'
 import type { Command } from './command'
 import { parseCommandArgs, usageError } from './command'
 import { noteBlock, print, printBlock, printError } from './io'
 
-/** Each command's module is imported when it runs: a command pays only for what it uses (render/check load the YAML parser, list does not). */
+/**
+ * Each command's module is imported when it runs: a command pays only for what it uses
+ * (render/check load the YAML parser, list does not).
+ */
 const commandLoaders: Record<string, () => Promise<Command>> = {
   'init': () => import('./commands/init').then(m => m.init),
   'set': () => import('./commands/set').then(m => m.set),
@@ -40,7 +52,8 @@ const commandLoaders: Record<string, () => Promise<Command>> = {
   'show': () => import('./commands/show').then(m => m.show),
 }
 const commandNames = Object.keys(commandLoaders)
-const loadCommand = (name: string): Promise<Command> | undefined => (Object.hasOwn(commandLoaders, name) ? commandLoaders[name]!() : undefined)
+const loadCommand = (name: string): Promise<Command> | undefined =>
+  Object.hasOwn(commandLoaders, name) ? commandLoaders[name]!() : undefined
 const loadAll = (): Promise<Command[]> => Promise.all(commandNames.map(name => commandLoaders[name]!()))
 
 function mainHelp(commands: Command[]): string {
@@ -113,16 +126,28 @@ function splitLeadingGlobals(argv: string[]) {
 }
 
 /** The store a command works on, or with --env all (list, check) every environment's store. */
-function commandStores(command: Command, commandLine: { store?: string, environment?: string }): { storePath: string, environments?: EnvironmentStore[] } {
+function commandStores(
+  command: Command,
+  commandLine: { store?: string, environment?: string },
+): { storePath: string, environments?: EnvironmentStore[] } {
   if (commandLine.store === '') throw usageError('--store needs a path.')
   if (commandLine.environment === '') throw usageError('--env needs an environment name.')
   const request = storeRequest(commandLine)
   if (request && 'environment' in request && request.environment === ALL_ENVIRONMENTS) {
     const asked = request.by === '--env' ? '--env all' : `${request.by}=all`
-    if (!command.everyEnvironment) throw usageError(`${command.name} works on one store; ${asked} is for list and check. Name one environment, for example --env production.`, command.name)
+    if (!command.everyEnvironment) {
+      throw usageError([
+        `${command.name} works on one store; ${asked} is for list and check.`,
+        'Name one environment, for example --env production.',
+      ].join(' '), command.name)
+    }
     const environments = findEnvironmentStores()
-    if (environments.length === 0)
-      throw new SecretsError('STORE_NOT_FOUND', `No store in this folder or a parent (${DEFAULT_STORE_PATH} or ${storeFileName('NAME')}). Create one with unplugin-secrets init.`)
+    if (environments.length === 0) {
+      throw new SecretsError('STORE_NOT_FOUND', [
+        `No store in this folder or a parent (${DEFAULT_STORE_PATH} or ${storeFileName('NAME')}).`,
+        'Create one with unplugin-secrets init.',
+      ].join(' '))
+    }
     return { storePath: environments[0]!.path, environments }
   }
   return { storePath: chooseStore(request, { create: command.name === 'init' }).path }
@@ -145,7 +170,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (name === 'help') {
     const topic = args[0] === undefined ? undefined : await loadCommand(args[0])
-    if (args[0] !== undefined && !topic) throw usageError(`No command "${args[0]}". Commands: ${commandNames.join(', ')}.`)
+    if (args[0] !== undefined && !topic)
+      throw usageError(`No command "${args[0]}". Commands: ${commandNames.join(', ')}.`)
     printBlock(topic ? commandHelp(topic) : mainHelp(await loadAll()))
     return 0
   }
@@ -176,7 +202,10 @@ main(process.argv.slice(2)).then(
     }
     else {
       // Not ours: show only its name and message (a stack could carry data from a frame).
-      printError(`unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}. Please report it.`)
+      printError([
+        `unexpected ${(error as Error)?.name ?? 'error'}:`,
+        `${(error as Error)?.message ?? String(error)}. Please report it.`,
+      ].join(' '))
       process.exitCode = 1
     }
   },

@@ -1,3 +1,7 @@
+/**
+ * The CLI's terminal: all it prints is escaped, so text from a file can neither forge output nor
+ * drive the terminal; reading stdin and hidden prompts.
+ */
 import { styleText } from 'node:util'
 import { SecretsError } from '../core/errors'
 import { MAX_VALUE_BYTES, UTF8_STRICT } from '../core/names'
@@ -19,7 +23,8 @@ export function paint(stream: NodeJS.WriteStream, style: Style, text: string): s
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const TERMINAL_UNSAFE = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069]/g
 const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
-const escapeChar = (char: string): string => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
+const escapeChar = (char: string): string =>
+  SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
 
 /**
  * Text from a file (a name, a path, a description, config text) shown
@@ -29,12 +34,16 @@ const escapeChar = (char: string): string => SHORT_ESCAPES[char] ?? `\\u${char.c
  */
 export const printable = (text: string): string => text.replace(TERMINAL_UNSAFE, escapeChar)
 
-/** One line of output (stdout, or stderr for notes), escaped whole: a value goes out only through `get` and `render`. */
+/**
+ * One line of output (stdout, or stderr for notes), escaped whole: a value goes out only through
+ * `get` and `render`.
+ */
 export const print = (line = ''): void => void process.stdout.write(`${printable(line)}\n`)
 export const note = (line = ''): void => void process.stderr.write(`${printable(line)}\n`)
 
 /** A failure on stderr: the (coloured) label is ours, the message is escaped whole, its line breaks too. */
-export const printError = (message: string): void => void process.stderr.write(`${paint(process.stderr, 'red', 'error:')} ${printable(message)}\n`)
+export const printError = (message: string): void =>
+  void process.stderr.write(`${paint(process.stderr, 'red', 'error:')} ${printable(message)}\n`)
 
 /** Several lines built here (help, a table of escaped cells, JSON): the line breaks are kept, nothing else. */
 const printableBlock = (text: string): string => text.split('\n').map(printable).join('\n')
@@ -46,7 +55,10 @@ function decodeUtf8(bytes: Uint8Array, source: string): string {
     return UTF8_STRICT.decode(bytes)
   }
   catch {
-    throw new SecretsError('INVALID_VALUE', `${source} is not valid UTF-8 text. Secrets are text; encode binary data first (e.g. base64).`)
+    throw new SecretsError('INVALID_VALUE', [
+      `${source} is not valid UTF-8 text.`,
+      'Secrets are text; encode binary data first (e.g. base64).',
+    ].join(' '))
   }
 }
 
@@ -56,8 +68,12 @@ export async function readStdinText(what: string): Promise<string> {
   let size = 0
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_VALUE_BYTES + 2)
-      throw new SecretsError('VALUE_TOO_LARGE', `${what} from stdin is over ${MAX_VALUE_BYTES} bytes (1 MiB), the limit for a value.`)
+    if (size > MAX_VALUE_BYTES + 2) {
+      throw new SecretsError(
+        'VALUE_TOO_LARGE',
+        `${what} from stdin is over ${MAX_VALUE_BYTES} bytes (1 MiB), the limit for a value.`,
+      )
+    }
     chunks.push(chunk)
   }
   return decodeUtf8(Buffer.concat(chunks), `${what} from stdin`)
@@ -114,5 +130,12 @@ export function promptHidden(question: string): Promise<string> {
 export function table(cells: string[][]): string {
   const rows = cells.map(row => row.map(printable))
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map(row => row[column]!.length)))
-  return rows.map(row => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n')
+  return rows
+    .map(row =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
 }

@@ -8,7 +8,14 @@ import { dirname, relative, resolve } from 'node:path'
 import { environmentNameProblem } from './names'
 import type { BuildInfo, ResolvedOptions } from './options'
 import { SecretsError } from './errors'
-import { ALL_ENVIRONMENTS, checkEnvironment, DEFAULT_ENVIRONMENT, environmentOfStore, storeFileName, storesIn } from './store/locate'
+import {
+  ALL_ENVIRONMENTS,
+  checkEnvironment,
+  DEFAULT_ENVIRONMENT,
+  environmentOfStore,
+  storeFileName,
+  storesIn,
+} from './store/locate'
 
 export interface BuildStore {
   path: string
@@ -21,22 +28,47 @@ export interface BuildStore {
 /** The name a function given as the environment option returned, checked as the option is. */
 function calledEnvironment(choose: (build: BuildInfo) => string, build: BuildInfo): string {
   const name = choose(build)
-  if (name === ALL_ENVIRONMENTS)
-    throw new SecretsError('USAGE', 'unplugin-secrets: the environment option\'s function returned "all"; a build reads one environment\'s store.')
+  if (name === ALL_ENVIRONMENTS) {
+    throw new SecretsError('USAGE', [
+      'unplugin-secrets: the environment option\'s function returned "all";',
+      'a build reads one environment\'s store.',
+    ].join(' '))
+  }
   return checkEnvironment(name, 'unplugin-secrets: what the environment option\'s function returned')
 }
 
-/** Vite only: the mode's store (secrets.production.enc.json for `vite build`), when the mode is an environment name and the file exists. */
+/**
+ * Vite only: the mode's store (secrets.production.enc.json for `vite build`), when the mode is an
+ * environment name and the file exists.
+ */
 function modeStore(root: string, build: BuildInfo): BuildStore | undefined {
   const { mode } = build
-  if (build.bundler !== 'vite' || mode === undefined || mode === ALL_ENVIRONMENTS || environmentNameProblem(mode) !== undefined) return undefined
+  if (
+    build.bundler !== 'vite'
+    || mode === undefined
+    || mode === ALL_ENVIRONMENTS
+    || environmentNameProblem(mode) !== undefined
+  ) {
+    return undefined
+  }
   const path = resolve(root, storeFileName(mode))
   return existsSync(path) ? { path, environment: mode, reason: `Vite mode ${mode}` } : undefined
 }
 
 /** `storeGiven`: the store option was given (its default alone does not pin the file). */
-export function chooseBuildStore(options: ResolvedOptions, storeGiven: boolean, root: string, build: BuildInfo): BuildStore {
-  if (storeGiven) return { path: resolve(root, options.store), environment: environmentOfStore(options.store), reason: 'the store option' }
+export function chooseBuildStore(
+  options: ResolvedOptions,
+  storeGiven: boolean,
+  root: string,
+  build: BuildInfo,
+): BuildStore {
+  if (storeGiven) {
+    return {
+      path: resolve(root, options.store),
+      environment: environmentOfStore(options.store),
+      reason: 'the store option',
+    }
+  }
   const { environment } = options
   if (environment !== undefined) {
     const name = typeof environment === 'function' ? calledEnvironment(environment, build) : environment
@@ -47,7 +79,11 @@ export function chooseBuildStore(options: ResolvedOptions, storeGiven: boolean, 
   const unmatched = build.bundler === 'vite' && build.mode !== undefined && build.mode !== DEFAULT_ENVIRONMENT
     ? `Vite mode ${build.mode} has no ${storeFileName(build.mode)}`
     : 'the default'
-  return { path: resolve(root, storeFileName(DEFAULT_ENVIRONMENT)), environment: DEFAULT_ENVIRONMENT, reason: unmatched }
+  return {
+    path: resolve(root, storeFileName(DEFAULT_ENVIRONMENT)),
+    environment: DEFAULT_ENVIRONMENT,
+    reason: unmatched,
+  }
 }
 
 /**
@@ -59,7 +95,10 @@ export const hasEnvironments = (store: BuildStore): boolean =>
   (store.environment !== undefined && store.environment !== DEFAULT_ENVIRONMENT)
   || storesIn(dirname(store.path)).some(({ environment }) => environment !== DEFAULT_ENVIRONMENT)
 
-/** The line a build prints once: `unplugin-secrets: environment production, secrets.production.enc.json (Vite mode production)`. */
+/**
+ * The line a build prints once: `unplugin-secrets: environment production,
+ * secrets.production.enc.json (Vite mode production)`.
+ */
 export function buildStoreLine(store: BuildStore, root: string): string {
   const shown = relative(root, store.path) || store.path
   const what = store.environment === undefined ? `store ${shown}` : `environment ${store.environment}, ${shown}`

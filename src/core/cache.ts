@@ -1,3 +1,7 @@
+/**
+ * The YAML parse cache (templates, never values), in memory and on disk, so a repeat build or a
+ * store change does not parse every config again.
+ */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
@@ -39,7 +43,8 @@ interface Entry { key: string, template: YamlTemplate }
 const entryMac = (key: Buffer, file: string, json: string | Uint8Array): Buffer =>
   createHmac('sha256', key).update(`${file}\0`).update(json).digest()
 
-const sealEntry = (key: Buffer, file: string, json: string): string => `${entryMac(key, file, json).toString('hex')}\n${json}`
+const sealEntry = (key: Buffer, file: string, json: string): string =>
+  `${entryMac(key, file, json).toString('hex')}\n${json}`
 
 const MAC_HEX_LENGTH = 64
 
@@ -99,7 +104,12 @@ function parseEntry(json: string, key: string): Entry | undefined {
   try {
     const entry = JSON.parse(json) as Entry
     const template = entry?.template
-    return entry.key === key && typeof template?.single === 'boolean' && Array.isArray(template.refs) && 'data' in template ? entry : undefined
+    return entry.key === key
+      && typeof template?.single === 'boolean'
+      && Array.isArray(template.refs)
+      && 'data' in template
+      ? entry
+      : undefined
   }
   catch {
     return undefined

@@ -28,10 +28,19 @@ interface WalkOptions {
  * those .gitignore ignores: a rendered file or a build holds no reference to
  * check. Globs the user gives are taken as written.
  */
-export async function globConfigFiles(patterns: string[] | undefined, { cwd = process.cwd(), ignore = [] }: WalkOptions = {}): Promise<string[]> {
-  if (patterns !== undefined) return (await glob(patterns, { cwd, absolute: true, ignore: [...NEVER_WALKED, ...ignore] })).sort()
+export async function globConfigFiles(
+  patterns: string[] | undefined,
+  { cwd = process.cwd(), ignore = [] }: WalkOptions = {},
+): Promise<string[]> {
+  if (patterns !== undefined)
+    return (await glob(patterns, { cwd, absolute: true, ignore: [...NEVER_WALKED, ...ignore] })).sort()
   // One walk finds the configs and the .gitignore files that decide which of them count.
-  const found = await glob([CONFIG_FILES_GLOB, GITIGNORE_GLOB], { cwd, absolute: true, ignore: [...NEVER_WALKED, ...OUTPUT_GLOBS, ...ignore], caseSensitiveMatch: false })
+  const found = await glob([CONFIG_FILES_GLOB, GITIGNORE_GLOB], {
+    cwd,
+    absolute: true,
+    ignore: [...NEVER_WALKED, ...OUTPUT_GLOBS, ...ignore],
+    caseSensitiveMatch: false,
+  })
   const isGitignore = (file: string) => basename(file) === '.gitignore'
   const ignored = await gitIgnored(cwd, found.filter(isGitignore))
   return found.filter(file => !isGitignore(file) && !ignored(file)).sort()

@@ -34,17 +34,26 @@ function lazyStore(options: ConfigOptions): () => Promise<SecretStore> {
   const open = async (path: string) => openStore({ path, key: options.key }).catch((error: unknown) => {
     throw error instanceof SecretsError ? storeFailure(error, path) : error
   })
-  return () => (opening ??= typeof options.store === 'object' ? Promise.resolve(options.store) : open(options.store ?? findStore()))
+  return () =>
+    (opening
+      ??= typeof options.store === 'object' ? Promise.resolve(options.store) : open(options.store ?? findStore()))
 }
 
 /**
  * Expands the references in a YAML or JSON config's text, with the bundler
  * plugin's rules and errors (file:line:col, never a value).
  */
-export async function expandConfig(text: string, options: ConfigOptions & { filename: string }): Promise<ExpandedConfig> {
+export async function expandConfig(
+  text: string,
+  options: ConfigOptions & { filename: string },
+): Promise<ExpandedConfig> {
   const format = namedFileFormat(options.filename)
   const store = mentionsSecret(text) ? await lazyStore(options)() : undefined
-  const lookup: SecretLookup = store ? storeLookup(store) : () => { throw new SecretsError('STORE_NOT_FOUND', 'no store was opened') }
+  const lookup: SecretLookup = store
+    ? storeLookup(store)
+    : () => {
+        throw new SecretsError('STORE_NOT_FOUND', 'no store was opened')
+      }
   const { data, namedExports } = format.data(text, options.filename, lookup)
   // The code a bundler would be given: a module of the data, or the file itself with values in place (and a map).
   if (format.bundledAs === 'module') return { data, code: toModuleCode(data, namedExports), map: null }
@@ -68,7 +77,11 @@ export async function loadConfig<T = unknown>(path: string, options: ConfigOptio
     text = await readFile(path, 'utf8')
   }
   catch (error) {
-    throw new SecretsError('STORE_NOT_FOUND', `Cannot read the config ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, { cause: error })
+    throw new SecretsError(
+      'STORE_NOT_FOUND',
+      `Cannot read the config ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      { cause: error },
+    )
   }
   return (await expandConfig(text, { ...options, filename: path })).data as T
 }
@@ -86,8 +99,12 @@ export async function resolveSecrets<T>(value: T, options: ConfigOptions = {}): 
     if (Array.isArray(item)) return item.map((entry, index) => walk(entry, `${path}[${index}]`))
     if (item !== null && typeof item === 'object' && Object.getPrototypeOf(item) === Object.prototype) {
       return Object.fromEntries(Object.entries(item).map(([key, entry]) => {
-        if (mentionsSecret(key) && parseReferences(key).some(part => part.type === 'ref'))
-          throw new SecretsError('REFERENCE_IN_KEY', `${path || '(root)'}: a \${secret.…} reference stands in the key ${JSON.stringify(key)}; references are expanded in values only.`)
+        if (mentionsSecret(key) && parseReferences(key).some(part => part.type === 'ref')) {
+          throw new SecretsError('REFERENCE_IN_KEY', [
+            `${path || '(root)'}: a \${secret.…} reference stands in the key ${JSON.stringify(key)};`,
+            'references are expanded in values only.',
+          ].join(' '))
+        }
         return [key, walk(entry, path ? `${path}.${key}` : key)]
       }))
     }
@@ -99,7 +116,8 @@ export async function resolveSecrets<T>(value: T, options: ConfigOptions = {}): 
 function hasReference(value: unknown): boolean {
   if (typeof value === 'string') return mentionsSecret(value)
   if (Array.isArray(value)) return value.some(hasReference)
-  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, item]) => mentionsSecret(key) || hasReference(item))
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).some(([key, item]) => mentionsSecret(key) || hasReference(item))
   return false
 }
 
@@ -110,7 +128,8 @@ function expandString(text: string, path: string, store: SecretStore | undefined
     parts = parseReferences(text)
   }
   catch (error) {
-    if (error instanceof ReferenceSyntaxError) throw new SecretsError('REFERENCE_INVALID', `${path || '(value)'}: ${error.message}`)
+    if (error instanceof ReferenceSyntaxError)
+      throw new SecretsError('REFERENCE_INVALID', `${path || '(value)'}: ${error.message}`)
     throw error
   }
   return parts.map((part) => {

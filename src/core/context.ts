@@ -71,14 +71,20 @@ export class SecretsContext {
   readonly build: BuildInfo
   /** The bundler's logger at info level, for the line naming the build's store (set by each bundler family). */
   info: (message: string) => void = () => {}
-  /** Runtime mode: each config resolved at start-up (as shown in messages) and its names, for the entries' start-up check. */
+  /**
+   * Runtime mode: each config resolved at start-up (as shown in messages) and its names, for the
+   * entries' start-up check.
+   */
   readonly startUpConfigs: Map<string, string[]>
   /** Vite: when this instance's first build started (what frameworks write for the browser since then is scanned). */
   buildStartedAt: number | undefined
   readonly #rootFixed: boolean
   /** A store that must be there for the output scan: set explicitly, or placed by a framework entry. */
   readonly #storeRequired: boolean
-  /** Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target option); Vite decides per module. */
+  /**
+   * Whole-build browser signal (webpack/Rspack target, esbuild platform, Farm targetEnv, the target
+   * option); Vite decides per module.
+   */
   browserBuild: boolean
   /** Config files that referenced a secret: the store is a dependency of each. */
   readonly storeUsers = new Set<string>()
@@ -108,7 +114,10 @@ export class SecretsContext {
     setup.onContext?.(this)
   }
 
-  /** The bundler's root, unless a framework entry fixed one (Nuxt's Vite root is app/, its store is beside nuxt.config). */
+  /**
+   * The bundler's root, unless a framework entry fixed one (Nuxt's Vite root is app/, its store is
+   * beside nuxt.config).
+   */
   useBundlerRoot(root: string): void {
     if (!this.#rootFixed) this.root = root
   }
@@ -126,7 +135,10 @@ export class SecretsContext {
     return this.store.path
   }
 
-  /** The build's line naming its store, once: at the first config that needs the store, in a project with environments. */
+  /**
+   * The build's line naming its store, once: at the first config that needs the store, in a project
+   * with environments.
+   */
   #announce(): void {
     if (this.#announced) return
     this.#announced = true
@@ -142,7 +154,10 @@ export class SecretsContext {
     return { forBrowser: this.browserBuild, inDevServer: false }
   }
 
-  /** The store path a runtime-mode build writes: absolute stays absolute, else relative to the build's working directory. */
+  /**
+   * The store path a runtime-mode build writes: absolute stays absolute, else relative to the
+   * build's working directory.
+   */
   get startUpStorePath(): string {
     const { store } = this.options
     return this.#storeGiven && isAbsolute(store) ? store : relative(process.cwd(), this.storePath) || this.storePath
@@ -153,11 +168,20 @@ export class SecretsContext {
    * on the store (`watch` makes the store a dependency). A SecretsError is
    * thrown for the bundler family's hooks to report their way.
    */
-  async transform(code: string, id: string, target: ModuleTarget, watch: (file: string) => void): Promise<TransformOutput | undefined> {
+  async transform(
+    code: string,
+    id: string,
+    target: ModuleTarget,
+    watch: (file: string) => void,
+  ): Promise<TransformOutput | undefined> {
     const result = await this.expand(code, id, target)
     if (!result) return undefined
     this.trackStoreUse(id, result, watch)
-    return { code: result.code, ...(result.map ? { map: result.map } : {}), ...(result.moduleType ? { moduleType: result.moduleType } : {}) }
+    return {
+      code: result.code,
+      ...(result.map ? { map: result.map } : {}),
+      ...(result.moduleType ? { moduleType: result.moduleType } : {}),
+    }
   }
 
   /** Remembers whether `id` referenced a secret; if it did, the store becomes a watched dependency. */
@@ -170,8 +194,15 @@ export class SecretsContext {
     watch(this.storePath)
   }
 
-  /** One config file as the bundler gets it: YAML as a JS module, JSON as JSON (or JS where the bundler needs it); undefined when nothing changes. */
-  async expand(code: string, id: string, { forBrowser, inDevServer }: ModuleTarget): Promise<ExpandedModule | undefined> {
+  /**
+   * One config file as the bundler gets it: YAML as a JS module, JSON as JSON (or JS where the
+   * bundler needs it); undefined when nothing changes.
+   */
+  async expand(
+    code: string,
+    id: string,
+    { forBrowser, inDevServer }: ModuleTarget,
+  ): Promise<ExpandedModule | undefined> {
     const file = id.split('?')[0]!
     const shown = relative(this.root, file) || file
     const format = configFormat(file)
@@ -186,10 +217,15 @@ export class SecretsContext {
       await this.resolver.prepare()
     }
     const lookup = this.#lookup(forBrowser)
-    if (format.bundledAs === 'module')
-      return { ...await format.module(code, shown, lookup, { cache: this.#cache(file) }), map: this.#moduleMap(file, code) }
+    if (format.bundledAs === 'module') {
+      return {
+        ...(await format.module(code, shown, lookup, { cache: this.#cache(file) })),
+        map: this.#moduleMap(file, code),
+      }
+    }
     const expanded = format.render(code, shown, lookup, { sourcemap: true })
-    if (expanded.code === code) return undefined // nothing to expand: the bundler's JSON handling takes the file as it is
+    // nothing to expand: the bundler's JSON handling takes the file as it is
+    if (expanded.code === code) return undefined
     if (!this.jsonAsModule) return expanded
     this.jsonModules.add(file)
     return { ...await format.module(code, shown, lookup), map: this.#moduleMap(file, code) }
@@ -199,14 +235,28 @@ export class SecretsContext {
    * Runtime mode, server code: a module that resolves its references at
    * start-up. A JSON file becomes one only if it has references (else it stays JSON).
    */
-  async #startUpModule(format: ConfigFormat, code: string, file: string, shown: string): Promise<ExpandedModule | undefined> {
+  async #startUpModule(
+    format: ConfigFormat,
+    code: string,
+    file: string,
+    shown: string,
+  ): Promise<ExpandedModule | undefined> {
     if (mentionsSecret(code)) this.#announce()
     const runtime = { store: this.startUpStorePath }
     const map = this.#moduleMap(file, code)
-    if (format.bundledAs === 'module') return this.#checkedAtStartUp(shown, { ...await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) }), map })
+    if (format.bundledAs === 'module') {
+      return this.#checkedAtStartUp(shown, {
+        ...(await format.module(code, shown, () => '', { runtime, cache: this.#cache(file) })),
+        map,
+      })
+    }
     if (!hasReferences(format, code, shown)) return undefined
     this.jsonModules.add(file)
-    return this.#checkedAtStartUp(shown, { ...await format.module(code, shown, () => '', { runtime }), map, moduleType: 'js' })
+    return this.#checkedAtStartUp(shown, {
+      ...(await format.module(code, shown, () => '', { runtime })),
+      map,
+      moduleType: 'js',
+    })
   }
 
   /** Records a start-up module's names: every server entry checks them first. */
@@ -241,11 +291,15 @@ export class SecretsContext {
     }, 300).unref())
   }
 
-  /** The declaration of `file` as the file now is; one that does not parse keeps its last (its error is the transform's to report). */
+  /**
+   * The declaration of `file` as the file now is; one that does not parse keeps its last (its error
+   * is the transform's to report).
+   */
   async #redeclare(file: string, event: 'create' | 'update' | 'delete'): Promise<void> {
     const code = event === 'delete' ? undefined : await readFile(file, 'utf8').catch(() => undefined)
     if (code === undefined) return this.#declarations.remove(file)
-    await this.#writeDeclaration(configFormat(file), code, file, relative(this.root, file) || file).catch((error: unknown) => {
+    const shown = relative(this.root, file) || file
+    await this.#writeDeclaration(configFormat(file), code, file, shown).catch((error: unknown) => {
       if (!(error instanceof SecretsError)) throw error
     })
   }
@@ -253,7 +307,11 @@ export class SecretsContext {
   /** The parse cache's folder; undefined with `cache: false` (memory only). */
   get cacheDir(): string | undefined {
     const { cache } = this.options
-    return cache === false ? undefined : typeof cache === 'string' ? resolve(this.root, cache) : defaultCacheDir(this.root)
+    return cache === false
+      ? undefined
+      : typeof cache === 'string'
+        ? resolve(this.root, cache)
+        : defaultCacheDir(this.root)
   }
 
   /** The parse cache (memory, and the cache folder), keyed by the file's real path. */
@@ -265,8 +323,12 @@ export class SecretsContext {
   /** Values from the store; for browser code, only the allowed names. */
   #lookup(forBrowser: boolean): SecretLookup {
     return (name, locate) => {
-      if (forBrowser && !this.options.client.includes(name))
-        throw new SecretsError('SECRET_IN_CLIENT', `secret ${name} would be shipped to the browser (client build). Move the import to server code, or allow this name with client: ['${name}']`, { loc: locate() })
+      if (forBrowser && !this.options.client.includes(name)) {
+        throw new SecretsError('SECRET_IN_CLIENT', [
+          `secret ${name} would be shipped to the browser (client build).`,
+          `Move the import to server code, or allow this name with client: ['${name}']`,
+        ].join(' '), { loc: locate() })
+      }
       return this.resolver.lookup(name, locate)
     }
   }
@@ -277,7 +339,14 @@ export class SecretsContext {
    * goes with it: otherwise the map would carry the expanded values.
    */
   #moduleMap(file: string, original: string): SourceMapData {
-    return { version: 3, file: basename(file), sources: [file], names: [], mappings: 'AAAA', ...(this.jsonAsModule ? { sourcesContent: [original] } : {}) }
+    return {
+      version: 3,
+      file: basename(file),
+      sources: [file],
+      names: [],
+      mappings: 'AAAA',
+      ...(this.jsonAsModule ? { sourcesContent: [original] } : {}),
+    }
   }
 
   /**
@@ -291,7 +360,9 @@ export class SecretsContext {
       this.#warnNoScan(report)
       return undefined
     }
-    const allowed = this.options.client.map(name => values.get(name)).filter((value): value is string => value !== undefined)
+    const allowed = this.options.client
+      .map(name => values.get(name))
+      .filter((value): value is string => value !== undefined)
     for (const name of this.options.client) values.delete(name)
     this.#warnShortValues(values, report)
     const hits = findLeaks(assets, values, allowed)
@@ -301,7 +372,10 @@ export class SecretsContext {
 
   #noStoreToScan(): SecretsError {
     const store = relative(this.root, this.storePath) || this.storePath
-    return new SecretsError('STORE_NOT_FOUND', `unplugin-secrets: no store at ${store} (resolved from ${this.root}), so the browser output cannot be scanned for secret values. Point the store option at your store file, or create one with unplugin-secrets init.`)
+    return new SecretsError('STORE_NOT_FOUND', [
+      `unplugin-secrets: no store at ${store} (resolved from ${this.root}), so the browser output cannot be scanned`,
+      'for secret values. Point the store option at your store file, or create one with unplugin-secrets init.',
+    ].join(' '))
   }
 
   #warnNoScan(report: ScanReport): void {
@@ -311,7 +385,10 @@ export class SecretsContext {
     // Why it did not open (no store, no key, a rollback): the store's own message, which holds no value.
     const why = this.resolver.failure ? ` (${this.resolver.failure.code}: ${this.resolver.failure.message})` : ''
     const environment = environmentLabel(this.storePath)
-    report.warn(`unplugin-secrets: the browser output was not scanned for secret values: the store ${store}${environment ? ` (${environment})` : ''} or its key is not available to this build${why}.`)
+    report.warn([
+      'unplugin-secrets: the browser output was not scanned for secret values:',
+      `the store ${store}${environment ? ` (${environment})` : ''} or its key is not available to this build${why}.`,
+    ].join(' '))
   }
 
   #warnShortValues(values: Map<string, string>, report: ScanReport): void {
@@ -319,6 +396,9 @@ export class SecretsContext {
     if (short.length === 0 || this.#warnedShortValues) return
     this.#warnedShortValues = true
     const [verb, pronoun] = short.length === 1 ? ['is', 'it'] : ['are', 'them']
-    report.warn(`unplugin-secrets: ${short.join(', ')} ${verb} shorter than ${MIN_SCANNED_LENGTH} characters, so the output scan does not look for ${pronoun}.`)
+    report.warn([
+      `unplugin-secrets: ${short.join(', ')} ${verb} shorter than ${MIN_SCANNED_LENGTH} characters,`,
+      `so the output scan does not look for ${pronoun}.`,
+    ].join(' '))
   }
 }

@@ -29,4 +29,5 @@ export async function environmentCoverage(referenced: Iterable<string>, stores: 
 
 /** The (name, environment) pairs missing, as `NAME in production`. */
 export const missingPairs = ({ environments, rows }: Coverage): string[] =>
-  rows.flatMap(({ name, present }) => environments.filter((_, i) => !present[i]).map(environment => `${name} in ${environment}`))
+  rows.flatMap(({ name, present }) =>
+    environments.filter((_, i) => !present[i]).map(environment => `${name} in ${environment}`))

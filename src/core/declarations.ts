@@ -16,10 +16,16 @@ export function declarationPath(config: string): string {
 }
 
 const notWritten = (shown: string, error: unknown): SecretsError =>
-  new SecretsError('WRITE_FAILED', `could not write the declaration ${shown} (dts: true): ${describeFsError(error)}. Fix the folder's permissions, or set dts: false.`, { cause: error })
+  new SecretsError('WRITE_FAILED', [
+    `could not write the declaration ${shown} (dts: true): ${describeFsError(error)}.`,
+    'Fix the folder\'s permissions, or set dts: false.',
+  ].join(' '), { cause: error })
 
 const notOurs = (shown: string): SecretsError =>
-  new SecretsError('DECLARATION_EXISTS', `${shown} exists and was not written by unplugin-secrets (its first line is not "${DECLARATION_MARK} …"); dts: true does not overwrite it. Delete it to have it generated, or set dts: false.`)
+  new SecretsError('DECLARATION_EXISTS', [
+    `${shown} exists and was not written by unplugin-secrets (its first line is not "${DECLARATION_MARK} …");`,
+    'dts: true does not overwrite it. Delete it to have it generated, or set dts: false.',
+  ].join(' '))
 
 /** The text of a file, or undefined when there is none. */
 async function readIfThere(path: string): Promise<string | undefined> {
@@ -70,7 +76,10 @@ export class DeclarationFiles {
     })
   }
 
-  /** The config is gone: its declaration goes too (else TypeScript would still resolve the import), if the plugin wrote it. */
+  /**
+   * The config is gone: its declaration goes too (else TypeScript would still resolve the import),
+   * if the plugin wrote it.
+   */
   remove(config: string): Promise<void> {
     this.#configs.delete(config)
     return this.#serial(declarationPath(config), async (path) => {

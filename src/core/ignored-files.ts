@@ -55,12 +55,18 @@ async function loadRules(top: string, cwd: string, below: string[]): Promise<Ign
   const read = (file: string) => readFile(file, 'utf8').catch(() => '')
   rules.add(await read(join(top, '.git/info/exclude')))
   const above: string[] = []
-  for (let folder = cwd; folder !== top && dirname(folder) !== folder; folder = dirname(folder)) above.unshift(join(dirname(folder), '.gitignore'))
+  for (let folder = cwd; folder !== top && dirname(folder) !== folder; folder = dirname(folder))
+    above.unshift(join(dirname(folder), '.gitignore'))
   const depth = (file: string) => toPosix(file).split('/').length
   const topDown = [...below].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : 1))
   for (const file of [...above, ...topDown]) {
     const base = toPosix(relative(top, dirname(file)))
-    rules.add((await read(file)).split(/\r?\n/).map(line => rebasePattern(line, base)).filter((line): line is string => line !== undefined))
+    rules.add(
+      (await read(file))
+        .split(/\r?\n/)
+        .map(line => rebasePattern(line, base))
+        .filter((line): line is string => line !== undefined),
+    )
   }
   return rules
 }

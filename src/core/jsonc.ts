@@ -1,3 +1,4 @@
+/** A guard around jsonc-parser, so deeply nested JSON is reported instead of overflowing the stack. */
 import { visit } from 'jsonc-parser'
 import type { JSONVisitor, ParseOptions } from 'jsonc-parser'
 

@@ -11,7 +11,12 @@ const LINE_CONTINUATIONS = new Set(['\n', '\r\n', '\r', '\u2028', '\u2029'])
 const ESCAPE = /\\(?:x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|(\r\n|[\s\S]))/g
 
 /** What one escape (a match of ESCAPE) stands for. */
-function unescape(hex2: string | undefined, point: string | undefined, hex4: string | undefined, char: string | undefined): string {
+function unescape(
+  hex2: string | undefined,
+  point: string | undefined,
+  hex4: string | undefined,
+  char: string | undefined,
+): string {
   if (hex2) return String.fromCharCode(Number.parseInt(hex2, 16))
   if (point) return Number.parseInt(point, 16) <= 0x10FFFF ? String.fromCodePoint(Number.parseInt(point, 16)) : ''
   if (hex4) return String.fromCharCode(Number.parseInt(hex4, 16))
@@ -31,13 +36,20 @@ const STRING_ESCAPES: Decoder = { pattern: ESCAPE, decode: match => unescape(mat
 const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: '\'', nbsp: '\u00A0' }
 
 function entity(name: string): string | undefined {
-  const point = /^#x[0-9a-f]+$/i.test(name) ? Number.parseInt(name.slice(2), 16) : /^#\d+$/.test(name) ? Number(name.slice(1)) : undefined
+  const point = /^#x[0-9a-f]+$/i.test(name)
+    ? Number.parseInt(name.slice(2), 16)
+    : /^#\d+$/.test(name)
+      ? Number(name.slice(1))
+      : undefined
   if (point === undefined) return NAMED_ENTITIES[name.toLowerCase()]
   return point <= 0x10FFFF ? String.fromCodePoint(point) : undefined
 }
 
 /** HTML character references (`&quot;`, `&#34;`, `&#x22;`, …): how prerendered pages write text. */
-const HTML_ENTITIES: Decoder = { pattern: /&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, decode: match => entity(match[1]!) ?? match[0] }
+const HTML_ENTITIES: Decoder = {
+  pattern: /&(#x[0-9a-f]+|#\d+|[a-z]+);/gi,
+  decode: match => entity(match[1]!) ?? match[0],
+}
 
 /**
  * Decodes JavaScript and JSON string escapes wherever they stand in `text`.
@@ -126,7 +138,9 @@ function occurrences(text: string, needle: string): number[] {
 
 /** Every span of the written asset that spells `value`, in any view. */
 function writtenSpans(readings: View[], value: string): [number, number][] {
-  return readings.flatMap(view => occurrences(view.text, value).map(start => view.toWritten(start, start + value.length)))
+  return readings.flatMap(view =>
+    occurrences(view.text, value).map(start => view.toWritten(start, start + value.length)),
+  )
 }
 
 /** Whether `view.text` holds `value` at a place no allowed value holds whole (in this view, then in any). */
@@ -179,7 +193,11 @@ export interface LeakHit {
  * that contains the secret, or equals it): an allowed value inside a secret,
  * or overlapping it, hides nothing. Never returns a value.
  */
-export function findLeaks(assets: Iterable<{ name: string, text: string }>, secrets: Map<string, string>, allowed: string[] = []): LeakHit[] {
+export function findLeaks(
+  assets: Iterable<{ name: string, text: string }>,
+  secrets: Map<string, string>,
+  allowed: string[] = [],
+): LeakHit[] {
   const needles = [...secrets].filter(([, value]) => value.length >= MIN_SCANNED_LENGTH)
   // A shorter allowed value cannot hold a scanned one.
   const excusing = allowed.filter(value => value.length >= MIN_SCANNED_LENGTH)
@@ -187,7 +205,15 @@ export function findLeaks(assets: Iterable<{ name: string, text: string }>, secr
   for (const { name: asset, text } of assets) {
     const readings = views(text)
     // Where allowed values stand is looked up only once a secret is found.
-    const inView = readings.map(view => lazy(() => coverage(excusing.flatMap(allowed => occurrences(view.text, allowed).map(start => [start, start + allowed.length] as [number, number])))))
+    const inView = readings.map(view =>
+      lazy(() =>
+        coverage(
+          excusing.flatMap(allowed =>
+            occurrences(view.text, allowed).map(start => [start, start + allowed.length] as [number, number]),
+          ),
+        ),
+      ),
+    )
     const inAnyView = lazy(() => coverage(excusing.flatMap(allowed => writtenSpans(readings, allowed))))
     for (const [name, value] of needles) {
       if (readings.some((view, i) => holdsUnexcused(view, value, inView[i]!, inAnyView))) hits.push({ asset, name })
@@ -198,5 +224,10 @@ export function findLeaks(assets: Iterable<{ name: string, text: string }>, secr
 
 export function leakMessage(hits: LeakHit[], bundle: string): string {
   const list = hits.map(hit => `${hit.name} in ${hit.asset}`).join(', ')
-  return `secret values were found in the ${bundle} output: ${list}. A secret reached browser code by a path the import check cannot see (a shared chunk, serialized server data, define, or another plugin). Find what puts it there; if the name is meant to be public, allow it with client: [${[...new Set(hits.map(hit => `'${hit.name}'`))].join(', ')}].`
+  return [
+    `secret values were found in the ${bundle} output: ${list}.`,
+    'A secret reached browser code by a path the import check cannot see (a shared chunk,',
+    'serialized server data, define, or another plugin). Find what puts it there; if the name is meant to be public,',
+    `allow it with client: [${[...new Set(hits.map(hit => `'${hit.name}'`))].join(', ')}].`,
+  ].join(' ')
 }

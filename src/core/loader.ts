@@ -14,7 +14,10 @@ import { findStore, openStore } from './store/store'
 
 let opening: Promise<SecretStore> | undefined
 
-/** The store for this process: UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV, else the nearest secrets.enc.json from the working directory. */
+/**
+ * The store for this process: UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV, else the nearest
+ * secrets.enc.json from the working directory.
+ */
 async function lookupFor(file: string): Promise<SecretLookup> {
   const path = findStore()
   opening ??= openStore({ path })
@@ -51,8 +54,13 @@ export async function load(url: string, context: LoadContext, nextLoad: NextLoad
   if (!url.startsWith('file:')) return nextLoad(url, context)
   const path = fileURLToPath(url)
   const format = formatByExtension(path)
-  if (format?.bundledAs === 'module')
-    return { format: 'module', source: await moduleSource(format, await readFile(path, 'utf8'), path), shortCircuit: true }
+  if (format?.bundledAs === 'module') {
+    return {
+      format: 'module',
+      source: await moduleSource(format, await readFile(path, 'utf8'), path),
+      shortCircuit: true,
+    }
+  }
   const result = await nextLoad(url, context)
   if (format && result.format === 'json' && result.source !== null) {
     const text = typeof result.source === 'string' ? result.source : new TextDecoder().decode(result.source)

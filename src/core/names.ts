@@ -1,3 +1,7 @@
+/**
+ * The rules for secret, admin and environment names and for value size, and errors that say
+ * what is wrong with a name without repeating it.
+ */
 import { SecretsError } from './errors'
 
 /** `${secret.NAME}` names: a letter or `_`, then letters, digits or `_`. */
@@ -10,9 +14,13 @@ export const MAX_VALUE_BYTES = 1024 * 1024
 export const ADMIN_NAME_PATTERN = /^[A-Za-z0-9][\w.@+-]{0,63}$/
 export const ADMIN_NAME_RULE = '1 to 64 characters: letters, digits and . _ @ + - (starting with a letter or digit)'
 
-/** Environment names (`secrets.<name>.enc.json`): lower case, so a file name means one environment on every file system. */
+/**
+ * Environment names (`secrets.<name>.enc.json`): lower case, so a file name means one environment
+ * on every file system.
+ */
 export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/
-export const ENVIRONMENT_NAME_RULE = '1 to 32 characters: a lower-case letter, then lower-case letters, digits or - ([a-z][a-z0-9-]*)'
+export const ENVIRONMENT_NAME_RULE = '1 to 32 characters: '
+  + 'a lower-case letter, then lower-case letters, digits or - ([a-z][a-z0-9-]*)'
 
 /** "a number", "an array", "null": what a value is, never what it holds. */
 export function kindOf(value: unknown): string {
@@ -43,14 +51,21 @@ export function secretNameProblem(name: unknown): string | undefined {
 /** The one check of a secret name, for the CLI, the store API and the dashboard. */
 export function assertSecretName(name: unknown): asserts name is string {
   const problem = secretNameProblem(name)
-  if (problem !== undefined)
-    throw new SecretsError('INVALID_NAME', `Invalid secret name: ${problem}. A name is ${SECRET_NAME_RULE}, for example GRAFANA_API_KEY. (What was given is not repeated, in case it was a value.)`)
+  if (problem !== undefined) {
+    throw new SecretsError('INVALID_NAME', [
+      `Invalid secret name: ${problem}. A name is ${SECRET_NAME_RULE}, for example GRAFANA_API_KEY.`,
+      '(What was given is not repeated, in case it was a value.)',
+    ].join(' '))
+  }
 }
 
 export function assertAdminName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !ADMIN_NAME_PATTERN.test(name)) {
     const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 80)) : typeof name
-    throw new SecretsError('INVALID_ADMIN_NAME', `Invalid admin name ${shown}: an admin name is ${ADMIN_NAME_RULE}. Example: alice or alice@example.com.`)
+    throw new SecretsError('INVALID_ADMIN_NAME', [
+      `Invalid admin name ${shown}: an admin name is ${ADMIN_NAME_RULE}.`,
+      'Example: alice or alice@example.com.',
+    ].join(' '))
   }
 }
 
@@ -63,13 +78,25 @@ export function environmentNameProblem(name: unknown): string | undefined {
 
 /** Checks a value for `name` and returns its UTF-8 bytes. */
 export function encodeSecretValue(name: string, value: unknown): Uint8Array {
-  if (typeof value !== 'string')
-    throw new SecretsError('INVALID_VALUE', `The value for ${name} must be a string, got ${value === null ? 'null' : typeof value}.`)
-  if (!value.isWellFormed())
-    throw new SecretsError('INVALID_VALUE', `The value for ${name} contains a lone UTF-16 surrogate, so it has no UTF-8 form. Pass well-formed text.`)
+  if (typeof value !== 'string') {
+    throw new SecretsError(
+      'INVALID_VALUE',
+      `The value for ${name} must be a string, got ${value === null ? 'null' : typeof value}.`,
+    )
+  }
+  if (!value.isWellFormed()) {
+    throw new SecretsError('INVALID_VALUE', [
+      `The value for ${name} contains a lone UTF-16 surrogate, so it has no UTF-8 form.`,
+      'Pass well-formed text.',
+    ].join(' '))
+  }
   const bytes = new TextEncoder().encode(value)
-  if (bytes.length > MAX_VALUE_BYTES)
-    throw new SecretsError('VALUE_TOO_LARGE', `The value for ${name} is ${bytes.length} bytes of UTF-8; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB). Store large files elsewhere and keep their key here.`)
+  if (bytes.length > MAX_VALUE_BYTES) {
+    throw new SecretsError('VALUE_TOO_LARGE', [
+      `The value for ${name} is ${bytes.length} bytes of UTF-8; the limit is ${MAX_VALUE_BYTES} bytes (1 MiB).`,
+      'Store large files elsewhere and keep their key here.',
+    ].join(' '))
+  }
   return bytes
 }
 

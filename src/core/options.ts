@@ -125,8 +125,11 @@ const STORE_KEY_SHAPE = /^usec_store_[\w-]+$/
 
 function keyProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return `got ${kindOf(value)}`
-  if (value === '') return 'got an empty string (an unset variable?); leave the option out to use UNPLUGIN_SECRETS_KEY or your key file'
-  return STORE_KEY_SHAPE.test(value.trim()) ? undefined : `got a string of ${value.length} characters that is not one (not shown)`
+  if (value === '')
+    return 'got an empty string (an unset variable?); leave the option out to use UNPLUGIN_SECRETS_KEY or your key file'
+  return STORE_KEY_SHAPE.test(value.trim())
+    ? undefined
+    : `got a string of ${value.length} characters that is not one (not shown)`
 }
 
 const isPattern = (value: unknown): boolean => typeof value === 'string' || value instanceof RegExp
@@ -140,7 +143,8 @@ function filterProblem(value: unknown): string | undefined {
 
 function clientProblem(value: unknown): string | undefined {
   // A string would be searched as text (every name inside it allowed): refuse it, and show the array to write.
-  if (typeof value === 'string' && secretNameProblem(value) === undefined) return `got the string ${shown(value)}; write client: [${shown(value)}]`
+  if (typeof value === 'string' && secretNameProblem(value) === undefined)
+    return `got the string ${shown(value)}; write client: [${shown(value)}]`
   if (!Array.isArray(value)) return `got ${kindOf(value)}`
   const bad = value.findIndex(item => secretNameProblem(item) !== undefined)
   // The entry is not shown: something that is not a name may be a value pasted by mistake.
@@ -157,20 +161,57 @@ function maxAgeProblem(value: unknown): string | undefined {
   return value === false || (typeof value === 'number' && value > 0 && Number.isFinite(value)) ? undefined : got(value)
 }
 
-/** One row per option: what it accepts, its default, its check. Adding an option is adding a row (and its JSDoc above). */
+/**
+ * One row per option: what it accepts, its default, its check. Adding an option is adding a row
+ * (and its JSDoc above).
+ */
 const OPTION_RULES: { [K in keyof Options]-?: OptionRule<ResolvedOptions[K]> } = {
-  store: { accepts: 'the store file\'s path (a non-empty string)', default: 'secrets.enc.json', problem: value => (typeof value === 'string' && value !== '' ? undefined : got(value)) },
-  environment: { accepts: `an environment name (${ENVIRONMENT_NAME_RULE}; 'default' is secrets.enc.json) or a function of the build that returns one`, default: undefined, problem: environmentProblem },
+  store: {
+    accepts: 'the store file\'s path (a non-empty string)',
+    default: 'secrets.enc.json',
+    problem: value => (typeof value === 'string' && value !== '' ? undefined : got(value)),
+  },
+  environment: {
+    accepts: `an environment name (${ENVIRONMENT_NAME_RULE}; `
+      + '\'default\' is secrets.enc.json) or a function of the build that returns one',
+    default: undefined,
+    problem: environmentProblem,
+  },
   key: { accepts: 'a store key (a string that starts with usec_store_)', default: undefined, problem: keyProblem },
-  include: { accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null', default: [/\.ya?ml$/, /\.json$/], problem: filterProblem },
-  exclude: { accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null', default: [/[\\/]node_modules[\\/]/], problem: filterProblem },
-  client: { accepts: 'an array of secret names, for example client: [\'PUBLIC_MAPS_KEY\']', default: [], problem: clientProblem },
+  include: {
+    accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null',
+    default: [/\.ya?ml$/, /\.json$/],
+    problem: filterProblem,
+  },
+  exclude: {
+    accepts: 'a FilterPattern: a glob string, a RegExp, an array of them, or null',
+    default: [/[\\/]node_modules[\\/]/],
+    problem: filterProblem,
+  },
+  client: {
+    accepts: 'an array of secret names, for example client: [\'PUBLIC_MAPS_KEY\']',
+    default: [],
+    problem: clientProblem,
+  },
   target: { accepts: '\'browser\' or \'server\'', default: 'server', problem: oneOf('browser', 'server') },
   mode: { accepts: '\'inline\' or \'runtime\'', default: 'inline', problem: oneOf('inline', 'runtime') },
-  cache: { accepts: 'true, false (memory only) or a folder path', default: true, problem: value => (typeof value === 'boolean' || (typeof value === 'string' && value !== '') ? undefined : got(value)) },
+  cache: {
+    accepts: 'true, false (memory only) or a folder path',
+    default: true,
+    problem: value =>
+      typeof value === 'boolean' || (typeof value === 'string' && value !== '') ? undefined : got(value),
+  },
   dashboard: { accepts: 'true or false', default: true, problem: oneOf(true, false) },
-  maxAge: { accepts: 'a number of days above 0, or false to turn the dashboard\'s rotation banner off', default: 90, problem: maxAgeProblem },
-  dts: { accepts: 'true (write config.d.yaml.ts beside each YAML config) or false', default: false, problem: oneOf(true, false) },
+  maxAge: {
+    accepts: 'a number of days above 0, or false to turn the dashboard\'s rotation banner off',
+    default: 90,
+    problem: maxAgeProblem,
+  },
+  dts: {
+    accepts: 'true (write config.d.yaml.ts beside each YAML config) or false',
+    default: false,
+    problem: oneOf(true, false),
+  },
 }
 
 const OPTION_NAMES = Object.keys(OPTION_RULES)
@@ -179,7 +220,10 @@ const usage = (message: string): SecretsError => new SecretsError('USAGE', `unpl
 
 function unknownOption(name: string): SecretsError {
   const near = suggestName(name, OPTION_NAMES)
-  return usage(`unknown option ${shown(name)}.${near ? ` Did you mean ${near}?` : ''} The options are ${OPTION_NAMES.join(', ')}.`)
+  return usage([
+    `unknown option ${shown(name)}.${near ? ` Did you mean ${near}?` : ''}`,
+    `The options are ${OPTION_NAMES.join(', ')}.`,
+  ].join(' '))
 }
 
 /**
@@ -189,8 +233,11 @@ function unknownOption(name: string): SecretsError {
  * turn a guard off.
  */
 export function resolveOptions(options: unknown = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw usage(`the options must be an object, for example secrets({ client: ['PUBLIC_MAPS_KEY'] }); got ${kindOf(options)}.`)
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw usage(
+      `the options must be an object, for example secrets({ client: ['PUBLIC_MAPS_KEY'] }); got ${kindOf(options)}.`,
+    )
+  }
   const given = options as Record<string, unknown>
   const unknown = Object.keys(given).find(name => !Object.hasOwn(OPTION_RULES, name))
   if (unknown !== undefined) throw unknownOption(unknown)
@@ -201,7 +248,11 @@ export function resolveOptions(options: unknown = {}): ResolvedOptions {
     if (problem !== undefined) throw usage(`${name} must be ${rule.accepts}; ${problem}.`)
     resolved[name] = value === undefined ? rule.default : value
   }
-  if (given.store !== undefined && given.environment !== undefined)
-    throw usage('store and environment both choose the store: give one. store names a file; environment: \'NAME\' reads secrets.NAME.enc.json in the root.')
+  if (given.store !== undefined && given.environment !== undefined) {
+    throw usage([
+      'store and environment both choose the store: give one.',
+      'store names a file; environment: \'NAME\' reads secrets.NAME.enc.json in the root.',
+    ].join(' '))
+  }
   return resolved as ResolvedOptions
 }

@@ -22,7 +22,10 @@ export type { FrameworkSetup } from './context'
  * The factory; `extendDevServer` adds to Vite's dev server what core does not
  * own (the dashboard), `setup` what a framework entry fixes (root, shared start-up list).
  */
-export function createUnpluginFactory(extendDevServer?: DevServerExtension, setup?: FrameworkSetup): UnpluginFactory<Options | undefined, false> {
+export function createUnpluginFactory(
+  extendDevServer?: DevServerExtension,
+  setup?: FrameworkSetup,
+): UnpluginFactory<Options | undefined, false> {
   return (rawOptions, meta) => {
     const ctx = new SecretsContext(rawOptions, meta.framework, setup)
     return {

@@ -1,12 +1,12 @@
-import { SecretsError } from './errors'
-import { SECRET_NAME_RULE } from './names'
-
 /**
  * The `${secret.NAME}` grammar, on one string value:
  * - `${secret.NAME}` is a reference; NAME is `[A-Za-z_][A-Za-z0-9_]*`;
  * - `$${secret.` is the escape and stands for the literal `${secret.`;
  * - every other `$`, `$$` and `${…}` (Compose `${VAR}`, GitHub `${{ secrets.X }}`) is text.
  */
+import { SecretsError } from './errors'
+import { SECRET_NAME_RULE } from './names'
+
 const REFERENCE_PREFIX = '${secret.'
 
 export type ReferencePart
@@ -52,12 +52,24 @@ export function parseReferences(input: string): ReferencePart[] {
       while (end < input.length && NAME_CHAR.test(input[end]!)) end++
       const name = input.slice(nameStart, end)
       const close = input.indexOf('}', nameStart)
-      if (close === -1)
-        throw new ReferenceSyntaxError(`Unterminated reference ${describe(input.slice(dollar))}: a reference is \${secret.NAME} with a closing }.`, dollar)
-      if (name === '' && close === nameStart)
-        throw new ReferenceSyntaxError('Empty reference ${secret.}: put the secret\'s name after "secret.", e.g. ${secret.GRAFANA_API_KEY}.', dollar)
-      if (close !== end || !NAME_START.test(name[0] ?? ''))
-        throw new ReferenceSyntaxError(`Invalid secret name in ${describe(input.slice(dollar, close + 1))}: a name is ${SECRET_NAME_RULE}. To keep the text as it is, write $\${secret.…}.`, dollar)
+      if (close === -1) {
+        throw new ReferenceSyntaxError(
+          `Unterminated reference ${describe(input.slice(dollar))}: a reference is \${secret.NAME} with a closing }.`,
+          dollar,
+        )
+      }
+      if (name === '' && close === nameStart) {
+        throw new ReferenceSyntaxError([
+          'Empty reference ${secret.}:',
+          'put the secret\'s name after "secret.", e.g. ${secret.GRAFANA_API_KEY}.',
+        ].join(' '), dollar)
+      }
+      if (close !== end || !NAME_START.test(name[0] ?? '')) {
+        throw new ReferenceSyntaxError([
+          `Invalid secret name in ${describe(input.slice(dollar, close + 1))}: a name is ${SECRET_NAME_RULE}.`,
+          'To keep the text as it is, write $${secret.…}.',
+        ].join(' '), dollar)
+      }
       if (text) parts.push({ type: 'text', text })
       text = ''
       parts.push({ type: 'ref', name, offset: dollar })
@@ -70,7 +82,10 @@ export function parseReferences(input: string): ReferencePart[] {
       const inner = input.slice(dollar + 2, close === -1 ? undefined : close).replace(/\s+/g, '')
       // Shortened like the quoted text: a file-sized string must not become a file-sized message.
       const shown = inner.length > 60 ? `${inner.slice(0, 60)}…` : inner
-      throw new ReferenceSyntaxError(`Malformed reference ${describe(input.slice(dollar, close === -1 ? undefined : close + 1))}: write \${${shown}} without spaces.`, dollar)
+      throw new ReferenceSyntaxError([
+        `Malformed reference ${describe(input.slice(dollar, close === -1 ? undefined : close + 1))}:`,
+        `write \${${shown}} without spaces.`,
+      ].join(' '), dollar)
     }
     text += '$'
     i = dollar + 1
@@ -94,5 +109,7 @@ export const mentionsSecret = (input: string): boolean =>
  * result is never scanned again, so a value holding `${secret.X}` stays as it is.
  */
 export function expandReferences(input: string, lookup: (name: string, offset: number) => string): string {
-  return parseReferences(input).map(part => (part.type === 'text' ? part.text : lookup(part.name, part.offset))).join('')
+  return parseReferences(input)
+    .map(part => (part.type === 'text' ? part.text : lookup(part.name, part.offset)))
+    .join('')
 }

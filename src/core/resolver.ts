@@ -1,3 +1,7 @@
+/**
+ * Looks references up in the store for a build: opens it when first needed and again when the
+ * file changes, and makes the missing-secret and store-failure errors.
+ */
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { relative } from 'node:path'
@@ -15,7 +19,11 @@ export function missingSecret(store: SecretStore, name: string, locate?: () => S
   const shown = /^[\w./@:-]+$/.test(relativePath) ? relativePath : `'${relativePath.replace(/'/g, `'\\''`)}'`
   const near = suggestName(name, store.list().map(info => info.name))
   const environment = environmentLabel(store.path)
-  return new SecretsError('SECRET_MISSING', `secret ${name} is not in ${relativePath}${environment ? ` (${environment})` : ''}.${near ? ` Did you mean ${near}?` : ''} Add it with: unplugin-secrets set ${name} --store ${shown}`, locate ? { loc: locate() } : {})
+  return new SecretsError('SECRET_MISSING', [
+    `secret ${name} is not`,
+    `in ${relativePath}${environment ? ` (${environment})` : ''}.${near ? ` Did you mean ${near}?` : ''} Add it with:`,
+    `unplugin-secrets set ${name} --store ${shown}`,
+  ].join(' '), locate ? { loc: locate() } : {})
 }
 
 /**
@@ -101,7 +109,9 @@ export class SecretResolver {
     }
     catch (error) {
       this.#store = undefined
-      this.#failure = error instanceof SecretsError ? error : new SecretsError('STORE_MALFORMED', `Could not open ${this.path}: ${(error as Error).message}`)
+      this.#failure = error instanceof SecretsError
+        ? error
+        : new SecretsError('STORE_MALFORMED', `Could not open ${this.path}: ${(error as Error).message}`)
     }
     this.#values = new Map()
   }
@@ -124,9 +134,19 @@ export class SecretResolver {
   lookup(name: string, locate: () => SourceLocation): string {
     const cached = this.#values.get(name)
     if (cached !== undefined) return cached
-    if (this.#failure) throw new SecretsError(this.#failure.code, `cannot expand \${secret.${name}}${this.#forEnvironment}: ${this.#failure.message}`, { loc: locate() })
+    if (this.#failure) {
+      throw new SecretsError(
+        this.#failure.code,
+        `cannot expand \${secret.${name}}${this.#forEnvironment}: ${this.#failure.message}`,
+        { loc: locate() },
+      )
+    }
     const store = this.#store
-    if (!store) throw new SecretsError('STORE_NOT_FOUND', `cannot expand \${secret.${name}}: the store was not opened.`, { loc: locate() })
+    if (!store) {
+      throw new SecretsError('STORE_NOT_FOUND', `cannot expand \${secret.${name}}: the store was not opened.`, {
+        loc: locate(),
+      })
+    }
     const value = store.getSync(name)
     if (value !== undefined) {
       this.#values.set(name, value)

@@ -51,8 +51,13 @@ function openWith(store: string, file: string, names: Iterable<string>): SecretS
   const path = startUpStorePath(store)
   const opened = open(path, file)
   const missing = [...new Set(names)].filter(name => !opened.has(name)).sort()
-  if (missing.length > 0)
-    throw new SecretsError('SECRET_MISSING', `${file}: ${missing.length === 1 ? 'secret' : `${missing.length} secrets`} missing from ${path} at start-up: ${missing.join(', ')}. Add ${missing.length === 1 ? 'it' : 'each'} with: unplugin-secrets set ${missing[0]} --store ${path}`)
+  if (missing.length > 0) {
+    throw new SecretsError('SECRET_MISSING', [
+      `${file}: ${missing.length === 1 ? 'secret' : `${missing.length} secrets`}`,
+      `missing from ${path} at start-up: ${missing.join(', ')}.`,
+      `Add ${missing.length === 1 ? 'it' : 'each'} with: unplugin-secrets set ${missing[0]} --store ${path}`,
+    ].join(' '))
+  }
   return opened
 }
 
@@ -65,7 +70,11 @@ function openWith(store: string, file: string, names: Iterable<string>): SecretS
  */
 export function resolveConfig<T>(data: T, options: RuntimeConfigOptions): T {
   if (options.refs.length === 0) return data
-  const store = openWith(options.store, options.file, options.refs.flatMap(([, parts]) => parts.filter(part => typeof part !== 'string').map(part => part.secret)))
+  const store = openWith(
+    options.store,
+    options.file,
+    options.refs.flatMap(([, parts]) => parts.filter(part => typeof part !== 'string').map(part => part.secret)),
+  )
   let result = copy(data)
   for (const [at, parts] of options.refs) {
     const value = parts.map(part => (typeof part === 'string' ? part : store.getSync(part.secret)!)).join('')

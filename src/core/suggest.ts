@@ -8,7 +8,11 @@ function distance(a: string, b: string): number {
     row[0] = i
     for (let j = 1; j <= b.length; j++) {
       const current = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1]!.toUpperCase() === b[j - 1]!.toUpperCase() ? 0 : 1))
+      row[j] = Math.min(
+        row[j]! + 1,
+        row[j - 1]! + 1,
+        previous + (a[i - 1]!.toUpperCase() === b[j - 1]!.toUpperCase() ? 0 : 1),
+      )
       previous = current
     }
   }

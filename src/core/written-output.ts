@@ -36,7 +36,9 @@ export async function folderAssets(folder: string, root: string): Promise<Output
 /** `folders` under `root`, as globs of everything in them. */
 function insideGlobs(root: string, folders: Iterable<string>): string[] {
   const inside = [...folders].map(folder => relative(root, folder).replace(/\\/g, '/'))
-  return inside.filter(folder => folder && !folder.startsWith('..') && !isAbsolute(folder)).map(folder => `${folder}/**`)
+  return inside
+    .filter(folder => folder && !folder.startsWith('..') && !isAbsolute(folder))
+    .map(folder => `${folder}/**`)
 }
 
 /**
@@ -45,20 +47,36 @@ function insideGlobs(root: string, folders: Iterable<string>): string[] {
  * JSON file (pages and their data) under `root` outside node_modules, .git,
  * Vite's manifests and the server output folders, wherever a prerender or an adapter put it.
  */
-export async function writtenForBrowser(root: string, folders: { browser: Iterable<string>, server: Iterable<string> }, since: number): Promise<OutputAsset[]> {
-  const pages = await glob(['**/*.html', '**/*.json'], { cwd: root, absolute: true, dot: true, ignore: [...NEVER_WALKED, '**/.vite/**', ...insideGlobs(root, folders.server)] })
+export async function writtenForBrowser(
+  root: string,
+  folders: { browser: Iterable<string>, server: Iterable<string> },
+  since: number,
+): Promise<OutputAsset[]> {
+  const pages = await glob(['**/*.html', '**/*.json'], {
+    cwd: root,
+    absolute: true,
+    dot: true,
+    ignore: [...NEVER_WALKED, '**/.vite/**', ...insideGlobs(root, folders.server)],
+  })
   const browserGlobs = insideGlobs(root, folders.browser)
   // No patterns would mean every file to the glob: none here means no browser folder.
-  const browser = browserGlobs.length ? await glob(browserGlobs, { cwd: root, absolute: true, dot: true, ignore: NEVER_WALKED }) : []
+  const browser = browserGlobs.length
+    ? await glob(browserGlobs, { cwd: root, absolute: true, dot: true, ignore: NEVER_WALKED })
+    : []
   const files = [...new Set([...pages, ...browser])]
-  const recent = await Promise.all(files.map(async file => ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) >= since))
+  const recent = await Promise.all(
+    files.map(async file => ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) >= since),
+  )
   return textAssets(files.filter((_, index) => recent[index]), root)
 }
 
 /** Compressed copies written beside a file (adapter-node's precompress, compression plugins). */
 const COMPRESSED_COPIES = ['', '.br', '.gz']
 
-/** Removes the files with a hit and their compressed copies, so a deploy step that ignores the failed build cannot ship them. */
+/**
+ * Removes the files with a hit and their compressed copies, so a deploy step that ignores the
+ * failed build cannot ship them.
+ */
 export async function removeAssets(root: string, names: Iterable<string>): Promise<void> {
   const files = [...names].flatMap(name => COMPRESSED_COPIES.map(suffix => resolve(root, name + suffix)))
   await Promise.all(files.map(file => rm(file, { force: true })))
@@ -69,7 +87,12 @@ export async function removeAssets(root: string, names: Iterable<string>): Promi
  * Nitro's public folder): every text file against the store. A hit removes
  * the files and throws SECRET_IN_OUTPUT, which fails the build.
  */
-export async function scanBrowserFolder(ctx: SecretsContext, folder: string, label: string, warn: (message: string) => void = console.warn): Promise<void> {
+export async function scanBrowserFolder(
+  ctx: SecretsContext,
+  folder: string,
+  label: string,
+  warn: (message: string) => void = console.warn,
+): Promise<void> {
   const assets = await folderAssets(folder, ctx.root)
   const hits = new Set<string>()
   const message = await ctx.scanOutput(assets, label, { warn, onHit: hit => hits.add(hit) })

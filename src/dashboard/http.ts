@@ -19,7 +19,12 @@ type DashboardErrorCode
 
 /** What a failed request answers: status, stable code, a message that never holds a value. */
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: DashboardErrorCode, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: DashboardErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message)
   }
 }
@@ -51,14 +56,25 @@ export function statusOf(code: SecretsErrorCode): number {
   }
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   response.statusCode = status
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value)
   response.setHeader('Content-Type', 'application/json; charset=utf-8')
   response.end(JSON.stringify(body))
 }
 
-export function sendText(response: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+export function sendText(
+  response: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   response.statusCode = status
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value)
   response.setHeader('Content-Type', `${type}; charset=utf-8`)
@@ -77,10 +93,19 @@ const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${bytes / 1024 / 10
  * form on another site cannot send it without a CORS preflight. A parse
  * error never echoes the body (it may hold a value).
  */
-export async function readJsonBody(request: IncomingMessage, maxBytes = MAX_BODY_BYTES, tooLarge = 'a value may be at most 1 MiB of UTF-8'): Promise<Record<string, unknown>> {
+export async function readJsonBody(
+  request: IncomingMessage,
+  maxBytes = MAX_BODY_BYTES,
+  tooLarge = 'a value may be at most 1 MiB of UTF-8',
+): Promise<Record<string, unknown>> {
   if (!/^application\/json\s*(?:;|$)/i.test(request.headers['content-type'] ?? ''))
     throw new HttpError(415, 'BAD_REQUEST', 'Send the request body as application/json.')
-  const refuse = () => new HttpError(413, maxBytes === MAX_BODY_BYTES ? 'VALUE_TOO_LARGE' : 'BAD_REQUEST', `The request body is over ${sizeText(maxBytes)}; ${tooLarge}.`)
+  const refuse = () =>
+    new HttpError(
+      413,
+      maxBytes === MAX_BODY_BYTES ? 'VALUE_TOO_LARGE' : 'BAD_REQUEST',
+      `The request body is over ${sizeText(maxBytes)}; ${tooLarge}.`,
+    )
   // Refused before a byte of the body is read when the sender says how big it is.
   if (Number(request.headers['content-length'] ?? 0) > maxBytes) throw refuse()
   const chunks: Buffer[] = []
@@ -106,6 +131,7 @@ export async function readJsonBody(request: IncomingMessage, maxBytes = MAX_BODY
 export function stringField(body: Record<string, unknown>, field: string, required: boolean): string | undefined {
   const value = body[field]
   if (value === undefined && !required) return undefined
-  if (typeof value !== 'string') throw new HttpError(400, 'BAD_REQUEST', `The request body needs "${field}" as a string.`)
+  if (typeof value !== 'string')
+    throw new HttpError(400, 'BAD_REQUEST', `The request body needs "${field}" as a string.`)
   return value
 }

@@ -1,3 +1,4 @@
+/** The dashboard in a Vite dev server: mounted on the server, its one-time sign-in link in the banner. */
 import { basename, dirname, resolve } from 'node:path'
 import type { ViteDevServer } from 'vite'
 import type { BuildStore } from '../core/build-store'
@@ -12,10 +13,14 @@ import { bannerSignIn } from './messages'
 type MountOptions = Omit<DashboardOptions, 'hosts' | 'ignore' | 'root'>
 
 /** Why the store did not open, for the banner (messages hold no value; a stack is never shown). */
-const storeFailure = (error: unknown): string =>
-  error instanceof SecretsError ? error.message : `the store could not be opened: ${(error as Error)?.message ?? String(error)}`
+const storeFailure = (error: unknown): string => error instanceof SecretsError
+  ? error.message
+  : `the store could not be opened: ${(error as Error)?.message ?? String(error)}`
 
-/** The stores the page switches between, as they are now: every environment's beside the build's store, which is always one. */
+/**
+ * The stores the page switches between, as they are now: every environment's beside the build's
+ * store, which is always one.
+ */
 function switchableStores(store: BuildStore): EnvironmentStore[] {
   const present = storesIn(dirname(store.path))
   if (present.some(({ path }) => path === store.path)) return present
@@ -30,10 +35,18 @@ export type DashboardBanner = (localUrl: string) => string[]
  * configs it transformed. `printUrls: false` for a host that prints its own
  * banner (Astro): it prints the lines itself.
  */
-export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsContext, { printUrls = true } = {}): Promise<DashboardBanner | undefined> {
+export async function mountPluginDashboard(
+  server: ViteDevServer,
+  ctx: SecretsContext,
+  { printUrls = true } = {},
+): Promise<DashboardBanner | undefined> {
   const { key, include, exclude, maxAge } = ctx.options
   const environments = () => switchableStores(ctx.store)
-  return mountDashboard(server, { storePath: ctx.storePath, environments, key, include, exclude, maxAge, transformed: () => ctx.storeUsers }, printUrls)
+  return mountDashboard(
+    server,
+    { storePath: ctx.storePath, environments, key, include, exclude, maxAge, transformed: () => ctx.storeUsers },
+    printUrls,
+  )
 }
 
 /**
@@ -47,7 +60,11 @@ export async function mountPluginDashboard(server: ViteDevServer, ctx: SecretsCo
  * (`process.env.VITEST` is no signal: Vitest sets it in the worker, so it
  * would also hide the dashboard of a dev server a test starts.)
  */
-async function mountDashboard(server: ViteDevServer, options: MountOptions, printUrls: boolean): Promise<DashboardBanner | undefined> {
+async function mountDashboard(
+  server: ViteDevServer,
+  options: MountOptions,
+  printUrls: boolean,
+): Promise<DashboardBanner | undefined> {
   if (!server.httpServer) return undefined
   const { config } = server
   const allowed = config.server.allowedHosts
@@ -64,11 +81,17 @@ async function mountDashboard(server: ViteDevServer, options: MountOptions, prin
     logger: config.logger,
   })
   // First in the stack: Vite's CORS middleware would otherwise answer preflights (OPTIONS) under /__secrets/ itself.
-  server.middlewares.stack.unshift({ route: '', handle: dashboard.handle as (typeof server.middlewares.stack)[number]['handle'] })
+  server.middlewares.stack.unshift({
+    route: '',
+    handle: dashboard.handle as (typeof server.middlewares.stack)[number]['handle'],
+  })
   dashboard.answerOversizedHeaders(server.httpServer)
 
   // Decided before the banner is printed: printUrls is synchronous.
-  const signIn = await dashboard.localAdmin().then(admin => ({ admin }), (error: unknown) => ({ failure: storeFailure(error) }))
+  const signIn = await dashboard.localAdmin().then(
+    admin => ({ admin }),
+    (error: unknown) => ({ failure: storeFailure(error) }),
+  )
   const banner: DashboardBanner = (local) => {
     const url = new URL(DASHBOARD_PATH, local).href
     const line = 'failure' in signIn

@@ -47,7 +47,9 @@ const OVERSIZED_WARNING = `unplugin-secrets dashboard: a browser sent over ${KIB
 
 function rawResponse(status: string, headers: Record<string, string>, body = ''): string {
   const length = { 'Content-Length': String(Buffer.byteLength(body)), 'Connection': 'close' }
-  const lines = Object.entries({ ...SECURITY_HEADERS, ...headers, ...length }).map(([name, value]) => `${name}: ${value}\r\n`)
+  const lines = Object.entries({ ...SECURITY_HEADERS, ...headers, ...length }).map(
+    ([name, value]) => `${name}: ${value}\r\n`,
+  )
   return `HTTP/1.1 ${status}\r\n${lines.join('')}\r\n${body}`
 }
 

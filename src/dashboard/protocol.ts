@@ -28,7 +28,10 @@ export interface SignInAnswer {
   sessionToken: string
 }
 
-/** The query parameter of the secrets routes that picks an environment's store (`?env=production`); without it, the build's store. */
+/**
+ * The query parameter of the secrets routes that picks an environment's store (`?env=production`);
+ * without it, the build's store.
+ */
 export const ENVIRONMENT_PARAM = 'env'
 
 /** A store the page can switch to: the build's and every environment's beside it. */

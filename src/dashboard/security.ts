@@ -1,4 +1,7 @@
-/** The dashboard's request checks: random tokens and their comparison, security headers, own-origin checks, the sign-in limiter. */
+/**
+ * The dashboard's request checks: random tokens and their comparison, security headers, own-origin
+ * checks, the sign-in limiter.
+ */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -14,7 +17,8 @@ export function tokensEqual(given: string | undefined, expected: string): boolea
   return timingSafeEqual(a, b)
 }
 
-const CONTENT_SECURITY_POLICY = 'default-src \'self\'; script-src \'self\'; style-src \'self\'; img-src \'self\'; object-src \'none\'; frame-ancestors \'none\'; base-uri \'none\'; form-action \'self\''
+const CONTENT_SECURITY_POLICY = 'default-src \'self\'; script-src \'self\'; style-src \'self\'; '
+  + 'img-src \'self\'; object-src \'none\'; frame-ancestors \'none\'; base-uri \'none\'; form-action \'self\''
 
 /** Headers on every response under /__secrets/: nothing is cached, framed, sniffed or leaked through Referer. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -72,8 +76,12 @@ export function foreignRequest(request: IncomingMessage, configuredHosts: readon
   if (origin !== undefined && origin.toLowerCase() !== `${secure ? 'https' : 'http'}://${host!.toLowerCase()}`)
     return `the Origin ${JSON.stringify(origin)} is not this dev server`
   const site = request.headers['sec-fetch-site']
-  if (site !== undefined && site !== 'same-origin' && site !== 'none')
-    return `the request came from another site (Sec-Fetch-Site: ${JSON.stringify(site)}), not from the dashboard's own page`
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    return [
+      'the request came from another site (Sec-Fetch-Site:',
+      `${JSON.stringify(site)}), not from the dashboard's own page`,
+    ].join(' ')
+  }
   return undefined
 }
 

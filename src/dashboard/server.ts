@@ -70,7 +70,10 @@ export class Dashboard {
 
   constructor(readonly options: DashboardOptions) {
     this.#usage = new UsageScanner(options)
-    this.#logger = options.logger ?? { warn: message => console.warn(message), error: message => console.error(message) }
+    this.#logger = options.logger ?? {
+      warn: message => console.warn(message),
+      error: message => console.error(message),
+    }
   }
 
   /**
@@ -90,7 +93,10 @@ export class Dashboard {
     answerOversizedHeaders(server, this.#logger)
   }
 
-  /** A store as an admin key opens it (undefined: the admin key on this machine); the build's store unless another is given. */
+  /**
+   * A store as an admin key opens it (undefined: the admin key on this machine); the build's store
+   * unless another is given.
+   */
   #open(adminKey: string | undefined, path = this.options.storePath): Promise<SecretStore> {
     // The key option is the build's store key: another environment's store opens with its own (variable or key file).
     return openStore({ path, key: path === this.options.storePath ? this.options.key : undefined, adminKey })
@@ -103,8 +109,16 @@ export class Dashboard {
   #storeOf(url: URL): EnvironmentStore {
     const stores = this.options.environments()
     const asked = url.searchParams.get(ENVIRONMENT_PARAM)
-    const found = asked === null ? stores.find(store => store.path === this.options.storePath) : stores.find(store => store.environment === asked)
-    if (!found) throw new HttpError(404, 'ENVIRONMENT_NOT_FOUND', messages.environmentNotFound(stores.map(store => store.environment)))
+    const found = asked === null
+      ? stores.find(store => store.path === this.options.storePath)
+      : stores.find(store => store.environment === asked)
+    if (!found) {
+      throw new HttpError(
+        404,
+        'ENVIRONMENT_NOT_FOUND',
+        messages.environmentNotFound(stores.map(store => store.environment)),
+      )
+    }
     return found
   }
 
@@ -135,13 +149,25 @@ export class Dashboard {
 
   async #route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const foreign = foreignRequest(request, this.options.hosts)
-    if (foreign) throw new HttpError(403, 'FOREIGN_ORIGIN', `Refused: ${foreign}. Open the dashboard at the URL the dev server printed.`)
+    if (foreign) {
+      throw new HttpError(
+        403,
+        'FOREIGN_ORIGIN',
+        `Refused: ${foreign}. Open the dashboard at the URL the dev server printed.`,
+      )
+    }
     const path = url.pathname
     const method = request.method ?? 'GET'
-    // Answered here, before Vite's CORS middleware could (the dashboard runs first): no CORS headers, so no cross-origin preflight passes.
-    if (method === 'OPTIONS') return sendText(response, 204, 'text/plain', '', { Allow: path.startsWith(API_PATH) ? 'GET, POST, PUT, DELETE' : 'GET, HEAD' })
+    // Answered here, before Vite's CORS middleware could (the dashboard runs first): no CORS
+    // headers, so no cross-origin preflight passes.
+    if (method === 'OPTIONS') {
+      return sendText(response, 204, 'text/plain', '', {
+        Allow: path.startsWith(API_PATH) ? 'GET, POST, PUT, DELETE' : 'GET, HEAD',
+      })
+    }
     if (path.startsWith(API_PATH)) return this.#api(request, response, path.slice(API_PATH.length), method, url)
-    if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here.`)
+    if (method !== 'GET' && method !== 'HEAD')
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here.`)
     if (path === '/__secrets') return sendText(response, 308, 'text/plain', '', { Location: DASHBOARD_PATH })
     const page = PAGE_FILES[path]
     if (!page) throw new HttpError(404, 'NOT_FOUND', 'Not found. The dashboard is at /__secrets/.')
@@ -181,7 +207,8 @@ export class Dashboard {
     }
     if (route === 'secrets') {
       if (method === 'GET') return sendJson(response, 200, await this.#list(session, this.#storeOf(url)))
-      if (method === 'POST') return sendJson(response, 201, await this.#create(session, this.#storeOf(url), await readJsonBody(request)))
+      if (method === 'POST')
+        return sendJson(response, 201, await this.#create(session, this.#storeOf(url), await readJsonBody(request)))
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use GET to list secrets and POST to add one.')
     }
     if (route.startsWith('secrets/'))
@@ -207,8 +234,10 @@ export class Dashboard {
     }
     assertSecretName(name)
     const store = this.#storeOf(url)
-    if (method === 'PUT') return sendJson(response, 200, await this.#update(session, store, name, await readJsonBody(request)))
-    if (method === 'DELETE') return sendJson(response, 200, await this.#delete(session, store, name, url.searchParams.get('version')))
+    if (method === 'PUT')
+      return sendJson(response, 200, await this.#update(session, store, name, await readJsonBody(request)))
+    if (method === 'DELETE')
+      return sendJson(response, 200, await this.#delete(session, store, name, url.searchParams.get('version')))
     throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Use PUT to set a new value and DELETE to remove the secret.')
   }
 
@@ -235,7 +264,8 @@ export class Dashboard {
 
   #checkRateLimit(bucket: string): void {
     const wait = this.#limiter.retryAfter(bucket)
-    if (wait > 0) throw new HttpError(429, 'RATE_LIMITED', messages.rateLimitedMessage(wait), { 'Retry-After': String(wait) })
+    if (wait > 0)
+      throw new HttpError(429, 'RATE_LIMITED', messages.rateLimitedMessage(wait), { 'Retry-After': String(wait) })
   }
 
   /** Starts a session: its cookie in Set-Cookie, its token in the answer's body (the only time it is sent). */
@@ -284,11 +314,17 @@ export class Dashboard {
     catch (error) {
       if (!(error instanceof SecretsError)) throw error
       if (['KEY_INVALID', 'NOT_ADMIN', 'ADMIN_REQUIRED'].includes(error.code)) {
-        this.#logger.warn(`unplugin-secrets dashboard: a sign-in from ${clientAddress(request)} was refused: ${error.message}`)
+        this.#logger.warn(
+          `unplugin-secrets dashboard: a sign-in from ${clientAddress(request)} was refused: ${error.message}`,
+        )
         throw new HttpError(401, 'SIGN_IN_FAILED', messages.SIGN_IN_FAILED_MESSAGE)
       }
       this.#logger.error(`unplugin-secrets dashboard: a sign-in could not be checked: ${error.message}`)
-      throw new HttpError(statusOf(error.code), error.code, `The dev server could not check the key against its store (${error.code}); its terminal says why.`)
+      throw new HttpError(
+        statusOf(error.code),
+        error.code,
+        `The dev server could not check the key against its store (${error.code}); its terminal says why.`,
+      )
     }
   }
 
@@ -313,9 +349,15 @@ export class Dashboard {
     }
   }
 
-  /** Every referenced name against every environment's store present (names only, read without keys): the rows with a gap. */
+  /**
+   * Every referenced name against every environment's store present (names only, read without
+   * keys): the rows with a gap.
+   */
   async #missingByEnvironment(referenced: Iterable<string>): Promise<MissingByEnvironment> {
-    const coverage = await environmentCoverage(referenced, this.options.environments().filter(store => existsSync(store.path)))
+    const coverage = await environmentCoverage(
+      referenced,
+      this.options.environments().filter(store => existsSync(store.path)),
+    )
     return { environments: coverage.environments, rows: coverage.rows.filter(row => row.present.includes(false)) }
   }
 
@@ -329,12 +371,17 @@ export class Dashboard {
       stale: maxAge !== false && now - Date.parse(info.updatedAt) > maxAge * DAY_MS,
       usedIn: byName.get(info.name) ?? [],
     }))
-    const missing = [...byName].filter(([name]) => !store.has(name)).map(([name, usedIn]) => ({ name, usedIn })).sort((a, b) => (a.name < b.name ? -1 : 1))
+    const missing = [...byName]
+      .filter(([name]) => !store.has(name))
+      .map(([name, usedIn]) => ({ name, usedIn }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
     return {
       admin: session.admin,
       store: this.#storeShown(listed.path),
       environment: listed.environment,
-      environments: this.options.environments().map(({ environment, path }) => ({ environment, store: this.#storeShown(path) })),
+      environments: this.options
+        .environments()
+        .map(({ environment, path }) => ({ environment, store: this.#storeShown(path) })),
       missingByEnvironment: await this.#missingByEnvironment(byName.keys()),
       maxAgeDays: maxAge === false ? null : maxAge,
       secrets,
@@ -363,7 +410,11 @@ export class Dashboard {
     }
   }
 
-  async #create(session: Session, target: EnvironmentStore, body: Record<string, unknown>): Promise<{ secret: SecretInfo }> {
+  async #create(
+    session: Session,
+    target: EnvironmentStore,
+    body: Record<string, unknown>,
+  ): Promise<{ secret: SecretInfo }> {
     const name = stringField(body, 'name', true)!
     assertSecretName(name)
     const value = stringField(body, 'value', true)!
@@ -377,20 +428,35 @@ export class Dashboard {
     }
   }
 
-  async #update(session: Session, target: EnvironmentStore, name: string, body: Record<string, unknown>): Promise<{ secret: SecretInfo }> {
+  async #update(
+    session: Session,
+    target: EnvironmentStore,
+    name: string,
+    body: Record<string, unknown>,
+  ): Promise<{ secret: SecretInfo }> {
     const value = stringField(body, 'value', true)!
     const description = stringField(body, 'description', false)
     const version = versionOf(body.version)
     const store = await this.#asAdmin(session, target)
     try {
-      return { secret: await store.set(name, value, { ifVersion: version, ...(description === undefined ? {} : { description }) }) }
+      return {
+        secret: await store.set(name, value, {
+          ifVersion: version,
+          ...(description === undefined ? {} : { description }),
+        }),
+      }
     }
     catch (error) {
       throw this.#conflict(error, name, store.path)
     }
   }
 
-  async #delete(session: Session, target: EnvironmentStore, name: string, version: string | null): Promise<{ deleted: string }> {
+  async #delete(
+    session: Session,
+    target: EnvironmentStore,
+    name: string,
+    version: string | null,
+  ): Promise<{ deleted: string }> {
     const ifVersion = versionOf(version === null ? undefined : /^\d{1,15}$/.test(version) ? Number(version) : version)
     const store = await this.#asAdmin(session, target)
     let deleted: boolean
@@ -400,8 +466,12 @@ export class Dashboard {
     catch (error) {
       throw this.#conflict(error, name, store.path)
     }
-    if (!deleted)
-      throw new SecretsError('SECRET_NOT_FOUND', `${name} is not in ${this.#storeShown(store.path)} (deleted meanwhile?). Reload the page.`)
+    if (!deleted) {
+      throw new SecretsError('SECRET_NOT_FOUND', [
+        `${name} is not in ${this.#storeShown(store.path)} (deleted meanwhile?).`,
+        'Reload the page.',
+      ].join(' '))
+    }
     return { deleted: name }
   }
 }

@@ -94,10 +94,16 @@ export class UsageScanner {
     const cached = this.#cache.get(file)
     if (cached?.stamp === stamp) return cached
     const scan: ConfigFileScan = info ? await scanConfigFile(file, shown) : { references: [] }
-    // Unreadable (EACCES, a socket, removed meanwhile): reported, not cached (a chmod changes no mtime), and the scan goes on.
-    if (scan.unreadable)
-      return { stamp, references: [], error: `${shown}: could not be read (${scan.unreadable}). Check that it is a readable file, or exclude it with the plugin's exclude option.` }
-    const references = scan.references.map(({ name, loc }) => ({ name, usage: { file: shown, line: loc.line, column: loc.column + 1 } }))
+    // Unreadable (EACCES, a socket, removed meanwhile): reported, not cached (a chmod changes no
+    // mtime), and the scan goes on.
+    if (scan.unreadable) {
+      return { stamp, references: [], error: `${shown}: could not be read (${scan.unreadable}). `
+        + 'Check that it is a readable file, or exclude it with the plugin\'s exclude option.' }
+    }
+    const references = scan.references.map(({ name, loc }) => ({
+      name,
+      usage: { file: shown, line: loc.line, column: loc.column + 1 },
+    }))
     const error = scan.invalid?.message
     const entry: ScannedFile = { stamp, references, ...(error === undefined ? {} : { error }) }
     this.#cache.set(file, entry)

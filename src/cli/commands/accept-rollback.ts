@@ -1,3 +1,4 @@
+/** `accept-rollback`: trust, on this machine, a store that went back to an older revision on purpose. */
 import { acceptRollback as accept } from '../../core/store/store'
 import type { Command } from '../command'
 import { note, print } from '../io'
@@ -19,8 +20,14 @@ export const acceptRollback: Command = {
   async run({ storePath }) {
     const { store, before, line } = await accept({ path: storePath })
     const now = store.seenRevision()
-    if (before?.head === now.head) return note(`${store.path} is at revision ${now.revision}, which this machine already remembers for ${line.label}; nothing to accept.`)
+    if (before?.head === now.head) {
+      return note([
+        `${store.path} is at revision ${now.revision},`,
+        `which this machine already remembers for ${line.label}; nothing to accept.`,
+      ].join(' '))
+    }
     print(`Accepted revision ${now.revision} of ${store.path} (last change ${now.change}) for ${line.label}.`)
-    if (before) print(`  It replaces revision ${before.revision} (last change ${before.change}) that this machine had seen.`)
+    if (before)
+      print(`  It replaces revision ${before.revision} (last change ${before.change}) that this machine had seen.`)
   },
 }

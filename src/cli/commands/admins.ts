@@ -1,3 +1,4 @@
+/** `admins`: list, add or remove the admins who sign the store, and make your own admin key. */
 import { SecretsError } from '../../core/errors'
 import { formatAdminKey, formatPublicKey, generateAdminKey } from '../../core/store/keys'
 import { keyFilePath, readKeyFile, updateKeyFile } from '../../core/store/keyfile'
@@ -32,13 +33,24 @@ export const admins: Command = {
     const needsName = sub === 'add' || sub === 'remove'
     if (needsName !== (name !== undefined))
       throw usageError(needsName ? `admins ${sub} needs the admin's NAME.` : `admins ${sub} takes no NAME.`, 'admins')
-    if ((values['public-key'] !== undefined) !== (sub === 'add'))
-      throw usageError(sub === 'add' ? 'admins add needs --public-key KEY: the new admin runs unplugin-secrets admins keygen and sends you the public key it prints.' : '--public-key belongs to admins add.', 'admins')
+    if ((values['public-key'] !== undefined) !== (sub === 'add')) {
+      throw usageError(sub === 'add'
+        ? [
+            'admins add needs --public-key KEY:',
+            'the new admin runs unplugin-secrets admins keygen and sends you the public key it prints.',
+          ].join(' ')
+        : '--public-key belongs to admins add.', 'admins')
+    }
 
     const store = await openStore({ path: storePath })
     if (sub === 'list') {
       const me = store.admin
-      printBlock(table([['NAME', 'ADDED', 'BY', 'PUBLIC KEY'], ...store.admins().map(a => [a.name + (a.name === me ? ' (you)' : ''), a.addedAt, a.addedBy, a.publicKey])]))
+      printBlock(
+        table([
+          ['NAME', 'ADDED', 'BY', 'PUBLIC KEY'],
+          ...store.admins().map(a => [a.name + (a.name === me ? ' (you)' : ''), a.addedAt, a.addedBy, a.publicKey]),
+        ]),
+      )
     }
     else if (sub === 'add') {
       await store.addAdmin(name!, values['public-key'] as string)
@@ -49,8 +61,12 @@ export const admins: Command = {
       note(`Removed admin ${name}. They can still read with the store key they have: run unplugin-secrets rotate.`)
     }
     else {
-      if ((await readKeyFile(store.id))?.adminKey && !values.force)
-        throw new SecretsError('ADMIN_EXISTS', `Your key file ${keyFilePath(store.id)} already holds an admin key for this store. Pass --force to replace it (an admin must then add the new public key).`)
+      if ((await readKeyFile(store.id))?.adminKey && !values.force) {
+        throw new SecretsError('ADMIN_EXISTS', [
+          `Your key file ${keyFilePath(store.id)} already holds an admin key for this store.`,
+          'Pass --force to replace it (an admin must then add the new public key).',
+        ].join(' '))
+      }
       const key = generateAdminKey()
       await updateKeyFile(store.id, keys => ({ ...keys, adminKey: formatAdminKey(key) }))
       print(formatPublicKey(key.publicKey))

@@ -1,3 +1,4 @@
+/** `check`: every reference in the config files and whether each store has it. Needs no key, so CI can run it. */
 import { dirname, relative } from 'node:path'
 import { CONFIG_FILES_GLOB, globConfigFiles, scanConfigFile } from '../../core/config-files'
 import { environmentCoverage, missingPairs, storeNames } from '../../core/coverage'
@@ -30,7 +31,10 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 async function checkOneStore(storePath: string, globs: string[]): Promise<number> {
   const names = await storeNames(storePath)
   // Store files are JSON with no reference: not configs, whichever environment's.
-  const { files, findings } = await scanConfigs(globs, [storePath, ...storesIn(dirname(storePath)).map(store => store.path)])
+  const { files, findings } = await scanConfigs(globs, [
+    storePath,
+    ...storesIn(dirname(storePath)).map(store => store.path),
+  ])
   let problems = 0
   let references = 0
   for (const finding of findings) {
@@ -44,7 +48,10 @@ async function checkOneStore(storePath: string, globs: string[]): Promise<number
     if (!ok) problems++
     print(`${finding.at}  ${finding.name}  ${ok ? 'ok' : 'MISSING'}`)
   }
-  print(`${plural(references, 'reference')} in ${plural(files, 'file')}; ${problems === 0 ? 'all present' : plural(problems, 'problem')}.`)
+  print([
+    `${plural(references, 'reference')} in ${plural(files, 'file')};`,
+    `${problems === 0 ? 'all present' : plural(problems, 'problem')}.`,
+  ].join(' '))
   return problems === 0 ? 0 : 1
 }
 
@@ -53,12 +60,27 @@ async function checkEveryEnvironment(stores: EnvironmentStore[], globs: string[]
   const { files, findings } = await scanConfigs(globs, stores.map(store => store.path))
   const errors = findings.flatMap(finding => ('error' in finding ? [finding.error] : []))
   for (const error of errors) print(`${error}  ERROR`)
-  const coverage = await environmentCoverage(findings.flatMap(finding => ('name' in finding ? [finding.name] : [])), stores)
-  if (coverage.rows.length > 0)
-    printBlock(table([['NAME', ...coverage.environments], ...coverage.rows.map(({ name, present }) => [name, ...present.map(ok => (ok ? 'ok' : 'MISSING'))])]))
+  const coverage = await environmentCoverage(
+    findings.flatMap(finding => ('name' in finding ? [finding.name] : [])),
+    stores,
+  )
+  if (coverage.rows.length > 0) {
+    printBlock(
+      table([
+        ['NAME', ...coverage.environments],
+        ...coverage.rows.map(({ name, present }) => [name, ...present.map(ok => (ok ? 'ok' : 'MISSING'))]),
+      ]),
+    )
+  }
   const missing = missingPairs(coverage)
-  const problems = [...(missing.length ? [`missing: ${missing.join(', ')}`] : []), ...(errors.length ? [`${plural(errors.length, 'file')} not checked`] : [])]
-  print(`${plural(coverage.rows.length, 'name')} referenced in ${plural(files, 'file')}, ${plural(stores.length, 'environment')}; ${problems.length ? problems.join('; ') : 'all present everywhere'}.`)
+  const problems = [
+    ...(missing.length ? [`missing: ${missing.join(', ')}`] : []),
+    ...(errors.length ? [`${plural(errors.length, 'file')} not checked`] : []),
+  ]
+  print([
+    `${plural(coverage.rows.length, 'name')} referenced in ${plural(files, 'file')},`,
+    `${plural(stores.length, 'environment')}; ${problems.length ? problems.join('; ') : 'all present everywhere'}.`,
+  ].join(' '))
   return problems.length ? 1 : 0
 }
 

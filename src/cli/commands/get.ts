@@ -1,3 +1,4 @@
+/** `get NAME`: one secret's value, for scripts (with `render`, the only command that outputs a value). */
 import { SecretsError } from '../../core/errors'
 import { assertSecretName } from '../../core/names'
 import { openStore } from '../../core/store/store'
@@ -16,8 +17,12 @@ export const get: Command = {
     assertSecretName(name)
     const store = await openStore({ path: storePath })
     const value = await store.get(name)
-    if (value === undefined)
-      throw new SecretsError('SECRET_NOT_FOUND', `No secret ${name} in ${store.path}. See the names with: unplugin-secrets list`)
+    if (value === undefined) {
+      throw new SecretsError('SECRET_NOT_FOUND', [
+        `No secret ${name} in ${store.path}.`,
+        'See the names with: unplugin-secrets list',
+      ].join(' '))
+    }
     process.stdout.write(values['no-newline'] ? value : `${value}\n`)
   },
 }

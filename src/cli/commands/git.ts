@@ -30,7 +30,8 @@ export const git: Command = {
   options: {},
   positionals: [1, 1],
   async run({ positionals, storePath }) {
-    if (positionals[0] !== 'setup') throw usageError(`Unknown git command ${JSON.stringify(positionals[0])}: use git setup.`, 'git')
+    if (positionals[0] !== 'setup')
+      throw usageError(`Unknown git command ${JSON.stringify(positionals[0])}: use git setup.`, 'git')
     const root = workTreeRoot(process.cwd(), 'so there is no git to set up: run this in your repository')
     const added = await addAttributes(root, storePatterns(root, storePath))
     const cli = cliCommand(root)
@@ -44,7 +45,8 @@ export const git: Command = {
         ? []
         : [
             'unplugin-secrets is not installed in this repository, so the drivers run it from where it is now;',
-            'install it as a devDependency (npm install -D unplugin-secrets) and run npx unplugin-secrets git setup again.',
+            'install it as a devDependency (npm install -D unplugin-secrets)'
+            + ' and run npx unplugin-secrets git setup again.',
           ]),
       '',
       ...(added.length ? ['Commit .gitattributes. '] : []),
@@ -74,7 +76,10 @@ async function addAttributes(root: string, patterns: string[]): Promise<string[]
   const missing = patterns.filter(pattern => !present(pattern))
   if (missing.length === 0) return []
   const separator = text === '' || text.endsWith('\n') ? '' : '\n'
-  await writeFile(path, `${text}${separator}${missing.map(pattern => `${pattern} merge=${DRIVER} diff=${DRIVER}`).join('\n')}\n`)
+  await writeFile(
+    path,
+    `${text}${separator}${missing.map(pattern => `${pattern} merge=${DRIVER} diff=${DRIVER}`).join('\n')}\n`,
+  )
   return missing
 }
 

@@ -1,4 +1,12 @@
-import { AGE_KEY_ENV, AGE_KEY_FILE_ENV, createIdentityFile, defaultIdentityPath, identityMissing, loadReaderIdentity } from '../../core/store/reader-identity'
+/** `identity`: make your own age identity (to be added as a reader), or show the one in use. */
+import {
+  AGE_KEY_ENV,
+  AGE_KEY_FILE_ENV,
+  createIdentityFile,
+  defaultIdentityPath,
+  identityMissing,
+  loadReaderIdentity,
+} from '../../core/store/reader-identity'
 import type { Command } from '../command'
 import { usageError } from '../command'
 import { note, print, printable } from '../io'
@@ -40,8 +48,12 @@ export const identity: Command = {
   positionals: [1, 1],
   async run({ positionals }) {
     const sub = positionals[0]!
-    if (!SUBCOMMANDS.includes(sub as typeof SUBCOMMANDS[number]))
-      throw usageError(`Unknown identity command "${printable(sub.slice(0, 40))}": use ${SUBCOMMANDS.join(', ')}.`, 'identity')
+    if (!SUBCOMMANDS.includes(sub as typeof SUBCOMMANDS[number])) {
+      throw usageError(
+        `Unknown identity command "${printable(sub.slice(0, 40))}": use ${SUBCOMMANDS.join(', ')}.`,
+        'identity',
+      )
+    }
     await (sub === 'new' ? createIdentity() : showIdentity())
   },
 }

@@ -1,3 +1,4 @@
+/** `init`: create a store and save its keys to your key file. */
 import { userInfo } from 'node:os'
 import { relative } from 'node:path'
 import { createStore } from '../../core/store/store'

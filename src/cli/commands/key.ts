@@ -1,3 +1,4 @@
+/** `key`: export the store key (for CI) or your admin key, import a key into your key file, show its path. */
 import { SecretsError } from '../../core/errors'
 import { parseStoreFile } from '../../core/store/format'
 import { readTextFile } from '../../core/store/files'
@@ -13,9 +14,13 @@ import { dropOneNewline, note, print, promptHidden, readStdinText } from '../io'
 const SUBCOMMANDS = ['export', 'import', 'path'] as const
 
 /** Shown on a terminal only, on stderr: a pipe or a log gets the key alone. */
-const STORE_KEY_WARNING = 'This is the store key: anyone who has it can read every secret. Keep it in a CI secret, not in a file in the repository.'
-const ADMIN_KEY_WARNING = (admin: string) => `This is the admin key of ${admin}: anyone who has it can change every secret and the admin list. `
-  + 'Paste it into the dashboard\'s sign-in form, or into key import --admin on your other machine; never into CI, a chat or a file in the repository.'
+const STORE_KEY_WARNING = 'This is the store key: anyone who has it can read every secret. '
+  + 'Keep it in a CI secret, not in a file in the repository.'
+const ADMIN_KEY_WARNING = (admin: string) => [
+  `This is the admin key of ${admin}: anyone who has it can change every secret and the admin list.`,
+  'Paste it into the dashboard\'s sign-in form, or into key import --admin on your other machine;',
+  'never into CI, a chat or a file in the repository.',
+].join(' ')
 
 async function readStoreId(storePath: string) {
   const text = await readTextFile(storePath)
@@ -25,7 +30,9 @@ async function readStoreId(storePath: string) {
 }
 
 async function readKeyInput(what: string): Promise<string> {
-  const text = process.stdin.isTTY ? await promptHidden(`Paste the ${what} (input hidden): `) : dropOneNewline(await readStdinText(`The ${what}`))
+  const text = process.stdin.isTTY
+    ? await promptHidden(`Paste the ${what} (input hidden): `)
+    : dropOneNewline(await readStdinText(`The ${what}`))
   return text.trim()
 }
 
@@ -70,8 +77,12 @@ export const key: Command = {
     if (values.admin) {
       const adminKey = parseAdminKey(await readKeyInput('admin key'), 'The admin key from stdin')
       const publicKey = formatPublicKey(adminKey.publicKey)
-      if (![...file.admins.values()].some(admin => admin.publicKey === publicKey))
-        throw new SecretsError('NOT_ADMIN', `That admin key is not an admin of ${storePath}; nothing was saved. If it is new, an admin runs: unplugin-secrets admins add <your-name> --public-key ${publicKey}`)
+      if (![...file.admins.values()].some(admin => admin.publicKey === publicKey)) {
+        throw new SecretsError('NOT_ADMIN', [
+          `That admin key is not an admin of ${storePath}; nothing was saved.`,
+          `If it is new, an admin runs: unplugin-secrets admins add <your-name> --public-key ${publicKey}`,
+        ].join(' '))
+      }
       const path = await updateKeyFile(file.id, keys => ({ ...keys, adminKey: formatAdminKey(adminKey) }))
       return note(`Saved the admin key to ${path}.`)
     }

@@ -1,3 +1,4 @@
+/** `list`: secret names and metadata, never values. */
 import { SecretsError } from '../../core/errors'
 import type { EnvironmentStore } from '../../core/store/locate'
 import type { SecretInfo } from '../../core/store/store'
@@ -8,7 +9,10 @@ import { note, printBlock, table } from '../io'
 const COLUMNS = ['NAME', 'VERSION', 'UPDATED', 'BY', 'DESCRIPTION']
 const cells = (s: SecretInfo): string[] => [s.name, String(s.version), s.updatedAt, s.updatedBy, s.description ?? '']
 
-/** One environment's list, or why it could not be opened (a missing key for one environment does not hide the others). */
+/**
+ * One environment's list, or why it could not be opened (a missing key for one environment does not
+ * hide the others).
+ */
 type EnvironmentList = EnvironmentStore & ({ secrets: SecretInfo[] } | { error: { code: string, message: string } })
 
 async function listEnvironment(store: EnvironmentStore): Promise<EnvironmentList> {
@@ -21,11 +25,15 @@ async function listEnvironment(store: EnvironmentStore): Promise<EnvironmentList
   }
 }
 
+/** An opened environment's rows, each led by the environment's name. */
+const environmentRows = (list: EnvironmentList): string[][] =>
+  'secrets' in list ? list.secrets.map(s => [list.environment, ...cells(s)]) : []
+
 /** --env all: one table with an ENVIRONMENT column; exit 1 when a store could not be opened. */
 async function listEveryEnvironment(stores: EnvironmentStore[], json: boolean): Promise<number> {
   const lists = await Promise.all(stores.map(listEnvironment))
   if (json) printBlock(JSON.stringify(lists, null, 2))
-  else printBlock(table([['ENVIRONMENT', ...COLUMNS], ...lists.flatMap(list => ('secrets' in list ? list.secrets.map(s => [list.environment, ...cells(s)]) : []))]))
+  else printBlock(table([['ENVIRONMENT', ...COLUMNS], ...lists.flatMap(environmentRows)]))
   for (const list of lists) {
     if ('error' in list) note(`${list.environment}: not listed: ${list.error.message}`)
   }

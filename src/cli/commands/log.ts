@@ -1,3 +1,4 @@
+/** `log`: the audit trail, who did what to which name and when. */
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
 import { printBlock, table } from '../io'
@@ -14,6 +15,11 @@ export const log: Command = {
     const store = await openStore({ path: storePath })
     const entries = store.log()
     if (values.json) return printBlock(JSON.stringify(entries, null, 2))
-    printBlock(table([['SEQ', 'AT', 'ADMIN', 'ACTION', 'NAME'], ...entries.map(e => [String(e.seq), e.at, e.admin, e.action, e.name ?? ''])]))
+    printBlock(
+      table([
+        ['SEQ', 'AT', 'ADMIN', 'ACTION', 'NAME'],
+        ...entries.map(e => [String(e.seq), e.at, e.admin, e.action, e.name ?? '']),
+      ]),
+    )
   },
 }

@@ -22,7 +22,8 @@ import { note, noteBlock, print, printable, printError } from '../io'
 export const merge: Command = {
   name: 'merge',
   summary: 'merge two versions of a store (git\'s merge driver; unplugin-secrets git setup installs it)',
-  usage: 'merge BASE OURS THEIRS [--path NAME] [--ours NAME]... [--theirs NAME]... | merge --git FILE [--ours NAME]... [--theirs NAME]...',
+  usage: 'merge BASE OURS THEIRS [--path NAME] [--ours NAME]... '
+    + '[--theirs NAME]... | merge --git FILE [--ours NAME]... [--theirs NAME]...',
   details: [
     '  BASE OURS THEIRS   the three versions, in git\'s merge-driver order (%O %A %B);',
     '                     the result is written into OURS. Exit 0 when merged, 1 when',
@@ -82,12 +83,22 @@ function mergeRequest({ positionals, values }: Parameters<Command['run']>[0]): M
   const choose = choices(values.ours, values.theirs)
   const gitFile = values.git as string | undefined
   if (gitFile !== undefined) {
-    if (positionals.length > 0 || values.path !== undefined) throw usageError('--git FILE takes no BASE OURS THEIRS and no --path: git holds the three versions.', 'merge')
+    if (positionals.length > 0 || values.path !== undefined)
+      throw usageError('--git FILE takes no BASE OURS THEIRS and no --path: git holds the three versions.', 'merge')
     const target = resolve(gitFile)
     const again = `unplugin-secrets merge --git ${quote(gitFile)}`
-    return { path: gitFile, target, read: async () => readStages(gitFile, target), choose, fromIndex: true, again, finish: gitFile }
+    return {
+      path: gitFile,
+      target,
+      read: async () => readStages(gitFile, target),
+      choose,
+      fromIndex: true,
+      again,
+      finish: gitFile,
+    }
   }
-  if (positionals.length !== 3) throw usageError('merge needs BASE OURS THEIRS (git\'s %O %A %B), or --git FILE.', 'merge')
+  if (positionals.length !== 3)
+    throw usageError('merge needs BASE OURS THEIRS (git\'s %O %A %B), or --git FILE.', 'merge')
   const [base, ours, theirs] = positionals as [string, string, string]
   const path = values.path as string | undefined
   const label = (side: string, file: string) => (path === undefined ? file : `${path} (${side})`)
@@ -96,11 +107,27 @@ function mergeRequest({ positionals, values }: Parameters<Command['run']>[0]): M
     ours: (await readVersion(ours, label('ours', ours)))!,
     theirs: (await readVersion(theirs, label('theirs', theirs)))!,
   })
-  if (path === undefined)
-    return { path: ours, target: resolve(ours), read, choose, fromIndex: false, again: `unplugin-secrets merge ${[base, ours, theirs].map(quote).join(' ')}` }
+  if (path === undefined) {
+    return {
+      path: ours,
+      target: resolve(ours),
+      read,
+      choose,
+      fromIndex: false,
+      again: `unplugin-secrets merge ${[base, ours, theirs].map(quote).join(' ')}`,
+    }
+  }
   // git's driver: run in the work tree's top folder, so %P made absolute works from any folder.
   const inTree = resolve(path)
-  return { path, target: resolve(ours), read, choose, fromIndex: false, again: `unplugin-secrets merge --git ${quote(inTree)}`, finish: inTree }
+  return {
+    path,
+    target: resolve(ours),
+    read,
+    choose,
+    fromIndex: false,
+    again: `unplugin-secrets merge --git ${quote(inTree)}`,
+    finish: inTree,
+  }
 }
 
 /** --ours and --theirs as one map; a name may have one side. */
@@ -108,7 +135,8 @@ function choices(ours: unknown, theirs: unknown): Record<string, MergeChoice> {
   const choose: Record<string, MergeChoice> = {}
   for (const [side, names] of [['ours', ours], ['theirs', theirs]] as const) {
     for (const name of (names as string[] | undefined) ?? []) {
-      if (choose[name] !== undefined && choose[name] !== side) throw usageError(`${name} is given both --ours and --theirs; choose one side.`, 'merge')
+      if (choose[name] !== undefined && choose[name] !== side)
+        throw usageError(`${name} is given both --ours and --theirs; choose one side.`, 'merge')
       choose[name] = side
     }
   }
@@ -117,14 +145,19 @@ function choices(ours: unknown, theirs: unknown): Record<string, MergeChoice> {
 
 async function readVersion(path: string, label: string, optional = false): Promise<MergeVersion | undefined> {
   const text = await readTextFile(path)
-  if (text === undefined && !optional) throw new SecretsError('STORE_NOT_FOUND', `No file at ${path} (${label}) to merge.`)
+  if (text === undefined && !optional)
+    throw new SecretsError('STORE_NOT_FOUND', `No file at ${path} (${label}) to merge.`)
   return text === undefined ? undefined : { text, label }
 }
 
 function readStages(file: string, target: string): { base?: MergeVersion, ours: MergeVersion, theirs: MergeVersion } {
   const stages = readMergeStages(target)
-  if (stages.ours === undefined || stages.theirs === undefined)
-    throw usageError(`${file} is not in an unfinished git merge (git status lists it under "Unmerged paths" when it is).`, 'merge')
+  if (stages.ours === undefined || stages.theirs === undefined) {
+    throw usageError(
+      `${file} is not in an unfinished git merge (git status lists it under "Unmerged paths" when it is).`,
+      'merge',
+    )
+  }
   return {
     ...(stages.base === undefined ? {} : { base: { text: stages.base, label: `${file} (base)` } }),
     ours: { text: stages.ours, label: `${file} (ours)` },
@@ -136,14 +169,22 @@ async function runMerge(request: MergeRequest): Promise<number> {
   // Under the store's lock: a writer on our side waits until the merged file is in place.
   return withFileLock(request.target, async () => {
     const versions = await request.read()
-    const outcome = await mergeStores({ path: request.path, ...versions, ...await userKeys(versions.ours), choose: request.choose })
+    const outcome = await mergeStores({
+      path: request.path,
+      ...versions,
+      ...(await userKeys(versions.ours)),
+      choose: request.choose,
+    })
     await writeOutcome(request, outcome, versions.ours.text)
     printOutcome(request, outcome)
     return 0
   })
 }
 
-/** The store keys this user holds (UNPLUGIN_SECRETS_KEY and every key in the key file: a merge may need two) and the admin key. */
+/**
+ * The store keys this user holds (UNPLUGIN_SECRETS_KEY and every key in the key file: a merge may
+ * need two) and the admin key.
+ */
 async function userKeys(ours: MergeVersion): Promise<{ storeKeys: StoreKey[], adminKey: AdminKey | undefined }> {
   const keyFile = await readKeyFile(parseStoreFile(ours.text, ours.label).id)
   const env = process.env[STORE_KEY_ENV]
@@ -153,7 +194,9 @@ async function userKeys(ours: MergeVersion): Promise<{ storeKeys: StoreKey[], ad
   ]
   const adminEnv = process.env[ADMIN_KEY_ENV]
   const adminText = adminEnv || keyFile?.adminKey
-  const adminKey = adminText ? parseAdminKey(adminText, adminEnv ? ADMIN_KEY_ENV : 'The admin key in the key file') : undefined
+  const adminKey = adminText
+    ? parseAdminKey(adminText, adminEnv ? ADMIN_KEY_ENV : 'The admin key in the key file')
+    : undefined
   return { storeKeys, adminKey }
 }
 
@@ -163,17 +206,23 @@ async function writeOutcome(request: MergeRequest, outcome: MergeOutcome, oursTe
 }
 
 function printOutcome(request: MergeRequest, outcome: MergeOutcome): void {
-  if (outcome.kind === 'up-to-date') return note(`${request.path}: ours already holds every change of theirs; kept as it is.`)
+  if (outcome.kind === 'up-to-date')
+    return note(`${request.path}: ours already holds every change of theirs; kept as it is.`)
   if (outcome.kind === 'fast-forward') return note(`${request.path}: theirs extends ours; took theirs as it is.`)
   const { entry, admin, fromTheirs, reencrypted } = outcome
   const taken = fromTheirs.length ? `took ${fromTheirs.join(', ')} from theirs` : 'no secret changed on their side only'
-  const rekeyed = reencrypted.length ? `; re-encrypted ${reencrypted.length} value${reencrypted.length === 1 ? '' : 's'} under key ${entry.keyId}` : ''
+  const rekeyed = reencrypted.length
+    ? `; re-encrypted ${reencrypted.length} value${reencrypted.length === 1 ? '' : 's'} under key ${entry.keyId}`
+    : ''
   print(`Merged ${request.path}: ${taken}${rekeyed}; merge entry #${entry.seq} signed by ${admin}.`)
 }
 
 /** The conflict list, one name per block, and the commands that finish the merge. */
 function printConflicts(error: MergeConflict, request: MergeRequest): void {
-  printError(`${request.path}: both sides changed ${error.conflicts.length === 1 ? 'this' : 'these'} in ways that collide; nothing was merged (your side is unchanged):`)
+  printError([
+    `${request.path}: both sides changed ${error.conflicts.length === 1 ? 'this' : 'these'} in ways that collide;`,
+    'nothing was merged (your side is unchanged):',
+  ].join(' '))
   const width = Math.max(...error.conflicts.map(c => c.what.length + c.name.length + 1))
   noteBlock(error.conflicts.map(c => [
     `  ${printable(`${c.what} ${c.name}`).padEnd(width)}  ours:   ${printable(c.ours)}`,
@@ -182,7 +231,10 @@ function printConflicts(error: MergeConflict, request: MergeRequest): void {
   const secrets = error.conflicts.filter(c => c.what === 'secret').map(c => c.name)
   if (secrets.length === error.conflicts.length) {
     noteBlock([
-      'To finish, choose a side for each secret (--ours NAME keeps yours, --theirs NAME the other side\'s) and merge again:',
+      [
+        'To finish, choose a side for each secret',
+        '(--ours NAME keeps yours, --theirs NAME the other side\'s) and merge again:',
+      ].join(' '),
       `  ${request.again} ${secrets.map(name => `--ours ${name}`).join(' ')}`,
       ...(request.finish ? [`  git add ${quote(request.finish)} && git commit`] : []),
       'To keep another value, choose either side, then set it after the merge: unplugin-secrets set NAME',

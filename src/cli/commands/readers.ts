@@ -1,3 +1,4 @@
+/** `readers`: list, add or remove readers, people who open the store with their own age key. */
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
 import { usageError } from '../command'
@@ -27,20 +28,41 @@ export const readers: Command = {
     if (!SUBCOMMANDS.includes(sub as typeof SUBCOMMANDS[number]))
       throw usageError(`Unknown readers command: use ${SUBCOMMANDS.join(', ')}.`, 'readers')
     const arity = { list: 1, add: 3, rm: 2 }[sub as typeof SUBCOMMANDS[number]]
-    if (positionals.length !== arity)
-      throw usageError(sub === 'list' ? 'readers list takes no arguments.' : sub === 'add' ? 'readers add needs NAME and RECIPIENT (quote an SSH key line).' : 'readers rm needs the reader\'s NAME.', 'readers')
+    if (positionals.length !== arity) {
+      throw usageError(
+        sub === 'list'
+          ? 'readers list takes no arguments.'
+          : sub === 'add'
+            ? 'readers add needs NAME and RECIPIENT (quote an SSH key line).'
+            : 'readers rm needs the reader\'s NAME.',
+        'readers',
+      )
+    }
 
     const store = await openStore({ path: storePath, readOnly: sub === 'list' })
     if (sub === 'list') {
       const rows = store.readers()
-      if (rows.length === 0) return note('No readers: everyone reads with the shared store key. Add one with: unplugin-secrets readers add NAME RECIPIENT')
-      return printBlock(table([['NAME', 'ADDED', 'BY', 'RECIPIENT'], ...rows.map(r => [r.name, r.addedAt, r.addedBy, r.recipient])]))
+      if (rows.length === 0) {
+        return note([
+          'No readers: everyone reads with the shared store key.',
+          'Add one with: unplugin-secrets readers add NAME RECIPIENT',
+        ].join(' '))
+      }
+      return printBlock(
+        table([['NAME', 'ADDED', 'BY', 'RECIPIENT'], ...rows.map(r => [r.name, r.addedAt, r.addedBy, r.recipient])]),
+      )
     }
     if (sub === 'add') {
       await store.addReader(name!, recipient!)
-      return note(`Added reader ${name}. Commit the store; ${name} opens it with their own identity (UNPLUGIN_SECRETS_AGE_KEY_FILE, UNPLUGIN_SECRETS_AGE_KEY, or the file unplugin-secrets identity new made).`)
+      return note([
+        `Added reader ${name}. Commit the store; ${name} opens it with their own identity`,
+        '(UNPLUGIN_SECRETS_AGE_KEY_FILE, UNPLUGIN_SECRETS_AGE_KEY, or the file unplugin-secrets identity new made).',
+      ].join(' '))
     }
     await store.removeReader(name!)
-    note(`Removed reader ${name}. Their identity still opens older revisions and the current store key: run unplugin-secrets rotate now.`)
+    note([
+      `Removed reader ${name}.`,
+      'Their identity still opens older revisions and the current store key: run unplugin-secrets rotate now.',
+    ].join(' '))
   },
 }

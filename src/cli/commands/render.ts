@@ -1,3 +1,4 @@
+/** `render FILE`: a YAML/JSON file written with its secrets filled in, at deploy time. */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { SecretsError } from '../../core/errors'
@@ -36,7 +37,10 @@ export const render: Command = {
     }
     catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      throw new SecretsError('USAGE', `Cannot read the config ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}. Pass the path of a YAML or JSON file you can read.`)
+      throw new SecretsError('USAGE', [
+        `Cannot read the config ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}.`,
+        'Pass the path of a YAML or JSON file you can read.',
+      ].join(' '))
     }
     let store: SecretStore | undefined
     if (mentionsSecret(code)) store = await openStore({ path: storePath })
@@ -50,8 +54,13 @@ export const render: Command = {
     }
     const { code: rendered, names } = format.render(code, file, lookup)
     if (values.check) {
-      if (missing.size > 0)
-        throw new SecretsError('SECRET_MISSING', `${file}: ${missing.size === 1 ? 'secret' : `${missing.size} secrets`} missing from ${storePath}: ${[...missing].sort().join(', ')}. Add ${missing.size === 1 ? 'it' : 'each'} with: unplugin-secrets set NAME`)
+      if (missing.size > 0) {
+        throw new SecretsError('SECRET_MISSING', [
+          `${file}: ${missing.size === 1 ? 'secret' : `${missing.size} secrets`} missing from ${storePath}:`,
+          `${[...missing].sort().join(', ')}.`,
+          `Add ${missing.size === 1 ? 'it' : 'each'} with: unplugin-secrets set NAME`,
+        ].join(' '))
+      }
       return note(`${file}: all ${names.size} referenced secret${names.size === 1 ? '' : 's'} resolve.`)
     }
     if (values.output !== undefined) {

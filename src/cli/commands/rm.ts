@@ -1,3 +1,4 @@
+/** `rm NAME`: delete a secret. */
 import { SecretsError } from '../../core/errors'
 import { assertSecretName } from '../../core/names'
 import { openStore } from '../../core/store/store'
@@ -16,8 +17,12 @@ export const rm: Command = {
     const name = positionals[0]!
     assertSecretName(name) // before the store is opened: a bad name is the first thing to hear about
     const store = await openStore({ path: storePath })
-    if (!await store.delete(name))
-      throw new SecretsError('SECRET_NOT_FOUND', `No secret ${name} in ${store.path}; nothing was changed. See the names with: unplugin-secrets list`)
+    if (!await store.delete(name)) {
+      throw new SecretsError('SECRET_NOT_FOUND', [
+        `No secret ${name} in ${store.path}; nothing was changed.`,
+        'See the names with: unplugin-secrets list',
+      ].join(' '))
+    }
     note(`Deleted ${name}.`)
   },
 }

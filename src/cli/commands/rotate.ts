@@ -1,3 +1,4 @@
+/** `rotate`: a new store key; every value is re-encrypted and the old key stops working. */
 import { openStore } from '../../core/store/store'
 import type { Command } from '../command'
 import { note } from '../io'

@@ -1,3 +1,4 @@
+/** `set NAME`: create or update a secret, its value from stdin, a hidden prompt or a file. */
 import { readFile } from 'node:fs/promises'
 import { SecretsError } from '../../core/errors'
 import { assertSecretName } from '../../core/names'
@@ -13,7 +14,10 @@ async function readValue(name: string, fromFile: string | undefined): Promise<st
       bytes = await readFile(fromFile)
     }
     catch (error) {
-      throw new SecretsError('INVALID_VALUE', `Cannot read --from-file ${fromFile}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}. Check the path.`)
+      throw new SecretsError('INVALID_VALUE', [
+        `Cannot read --from-file ${fromFile}:`,
+        `${(error as NodeJS.ErrnoException).code ?? 'unreadable'}. Check the path.`,
+      ].join(' '))
     }
     return decodeUtf8(bytes, `--from-file ${fromFile}`)
   }
@@ -38,8 +42,12 @@ export const set: Command = {
   positionals: [1, 2],
   sensitiveArgs: true,
   async run({ storePath, positionals, values }) {
-    if (positionals.length > 1)
-      throw usageError('set never takes the value as an argument: it would stay in your shell history. Pipe it (printf %s "$TOKEN" | unplugin-secrets set NAME), type it at the hidden prompt, or use --from-file FILE.', 'set')
+    if (positionals.length > 1) {
+      throw usageError([
+        'set never takes the value as an argument: it would stay in your shell history. Pipe',
+        'it (printf %s "$TOKEN" | unplugin-secrets set NAME), type it at the hidden prompt, or use --from-file FILE.',
+      ].join(' '), 'set')
+    }
     const name = positionals[0]!
     assertSecretName(name)
     const store = await openStore({ path: storePath })

@@ -16,7 +16,8 @@ import { printable } from '../io'
 
 export const show: Command = {
   name: 'show',
-  summary: 'print a store as redacted text: names, versions, admins and the audit trail, never a value (git\'s diff driver)',
+  summary: 'print a store as redacted text: '
+    + 'names, versions, admins and the audit trail, never a value (git\'s diff driver)',
   usage: 'show FILE',
   details: [
     '  Prints the store id, revision, admins, readers, one line per secret and one',
@@ -67,16 +68,23 @@ function storeLines(file: StoreFile, label: string): string[] {
     `signatures: ${signatureStatus(file, label)}`,
     'admins:',
     ...[...file.admins].sort(byName).map(([name, admin]) =>
-      `  ${printable(name)}  key ${publicKeyHex(admin.publicKey)}  added by ${printable(admin.addedBy)} at ${admin.addedAt}`),
+      [
+        `  ${printable(name)}  key ${publicKeyHex(admin.publicKey)}`,
+        ` added by ${printable(admin.addedBy)} at ${admin.addedAt}`,
+      ].join(' ')),
     `readers:${file.readers.size ? '' : ' none'}`,
     ...[...file.readers].sort(byName).map(([name, reader]) =>
-      `  ${printable(name)}  ${printable(shortRecipient(reader.recipient))}  added by ${printable(reader.addedBy)} at ${reader.addedAt}`),
+      `  ${printable(name)}  ${printable(shortRecipient(reader.recipient))}`
+      + `  added by ${printable(reader.addedBy)} at ${reader.addedAt}`),
     `secrets:${file.secrets.size ? '' : ' none'}`,
     ...[...file.secrets].sort(byName).map(([name, secret]) =>
-      `  ${printable(name)}  v${secret.version}  updated by ${printable(secret.updatedBy)} at ${secret.updatedAt}  record ${short(secretRecordHash(secret))}${
-        secret.description === undefined ? '' : `  ${printable(JSON.stringify(secret.description))}`}`),
+      `  ${printable(name)}  v${secret.version}  updated by ${printable(secret.updatedBy)} at ${secret.updatedAt}`
+      + `  record ${short(secretRecordHash(secret))}`
+      + `${secret.description === undefined ? '' : `  ${printable(JSON.stringify(secret.description))}`}`),
     'audit:',
-    ...file.audit.map(entry => `  #${entry.seq}  ${entry.at}  ${printable(entry.admin)}  ${printable(entryLine(entry, hashes))}`),
+    ...file.audit.map(
+      entry => `  #${entry.seq}  ${entry.at}  ${printable(entry.admin)}  ${printable(entryLine(entry, hashes))}`,
+    ),
   ]
 }
 
@@ -85,7 +93,8 @@ const byName = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < 
 /** What a reviewer without a key can know: the trail, every entry's signature, the admins' signature over the file. */
 function signatureStatus(file: StoreFile, label: string): string {
   try {
-    // Signatures this machine checked before (up to a head it remembers) are not checked again: git log -p runs this per version.
+    // Signatures this machine checked before (up to a head it remembers) are not checked again: git
+    // log -p runs this per version.
     verifyReplayed(file, label, { verified: verifiedHeads(readMemory(file.id)) })
     return `ok (file signed by ${printable(file.signature.admin)}; the seal and the values need the store key)`
   }
@@ -114,7 +123,11 @@ const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' :
 /** One audit entry in words: the action, its name, and for a rotate, upgrade or merge what it did. */
 function entryLine(entry: AuditEntry, hashes: Map<string, AuditEntry>): string {
   const name = entry.name === undefined ? '' : ` ${entry.name}`
-  const reencrypted = `${count(Object.keys(entry.records ?? {}).length, 'value')} re-encrypted${entry.readers && Object.keys(entry.readers).length ? `, ${count(Object.keys(entry.readers).length, 'reader')} re-wrapped` : ''}`
+  const reencrypted = `${count(Object.keys(entry.records ?? {}).length, 'value')} re-encrypted${
+    entry.readers && Object.keys(entry.readers).length
+      ? `, ${count(Object.keys(entry.readers).length, 'reader')} re-wrapped`
+      : ''
+  }`
   switch (entry.action) {
     case 'init':
       return `init${name} (store ${short(entry.store)}, key id ${entry.keyId})`
@@ -126,7 +139,10 @@ function entryLine(entry: AuditEntry, hashes: Map<string, AuditEntry>): string {
       const side = (hash: string | undefined) => `#${hashes.get(hash ?? '')?.seq ?? '?'} ${short(hash)}`
       const chose = Object.entries(entry.choose ?? {}).sort(byName).map(([secret, choice]) => `${choice} for ${secret}`)
       const rekeyed = entry.records || entry.readers ? `; ${reencrypted}` : ''
-      return `merge (ours ${side(entry.prev)}, theirs ${side(entry.merged)}, base ${side(entry.base)}; key id ${entry.keyId}${rekeyed}${chose.length ? `; chose ${chose.join(', ')}` : ''})`
+      return [
+        `merge (ours ${side(entry.prev)}, theirs ${side(entry.merged)}, base ${side(entry.base)};`,
+        `key id ${entry.keyId}${rekeyed}${chose.length ? `; chose ${chose.join(', ')}` : ''})`,
+      ].join(' ')
     }
     case 'admin-add':
       return `admin-add${name} (key ${publicKeyHex(entry.publicKey ?? '')})`

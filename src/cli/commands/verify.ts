@@ -1,3 +1,7 @@
+/**
+ * `verify`: check signatures, the audit trail and every ciphertext; with `--base`, that the
+ * store extends a git ref.
+ */
 import { SecretsError } from '../../core/errors'
 import { readTextFile } from '../../core/store/files'
 import { storeNotFound } from '../../core/store/locate'
@@ -31,12 +35,19 @@ export const verify: Command = {
   options: { json: { type: 'boolean' }, base: { type: 'string' } },
   positionals: [0, 0],
   async run({ storePath, values }) {
-    const report = typeof values.base === 'string' ? await verifyAgainst(storePath, values.base) : (await openStore({ path: storePath })).verify()
+    const report = typeof values.base === 'string'
+      ? await verifyAgainst(storePath, values.base)
+      : (await openStore({ path: storePath })).verify()
     if (values.json) return printBlock(JSON.stringify(report, null, 2))
     const last = report.lastChange
     print(`OK ${report.path} (store id ${report.id})`)
-    print(`  revision ${report.revision}, ${report.secrets} secret${report.secrets === 1 ? '' : 's'}, admins: ${report.admins.join(', ')}`)
-    print(`  last change: #${last.seq} ${last.action}${last.name ? ` ${last.name}` : ''} by ${last.admin} at ${last.at}`)
+    print([
+      `  revision ${report.revision},`,
+      `${report.secrets} secret${report.secrets === 1 ? '' : 's'}, admins: ${report.admins.join(', ')}`,
+    ].join(' '))
+    print(
+      `  last change: #${last.seq} ${last.action}${last.name ? ` ${last.name}` : ''} by ${last.admin} at ${last.at}`,
+    )
   },
 }
 

@@ -10,16 +10,25 @@ import { STORE_FILE_NAME } from '../store/locate'
 
 /** `NAME`, `NAME.lock`, `NAME.lock.break` and an atomic write's `NAME.<pid>.<random>.tmp`. */
 const WRITTEN_BESIDE = String.raw`(?:\.lock(?:\.break)?|\.\d+\.[0-9a-f]+\.tmp)?`
-/** A key file (`<store id>.json`) and what is written beside it: refused anywhere when the key folder holds the root. */
+/**
+ * A key file (`<store id>.json`) and what is written beside it: refused anywhere when the key
+ * folder holds the root.
+ */
 const KEY_FILE = new RegExp(`^[0-9a-f]{32}\\.json${WRITTEN_BESIDE}$`)
 
 const REFUSED_MESSAGE = 'unplugin-secrets: the secret store, its keys and the files written beside them are not served'
 
 /** The refused files of one plugin instance, in the lower-case `/`-separated form request paths are compared in. */
 interface RefusedFiles {
-  /** Every environment's store file name, the store option's, and their lock and temp files, wherever a request puts them. */
+  /**
+   * Every environment's store file name, the store option's, and their lock and temp files,
+   * wherever a request puts them.
+   */
   storeFile: RegExp
-  /** Folders refused with everything in them, as segment runs a request path may contain (absolute, and relative to the root). */
+  /**
+   * Folders refused with everything in them, as segment runs a request path may contain (absolute,
+   * and relative to the root).
+   */
   folders: string[]
   /** The key folder holds the served root: key files are refused by name instead. */
   keyFilesByName: boolean
@@ -28,7 +37,10 @@ interface RefusedFiles {
 const slashed = (path: string) => path.replace(/\\/g, '/').toLowerCase()
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
-/** A folder as the segment runs that name it in a request: its absolute path (`/@fs/…`), and its path from the root when it lies inside. */
+/**
+ * A folder as the segment runs that name it in a request: its absolute path (`/@fs/…`), and its
+ * path from the root when it lies inside.
+ */
 function folderForms(folder: string, root: string): string[] {
   const forms = [slashed(folder).replace(/^\/+/, '')]
   const inside = relative(root, folder)
@@ -43,13 +55,18 @@ function refusedFiles(ctx: SecretsContext): RefusedFiles {
   const folders = [...(keyFilesByName ? [] : [keys]), ...(ctx.cacheDir ? [ctx.cacheDir] : [])]
   return {
     // Every environment's store, not only this build's: the dev server must not hand out production's file either.
-    storeFile: new RegExp(`^(?:${escapeRegExp(basename(ctx.storePath).toLowerCase())}|${STORE_FILE_NAME})${WRITTEN_BESIDE}$`),
+    storeFile: new RegExp(
+      `^(?:${escapeRegExp(basename(ctx.storePath).toLowerCase())}|${STORE_FILE_NAME})${WRITTEN_BESIDE}$`,
+    ),
     folders: folders.flatMap(folder => folderForms(folder, ctx.root)),
     keyFilesByName,
   }
 }
 
-/** The request's path as the file system would read it: decoded, `/`-separated, `.` and `..` resolved, lower case (case-insensitive file systems). */
+/**
+ * The request's path as the file system would read it: decoded, `/`-separated, `.` and `..`
+ * resolved, lower case (case-insensitive file systems).
+ */
 function requestPath(url: string): string {
   let path = url.split('?')[0]!.split('#')[0]!
   try {

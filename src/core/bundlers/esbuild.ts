@@ -17,14 +17,20 @@ export function esbuildHooks(ctx: SecretsContext): EsbuildHooks {
   return {
     config(buildOptions) {
       // The plugin keeps per-build state (root, browser or server): two builds sharing it would mix them up.
-      if (configured)
-        throw new SecretsError('USAGE', 'one secrets() plugin instance was given to two esbuild builds; call secrets() once per build (for example plugins: [secrets()] inside each build\'s options).')
+      if (configured) {
+        throw new SecretsError('USAGE', [
+          'one secrets() plugin instance was given to two esbuild builds;',
+          'call secrets() once per build (for example plugins: [secrets()] inside each build\'s options).',
+        ].join(' '))
+      }
       configured = true
       ctx.useBundlerRoot(buildOptions.absWorkingDir ?? ctx.root)
       // esbuild has no log for plugins: the line goes to stderr as esbuild's own do, at its info level.
-      if (['info', 'debug', 'verbose'].includes(buildOptions.logLevel ?? 'warning')) ctx.info = message => process.stderr.write(`${message}\n`)
+      if (['info', 'debug', 'verbose'].includes(buildOptions.logLevel ?? 'warning'))
+        ctx.info = message => process.stderr.write(`${message}\n`)
       ctx.browserBuild = (buildOptions.platform ?? 'browser') !== 'node'
-      if (ctx.browserBuild) buildOptions.metafile = true // the output scan reads what was written (server builds are not scanned)
+      // the output scan reads what was written (server builds are not scanned)
+      if (ctx.browserBuild) buildOptions.metafile = true
     },
     setup(build) {
       build.onEnd(async (result) => {
@@ -33,13 +39,15 @@ export function esbuildHooks(ctx: SecretsContext): EsbuildHooks {
         const warnings: { text: string }[] = []
         const message = await ctx.scanOutput(assets, 'browser bundle', { warn: text => warnings.push({ text }) })
         // esbuild has written the files already: a failed build must not leave them behind.
-        if (message && !result.outputFiles) await Promise.all(assets.map(asset => unlink(resolve(ctx.root, asset.name)).catch(() => {})))
+        if (message && !result.outputFiles)
+          await Promise.all(assets.map(asset => unlink(resolve(ctx.root, asset.name)).catch(() => {})))
         // Errors returned from onEnd fail the build; pushed into result.errors they would not.
         return { errors: message ? [{ text: message }] : [], warnings }
       })
     },
     // unplugin applies it to untransformed files too: JSON the transform left alone stays JSON.
-    loader: (_code, id) => (formatByExtension(id)?.bundledAs === 'module' || ctx.jsonModules.has(id.split('?')[0]!) ? 'js' : 'json'),
+    loader: (_code, id) =>
+      formatByExtension(id)?.bundledAs === 'module' || ctx.jsonModules.has(id.split('?')[0]!) ? 'js' : 'json',
   }
 }
 

@@ -16,7 +16,8 @@ interface FarmResource { bytes: number[] | Uint8Array }
 
 /** include/exclude for Farm's raw hooks, where unplugin's filter does not run: regexes, and strings as substrings. */
 function matchesFilter(id: string, include: FilterPattern, exclude: FilterPattern): boolean {
-  const test = (pattern: FilterPattern) => [pattern].flat().some(p => (typeof p === 'string' ? id.includes(p) : p.test(id.replace(/\\/g, '/'))))
+  const test = (pattern: FilterPattern) =>
+    [pattern].flat().some(p => (typeof p === 'string' ? id.includes(p) : p.test(id.replace(/\\/g, '/'))))
   return test(include) && !test(exclude)
 }
 
@@ -47,10 +48,14 @@ export function farmHooks(ctx: SecretsContext): FarmHooks {
       },
     },
     finalizeResources: {
-      // Farm writes nothing when this throws; returning the map (even unchanged) made Farm 1.7 panic, so it returns nothing.
+      // Farm writes nothing when this throws; returning the map (even unchanged) made Farm 1.7
+      // panic, so it returns nothing.
       async executor({ resourcesMap }: { resourcesMap: Record<string, FarmResource> }) {
         if (!ctx.browserBuild) return undefined
-        const assets = Object.entries(resourcesMap).map(([name, resource]) => ({ name, text: new TextDecoder().decode(Uint8Array.from(resource.bytes)) }))
+        const assets = Object.entries(resourcesMap).map(([name, resource]) => ({
+          name,
+          text: new TextDecoder().decode(Uint8Array.from(resource.bytes)),
+        }))
         const message = await ctx.scanOutput(assets, 'browser bundle', { warn: text => console.warn(text) })
         if (message) throw new Error(message)
         return undefined

@@ -15,9 +15,15 @@ type RolldownHooks = NonNullable<UnpluginOptions['rolldown']>
 /** Rollup, runtime mode: a JSON config with references, loaded by us as a module (out of @rollup/plugin-json's way). */
 const RUNTIME_JSON = '?unplugin-secrets-runtime'
 
-/** The part of Rollup's, Rolldown's, Vite's and (through unplugin) esbuild's transform context that reports an error. */
+/**
+ * The part of Rollup's, Rolldown's, Vite's and (through unplugin) esbuild's transform context that
+ * reports an error.
+ */
 export interface LocatingErrorContext {
-  error: (error: string | { message: string, id: string, loc: SourcePosition & { file: string } }, position?: SourcePosition) => void
+  error: (
+    error: string | { message: string, id: string, loc: SourcePosition & { file: string } },
+    position?: SourcePosition,
+  ) => void
 }
 
 interface SourcePosition { line: number, column: number }
@@ -38,10 +44,17 @@ export function reportLocated(context: LocatingErrorContext, error: SecretsError
 }
 
 /** A Rollup-style output bundle (Rollup, Rolldown, Vite) as text assets. */
-export function bundleAssets(bundle: Record<string, { type: string, code?: string, source?: string | Uint8Array }>): OutputAsset[] {
+export function bundleAssets(
+  bundle: Record<string, { type: string, code?: string, source?: string | Uint8Array }>,
+): OutputAsset[] {
   return Object.entries(bundle).map(([name, output]) => ({
     name,
-    text: output.type === 'chunk' ? output.code ?? '' : typeof output.source === 'string' ? output.source : new TextDecoder().decode(output.source),
+    text:
+      output.type === 'chunk'
+        ? output.code ?? ''
+        : typeof output.source === 'string'
+          ? output.source
+          : new TextDecoder().decode(output.source),
   }))
 }
 
@@ -98,7 +111,9 @@ export function rolldownHooks(ctx: SecretsContext): RolldownHooks {
       order: 'post',
       async handler({ format }, bundle) {
         if (!ctx.browserBuild) return startUp.applies(true, format) ? startUp.emit(this, format) : undefined
-        const message = await ctx.scanOutput(bundleAssets(bundle as never), 'browser bundle', { warn: text => this.warn(text) })
+        const message = await ctx.scanOutput(bundleAssets(bundle as never), 'browser bundle', {
+          warn: text => this.warn(text),
+        })
         if (message) this.error(message)
       },
     },

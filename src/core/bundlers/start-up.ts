@@ -16,7 +16,8 @@ const LEADING = /^(?:#![^\n]*\n)?(?:\s*(['"])use strict\1;?[^\S\n]*\n?)?/
 interface RenderedChunk { fileName: string, isEntry: boolean }
 interface EmitContext { emitFile: (file: { type: 'asset', fileName: string, source: string }) => string }
 
-const startUpFileName = (entry: string): string => `${START_UP_FILE}${['.mjs', '.cjs'].includes(extname(entry)) ? extname(entry) : '.js'}`
+const startUpFileName = (entry: string): string =>
+  `${START_UP_FILE}${['.mjs', '.cjs'].includes(extname(entry)) ? extname(entry) : '.js'}`
 
 function relativeSpecifier(from: string, to: string): string {
   const path = posix.relative(posix.dirname(from), to)
@@ -25,7 +26,10 @@ function relativeSpecifier(from: string, to: string): string {
 
 /** What the check file runs: the store the build wrote and every config's names. */
 function startUpSource(ctx: SecretsContext, format: string): string {
-  const check = JSON.stringify({ store: ctx.startUpStorePath, configs: Object.fromEntries([...ctx.startUpConfigs].sort()) })
+  const check = JSON.stringify({
+    store: ctx.startUpStorePath,
+    configs: Object.fromEntries([...ctx.startUpConfigs].sort()),
+  })
   return format === 'cjs'
     ? `'use strict';\nrequire('unplugin-secrets/runtime').checkAtStartUp(${check});\n`
     : `import { checkAtStartUp } from 'unplugin-secrets/runtime';\ncheckAtStartUp(${check});\n`
@@ -37,13 +41,25 @@ export class StartUpEntries {
 
   constructor(readonly ctx: SecretsContext) {}
 
-  /** Whether this output gets the check: a server build in runtime mode, with configs resolved at start-up, in ES or CommonJS format. */
+  /**
+   * Whether this output gets the check: a server build in runtime mode, with configs resolved at
+   * start-up, in ES or CommonJS format.
+   */
   applies(serverBuild: boolean, format: string): boolean {
-    return serverBuild && this.ctx.options.mode === 'runtime' && this.ctx.startUpConfigs.size > 0 && (format === 'es' || format === 'cjs')
+    return (
+      serverBuild
+      && this.ctx.options.mode === 'runtime'
+      && this.ctx.startUpConfigs.size > 0
+      && (format === 'es' || format === 'cjs')
+    )
   }
 
   /** An entry chunk with the check's import (or require) first; other chunks unchanged. */
-  renderChunk(code: string, chunk: RenderedChunk, format: string): { code: string, map: ReturnType<MagicString['generateMap']> } | null {
+  renderChunk(
+    code: string,
+    chunk: RenderedChunk,
+    format: string,
+  ): { code: string, map: ReturnType<MagicString['generateMap']> } | null {
     if (!chunk.isEntry) return null
     const file = startUpFileName(chunk.fileName)
     this.#files.add(file)
@@ -56,7 +72,8 @@ export class StartUpEntries {
 
   /** Emits the check's files the entries of this output import. */
   emit(context: EmitContext, format: string): void {
-    for (const fileName of this.#files) context.emitFile({ type: 'asset', fileName, source: startUpSource(this.ctx, format) })
+    for (const fileName of this.#files)
+      context.emitFile({ type: 'asset', fileName, source: startUpSource(this.ctx, format) })
     this.#files.clear()
   }
 }

@@ -14,7 +14,10 @@ import { StartUpEntries } from './start-up'
 
 type ViteHooks = NonNullable<UnpluginOptions['vite']>
 
-/** Something to add to Vite's dev server besides the plugin's own middleware (the dashboard, mounted from outside core). */
+/**
+ * Something to add to Vite's dev server besides the plugin's own middleware (the dashboard, mounted
+ * from outside core).
+ */
 export type DevServerExtension = (server: ViteDevServer, context: SecretsContext) => Promise<void>
 
 /** The environment of a Vite transform, as far as the plugin reads it. */
@@ -73,7 +76,9 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
       async handler({ format, dir }, bundle) {
         if (dir) (isServerBuild(this) ? serverFolders : browserFolders).add(dir)
         if (isServerBuild(this)) return startUp.applies(true, format) ? startUp.emit(this, format) : undefined
-        const message = await ctx.scanOutput(bundleAssets(bundle), `${this.environment.name} (browser) bundle`, { warn: text => this.warn(text) })
+        const message = await ctx.scanOutput(bundleAssets(bundle), `${this.environment.name} (browser) bundle`, {
+          warn: text => this.warn(text),
+        })
         if (message) this.error(message)
       },
     },
@@ -83,10 +88,17 @@ export function viteHooks(ctx: SecretsContext, extendDevServer?: DevServerExtens
       sequential: true,
       async handler() {
         if (!isServerBuild(this) || ctx.buildStartedAt === undefined) return
-        const assets = await writtenForBrowser(ctx.root, { browser: browserFolders, server: serverFolders }, ctx.buildStartedAt)
+        const assets = await writtenForBrowser(
+          ctx.root,
+          { browser: browserFolders, server: serverFolders },
+          ctx.buildStartedAt,
+        )
         if (assets.length === 0) return
         const hits = new Set<string>()
-        const message = await ctx.scanOutput(assets, 'prerendered (browser)', { warn: text => this.warn(text), onHit: hit => hits.add(hit) })
+        const message = await ctx.scanOutput(assets, 'prerendered (browser)', {
+          warn: text => this.warn(text),
+          onHit: hit => hits.add(hit),
+        })
         if (!message) return
         await removeAssets(ctx.root, hits)
         this.error(message)

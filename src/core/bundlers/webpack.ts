@@ -9,7 +9,12 @@ import { formatByExtension, hasReferences } from '../formats/registry'
 
 /** The part of webpack's and Rspack's compiler the plugin uses (their types differ in detail). */
 interface WebpackLikeCompiler {
-  options: { context?: string, mode?: string, target?: string | false | (string | false)[], module: { rules: object[] } }
+  options: {
+    context?: string
+    mode?: string
+    target?: string | false | (string | false)[]
+    module: { rules: object[] }
+  }
   webpack: { Compilation: { PROCESS_ASSETS_STAGE_REPORT: number }, WebpackError: new (message: string) => Error }
   getInfrastructureLogger: (name: string) => { info: (message: string) => void }
   hooks: { thisCompilation: { tap: (name: string, run: (compilation: WebpackLikeCompilation) => void) => void } }
@@ -19,7 +24,14 @@ interface WebpackLikeCompilation {
   deleteAsset: (name: string) => void
   errors: Error[]
   warnings: Error[]
-  hooks: { processAssets: { tapPromise: (options: { name: string, stage: number, additionalAssets?: boolean }, run: (assets: Record<string, { source: () => string | Buffer }>) => Promise<void>) => void } }
+  hooks: {
+    processAssets: {
+      tapPromise: (
+        options: { name: string, stage: number, additionalAssets?: boolean },
+        run: (assets: Record<string, { source: () => string | Buffer }>) => Promise<void>,
+      ) => void
+    }
+  }
 }
 
 /**

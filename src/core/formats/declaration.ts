@@ -32,6 +32,7 @@ interface ObjectShape {
 }
 
 const emptyShape = (): Shape => ({ names: new Set() })
+const emptyMapShape = (): NonNullable<Shape['map']> => ({ keys: emptyShape(), values: emptyShape() })
 
 /** The type of a value that is not a collection. Strings are all `string`: a reference is typed as what it becomes. */
 function scalarType(value: unknown): string {
@@ -39,7 +40,9 @@ function scalarType(value: unknown): string {
   if (value instanceof Date) return 'Date'
   if (value instanceof Uint8Array) return 'Uint8Array'
   const type = typeof value
-  return type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint' || type === 'undefined' ? type : 'unknown'
+  return type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint' || type === 'undefined'
+    ? type
+    : 'unknown'
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -50,7 +53,7 @@ function addValue(shape: Shape, value: unknown, depth: number): void {
   if (depth > MAX_TYPED_DEPTH) shape.names.add('unknown')
   else if (Array.isArray(value)) addItems(shape.array ??= emptyShape(), value, depth + 1)
   else if (value instanceof Set) addItems(shape.set ??= emptyShape(), value, depth + 1)
-  else if (value instanceof Map) addEntries(shape.map ??= { keys: emptyShape(), values: emptyShape() }, value, depth + 1)
+  else if (value instanceof Map) addEntries(shape.map ??= emptyMapShape(), value, depth + 1)
   else if (isPlainObject(value)) addFields(shape.object ??= { count: 0, fields: new Map() }, value, depth + 1)
   else shape.names.add(scalarType(value))
 }
@@ -85,7 +88,8 @@ const shapeOf = (value: unknown): Shape => {
 const PROPERTY_NAME = /^[A-Za-z_$][\w$]*$/
 
 /** A key as a property name: quoted unless it is an identifier (`__proto__` quoted too, so it is a plain property). */
-const propertyName = (key: string): string => (PROPERTY_NAME.test(key) && key !== '__proto__' ? key : JSON.stringify(key))
+const propertyName = (key: string): string =>
+  PROPERTY_NAME.test(key) && key !== '__proto__' ? key : JSON.stringify(key)
 
 /** The union members of a shape, each printed; a shape with nothing seen (an empty list's items) is `unknown`. */
 function members(shape: Shape, indent: string): string[] {

@@ -19,7 +19,12 @@ function data(code: string, file: string, lookup: SecretLookup): ExpandedData {
  * Runtime mode: strict JSON is YAML 1.2, so the YAML path builds the start-up
  * module (the caller checked the file as JSON first: strict, keys, references).
  */
-async function module(code: string, file: string, lookup: SecretLookup, { runtime }: ModuleOptions = {}): Promise<ExpandedModule> {
+async function module(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  { runtime }: ModuleOptions = {},
+): Promise<ExpandedModule> {
   if (runtime) return expandYaml(code, file, () => '', { runtime })
   const expanded = data(code, file, lookup)
   return { code: toModuleCode(expanded.data, expanded.namedExports), map: null, names: expanded.names }

@@ -9,7 +9,10 @@ import { lineStarts, locate, referenceOffset } from '../locate'
 import type { ExpandedModule, SecretLookup, SourceMapData } from './types'
 
 /** 'CommaExpected' -> 'comma expected' */
-const jsonErrorText = (code: number): string => printParseErrorCode(code).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
+const jsonErrorText = (code: number): string =>
+  printParseErrorCode(code)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
 
 /** Where each string token of valid JSON that may hold a reference is: [start, end), quotes included. */
 function referenceStrings(code: string): [number, number][] {
@@ -73,9 +76,12 @@ function editMap(code: string, edits: Edit[], file: string): SourceMapData {
     parts.push(sourceColumn === 0 ? ';AACA' : `;AAC${vlq(-sourceColumn)}`)
     sourceColumn = 0
     let lines = 0
-    for (lineStart = lineEnd + 1, lineEnd = code.indexOf('\n', lineStart); lineEnd !== -1 && lineEnd < offset; lineEnd = code.indexOf('\n', lineStart)) {
+    lineStart = lineEnd + 1
+    lineEnd = code.indexOf('\n', lineStart)
+    while (lineEnd !== -1 && lineEnd < offset) {
       lines++
       lineStart = lineEnd + 1
+      lineEnd = code.indexOf('\n', lineStart)
     }
     parts.push(';AACA'.repeat(lines))
   }
@@ -127,11 +133,22 @@ class JsonExpansion {
       parts = parseReferences(property)
     }
     catch (error) {
-      throw error instanceof ReferenceSyntaxError ? new SecretsError('REFERENCE_INVALID', error.message, { loc: this.at(offset) }) : error
+      throw error instanceof ReferenceSyntaxError
+        ? new SecretsError('REFERENCE_INVALID', error.message, { loc: this.at(offset) })
+        : error
     }
-    if (parts.some(part => part.type === 'ref'))
-      throw new SecretsError('REFERENCE_IN_KEY', `a \${secret.…} reference stands in the key ${JSON.stringify(property)}; references are expanded in values only. Move it into a value.`, { loc: this.at(offset) })
-    this.edits.push([offset, offset + length, JSON.stringify(parts.map(part => (part.type === 'text' ? part.text : '')).join(''))]) // only escapes
+    if (parts.some(part => part.type === 'ref')) {
+      throw new SecretsError('REFERENCE_IN_KEY', [
+        `a \${secret.…} reference stands in the key ${JSON.stringify(property)};`,
+        'references are expanded in values only. Move it into a value.',
+      ].join(' '), { loc: this.at(offset) })
+    }
+    // only escapes
+    this.edits.push([
+      offset,
+      offset + length,
+      JSON.stringify(parts.map(part => (part.type === 'text' ? part.text : '')).join('')),
+    ])
   }
 
   /** A string value holding `${secret.`: its references looked up. */
@@ -147,7 +164,9 @@ class JsonExpansion {
       this.edits.push([offset, offset + length, JSON.stringify(expanded)])
     }
     catch (error) {
-      throw error instanceof ReferenceSyntaxError ? new SecretsError('REFERENCE_INVALID', error.message, { loc: position(error.offset) }) : error
+      throw error instanceof ReferenceSyntaxError
+        ? new SecretsError('REFERENCE_INVALID', error.message, { loc: position(error.offset) })
+        : error
     }
   }
 
@@ -191,17 +210,25 @@ function expandInvalidJson(expansion: JsonExpansion, body: string): void {
       if (mentionsSecret(code.slice(offset, offset + length))) expansion.key(property, offset, length)
     }),
     onLiteralValue: guarded((value: unknown, offset: number, length: number) => {
-      if (typeof value === 'string' && mentionsSecret(code.slice(offset, offset + length))) expansion.value(value, offset, length)
+      if (typeof value === 'string' && mentionsSecret(code.slice(offset, offset + length)))
+        expansion.value(value, offset, length)
     }),
     onError: guarded((error: number, offset: number) => {
-      throw new SecretsError('JSON_INVALID', `the file is not valid JSON (${jsonErrorText(error)}). Fix the JSON; references are only expanded in valid files.`, { loc: expansion.at(offset) })
+      throw new SecretsError('JSON_INVALID', [
+        `the file is not valid JSON (${jsonErrorText(error)}).`,
+        'Fix the JSON; references are only expanded in valid files.',
+      ].join(' '), { loc: expansion.at(offset) })
     }),
   }, { allowTrailingComma: false, disallowComments: true }, () => {
     failure ??= new RangeError('nesting')
   })
   // The stack can also run out inside one of the callbacks above (guarded keeps that error).
-  if (failure instanceof RangeError)
-    throw new SecretsError('JSON_INVALID', 'the file nests arrays or objects too deeply to parse. Flatten the structure.', { loc: expansion.at(0) })
+  if (failure instanceof RangeError) {
+    throw new SecretsError('JSON_INVALID', [
+      'the file nests arrays or objects too deeply to parse.',
+      'Flatten the structure.',
+    ].join(' '), { loc: expansion.at(0) })
+  }
   if (failure) throw failure
 }
 
@@ -225,12 +252,21 @@ const parsesAsJson = (text: string): boolean => {
  * each `${secret.` are read. Anything else goes through jsonc-parser, for
  * an error that says where.
  */
-export function expandJson(code: string, file: string, lookup: SecretLookup, { sourcemap = false } = {}): ExpandedModule {
+export function expandJson(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  { sourcemap = false } = {},
+): ExpandedModule {
   if (!mentionsSecret(code)) return { code, map: null, names: new Set() }
   const expansion = new JsonExpansion(code, file, lookup)
   // Strict JSON: a bundler's own parser would quote the expanded text in its error for anything less.
   const body = code.startsWith('\uFEFF') ? code.slice(1) : code
   if (parsesAsJson(body)) expandValidJson(expansion)
   else expandInvalidJson(expansion, body)
-  return { code: expansion.output(), map: sourcemap ? editMap(code, expansion.edits, file) : null, names: expansion.names }
+  return {
+    code: expansion.output(),
+    map: sourcemap ? editMap(code, expansion.edits, file) : null,
+    names: expansion.names,
+  }
 }

@@ -1,4 +1,7 @@
-/** Finding references with no store: a format's own walk, given a lookup that records each reference instead of resolving it. */
+/**
+ * Finding references with no store: a format's own walk, given a lookup that records each reference
+ * instead of resolving it.
+ */
 import { mentionsSecret } from '../reference'
 import type { FoundReference, SecretLookup } from './types'
 

@@ -25,8 +25,10 @@ export function configFormat(file: string): ConfigFormat {
 }
 
 /** The extensions each format reads, as messages list them: "YAML (.yaml, .yml) and JSON (.json)". */
+const extensionsOf = (format: ConfigFormat): string[] =>
+  Object.keys(BY_EXTENSION).filter(extension => BY_EXTENSION[extension] === format).map(extension => `.${extension}`)
 const SUPPORTED = [...new Set(Object.values(BY_EXTENSION))]
-  .map(format => `${format.name} (${Object.keys(BY_EXTENSION).filter(extension => BY_EXTENSION[extension] === format).map(extension => `.${extension}`).join(', ')})`)
+  .map(format => `${format.name} (${extensionsOf(format).join(', ')})`)
   .join(' and ')
 
 /**
@@ -39,7 +41,10 @@ export function namedFileFormat(file: string): ConfigFormat {
   if (format) return format
   const extension = extname(file.split('?')[0]!)
   const what = extension ? `a ${extension} file` : 'a file without an extension'
-  throw new SecretsError('FORMAT_UNSUPPORTED', `${file} is ${what}: unplugin-secrets reads ${SUPPORTED} files, told by the extension. Rename it if it is one of those, or keep its references in a YAML or JSON config.`)
+  throw new SecretsError('FORMAT_UNSUPPORTED', [
+    `${file} is ${what}: unplugin-secrets reads ${SUPPORTED} files, told by the extension.`,
+    'Rename it if it is one of those, or keep its references in a YAML or JSON config.',
+  ].join(' '))
 }
 
 /** The file with its values in place, in its own format and layout (the `render` command). */
@@ -52,7 +57,10 @@ export function findReferences(code: string, file: string): FoundReference[] {
   return configFormat(file).references(code, file)
 }
 
-/** Whether a config holds references (not only escapes); a malformed file says no and is left to the normal path's errors. */
+/**
+ * Whether a config holds references (not only escapes); a malformed file says no and is left to the
+ * normal path's errors.
+ */
 export function hasReferences(format: ConfigFormat, code: string, file: string): boolean {
   try {
     return format.references(code, file).length > 0

@@ -67,7 +67,10 @@ export interface ConfigFormat {
   data: (code: string, file: string, lookup: SecretLookup) => ExpandedData
   /** A JS module exporting the data. */
   module: (code: string, file: string, lookup: SecretLookup, options?: ModuleOptions) => Promise<ExpandedModule>
-  /** The file in its own format with values in place, every other line unchanged (a map on request, where the format keeps offsets). */
+  /**
+   * The file in its own format with values in place, every other line unchanged (a map on request,
+   * where the format keeps offsets).
+   */
   render: (code: string, file: string, lookup: SecretLookup, options?: { sourcemap?: boolean }) => ExpandedModule
   /** Every reference, located, with no store; throws a located SecretsError on a malformed file or reference. */
   references: (code: string, file: string) => FoundReference[]

@@ -20,7 +20,10 @@ interface Mentioned {
   parts: ReferencePart[]
 }
 
-/** What the fast parser found: the documents (`''` where a string holds references) and the mentions, in document order. */
+/**
+ * What the fast parser found: the documents (`''` where a string holds references) and the
+ * mentions, in document order.
+ */
 export interface FastYaml {
   documents: unknown[]
   mentioned: Mentioned[]
@@ -28,12 +31,18 @@ export interface FastYaml {
   digitKeys: boolean
 }
 
-/** Thrown inside the parser to give the file to the yaml package; `reason` says why (tests and the bench count them). */
+/**
+ * Thrown inside the parser to give the file to the yaml package; `reason` says why (tests and the
+ * bench count them).
+ */
 class Bail {
   constructor(readonly reason: string) {}
 }
 
-/** Deeper nesting goes to the yaml package, which reports what it cannot parse (it overflows its stack near 1,000 levels). */
+/**
+ * Deeper nesting goes to the yaml package, which reports what it cannot parse (it overflows its
+ * stack near 1,000 levels).
+ */
 const MAX_DEPTH = 100
 /** The yaml package limits an implicit key to 1,024 characters; longer ones go to it for the error. */
 const MAX_KEY_LENGTH = 1000
@@ -83,7 +92,10 @@ const CORE_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/
 const CORE_EXP = /^[-+]?(?:\.\d+|\d+(?:\.\d*)?)[eE][-+]?\d+$/
 const CORE_FLOAT = /^[-+]?(?:\.\d+|\d+\.\d*)$/
 
-/** Whether a plain scalar starting with `code` can be anything but a string: a digit, `+-.~`, or the first letter of null, true, false. */
+/**
+ * Whether a plain scalar starting with `code` can be anything but a string: a digit, `+-.~`, or the
+ * first letter of null, true, false.
+ */
 function mayBeNonString(code: number): boolean {
   return (code >= 48 && code <= 57) || code === 43 || code === 45 || code === 46 || code === 126
     || code === 110 || code === 78 || code === 116 || code === 84 || code === 102 || code === 70
@@ -97,7 +109,8 @@ export function resolvePlain(text: string): unknown {
   if (CORE_OCT.test(text)) return Number.parseInt(text.slice(2), 8)
   if (CORE_INT.test(text)) return Number.parseInt(text, 10)
   if (CORE_HEX.test(text)) return Number.parseInt(text.slice(2), 16)
-  if (CORE_NAN.test(text)) return text.slice(-3).toLowerCase() === 'nan' ? Number.NaN : text[0] === '-' ? -Infinity : Infinity
+  if (CORE_NAN.test(text))
+    return text.slice(-3).toLowerCase() === 'nan' ? Number.NaN : text[0] === '-' ? -Infinity : Infinity
   if (CORE_EXP.test(text) || CORE_FLOAT.test(text)) return Number.parseFloat(text)
   return text
 }
@@ -112,7 +125,10 @@ const TRIM_END = /(?<! ) +$/
 const TRIM_BOTH = /^ +|(?<! ) +$/g
 const LAST_LINE = / *(.*)/sy
 
-/** Folds a multi-line plain or single-quoted scalar's source: the yaml package's `unfoldLines` (tabs never reach here). */
+/**
+ * Folds a multi-line plain or single-quoted scalar's source: the yaml package's `unfoldLines` (tabs
+ * never reach here).
+ */
 function unfoldLines(source: string): string {
   LINE.lastIndex = 0
   let match = LINE.exec(source)
@@ -185,7 +201,8 @@ function doubleQuotedValue(source: string): string {
       else if (next === '\n' || (next === '\r' && source[i + 1] === '\n')) {
         if (next === '\r') i++
         while (source[i + 1] === ' ') i++
-        if (source[i + 1] === '\n' || source[i + 1] === '\r') throw new Bail('an escaped line break before an empty line')
+        if (source[i + 1] === '\n' || source[i + 1] === '\r')
+          throw new Bail('an escaped line break before an empty line')
       }
       else if (next === 'x' || next === 'u' || next === 'U') {
         const length = next === 'x' ? 2 : next === 'u' ? 4 : 8
@@ -300,7 +317,10 @@ class ConfigYamlParser {
 
   isMarker(start: number, end: number): boolean {
     const code = this.code
-    return (code.startsWith('---', start) || code.startsWith('...', start)) && (end === start + 3 || code.charCodeAt(start + 3) === SPACE)
+    return (
+      (code.startsWith('---', start) || code.startsWith('...', start))
+      && (end === start + 3 || code.charCodeAt(start + 3) === SPACE)
+    )
   }
 
   /** Whether `at` ends the current line's text or is a space. */
@@ -357,7 +377,8 @@ class ConfigYamlParser {
       return this.explicitKey ? this.parseBlock(at, column) : this.parseValue(at, column)
     this.advance()
     if (this.indent > column) return this.parseBlock(this.content, column)
-    if (this.indent === column && this.atSequenceEntry()) return this.parseSequence(this.content) // a sequence may sit at its key's column
+    // a sequence may sit at its key's column
+    if (this.indent === column && this.atSequenceEntry()) return this.parseSequence(this.content)
     return null
   }
 
@@ -462,7 +483,9 @@ class ConfigYamlParser {
     this.expectLineEnd(end, 'content after an explicit key')
     this.checkKey(at, end, key)
     this.advance()
-    const valueLine = this.indent === column && code.charCodeAt(this.content) === COLON && this.isBlank(this.content + 1)
+    const valueLine = this.indent === column
+      && code.charCodeAt(this.content) === COLON
+      && this.isBlank(this.content + 1)
     if (!valueLine) throw new Bail('an explicit key without its value line')
     this.position = this.content + 1
     return key
@@ -482,16 +505,23 @@ class ConfigYamlParser {
    * properties by assignment).
    */
   setKey(mapping: Record<string, unknown>, key: string, value: unknown): void {
-    if (key === '__proto__') Object.defineProperty(mapping, key, { value, writable: true, enumerable: true, configurable: true })
+    if (key === '__proto__')
+      Object.defineProperty(mapping, key, { value, writable: true, enumerable: true, configurable: true })
     else mapping[key] = value
   }
 
-  /** A repeated key (or two that become one property name) leaves fewer properties than pairs: the yaml package reports it. */
+  /**
+   * A repeated key (or two that become one property name) leaves fewer properties than pairs: the
+   * yaml package reports it.
+   */
   checkUnique(mapping: Record<string, unknown>, pairs: number): void {
     if (Object.keys(mapping).length !== pairs) throw new Bail('a repeated key')
   }
 
-  /** Whether a plain scalar may start at `at` (`-?:` only before a character that is not a space, or in flow a flow indicator). */
+  /**
+   * Whether a plain scalar may start at `at` (`-?:` only before a character that is not a space, or
+   * in flow a flow indicator).
+   */
   startsPlain(at: number, first: number, inFlow: boolean): boolean {
     if (first >= 128 || !INDICATOR[first]) return true
     if (first !== DASH && first !== 63 && first !== COLON) return false
@@ -554,11 +584,13 @@ class ConfigYamlParser {
     if (multiline) {
       if (parent < 0) throw new Bail('a multi-line quoted scalar at the top level')
       // Every line it continues on must be blank or indented deeper than the collection holding it.
-      for (let newline = code.indexOf('\n', at); newline !== -1 && newline < close; newline = code.indexOf('\n', newline + 1)) {
+      const nextNewline = (from: number) => code.indexOf('\n', from)
+      for (let newline = nextNewline(at); newline !== -1 && newline < close; newline = nextNewline(newline + 1)) {
         let column = 0
         while (code.charCodeAt(newline + 1 + column) === SPACE) column++
         const next = code.charCodeAt(newline + 1 + column)
-        if (column <= parent && next !== 10 && next !== 13) throw new Bail('a quoted scalar continued with too little indentation')
+        if (column <= parent && next !== 10 && next !== 13)
+          throw new Bail('a quoted scalar continued with too little indentation')
       }
       this.moveToLineOf(close)
     }
@@ -624,7 +656,10 @@ class ConfigYamlParser {
     return at
   }
 
-  /** A flow collection or scalar at `at` on the current line; `position` is set after it. The whole collection must fit on the line. */
+  /**
+   * A flow collection or scalar at `at` on the current line; `position` is set after it. The whole
+   * collection must fit on the line.
+   */
   flowNode(at: number): unknown {
     const code = this.code
     const first = code.charCodeAt(at)
@@ -644,7 +679,10 @@ class ConfigYamlParser {
     return typeof value === 'string' ? this.stringValue(at, end, value) : value
   }
 
-  /** Where a plain scalar in a flow collection ends: at `,[]{}`, a comment, or a `:` before a space or flow indicator. */
+  /**
+   * Where a plain scalar in a flow collection ends: at `,[]{}`, a comment, or a `:` before a space
+   * or flow indicator.
+   */
   flowPlainEnd(from: number): number {
     const code = this.code
     let at = from
@@ -675,7 +713,11 @@ class ConfigYamlParser {
       this.path.push(sequence.length)
       sequence.push(this.flowNode(at))
       this.path.pop()
-      at = this.nextFlowEntry(this.skipFlowSpaces(this.position), CLOSE_BRACKET, 'a pair or other content in a flow sequence')
+      at = this.nextFlowEntry(
+        this.skipFlowSpaces(this.position),
+        CLOSE_BRACKET,
+        'a pair or other content in a flow sequence',
+      )
     }
     this.position = at + 1
     return sequence
@@ -756,7 +798,9 @@ class ConfigYamlParser {
       throw new Bail('a malformed reference')
     }
     this.mentioned.push({ doc: this.doc, path: [...this.path], start, end, value, parts })
-    return parts.some(part => part.type === 'ref') ? '' : parts.map(part => (part.type === 'text' ? part.text : '')).join('')
+    return parts.some(part => part.type === 'ref')
+      ? ''
+      : parts.map(part => (part.type === 'text' ? part.text : '')).join('')
   }
 }
 
@@ -785,12 +829,23 @@ export function parseConfigYaml(code: string): FastYaml | string {
 }
 
 /** Where a reference at `offset` of the mentioned string's value is written. */
-function referenceLocation(code: string, starts: number[], file: string, mention: Mentioned, offset: number): SourceLocation {
-  return locate(starts, file, referenceOffset(code.slice(mention.start, mention.end), mention.start, mention.value, offset))
+function referenceLocation(
+  code: string,
+  starts: number[],
+  file: string,
+  mention: Mentioned,
+  offset: number,
+): SourceLocation {
+  return locate(
+    starts,
+    file,
+    referenceOffset(code.slice(mention.start, mention.end), mention.start, mention.value, offset),
+  )
 }
 
 /** The template's data: one document as it is, several as an array, none as null. */
-const templateData = (documents: unknown[]) => documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents
+const templateData = (documents: unknown[]) =>
+  documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents
 
 /**
  * The {@link YamlTemplate} of `code`, equal to the yaml path's, or

@@ -13,7 +13,10 @@ import { expandYaml, expandYamlData, templateModule, yamlTemplate } from './yaml
 
 /** A YAML double-quoted scalar for `value`: JSON's escapes are YAML's, plus the characters YAML must not see raw. */
 function yamlDoubleQuoted(value: string): string {
-  return JSON.stringify(value).replace(/[\u007F-\u009F\u2028\u2029\uFEFF\uFFFE\uFFFF]/g, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return JSON.stringify(value).replace(
+    /[\u007F-\u009F\u2028\u2029\uFEFF\uFFFE\uFFFF]/g,
+    char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 function data(code: string, file: string, lookup: SecretLookup): ExpandedData {
@@ -22,19 +25,34 @@ function data(code: string, file: string, lookup: SecretLookup): ExpandedData {
   return { data: single ? documents[0] : documents.length === 0 ? null : documents, namedExports: single, names }
 }
 
-/** The parse, from the cache when the file is unchanged there; undefined for data a template cannot hold (see yamlTemplate). */
-function cachedTemplate(code: string, file: string, cache: NonNullable<ModuleOptions['cache']>): Promise<YamlTemplate | undefined> {
+/**
+ * The parse, from the cache when the file is unchanged there; undefined for data a template cannot
+ * hold (see yamlTemplate).
+ */
+function cachedTemplate(
+  code: string,
+  file: string,
+  cache: NonNullable<ModuleOptions['cache']>,
+): Promise<YamlTemplate | undefined> {
   return cache.templates.template(cache.path, code, () => yamlTemplate(code, file))
 }
 
 /** The module, its parse taken from the cache when the file is unchanged there. */
-async function module(code: string, file: string, lookup: SecretLookup, { runtime, cache }: ModuleOptions = {}): Promise<ExpandedModule> {
+async function module(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  { runtime, cache }: ModuleOptions = {},
+): Promise<ExpandedModule> {
   if (!cache) return expandYaml(code, file, lookup, { runtime })
   const template = await cachedTemplate(code, file, cache)
   return template ? templateModule(template, file, lookup, { runtime }) : expandYaml(code, file, lookup, { runtime })
 }
 
-/** Typed from the template (`''` where a reference is), or from the data with every reference as `''`: never a value. */
+/**
+ * Typed from the template (`''` where a reference is), or from the data with every reference as
+ * `''`: never a value.
+ */
 async function declaration(code: string, file: string, { cache }: Pick<ModuleOptions, 'cache'> = {}): Promise<string> {
   const template = cache ? await cachedTemplate(code, file, cache) : yamlTemplate(code, file)
   const typed = template ? { data: template.data, namedExports: template.single } : data(code, file, () => '')
@@ -64,4 +82,12 @@ function references(code: string, file: string): FoundReference[] {
   return recordReferences(code, record => expandYamlData(code, file, record))
 }
 
-export const yamlFormat: ConfigFormat = { name: 'YAML', bundledAs: 'module', data, module, render, references, declaration }
+export const yamlFormat: ConfigFormat = {
+  name: 'YAML',
+  bundledAs: 'module',
+  data,
+  module,
+  render,
+  references,
+  declaration,
+}

@@ -1,3 +1,7 @@
+/**
+ * YAML configs through the yaml package: find `${secret.NAME}` in string scalars, expand them or
+ * keep a template to fill later. The authority the fast path (yaml-fast.ts) must agree with.
+ */
 import { randomBytes } from 'node:crypto'
 import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseAllDocuments } from 'yaml'
 import type { Document, Pair, Scalar, YAMLMap } from 'yaml'
@@ -38,10 +42,12 @@ function duplicateKey(doc: Document.Parsed): ParseProblem | undefined {
     map(map) {
       const seen = new Set<unknown>()
       for (const { key } of map.items) {
-        if (!isScalar(key) || Number.isNaN(key.value)) continue // yaml: NaN !== NaN, and nodes are equal only to themselves
+        // yaml: NaN !== NaN, and nodes are equal only to themselves
+        if (!isScalar(key) || Number.isNaN(key.value)) continue
         if (seen.has(key.value)) {
           const at = key.range?.[0] ?? 0
-          if (!found || at < found.pos[0]) found = { code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [at, at + 1] }
+          if (!found || at < found.pos[0])
+            found = { code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [at, at + 1] }
         }
         seen.add(key.value)
       }
@@ -57,9 +63,21 @@ function duplicateKey(doc: Document.Parsed): ParseProblem | undefined {
 export const MAX_YAML_LENGTH = 16 * 1024 * 1024
 
 function parseYaml(code: string, file: string, lines: LineCounter): Document.Parsed[] {
-  if (code.length > MAX_YAML_LENGTH)
-    throw new SecretsError('YAML_INVALID', `the file is ${(code.length / 1024 / 1024).toFixed(1)} Mi characters of YAML; YAML configs are limited to 16 Mi (parsing takes about 60 times the file's size in memory). Split the file, or make it JSON.`, { loc: { file, line: 1, column: 0 } })
-  const docs = parseAllDocuments(code, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: false, strict: true, logLevel: 'error' })
+  if (code.length > MAX_YAML_LENGTH) {
+    throw new SecretsError('YAML_INVALID', [
+      `the file is ${(code.length / 1024 / 1024).toFixed(1)} Mi characters of YAML;`,
+      'YAML configs are limited to 16 Mi (parsing takes about 60 times the file\'s size in memory).',
+      'Split the file, or make it JSON.',
+    ].join(' '), { loc: { file, line: 1, column: 0 } })
+  }
+  const docs = parseAllDocuments(code, {
+    lineCounter: lines,
+    merge: true,
+    uniqueKeys: false,
+    prettyErrors: false,
+    strict: true,
+    logLevel: 'error',
+  })
   if (!Array.isArray(docs)) return []
   for (const doc of docs) {
     const syntax: ParseProblem | undefined = doc.errors[0]
@@ -73,7 +91,9 @@ function parseYaml(code: string, file: string, lines: LineCounter): Document.Par
       : mentionsSecret(lineText) && FLOW_START.test(lineText)
         ? ' A ${secret.…} reference inside a flow collection ([…] or {…}) must be quoted: ["${secret.NAME}"].'
         : error.code === 'DUPLICATE_KEY' ? ' Remove or rename one of the keys.' : ''
-    throw new SecretsError('YAML_INVALID', `${error.message.replace(/ at line \d+, column \d.*$/s, '')}.${hint}`, { loc })
+    throw new SecretsError('YAML_INVALID', `${error.message.replace(/ at line \d+, column \d.*$/s, '')}.${hint}`, {
+      loc,
+    })
   }
   return docs
 }
@@ -141,7 +161,14 @@ class Mentions {
  * values; aliases are not followed (their targets are met where they stand).
  * A loop, not recursion: depth is whatever the parser accepted.
  */
-function walk(root: unknown, visitor: { map?: (map: YAMLMap) => void, pair?: (pair: Pair) => void, scalar?: (node: Scalar, isKey: boolean) => void }): void {
+function walk(
+  root: unknown,
+  visitor: {
+    map?: (map: YAMLMap) => void
+    pair?: (pair: Pair) => void
+    scalar?: (node: Scalar, isKey: boolean) => void
+  },
+): void {
   const stack: [unknown, boolean][] = [[root, false]]
   while (stack.length > 0) {
     const [node, isKey] = stack.pop()!
@@ -175,8 +202,12 @@ function checkKey(scan: Scan, doc: Document.Parsed, key: unknown): void {
       if (error instanceof ReferenceSyntaxError) throw new SecretsError('REFERENCE_INVALID', error.message, { loc })
       throw error
     }
-    if (parts.some(part => part.type === 'ref'))
-      throw new SecretsError('REFERENCE_IN_KEY', 'a ${secret.…} reference stands in a mapping key; references are expanded in values only. Move it into a value.', { loc })
+    if (parts.some(part => part.type === 'ref')) {
+      throw new SecretsError('REFERENCE_IN_KEY', [
+        'a ${secret.…} reference stands in a mapping key;',
+        'references are expanded in values only. Move it into a value.',
+      ].join(' '), { loc })
+    }
   }
   if (isScalar(target)) check(target)
   else if (isCollection(target)) walk(target, { scalar: check })
@@ -191,8 +222,12 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
       const raw = writtenReference(scan, node)
       if (raw === undefined) return
       const start = node.range![0]
-      if (typeof node.value !== 'string')
-        throw new SecretsError('REFERENCE_INVALID', `a \${secret.…} reference in a scalar tagged ${node.tag ?? 'as non-text'}: references are expanded in text values only. Remove the tag.`, { loc: located(scan.lines, scan.file, start) })
+      if (typeof node.value !== 'string') {
+        throw new SecretsError('REFERENCE_INVALID', [
+          `a \${secret.…} reference in a scalar tagged ${node.tag ?? 'as non-text'}:`,
+          'references are expanded in text values only. Remove the tag.',
+        ].join(' '), { loc: located(scan.lines, scan.file, start) })
+      }
       const value = node.value
       const at = (offset: number) => located(scan.lines, scan.file, referenceOffset(raw, start, value, offset))
       let parts
@@ -200,11 +235,13 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         parts = parseReferences(value)
       }
       catch (error) {
-        if (error instanceof ReferenceSyntaxError) throw new SecretsError('REFERENCE_INVALID', error.message, { loc: at(error.offset) })
+        if (error instanceof ReferenceSyntaxError)
+          throw new SecretsError('REFERENCE_INVALID', error.message, { loc: at(error.offset) })
         throw error
       }
       if (isKey) {
-        const text = parts.map(part => (part.type === 'text' ? part.text : '')).join('') // checkKey refused references: only escapes here
+        // checkKey refused references: only escapes here
+        const text = parts.map(part => (part.type === 'text' ? part.text : '')).join('')
         node.value = text
         scan.onRewrite?.(start, node.range![1], raw, text)
         return
@@ -215,7 +252,9 @@ function expandDocument(scan: Scan, doc: Document.Parsed): void {
         }
         node.value = `${scan.defer.marker}${scan.defer.deferred.length}`
         scan.defer.deferred.push(parts.map(part => (part.type === 'text' ? part.text : { secret: part.name })))
-        scan.defer.located.push(parts.flatMap(part => (part.type === 'ref' ? [{ secret: part.name, ...lineColumn(at(part.offset)) }] : [])))
+        scan.defer.located.push(
+          parts.flatMap(part => (part.type === 'ref' ? [{ secret: part.name, ...lineColumn(at(part.offset)) }] : [])),
+        )
         return
       }
       // Values are inserted as data: the result is never scanned again.
@@ -241,19 +280,45 @@ function toData(doc: Document.Parsed, file: string, lines: LineCounter): unknown
       ? '. The file nests too deeply to parse; flatten the structure.'
       : /excessive alias count/i.test(message)
         ? ` (more than ${MAX_ALIAS_COUNT} alias expansions: an alias bomb?). Use fewer aliases.`
-        : /merge sources/i.test(message) ? '. A merge key (<<) takes a mapping, or an alias of one; put a reference under a key of that mapping.' : '.'
-    throw new SecretsError('YAML_INVALID', `${message.replace(/\.$/, '')}${hint}`, { loc: located(lines, file, doc.range[0]) })
+        : /merge sources/i.test(message)
+          ? '. A merge key (<<) takes a mapping, or an alias of one; put a reference under a key of that mapping.'
+          : '.'
+    throw new SecretsError('YAML_INVALID', `${message.replace(/\.$/, '')}${hint}`, {
+      loc: located(lines, file, doc.range[0]),
+    })
   }
 }
 
 /** Parses YAML (every document), expands references in string scalars, and returns the data. */
-export function expandYamlData(code: string, file: string, lookup: SecretLookup, options: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
-  return (options.defer ? undefined : fastYamlData(code, file, lookup, options.onRewrite)) ?? parsedYamlData(code, file, lookup, options)
+export function expandYamlData(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  options: Pick<Scan, 'defer' | 'onRewrite'> = {},
+): { documents: unknown[], names: Set<string> } {
+  return (
+    (options.defer ? undefined : fastYamlData(code, file, lookup, options.onRewrite))
+    ?? parsedYamlData(code, file, lookup, options)
+  )
 }
 
 /** {@link expandYamlData} through the yaml package (the fast path's authority). */
-export function parsedYamlData(code: string, file: string, lookup: SecretLookup, { defer, onRewrite }: Pick<Scan, 'defer' | 'onRewrite'> = {}): { documents: unknown[], names: Set<string> } {
-  const scan: Scan = { code, file, lines: new LineCounter(), mentions: new Mentions(code), lookup, names: new Set(), ...(defer ? { defer } : {}), ...(onRewrite ? { onRewrite } : {}) }
+export function parsedYamlData(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  { defer, onRewrite }: Pick<Scan, 'defer' | 'onRewrite'> = {},
+): { documents: unknown[], names: Set<string> } {
+  const scan: Scan = {
+    code,
+    file,
+    lines: new LineCounter(),
+    mentions: new Mentions(code),
+    lookup,
+    names: new Set(),
+    ...(defer ? { defer } : {}),
+    ...(onRewrite ? { onRewrite } : {}),
+  }
   const docs = parseYaml(code, file, scan.lines)
   const hasReferences = mentionsSecret(code)
   const documents = docs.map((doc) => {
@@ -319,7 +384,8 @@ export function parsedYamlTemplate(code: string, file: string): YamlTemplate | u
   while (stack.length > 0) {
     const [value, parent, key] = stack.pop()!
     if (typeof value === 'string') {
-      if (value.startsWith(marker)) refs.push([key === undefined ? parent : [...parent, key], parts(Number(value.slice(marker.length)))])
+      if (value.startsWith(marker))
+        refs.push([key === undefined ? parent : [...parent, key], parts(Number(value.slice(marker.length)))])
       continue
     }
     if (value === null || typeof value !== 'object') continue
@@ -329,7 +395,8 @@ export function parsedYamlTemplate(code: string, file: string): YamlTemplate | u
     }
     else if (Object.getPrototypeOf(value) === Object.prototype) {
       const keys = Object.keys(value)
-      for (let index = keys.length - 1; index >= 0; index--) stack.push([(value as Record<string, unknown>)[keys[index]!], path, keys[index]])
+      for (let index = keys.length - 1; index >= 0; index--)
+        stack.push([(value as Record<string, unknown>)[keys[index]!], path, keys[index]])
     }
     else if (holdsMarker(value, marker)) {
       opaque = true // a Map or Set: no path reaches inside
@@ -347,7 +414,11 @@ export function parsedYamlTemplate(code: string, file: string): YamlTemplate | u
 /** Puts the values into a template's data (in place) and returns it; `lookup` throws for a missing or refused name. */
 export function fillTemplate(template: YamlTemplate, file: string, lookup: SecretLookup): unknown {
   for (const [path, parts] of template.refs) {
-    const value = parts.map(part => (typeof part === 'string' ? part : lookup(part.secret, () => ({ file, line: part.line, column: part.column })))).join('')
+    const value = parts
+      .map(part =>
+        typeof part === 'string' ? part : lookup(part.secret, () => ({ file, line: part.line, column: part.column })),
+      )
+      .join('')
     if (path.length) setAt(template.data, path, value)
     else template.data = value // the document is the string
   }
@@ -355,11 +426,25 @@ export function fillTemplate(template: YamlTemplate, file: string, lookup: Secre
 }
 
 /** The ES module for a template: values filled in, or (`runtime`) resolved at start-up. */
-export function templateModule(template: YamlTemplate, file: string, lookup: SecretLookup, { runtime }: { runtime?: { store: string } } = {}): ExpandedModule {
-  const names = new Set(template.refs.flatMap(([, parts]) => parts.flatMap(part => (typeof part === 'string' ? [] : [part.secret]))))
+export function templateModule(
+  template: YamlTemplate,
+  file: string,
+  lookup: SecretLookup,
+  { runtime }: { runtime?: { store: string } } = {},
+): ExpandedModule {
+  const names = new Set(
+    template.refs.flatMap(([, parts]) => parts.flatMap(part => (typeof part === 'string' ? [] : [part.secret]))),
+  )
   if (runtime && names.size > 0) {
-    const refs = template.refs.map(([path, parts]) => [path, parts.map(part => (typeof part === 'string' ? part : { secret: part.secret }))])
-    return { code: toModuleCode(template.data, template.single, { store: runtime.store, file, refs }), map: null, names }
+    const refs = template.refs.map(([path, parts]) => [
+      path,
+      parts.map(part => (typeof part === 'string' ? part : { secret: part.secret })),
+    ])
+    return {
+      code: toModuleCode(template.data, template.single, { store: runtime.store, file, refs }),
+      map: null,
+      names,
+    }
   }
   return { code: toModuleCode(fillTemplate(template, file, lookup), template.single), map: null, names }
 }
@@ -369,11 +454,27 @@ export function templateModule(template: YamlTemplate, file: string, lookup: Sec
  * documents for a multi-document file), and a named export for each top-level
  * key that is a legal identifier, as @rollup/plugin-yaml does.
  */
-export function expandYaml(code: string, file: string, lookup: SecretLookup, { runtime }: { runtime?: { store: string } } = {}): ExpandedModule {
+export function expandYaml(
+  code: string,
+  file: string,
+  lookup: SecretLookup,
+  { runtime }: { runtime?: { store: string } } = {},
+): ExpandedModule {
   const template = yamlTemplate(code, file)
   if (template) return templateModule(template, file, lookup, { runtime })
-  if (runtime)
-    throw new SecretsError('REFERENCE_INVALID', 'a ${secret.…} reference inside a YAML 1.1 !!omap, !!pairs or !!set cannot be resolved at start-up (mode: \'runtime\'). Use a plain mapping or sequence, or mode: \'inline\'.', { loc: { file, line: 1, column: 0 } })
+  if (runtime) {
+    throw new SecretsError('REFERENCE_INVALID', [
+      'a ${secret.…} reference inside a YAML 1.1 !!omap, !!pairs or !!set cannot be resolved at start-up (mode:',
+      '\'runtime\'). Use a plain mapping or sequence, or mode: \'inline\'.',
+    ].join(' '), { loc: { file, line: 1, column: 0 } })
+  }
   const { documents, names } = expandYamlData(code, file, lookup)
-  return { code: toModuleCode(documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents, documents.length === 1), map: null, names }
+  return {
+    code: toModuleCode(
+      documents.length === 1 ? documents[0] : documents.length === 0 ? null : documents,
+      documents.length === 1,
+    ),
+    map: null,
+    names,
+  }
 }

@@ -11,6 +11,9 @@ let typageModule: typeof import('age-encryption') | undefined
 let curvesModule: typeof import('@noble/curves/ed25519.js') | undefined
 let chachaModule: typeof import('@noble/ciphers/chacha.js') | undefined
 
-export const typage = (): typeof import('age-encryption') => (typageModule ??= load('age-encryption') as typeof import('age-encryption'))
-export const curves = (): typeof import('@noble/curves/ed25519.js') => (curvesModule ??= load('@noble/curves/ed25519.js') as typeof import('@noble/curves/ed25519.js'))
-export const chacha = (): typeof import('@noble/ciphers/chacha.js') => (chachaModule ??= load('@noble/ciphers/chacha.js') as typeof import('@noble/ciphers/chacha.js'))
+export const typage = (): typeof import('age-encryption') =>
+  (typageModule ??= load('age-encryption') as typeof import('age-encryption'))
+export const curves = (): typeof import('@noble/curves/ed25519.js') =>
+  (curvesModule ??= load('@noble/curves/ed25519.js') as typeof import('@noble/curves/ed25519.js'))
+export const chacha = (): typeof import('@noble/ciphers/chacha.js') =>
+  (chachaModule ??= load('@noble/ciphers/chacha.js') as typeof import('@noble/ciphers/chacha.js'))

@@ -121,7 +121,8 @@ const PASSPHRASE_HINT = [
 export function parseOpenSshPrivateKey(pem: string): SshEd25519PrivateKey {
   const damaged = 'an OpenSSH private key that is damaged or truncated'
   const lines = pem.trim().split(/\r?\n/)
-  const bytes = lines[0] === OPENSSH_BEGIN && lines.at(-1) === OPENSSH_END ? fromBase64(lines.slice(1, -1).join('')) : undefined
+  const armored = lines[0] === OPENSSH_BEGIN && lines.at(-1) === OPENSSH_END
+  const bytes = armored ? fromBase64(lines.slice(1, -1).join('')) : undefined
   if (!bytes) throw new KeyRejected(damaged)
   const reader = new WireReader(bytes, damaged)
   if (!bytesEqual(reader.take(OPENSSH_MAGIC.length), OPENSSH_MAGIC)) throw new KeyRejected(damaged)
@@ -130,9 +131,11 @@ export function parseOpenSshPrivateKey(pem: string): SshEd25519PrivateKey {
   reader.string() // kdf options
   if (reader.uint32() !== 1) throw new KeyRejected(damaged) // ssh-keygen writes one key per file
   const publicKey = ed25519PublicKeyFromBlob(reader.string(), damaged)
-  if (cipher !== 'none' || kdf !== 'none') throw new KeyRejected('an SSH ed25519 key protected by a passphrase', PASSPHRASE_HINT)
+  if (cipher !== 'none' || kdf !== 'none')
+    throw new KeyRejected('an SSH ed25519 key protected by a passphrase', PASSPHRASE_HINT)
   const seed = readUnencryptedSection(new WireReader(reader.string(), damaged), publicKey.key, damaged)
-  if (reader.rest().length !== 0 || !bytesEqual(curves().ed25519.getPublicKey(seed), publicKey.key)) throw new KeyRejected(damaged)
+  if (reader.rest().length !== 0 || !bytesEqual(curves().ed25519.getPublicKey(seed), publicKey.key))
+    throw new KeyRejected(damaged)
   return { seed, publicKey }
 }
 

@@ -7,7 +7,14 @@ import type { Identity, Recipient } from 'age-encryption'
 import { SecretsError } from '../errors'
 import { typage } from './age-lib'
 import { UTF8_STRICT } from '../names'
-import { KeyRejected, parseOpenSshPrivateKey, parseSshPublicKeyLine, sshEd25519Identity, sshEd25519Recipient, StanzaDamaged } from './age-ssh'
+import {
+  KeyRejected,
+  parseOpenSshPrivateKey,
+  parseSshPublicKeyLine,
+  sshEd25519Identity,
+  sshEd25519Recipient,
+  StanzaDamaged,
+} from './age-ssh'
 
 export type AgeKeyType = 'X25519' | 'ssh-ed25519'
 
@@ -59,11 +66,18 @@ function describeUnknownText(text: string): string {
 
 function classifyAgeRecipient(text: string): string {
   const lower = text.toLowerCase()
-  if (text !== lower && text !== text.toUpperCase()) return 'an age recipient in mixed case (a character was changed in copying)'
+  if (text !== lower && text !== text.toUpperCase())
+    return 'an age recipient in mixed case (a character was changed in copying)'
   const prefix = lower.slice(0, lower.lastIndexOf('1'))
-  if (prefix === 'age1pq') return 'a post-quantum age recipient (age1pq1…), which age 1.1 and this package do not read yet'
-  if (prefix === 'age1tag' || prefix === 'age1tagpq') return 'an age hardware-tag recipient (age1tag…), which needs an age plugin to open'
-  if (prefix !== 'age') return `an age plugin recipient${/^age1[a-z0-9]{1,20}$/.test(prefix) ? ` (${prefix}1…)` : ''}; plugins are not supported`
+  if (prefix === 'age1pq')
+    return 'a post-quantum age recipient (age1pq1…), which age 1.1 and this package do not read yet'
+  if (prefix === 'age1tag' || prefix === 'age1tagpq')
+    return 'an age hardware-tag recipient (age1tag…), which needs an age plugin to open'
+  if (prefix !== 'age') {
+    return `an age plugin recipient${
+      /^age1[a-z0-9]{1,20}$/.test(prefix) ? ` (${prefix}1…)` : ''
+    }; plugins are not supported`
+  }
   return ''
 }
 
@@ -93,12 +107,15 @@ function remember<T extends object, V>(map: WeakMap<T, V>, object: T, value: V):
 function recipientForText(text: string): AgeRecipient {
   if (text === '') throw new KeyRejected('empty')
   // Secret keys first, wherever they stand: they get advice of their own and must never be echoed.
-  if (/AGE-(?:SECRET-KEY|PLUGIN)-/i.test(text)) throw new KeyRejected('an age identity: a secret key, not a recipient', IDENTITY_IS_SECRET)
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new KeyRejected('a private key, not a public key line', PRIVATE_KEY_IS_SECRET)
+  if (/AGE-(?:SECRET-KEY|PLUGIN)-/i.test(text))
+    throw new KeyRejected('an age identity: a secret key, not a recipient', IDENTITY_IS_SECRET)
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text))
+    throw new KeyRejected('a private key, not a public key line', PRIVATE_KEY_IS_SECRET)
   if (/[\r\n]/.test(text)) throw new KeyRejected('several lines (give one recipient)')
   if (/^age1/i.test(text)) return x25519Recipient(text)
   if (/^(?:ssh-|ecdsa-|sk-)/.test(text)) return sshRecipient(text)
-  if (text.startsWith('usec_')) throw new KeyRejected('an unplugin-secrets key (usec_…); readers are added with their own age recipient')
+  if (text.startsWith('usec_'))
+    throw new KeyRejected('an unplugin-secrets key (usec_…); readers are added with their own age recipient')
   throw new KeyRejected(describeUnknownText(text))
 }
 
@@ -132,19 +149,26 @@ const ENCRYPTED_IDENTITY_HINT = [
 
 function pemIdentity(text: string): AgeIdentity {
   const label = /^-----BEGIN ([A-Z0-9 ]{1,40})-----/.exec(text)?.[1]
-  if (label === 'AGE ENCRYPTED FILE') throw new KeyRejected('a passphrase-encrypted age identity file', ENCRYPTED_IDENTITY_HINT)
+  if (label === 'AGE ENCRYPTED FILE')
+    throw new KeyRejected('a passphrase-encrypted age identity file', ENCRYPTED_IDENTITY_HINT)
   if (label !== 'OPENSSH PRIVATE KEY') {
     const kind = label ? `a PEM "${label}" key` : 'a PEM file that is not a key'
     throw new KeyRejected(`${kind}, not an OpenSSH ed25519 private key (ssh-keygen -t ed25519)`)
   }
   const privateKey = parseOpenSshPrivateKey(text)
-  return remember(typageIdentities, { type: 'ssh-ed25519', recipient: privateKey.publicKey.line }, sshEd25519Identity(privateKey))
+  return remember(
+    typageIdentities,
+    { type: 'ssh-ed25519', recipient: privateKey.publicKey.line },
+    sshEd25519Identity(privateKey),
+  )
 }
 
 async function identityLine(line: string): Promise<AgeIdentity> {
-  if (line.startsWith('AGE-SECRET-KEY-PQ-')) throw new KeyRejected('a post-quantum age identity, which age 1.1 and this package do not read yet')
+  if (line.startsWith('AGE-SECRET-KEY-PQ-'))
+    throw new KeyRejected('a post-quantum age identity, which age 1.1 and this package do not read yet')
   if (line.startsWith('AGE-PLUGIN-')) throw new KeyRejected('an age plugin identity; plugins are not supported')
-  if (/^(?:age1|ssh-|ecdsa-|sk-)/i.test(line)) throw new KeyRejected('a recipient (a public key), not an identity: use the secret key file it belongs to')
+  if (/^(?:age1|ssh-|ecdsa-|sk-)/i.test(line))
+    throw new KeyRejected('a recipient (a public key), not an identity: use the secret key file it belongs to')
   if (!line.startsWith('AGE-SECRET-KEY-1')) throw new KeyRejected('not an age identity')
   let recipient: string
   try {
@@ -194,14 +218,21 @@ export async function parseIdentities(text: string, source: string): Promise<Age
 }
 
 const damaged = (label: string, why: string): SecretsError =>
-  new SecretsError('READER_ENTRY_DAMAGED', `${label} is damaged: ${why}. Restore it from version control, or have an admin add the reader again.`)
+  new SecretsError('READER_ENTRY_DAMAGED', [
+    `${label} is damaged: ${why}.`,
+    'Restore it from version control, or have an admin add the reader again.',
+  ].join(' '))
 
 /**
  * Opens an armored age file with the first identity that matches. `undefined` when none does
  * (the file is for someone else); a damaged file (truncated, edited, not age) is READER_ENTRY_DAMAGED.
  * An edited X25519 stanza also reads as "none matched": age's X25519 stanzas do not say whom they are for.
  */
-export async function unwrapWithIdentities(armored: string, identities: readonly AgeIdentity[], label = 'The age file'): Promise<string | undefined> {
+export async function unwrapWithIdentities(
+  armored: string,
+  identities: readonly AgeIdentity[],
+  label = 'The age file',
+): Promise<string | undefined> {
   const decrypter = new (typage().Decrypter)()
   for (const identity of identities) {
     const secret = typageIdentities.get(identity)
@@ -222,7 +253,10 @@ export async function unwrapWithIdentities(armored: string, identities: readonly
     file = typage().armor.decode(armored)
   }
   catch {
-    throw damaged(label, 'it is not an ASCII-armored age file (its BEGIN/END AGE ENCRYPTED FILE lines or base64 are broken)')
+    throw damaged(
+      label,
+      'it is not an ASCII-armored age file (its BEGIN/END AGE ENCRYPTED FILE lines or base64 are broken)',
+    )
   }
   let plaintext: Uint8Array
   try {
@@ -230,7 +264,12 @@ export async function unwrapWithIdentities(armored: string, identities: readonly
   }
   catch (error) {
     if (noneMatched) return undefined
-    throw damaged(label, error instanceof StanzaDamaged ? error.message : 'its header or content does not authenticate (truncated or edited)')
+    throw damaged(
+      label,
+      error instanceof StanzaDamaged
+        ? error.message
+        : 'its header or content does not authenticate (truncated or edited)',
+    )
   }
   try {
     return UTF8_STRICT.decode(plaintext)

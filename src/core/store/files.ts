@@ -1,3 +1,7 @@
+/**
+ * The store's and the key file's disk work: atomic writes with fsync, lock files that outlive
+ * a crashed owner, private-file checks and the crash points the crash tests use.
+ */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
@@ -29,7 +33,10 @@ export function describeFsError(error: unknown): string {
 }
 
 export function writeFailed(path: string, error: unknown, what = 'the previous file is unchanged'): SecretsError {
-  return new SecretsError('WRITE_FAILED', `Could not write ${path}: ${describeFsError(error)}; ${what}. Free space or fix permissions and run the command again.`, { cause: error })
+  return new SecretsError('WRITE_FAILED', [
+    `Could not write ${path}: ${describeFsError(error)}; ${what}.`,
+    'Free space or fix permissions and run the command again.',
+  ].join(' '), { cause: error })
 }
 
 const tempPathFor = (path: string): string => `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
@@ -52,7 +59,12 @@ async function writeSyncedFile(path: string, text: string, mode: number, afterWr
  * over the target, fsync the folder. Readers see the old file or the new one,
  * never a mix, whatever moment the process dies at.
  */
-export async function writeFileAtomic(path: string, text: string, mode: number, role: 'store' | 'key-file' = 'store'): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  mode: number,
+  role: 'store' | 'key-file' = 'store',
+): Promise<void> {
   const temp = tempPathFor(path)
   try {
     await writeSyncedFile(temp, text, mode, () => crashPoint(`${role}-temp-written`))
@@ -139,10 +151,18 @@ export function readTextFileSync(path: string): string | undefined {
 }
 
 /** As ssh does with private keys: a key file others can read (or write) is refused, not used. */
-export function assertPrivateFile(path: string, mode: number, what: string, code: 'KEY_INVALID' | 'IDENTITY_INVALID'): void {
+export function assertPrivateFile(
+  path: string,
+  mode: number,
+  what: string,
+  code: 'KEY_INVALID' | 'IDENTITY_INVALID',
+): void {
   if (process.platform === 'win32' || (mode & 0o077) === 0) return
   const shown = (mode & 0o777).toString(8).padStart(3, '0')
-  throw new SecretsError(code, `The ${what} ${path} can be read by other users (mode ${shown}). Make it private: chmod 600 ${path}`)
+  throw new SecretsError(code, [
+    `The ${what} ${path} can be read by other users (mode ${shown}).`,
+    `Make it private: chmod 600 ${path}`,
+  ].join(' '))
 }
 
 export async function fileMode(path: string, fallback: number): Promise<number> {
@@ -154,9 +174,10 @@ export async function fileMode(path: string, fallback: number): Promise<number> 
   }
 }
 
-export const ensureFolder = (folder: string, mode?: number) => mkdir(folder, { recursive: true, mode }).catch((error) => {
-  throw writeFailed(folder, error, 'nothing was written')
-})
+export const ensureFolder = (folder: string, mode?: number) =>
+  mkdir(folder, { recursive: true, mode }).catch((error) => {
+    throw writeFailed(folder, error, 'nothing was written')
+  })
 
 interface LockOwner {
   pid: number
@@ -236,7 +257,11 @@ async function breakStaleLock(lockPath: string, staleText: string): Promise<bool
  * O_EXCL. A lock whose owner process is gone (killed mid-write) is broken at
  * once: proper-lockfile would make the next writer wait out a stale timeout.
  */
-export async function withFileLock<T>(path: string, run: () => Promise<T>, role: 'store' | 'key-file' = 'store'): Promise<T> {
+export async function withFileLock<T>(
+  path: string,
+  run: () => Promise<T>,
+  role: 'store' | 'key-file' = 'store',
+): Promise<T> {
   const lockPath = `${path}.lock`
   const owner: LockOwner = { pid: process.pid, host: hostname(), token: randomBytes(8).toString('hex') }
   // The timeout is for one holder that does not let go: each new holder restarts it, so a
@@ -259,7 +284,8 @@ export async function withFileLock<T>(path: string, run: () => Promise<T>, role:
       break
     }
     catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailed(lockPath, error, 'the store is unchanged')
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw writeFailed(lockPath, error, 'the store is unchanged')
     }
     const current = await readFile(lockPath, 'utf8').catch(() => undefined)
     if (current !== holder) {
@@ -270,8 +296,12 @@ export async function withFileLock<T>(path: string, run: () => Promise<T>, role:
     if (staleText !== undefined) {
       if (await breakStaleLock(lockPath, staleText)) continue
     }
-    if (Date.now() > deadline)
-      throw new SecretsError('LOCK_TIMEOUT', `Another process has been changing ${path} for over ${LOCK_TIMEOUT_MS / 1000} s (lock file ${lockPath}). Wait for it and retry; if no unplugin-secrets process is running, delete ${lockPath}.`)
+    if (Date.now() > deadline) {
+      throw new SecretsError('LOCK_TIMEOUT', [
+        `Another process has been changing ${path} for over ${LOCK_TIMEOUT_MS / 1000} s (lock file ${lockPath}).`,
+        `Wait for it and retry; if no unplugin-secrets process is running, delete ${lockPath}.`,
+      ].join(' '))
+    }
     await sleep(Math.min(200, 5 * 1.5 ** Math.min(attempt, 12)) * (0.5 + Math.random()))
   }
   crashPoint(`${role}-locked`)

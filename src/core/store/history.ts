@@ -3,7 +3,19 @@
  * one checkout, or a store path outside git), the newest revision this
  * machine opened or wrote, kept beside the key files, never in the repository.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
 import { SecretsError } from '../errors'
@@ -42,14 +54,19 @@ export function readMemory(storeId: string): Memory {
 }
 
 /** The heads of every line remembered: their entries were verified here before. */
-export const verifiedHeads = (memory: Memory): string[] => Object.values(memory.lines).map(seen => seen.head).filter(head => typeof head === 'string')
+export const verifiedHeads = (memory: Memory): string[] =>
+  Object.values(memory.lines)
+    .map(seen => seen.head)
+    .filter(head => typeof head === 'string')
 
 function gitHead(from: string): { branch: string | undefined } | undefined {
   for (let folder = from; ; folder = dirname(folder)) {
     const dotGit = join(folder, '.git')
     if (existsSync(dotGit)) {
       try {
-        const gitDir = statSync(dotGit).isDirectory() ? dotGit : resolve(folder, /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))![1]!.trim())
+        const gitDir = statSync(dotGit).isDirectory()
+          ? dotGit
+          : resolve(folder, /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))![1]!.trim())
         const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim()
         return { branch: head.startsWith('ref: ') ? head.slice(5) : undefined }
       }
@@ -90,8 +107,12 @@ export const describeChange = (entry: AuditEntry): string =>
   `#${entry.seq} ${entry.action}${entry.name ? ` ${entry.name}` : ''} by ${entry.admin} at ${entry.at}`
 
 /** The revision a file is at, as the memory keeps it. */
-export const seenRevision = (file: StoreFile, trail: Trail): SeenRevision =>
-  ({ revision: file.revision, head: trail.head, change: describeChange(file.audit.at(-1)!), seenAt: new Date().toISOString() })
+export const seenRevision = (file: StoreFile, trail: Trail): SeenRevision => ({
+  revision: file.revision,
+  head: trail.head,
+  change: describeChange(file.audit.at(-1)!),
+  seenAt: new Date().toISOString(),
+})
 
 /** The refusal: both revisions, their last changes, and the deliberate way to accept. */
 export function rollbackError(path: string, line: Line, seen: SeenRevision, file: StoreFile): SecretsError {
@@ -100,14 +121,20 @@ export function rollbackError(path: string, line: Line, seen: SeenRevision, file
     ? `went back to revision ${file.revision} (last change ${now})`
     : `has another history: revision ${file.revision} (last change ${now}) does not contain it (a fork)`
   return new SecretsError('STORE_ROLLBACK', [
-    `${path}: this machine has seen revision ${seen.revision} of this store on ${line.label} (last change ${seen.change}), and the file ${what}.`,
-    'Values and admins from before a later change may be back (a revert, git checkout REF -- FILE, or a pull that moved the store back).',
-    `Restore the newer file (git log -p -- ${path}); if going back is meant, accept it deliberately with: unplugin-secrets accept-rollback --store ${path}`,
+    `${path}: this machine has seen`,
+    `revision ${seen.revision} of this store on ${line.label} (last change ${seen.change}), and the file ${what}.`,
+    'Values and admins from before a later change may be back (a revert,',
+    'git checkout REF -- FILE, or a pull that moved the store back).',
+    `Restore the newer file (git log -p -- ${path});`,
+    `if going back is meant, accept it deliberately with: unplugin-secrets accept-rollback --store ${path}`,
   ].join(' '))
 }
 
 export function belowMinimum(path: string, file: StoreFile, minimum: number, source: string): SecretsError {
-  return new SecretsError('STORE_ROLLBACK', `${path} is at revision ${file.revision} (last change ${describeChange(file.audit.at(-1)!)}), below the minimum revision ${minimum} set by ${source}. Deploy a newer store, or lower the minimum if this revision is meant.`)
+  return new SecretsError('STORE_ROLLBACK', [
+    `${path} is at revision ${file.revision} (last change ${describeChange(file.audit.at(-1)!)}), below the minimum`,
+    `revision ${minimum} set by ${source}. Deploy a newer store, or lower the minimum if this revision is meant.`,
+  ].join(' '))
 }
 
 const sleep = (ms: number): void => {
@@ -201,7 +228,12 @@ export function acceptRevision(storeId: string, line: Line, seen: SeenRevision):
     memory.lines[line.key] = seen
     writeMemory(path, memory)
   })
-  if (!done) throw new SecretsError('LOCK_TIMEOUT', `Another process has held ${path}.lock for over a second; nothing was accepted. Run the command again; if no unplugin-secrets process is running, delete that file.`)
+  if (!done) {
+    throw new SecretsError('LOCK_TIMEOUT', [
+      `Another process has held ${path}.lock for over a second; nothing was accepted.`,
+      'Run the command again; if no unplugin-secrets process is running, delete that file.',
+    ].join(' '))
+  }
 }
 
 function writeMemory(path: string, memory: Memory): void {

@@ -48,7 +48,8 @@ export interface KeySourceProvider {
 
 export const optionKey: KeySourceProvider = {
   source: 'option',
-  find: (_file, { key }) => (key === undefined ? undefined : { source: 'option', label: 'The store key in the key option', candidates: [key] }),
+  find: (_file, { key }) =>
+    key === undefined ? undefined : { source: 'option', label: 'The store key in the key option', candidates: [key] },
 }
 
 export const environmentKey: KeySourceProvider = {
@@ -61,8 +62,9 @@ export const environmentKey: KeySourceProvider = {
 
 export const keyFileKeys: KeySourceProvider = {
   source: 'file',
-  find: (file, { keyFile }) =>
-    keyFile?.storeKeys.length ? { source: 'file', label: `The store key in the key file ${keyFilePath(file.id)}`, candidates: keyFile.storeKeys } : undefined,
+  find: (file, { keyFile }) => keyFile?.storeKeys.length
+    ? { source: 'file', label: `The store key in the key file ${keyFilePath(file.id)}`, candidates: keyFile.storeKeys }
+    : undefined,
 }
 
 /** Whether one of the candidates is the key the file is sealed with (others are retired or another store's). */
@@ -75,7 +77,11 @@ export const opensFile = (found: FoundKeys | undefined, file: StoreFile): boolea
  * file's current key, else a reader identity, else the key file's retired
  * keys (so the message says the key was retired), else KEY_MISSING.
  */
-export async function findStoreKeys(file: StoreFile, context: KeyContext, identity?: KeySourceProvider): Promise<FoundKeys> {
+export async function findStoreKeys(
+  file: StoreFile,
+  context: KeyContext,
+  identity?: KeySourceProvider,
+): Promise<FoundKeys> {
   const explicit = optionKey.find(file, context) ?? environmentKey.find(file, context)
   if (explicit) return explicit as FoundKeys
   const fromFile = keyFileKeys.find(file, context) as FoundKeys | undefined
@@ -112,11 +118,21 @@ function readerKeysInWorker(file: StoreFile, context: KeyContext): FoundKeys | u
   const done = new Int32Array(new SharedArrayBuffer(4))
   const { port1, port2 } = new MessageChannel()
   // execArgv: [] — the worker must not inherit `-e`/`--input-type` and run the parent's script instead of its own.
-  const worker = new Worker(READER_WORKER, { workerData: { file, context, port: port2, done }, transferList: [port2], execArgv: [] })
+  const worker = new Worker(READER_WORKER, {
+    workerData: { file, context, port: port2, done },
+    transferList: [port2],
+    execArgv: [],
+  })
   try {
-    if (Atomics.wait(done, 0, 0, WORKER_TIMEOUT_MS) === 'timed-out')
-      throw new SecretsError('KEY_MISSING', `Opening your age identity's entry in ${context.path} took over ${WORKER_TIMEOUT_MS / 1000} s; set ${STORE_KEY_ENV} for start-up code instead.`)
-    const reply = receiveMessageOnPort(port1)?.message as { found?: FoundKeys, error?: { code?: SecretsErrorCode, message: string } } | undefined
+    if (Atomics.wait(done, 0, 0, WORKER_TIMEOUT_MS) === 'timed-out') {
+      throw new SecretsError('KEY_MISSING', [
+        `Opening your age identity's entry in ${context.path} took over ${WORKER_TIMEOUT_MS / 1000} s;`,
+        `set ${STORE_KEY_ENV} for start-up code instead.`,
+      ].join(' '))
+    }
+    const reply = receiveMessageOnPort(port1)?.message as
+      | { found?: FoundKeys, error?: { code?: SecretsErrorCode, message: string } }
+      | undefined
     if (reply?.error) throw new SecretsError(reply.error.code ?? 'KEY_MISSING', reply.error.message)
     return reply?.found
   }
@@ -130,7 +146,8 @@ function readerKeysInWorker(file: StoreFile, context: KeyContext): FoundKeys | u
 function placesLooked(file: StoreFile): string {
   const places = [
     'the key option',
-    `the ${STORE_KEY_ENV} variable (Vite also reads it from its env files: .env, .env.local, .env.[mode], .env.[mode].local)`,
+    `the ${STORE_KEY_ENV} variable (Vite also reads it from its env files:`
+    + ' .env, .env.local, .env.[mode], .env.[mode].local)',
     `the key file ${keyFilePath(file.id)}`,
     ...(file.readers.size > 0 ? ['your age identity'] : []),
   ]
@@ -140,10 +157,16 @@ function placesLooked(file: StoreFile): string {
 function missingKey(file: StoreFile, path: string): never {
   const environment = environmentOfStore(path)
   const flag = environment === undefined || environment === DEFAULT_ENVIRONMENT ? '' : ` --env ${environment}`
-  const reader = file.readers.size > 0 ? ' If an admin added you as a reader, point UNPLUGIN_SECRETS_AGE_KEY_FILE at your age identity (or create one: unplugin-secrets identity new).' : ''
+  const reader = file.readers.size > 0
+    ? [
+        ' If an admin added you as a reader,',
+        'point UNPLUGIN_SECRETS_AGE_KEY_FILE at your age identity (or create one: unplugin-secrets identity new).',
+      ].join(' ')
+    : ''
   throw new SecretsError('KEY_MISSING', [
     `No store key for ${path} (store id ${file.id}). Looked in ${placesLooked(file)}.`,
     `Its admins can give you access: ${storeAdmins(file)}.`,
-    `In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets key import${flag} (paste the key an admin gets from unplugin-secrets key export${flag}).${reader}`,
+    `In CI set ${STORE_KEY_ENV}; on your machine import it: unplugin-secrets`,
+    `key import${flag} (paste the key an admin gets from unplugin-secrets key export${flag}).${reader}`,
   ].join(' '))
 }

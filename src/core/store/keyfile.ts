@@ -1,3 +1,8 @@
+/**
+ * Keys live outside the repository, one file per store id, mode 0600, in the
+ * user's config folder ($XDG_CONFIG_HOME/unplugin-secrets/keys on Linux,
+ * ~/Library/Preferences/unplugin-secrets/keys on macOS, %APPDATA% on Windows).
+ */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -5,11 +10,7 @@ import envPaths from 'env-paths'
 import { SecretsError } from '../errors'
 import { assertPrivateFile, ensureFolder, readTextFile, withFileLock, writeFileAtomic } from './files'
 
-/**
- * Keys live outside the repository, one file per store id, mode 0600, in the
- * user's config folder ($XDG_CONFIG_HOME/unplugin-secrets/keys on Linux,
- * ~/Library/Preferences/unplugin-secrets/keys on macOS, %APPDATA% on Windows).
- */
+/** What a key file holds: the store keys for one store, and this user's admin key for it. */
 export interface KeyFile {
   /**
    * Newest first. Retired keys stay (up to 10): a branch that has not seen a
@@ -30,12 +31,17 @@ function parseKeyFile(path: string, text: string, mode: number): KeyFile {
   assertPrivateFile(path, mode, 'key file', 'KEY_INVALID')
   try {
     const json = JSON.parse(text) as Partial<KeyFile>
-    if (!Array.isArray(json.storeKeys) || !json.storeKeys.every(key => typeof key === 'string') || (json.adminKey !== undefined && typeof json.adminKey !== 'string'))
+    const { storeKeys, adminKey } = json
+    const badStoreKeys = !Array.isArray(storeKeys) || !storeKeys.every(key => typeof key === 'string')
+    if (badStoreKeys || (adminKey !== undefined && typeof adminKey !== 'string'))
       throw new Error('shape')
-    return { storeKeys: json.storeKeys, ...(json.adminKey ? { adminKey: json.adminKey } : {}) }
+    return { storeKeys, ...(adminKey ? { adminKey } : {}) }
   }
   catch {
-    throw new SecretsError('KEY_INVALID', `The key file ${path} is damaged. Import the store key again: unplugin-secrets key export | unplugin-secrets key import (on a machine that has it).`)
+    throw new SecretsError('KEY_INVALID', [
+      `The key file ${path} is damaged. Import the store key again:`,
+      'unplugin-secrets key export | unplugin-secrets key import (on a machine that has it).',
+    ].join(' '))
   }
 }
 
@@ -68,5 +74,9 @@ export async function writeKeyFile(storeId: string, keys: KeyFile): Promise<stri
 /** Read-modify-write of the key file, under its own lock so concurrent updates do not lose a key. */
 export async function updateKeyFile(storeId: string, change: (keys: KeyFile) => KeyFile): Promise<string> {
   await ensureFolder(keyFolder(), 0o700)
-  return withFileLock(keyFilePath(storeId), async () => writeKeyFile(storeId, change((await readKeyFile(storeId)) ?? { storeKeys: [] })), 'key-file')
+  return withFileLock(
+    keyFilePath(storeId),
+    async () => writeKeyFile(storeId, change((await readKeyFile(storeId)) ?? { storeKeys: [] })),
+    'key-file',
+  )
 }

@@ -1,12 +1,12 @@
-import { SecretsError } from '../errors'
-import { adminPublicKey, KEY_BYTES, randomAdminSecret } from './crypto'
-import { bytesEqual, concatBytes, fromBase64Url, sha256, toBase64Url, utf8 } from './encoding'
-
 /**
  * Printable key strings: a prefix that secret scanners and people recognise, a
  * format version byte, the key bytes and a 4-byte checksum that catches typos
  * and truncated copies.
  */
+import { SecretsError } from '../errors'
+import { adminPublicKey, KEY_BYTES, randomAdminSecret } from './crypto'
+import { bytesEqual, concatBytes, fromBase64Url, sha256, toBase64Url, utf8 } from './encoding'
+
 const FORMAT_VERSION = 1
 const CHECKSUM_BYTES = 4
 
@@ -37,19 +37,33 @@ function decodeKey(prefix: string, text: unknown, length: number, label: string,
     throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}. ${hint}`)
   const trimmed = text.trim()
   if (!trimmed.startsWith(prefix)) {
-    const other = [STORE_KEY_PREFIX, ADMIN_KEY_PREFIX, PUBLIC_KEY_PREFIX].find(p => p !== prefix && trimmed.startsWith(p))
+    const other = [STORE_KEY_PREFIX, ADMIN_KEY_PREFIX, PUBLIC_KEY_PREFIX].find(
+      p => p !== prefix && trimmed.startsWith(p),
+    )
     const why = other ? `it holds a key of another kind (${other}…)` : `it does not start with ${prefix}`
     throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}: ${why}. ${hint}`)
   }
   const bytes = fromBase64Url(trimmed.slice(prefix.length))
   const bodyLength = 1 + length
-  if (!bytes || bytes.length !== bodyLength + CHECKSUM_BYTES)
-    throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}: it has the wrong length or characters outside base64url. ${hint}`)
+  if (!bytes || bytes.length !== bodyLength + CHECKSUM_BYTES) {
+    throw new SecretsError('KEY_INVALID', [
+      `${label} is not ${a} ${what}: it has the wrong length or characters outside base64url.`,
+      hint,
+    ].join(' '))
+  }
   const body = bytes.subarray(0, bodyLength)
-  if (!bytesEqual(bytes.subarray(bodyLength), checksum(prefix, body)))
-    throw new SecretsError('KEY_INVALID', `${label} is not ${a} ${what}: its checksum does not match (a typo or a truncated copy). ${hint}`)
-  if (body[0] !== FORMAT_VERSION)
-    throw new SecretsError('KEY_INVALID', `${label} is ${a} ${what} of format version ${body[0]}, which this version of unplugin-secrets cannot read. Upgrade unplugin-secrets.`)
+  if (!bytesEqual(bytes.subarray(bodyLength), checksum(prefix, body))) {
+    throw new SecretsError('KEY_INVALID', [
+      `${label} is not ${a} ${what}: its checksum does not match (a typo or a truncated copy).`,
+      hint,
+    ].join(' '))
+  }
+  if (body[0] !== FORMAT_VERSION) {
+    throw new SecretsError('KEY_INVALID', [
+      `${label} is ${a} ${what} of format version ${body[0]},`,
+      'which this version of unplugin-secrets cannot read. Upgrade unplugin-secrets.',
+    ].join(' '))
+  }
   return body.slice(1)
 }
 

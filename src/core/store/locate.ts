@@ -17,7 +17,10 @@ export const ALL_ENVIRONMENTS = 'all'
 export const STORE_PATH_ENV = 'UNPLUGIN_SECRETS_STORE'
 export const ENVIRONMENT_ENV = 'UNPLUGIN_SECRETS_ENV'
 
-/** Every environment's store file name (the environment in group 1), unanchored: `secrets.enc.json`, `secrets.production.enc.json`. */
+/**
+ * Every environment's store file name (the environment in group 1), unanchored: `secrets.enc.json`,
+ * `secrets.production.enc.json`.
+ */
 export const STORE_FILE_NAME = `secrets(?:\\.(${ENVIRONMENT_NAME_PATTERN.source.slice(1, -1)}))?\\.enc\\.json`
 const STORE_FILE = new RegExp(`^${STORE_FILE_NAME}$`)
 
@@ -37,8 +40,12 @@ export function environmentOfStore(path: string): string | undefined {
 /** The one check of an environment name; `where` says where it was given (`--env`, the environment option). */
 export function checkEnvironment(name: unknown, where: string): string {
   const problem = environmentNameProblem(name)
-  if (problem !== undefined)
-    throw new SecretsError('USAGE', `${where} must be an environment name, ${ENVIRONMENT_NAME_RULE}, for example production (${DEFAULT_ENVIRONMENT} is ${DEFAULT_STORE_PATH}); ${problem}.`)
+  if (problem !== undefined) {
+    throw new SecretsError('USAGE', [
+      `${where} must be an environment name, ${ENVIRONMENT_NAME_RULE},`,
+      `for example production (${DEFAULT_ENVIRONMENT} is ${DEFAULT_STORE_PATH}); ${problem}.`,
+    ].join(' '))
+  }
   return name as string
 }
 
@@ -48,8 +55,11 @@ export interface EnvironmentStore {
   path: string
 }
 
-const byEnvironment = (a: EnvironmentStore, b: EnvironmentStore): number =>
-  (a.environment === DEFAULT_ENVIRONMENT ? -1 : b.environment === DEFAULT_ENVIRONMENT ? 1 : a.environment < b.environment ? -1 : 1)
+const byEnvironment = (a: EnvironmentStore, b: EnvironmentStore): number => {
+  if (a.environment === DEFAULT_ENVIRONMENT) return -1
+  if (b.environment === DEFAULT_ENVIRONMENT) return 1
+  return a.environment < b.environment ? -1 : 1
+}
 
 /** The stores in `folder`: the default first, then by name. */
 export function storesIn(folder: string): EnvironmentStore[] {
@@ -86,11 +96,22 @@ function nearest(file: string, from: string): string {
 /** A store asked for by path or by environment, and where it was asked (`--env`, UNPLUGIN_SECRETS_STORE). */
 export type StoreRequest = { store: string, by: string } | { environment: string, by: string }
 
-function requestFrom(store: string | undefined, environment: string | undefined, storeLabel: string, environmentLabel: string): StoreRequest | undefined {
-  if (store !== undefined && environment !== undefined)
-    throw new SecretsError('USAGE', `${storeLabel} and ${environmentLabel} both choose the store: give one. ${storeLabel} names a file; ${environmentLabel}${environmentLabel.startsWith('--') ? ' ' : '='}NAME means ${storeFileName('NAME')} (the nearest).`)
+function requestFrom(
+  store: string | undefined,
+  environment: string | undefined,
+  storeLabel: string,
+  environmentLabel: string,
+): StoreRequest | undefined {
+  if (store !== undefined && environment !== undefined) {
+    throw new SecretsError('USAGE', [
+      `${storeLabel} and ${environmentLabel} both choose the store: give one.`,
+      `${storeLabel} names a file; ${environmentLabel}${environmentLabel.startsWith('--') ? ' ' : '='}NAME`,
+      `means ${storeFileName('NAME')} (the nearest).`,
+    ].join(' '))
+  }
   if (store !== undefined) return { store, by: storeLabel }
-  if (environment !== undefined) return { environment: checkEnvironment(environment, environmentLabel), by: environmentLabel }
+  if (environment !== undefined)
+    return { environment: checkEnvironment(environment, environmentLabel), by: environmentLabel }
   return undefined
 }
 
@@ -101,7 +122,10 @@ function requestFrom(store: string | undefined, environment: string | undefined,
  * meant cannot be known. Undefined: nothing was asked (the nearest default store).
  */
 export function storeRequest(commandLine: { store?: string, environment?: string } = {}): StoreRequest | undefined {
-  const variables = { store: process.env[STORE_PATH_ENV] || undefined, environment: process.env[ENVIRONMENT_ENV] || undefined }
+  const variables = {
+    store: process.env[STORE_PATH_ENV] || undefined,
+    environment: process.env[ENVIRONMENT_ENV] || undefined,
+  }
   return requestFrom(commandLine.store, commandLine.environment, '--store', '--env')
     ?? requestFrom(variables.store, variables.environment, STORE_PATH_ENV, ENVIRONMENT_ENV)
 }
@@ -118,8 +142,12 @@ export interface StoreChoice {
  * from `from` up (`create`, for init: in `from`); without a request, the
  * nearest secrets.enc.json.
  */
-export function chooseStore(request: StoreRequest | undefined, { from = process.cwd(), create = false } = {}): StoreChoice {
-  if (request && 'store' in request) return { path: resolve(request.store), environment: environmentOfStore(request.store), by: request.by }
+export function chooseStore(
+  request: StoreRequest | undefined,
+  { from = process.cwd(), create = false } = {},
+): StoreChoice {
+  if (request && 'store' in request)
+    return { path: resolve(request.store), environment: environmentOfStore(request.store), by: request.by }
   const environment = request?.environment ?? DEFAULT_ENVIRONMENT
   const file = storeFileName(environment)
   return { path: create ? resolve(from, file) : nearest(file, from), environment, by: request?.by }
@@ -141,5 +169,8 @@ export function environmentLabel(path: string): string {
 export function storeNotFound(path: string): SecretsError {
   const label = environmentLabel(path)
   const init = label ? `unplugin-secrets init --env ${environmentOfStore(path)}` : 'unplugin-secrets init'
-  return new SecretsError('STORE_NOT_FOUND', `No store at ${path}${label ? ` (${label})` : ''}. Create one with ${init}, or point to yours (CLI --store or --env, plugin store or environment option, API path option, UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV).`)
+  return new SecretsError('STORE_NOT_FOUND', [
+    `No store at ${path}${label ? ` (${label})` : ''}. Create one with ${init}, or point to yours (CLI --store`,
+    'or --env, plugin store or environment option, API path option, UNPLUGIN_SECRETS_STORE or UNPLUGIN_SECRETS_ENV).',
+  ].join(' '))
 }

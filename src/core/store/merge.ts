@@ -15,7 +15,17 @@ import { buildTrail, keptAsIs, planMerge } from './replay'
 import { readMemory, verifiedHeads } from './history'
 import { entryHash, signAuditEntry, signStore, verifyReplayed, verifyStore } from './trust'
 import type { ConflictReport, SideName } from './merge-messages'
-import { adminMissing, droppedHistory, keysMissing, mergeConflict, mergedCheckFailed, noAdminLeft, notAdminOfMerge, notOneStore, undecryptable } from './merge-messages'
+import {
+  adminMissing,
+  droppedHistory,
+  keysMissing,
+  mergeConflict,
+  mergedCheckFailed,
+  noAdminLeft,
+  notAdminOfMerge,
+  notOneStore,
+  undecryptable,
+} from './merge-messages'
 
 /** One version of the store file, and how messages name it ("secrets.enc.json (theirs)"). */
 export interface MergeVersion {
@@ -49,7 +59,15 @@ export type MergeOutcome
   = | { kind: 'up-to-date' }
   /** THEIRS contains OURS: the result is THEIRS byte for byte. */
     | { kind: 'fast-forward', text: string }
-    | { kind: 'merged', text: string, file: StoreFile, entry: AuditEntry, admin: string, fromTheirs: string[], reencrypted: string[] }
+    | {
+      kind: 'merged'
+      text: string
+      file: StoreFile
+      entry: AuditEntry
+      admin: string
+      fromTheirs: string[]
+      reencrypted: string[]
+    }
 
 /** A side as read and verified: its file, trail and the state its trail replays to. */
 interface Version {
@@ -61,7 +79,10 @@ interface Version {
   key: StoreKey | undefined
 }
 
-/** Merges THEIRS into OURS; throws (writing nothing) when they collide, a key is missing, or a side is not trustworthy. */
+/**
+ * Merges THEIRS into OURS; throws (writing nothing) when they collide, a key is missing, or a side
+ * is not trustworthy.
+ */
 export async function mergeStores(options: MergeOptions): Promise<MergeOutcome> {
   const keys = new Map(options.storeKeys.map(key => [dataKeyId(key.dataKey), key]))
   const oursFile = parseStoreFile(options.ours.text, options.ours.label)
@@ -69,7 +90,12 @@ export async function mergeStores(options: MergeOptions): Promise<MergeOutcome> 
   if (!sameStore(oursFile, theirsFile)) throw notOneStore(options, oursFile, theirsFile)
   const oursTrail = buildTrail(oursFile, options.ours.label, new Map())
   const theirsTrail = buildTrail(theirsFile, options.theirs.label, new Map())
-  if (options.base) checkBase(options.base, oursFile, [[options.ours.label, oursTrail], [options.theirs.label, theirsTrail]])
+  if (options.base) {
+    checkBase(options.base, oursFile, [
+      [options.ours.label, oursTrail],
+      [options.theirs.label, theirsTrail],
+    ])
+  }
   const base = mergeBase(oursTrail, theirsTrail, oursFile)
 
   // As every open does: signatures this machine checked before (up to a head it remembers) are not checked again.
@@ -118,9 +144,19 @@ function checkBase(base: MergeVersion, ours: StoreFile, sides: [string, Trail][]
 }
 
 /** Verifies one side: every check with its key when this user holds it, else every check a key is not needed for. */
-function verifySide(version: MergeVersion, file: StoreFile, keys: Map<string, StoreKey>, verified: string[], keep: string[]): Version & { kept: Map<string, TrailState> } {
+function verifySide(
+  version: MergeVersion,
+  file: StoreFile,
+  keys: Map<string, StoreKey>,
+  verified: string[],
+  keep: string[],
+): Version & { kept: Map<string, TrailState> } {
   const key = keys.get(file.keyId)
-  const replayed = verifyReplayed(file, version.label, { verified, keep, ...(key ? { storeKey: key, keySource: `Your store key ${file.keyId}` } : {}) })
+  const replayed = verifyReplayed(file, version.label, {
+    verified,
+    keep,
+    ...(key ? { storeKey: key, keySource: `Your store key ${file.keyId}` } : {}),
+  })
   return { label: version.label, text: version.text, file, key, ...replayed }
 }
 
@@ -131,8 +167,12 @@ function checkPlan(options: MergeOptions, plan: MergePlan, ours: Version, theirs
     conflicts.unshift({ what: 'key', name: 'store key', ours: rotation(ours), theirs: rotation(theirs) })
   if (conflicts.length > 0) throw mergeConflict(options.path, conflicts)
   const unused = Object.keys(options.choose ?? {}).filter(name => !plan.chosen.has(name))
-  if (unused.length > 0)
-    throw new SecretsError('USAGE', `${unused.join(', ')}: no conflict to settle (only names that both sides changed differently take --ours or --theirs). Leave ${unused.length === 1 ? 'it' : 'them'} out and merge again.`)
+  if (unused.length > 0) {
+    throw new SecretsError('USAGE', [
+      `${unused.join(', ')}: no conflict to settle (only names that both sides changed`,
+      `differently take --ours or --theirs). Leave ${unused.length === 1 ? 'it' : 'them'} out and merge again.`,
+    ].join(' '))
+  }
   if (plan.admins.size === 0) throw noAdminLeft(options.path, [...base.admins.keys()])
 }
 
@@ -148,7 +188,10 @@ function describeCollision(collision: Collision, ours: Version, theirs: Version,
     if (what === 'secret') {
       const now = side.state.secrets.get(name)
       if (!now) return removal(side, 'delete', name, 'deleted')
-      return `${base.secrets.has(name) ? 'updated to' : 'created,'} version ${now.version} (${now.updatedBy}, ${now.updatedAt})`
+      return [
+        `${base.secrets.has(name) ? 'updated to' : 'created,'}`,
+        `version ${now.version} (${now.updatedBy}, ${now.updatedAt})`,
+      ].join(' ')
     }
     const now = what === 'admin' ? side.state.admins.get(name) : side.state.readers.get(name)
     if (!now) return removal(side, what === 'admin' ? 'admin-remove' : 'reader-remove', name, 'removed')
@@ -163,13 +206,22 @@ const removal = (side: Version, action: AuditEntry['action'], name: string, verb
 }
 
 /** Builds, signs, seals and checks the merged file. */
-async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version, theirs: Version, base: string, keys: Map<string, StoreKey>): Promise<MergeOutcome> {
+async function writeMerge(
+  options: MergeOptions,
+  plan: MergePlan,
+  ours: Version,
+  theirs: Version,
+  base: string,
+  keys: Map<string, StoreKey>,
+): Promise<MergeOutcome> {
   const keyId = plan.keyId!
   const sides = { ours, theirs }
   const adminKey = options.adminKey
   if (!adminKey) throw adminMissing(options.path, ours.file.id)
   const publicKey = formatPublicKey(adminKey.publicKey)
-  const admins = new Map([...plan.admins].map(([name, kept]) => [name, sides[kept[0]!.from as SideName].file.admins.get(name)!]))
+  const admins = new Map(
+    [...plan.admins].map(([name, kept]) => [name, sides[kept[0]!.from as SideName].file.admins.get(name)!]),
+  )
   const admin = [...admins].find(([, record]) => record.publicKey === publicKey)?.[0]
   if (!admin) throw notAdminOfMerge(options.path, publicKey)
 
@@ -178,10 +230,29 @@ async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version,
   if (missing.length > 0) throw keysMissing(options.path, missing, sides)
   const mergedKey = keys.get(keyId)!
 
-  const secrets = await keepRecords(plan.secrets, keyId, sides, file => file.secrets, secretRecordHash, (name, record, side) => reencrypt(ours.file.id, name, record, side, mergedKey, keyId))
-  const readers = await keepRecords(plan.readers, keyId, sides, file => file.readers, readerRecordHash, (name, record) => rewrap(name, record, mergedKey))
+  const secrets = await keepRecords(
+    plan.secrets,
+    keyId,
+    sides,
+    file => file.secrets,
+    secretRecordHash,
+    (name, record, side) => reencrypt(ours.file.id, name, record, side, mergedKey, keyId),
+  )
+  const readers = await keepRecords(
+    plan.readers,
+    keyId,
+    sides,
+    file => file.readers,
+    readerRecordHash,
+    (name, record) => rewrap(name, record, mergedKey),
+  )
 
-  const entry = signMergeEntry(options, plan, { admin, adminKey, keyId, ours, theirs, base }, { records: secrets.listed, readers: readers.listed })
+  const entry = signMergeEntry(
+    options,
+    plan,
+    { admin, adminKey, keyId, ours, theirs, base },
+    { records: secrets.listed, readers: readers.listed },
+  )
   const theirsOnly = theirs.file.audit.filter((_, i) => !ours.trail.has(theirs.trail.hashes[i]!))
   const file = signStore(adminKey, admin, mergedKey.dataKey, {
     format: STORE_FORMAT,
@@ -195,10 +266,21 @@ async function writeMerge(options: MergeOptions, plan: MergePlan, ours: Version,
   })
   const text = serializeStoreFile(file)
   checkMerged(options.path, text, mergedKey, [ours.trail.head, theirs.trail.head])
-  return { kind: 'merged', text, file, entry, admin, fromTheirs: changedByTheirs(plan, ours.state), reencrypted: secrets.rekeyed }
+  return {
+    kind: 'merged',
+    text,
+    file,
+    entry,
+    admin,
+    fromTheirs: changedByTheirs(plan, ours.state),
+    reencrypted: secrets.rekeyed,
+  }
 }
 
-/** The records a merge keeps: copied from a side under the merged key, else re-keyed (and listed in the merge entry). */
+/**
+ * The records a merge keeps: copied from a side under the merged key, else re-keyed (and listed in
+ * the merge entry).
+ */
 async function keepRecords<T extends { hash: string | undefined }, R extends object>(
   kept: Map<string, Side<T>[]>,
   keyId: string,
@@ -238,7 +320,9 @@ function signMergeEntry(
   by: { admin: string, adminKey: AdminKey, keyId: string, ours: Version, theirs: Version, base: string },
   listed: { records: Record<string, string>, readers: Record<string, string> },
 ): AuditEntry {
-  const chosen = Object.entries(options.choose ?? {}).filter(([name]) => plan.chosen.has(name)).sort(([a], [b]) => (a < b ? -1 : 1))
+  const chosen = Object.entries(options.choose ?? {})
+    .filter(([name]) => plan.chosen.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
   return signAuditEntry(by.adminKey, {
     seq: Math.max(by.ours.file.audit.at(-1)!.seq, by.theirs.file.audit.at(-1)!.seq) + 1,
     at: (options.now ?? new Date()).toISOString(),
@@ -254,19 +338,37 @@ function signMergeEntry(
   })
 }
 
-/** The store keys the merge needs, with why: the merged key to seal, and each side's key whose values it re-encrypts. */
+/**
+ * The store keys the merge needs, with why: the merged key to seal, and each side's key whose
+ * values it re-encrypts.
+ */
 function neededKeys(plan: MergePlan, keyId: string, sides: Record<SideName, Version>): Map<string, string[]> {
   const needed = new Map<string, string[]>([[keyId, []]])
   for (const [name, kept] of plan.secrets) {
     const side = keptAsIs(kept, keyId) ?? kept[0]!
-    if (side.keyId !== keyId) needed.set(side.keyId, [...needed.get(side.keyId) ?? [], `${name} (${sides[side.from as SideName].label})`])
+    if (side.keyId !== keyId)
+      needed.set(side.keyId, [...(needed.get(side.keyId) ?? []), `${name} (${sides[side.from as SideName].label})`])
   }
   return needed
 }
 
-/** A value kept from a side under another key: decrypted with that key, encrypted under the merged one, same version and metadata. */
-function reencrypt(storeId: string, name: string, record: SecretRecord, side: Version, to: StoreKey, keyId: string): SecretRecord {
-  const plaintext = decryptValue(side.key!.dataKey, valueAad(storeId, side.file.keyId, name, record.version), record.value)
+/**
+ * A value kept from a side under another key: decrypted with that key, encrypted under the merged
+ * one, same version and metadata.
+ */
+function reencrypt(
+  storeId: string,
+  name: string,
+  record: SecretRecord,
+  side: Version,
+  to: StoreKey,
+  keyId: string,
+): SecretRecord {
+  const plaintext = decryptValue(
+    side.key!.dataKey,
+    valueAad(storeId, side.file.keyId, name, record.version),
+    record.value,
+  )
   if (!plaintext) throw undecryptable(side.label, name)
   try {
     return { ...record, value: encryptValue(to.dataKey, valueAad(storeId, keyId, name, record.version), plaintext) }
@@ -279,7 +381,13 @@ function reencrypt(storeId: string, name: string, record: SecretRecord, side: Ve
 /** A reader kept from a side under another key gets the merged store key wrapped to their recipient. */
 async function rewrap(name: string, record: ReaderRecord, to: StoreKey): Promise<ReaderRecord> {
   const { parseRecipient, wrapForRecipient } = await import('./age')
-  return { ...record, wrap: await wrapForRecipient(formatStoreKey(to), parseRecipient(record.recipient, `The recipient of reader ${name}`)) }
+  return {
+    ...record,
+    wrap: await wrapForRecipient(
+      formatStoreKey(to),
+      parseRecipient(record.recipient, `The recipient of reader ${name}`),
+    ),
+  }
 }
 
 /**

@@ -14,7 +14,8 @@ export const AGE_KEY_FILE_ENV = 'UNPLUGIN_SECRETS_AGE_KEY_FILE'
 export const AGE_KEY_ENV = 'UNPLUGIN_SECRETS_AGE_KEY'
 
 /** Beside the key files when UNPLUGIN_SECRETS_KEY_DIR moves them, else in the package's config folder. */
-export const defaultIdentityPath = (): string => join(process.env.UNPLUGIN_SECRETS_KEY_DIR || configFolder(), 'identity.txt')
+export const defaultIdentityPath = (): string =>
+  join(process.env.UNPLUGIN_SECRETS_KEY_DIR || configFolder(), 'identity.txt')
 
 /** The identity file in use: the one UNPLUGIN_SECRETS_AGE_KEY_FILE names, else the default one. */
 export const identityFilePath = (): string => {
@@ -24,7 +25,10 @@ export const identityFilePath = (): string => {
 
 export interface ReaderIdentity {
   identities: AgeIdentity[]
-  /** Where it came from, for people: `UNPLUGIN_SECRETS_AGE_KEY_FILE=/path`, `UNPLUGIN_SECRETS_AGE_KEY` or the default file's path. */
+  /**
+   * Where it came from, for people: `UNPLUGIN_SECRETS_AGE_KEY_FILE=/path`,
+   * `UNPLUGIN_SECRETS_AGE_KEY` or the default file's path.
+   */
   from: string
 }
 
@@ -37,7 +41,9 @@ async function readIdentityFile(path: string): Promise<string | undefined> {
   catch (error) {
     if (error instanceof SecretsError) throw error
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new SecretsError('IDENTITY_INVALID', `Could not read the identity file ${path}: ${describeFsError(error)}.`, { cause: error })
+    throw new SecretsError('IDENTITY_INVALID', `Could not read the identity file ${path}: ${describeFsError(error)}.`, {
+      cause: error,
+    })
   }
 }
 
@@ -47,8 +53,12 @@ export async function loadReaderIdentity(): Promise<ReaderIdentity | undefined> 
   if (named) {
     const path = resolve(named)
     const text = await readIdentityFile(path)
-    if (text === undefined)
-      throw new SecretsError('IDENTITY_MISSING', `${AGE_KEY_FILE_ENV} names ${path}, which does not exist. Correct the variable, or create the file: unplugin-secrets identity new`)
+    if (text === undefined) {
+      throw new SecretsError('IDENTITY_MISSING', [
+        `${AGE_KEY_FILE_ENV} names ${path}, which does not exist.`,
+        'Correct the variable, or create the file: unplugin-secrets identity new',
+      ].join(' '))
+    }
     return { identities: await parseIdentities(text, path), from: `${AGE_KEY_FILE_ENV}=${path}` }
   }
   const inline = process.env[AGE_KEY_ENV]
@@ -59,7 +69,8 @@ export async function loadReaderIdentity(): Promise<ReaderIdentity | undefined> 
 }
 
 export const identityMissing = (): SecretsError => new SecretsError('IDENTITY_MISSING', [
-  `No age identity: neither ${AGE_KEY_FILE_ENV} nor ${AGE_KEY_ENV} is set, and ${defaultIdentityPath()} does not exist.`,
+  `No age identity: neither ${AGE_KEY_FILE_ENV} nor ${AGE_KEY_ENV} is set,`,
+  `and ${defaultIdentityPath()} does not exist.`,
   'Make one with unplugin-secrets identity new, or point the variable at an age-keygen file or an SSH ed25519 key.',
 ].join(' '))
 

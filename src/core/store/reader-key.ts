@@ -20,17 +20,31 @@ export const readerIdentityKey: KeySourceProvider = {
     if (!entry) {
       if (keyFile?.storeKeys.length) return undefined // the key file's retired key gets the clearer message
       const recipient = identity.identities[0]!.recipient
-      throw new SecretsError('KEY_MISSING', `Your age identity (${identity.from}, recipient ${recipient}) is not a reader of ${path}, and you have no store key for it (store id ${file.id}). Ask one of its admins (${[...file.admins.keys()].join(', ')}) to run: unplugin-secrets readers add <your-name> ${recipient}`)
+      throw new SecretsError('KEY_MISSING', [
+        `Your age identity (${identity.from}, recipient ${recipient})`,
+        `is not a reader of ${path}, and you have no store key for it (store id ${file.id}). Ask one of its`,
+        `admins (${[...file.admins.keys()].join(', ')}) to run: unplugin-secrets readers add <your-name> ${recipient}`,
+      ].join(' '))
     }
     const [name, reader] = entry
     const label = `The entry of reader "${name}" in ${path}`
-    const storeKey = await unwrapWithIdentities(reader.wrap, identity.identities, label).catch(async (error: unknown) => {
-      // The entry is opened before the file is trusted: a file edited outside the tool says so first.
-      verifyWithoutKey(file, path)
-      throw error
-    })
-    if (storeKey === undefined)
-      throw new SecretsError('READER_ENTRY_DAMAGED', `${label} names your recipient but does not open with your identity (${identity.from}): it was damaged or made for another key. Ask an admin to add you again: unplugin-secrets readers rm ${name}, then readers add.`)
-    return { source: 'identity', label: `The store key in ${label} (opened with ${identity.from})`, candidates: [storeKey] }
+    const storeKey = await unwrapWithIdentities(reader.wrap, identity.identities, label).catch(
+      async (error: unknown) => {
+        // The entry is opened before the file is trusted: a file edited outside the tool says so first.
+        verifyWithoutKey(file, path)
+        throw error
+      },
+    )
+    if (storeKey === undefined) {
+      throw new SecretsError('READER_ENTRY_DAMAGED', [
+        `${label} names your recipient but does not open with your identity (${identity.from}): it was damaged or`,
+        `made for another key. Ask an admin to add you again: unplugin-secrets readers rm ${name}, then readers add.`,
+      ].join(' '))
+    }
+    return {
+      source: 'identity',
+      label: `The store key in ${label} (opened with ${identity.from})`,
+      candidates: [storeKey],
+    }
   },
 }

@@ -22,7 +22,11 @@ try {
   port.postMessage({ found: await readerIdentityKey.find(file, context) })
 }
 catch (error) {
-  port.postMessage(error instanceof SecretsError ? { error: { code: error.code, message: error.message } } : { error: { message: String((error as Error)?.message ?? error) } })
+  port.postMessage(
+    error instanceof SecretsError
+      ? { error: { code: error.code, message: error.message } }
+      : { error: { message: String((error as Error)?.message ?? error) } },
+  )
 }
 finally {
   Atomics.store(done, 0, 1)

@@ -1,14 +1,42 @@
+/**
+ * The store API: open or create a store with its keys, read and change secrets, admins and
+ * readers, each change signed, audited and written atomically.
+ */
 import { randomBytes } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { SecretsError } from '../errors'
 import { assertAdminName, assertSecretName, encodeSecretValue, UTF8_STRICT } from '../names'
 import { dataKeyId, decryptValue, encryptValue, randomKey, valueAad } from './crypto'
 import { bytesEqual } from './encoding'
-import { crashPoint, ensureFolder, fileMode, readTextFile, readTextFileSync, withFileLock, writeFileAtomic } from './files'
+import {
+  crashPoint,
+  ensureFolder,
+  fileMode,
+  readTextFile,
+  readTextFileSync,
+  withFileLock,
+  writeFileAtomic,
+} from './files'
 import type { AuditAction, AuditEntry, SecretRecord, StoreFile } from './format'
-import { parseStoreFile, readerRecordHash, secretRecordHash, serializeStoreFile, STORE_FORMAT, STORE_FORMAT_V1, storeAdmins } from './format'
+import {
+  parseStoreFile,
+  readerRecordHash,
+  secretRecordHash,
+  serializeStoreFile,
+  STORE_FORMAT,
+  STORE_FORMAT_V1,
+  storeAdmins,
+} from './format'
 import type { AdminKey, StoreKey } from './keys'
-import { formatAdminKey, formatPublicKey, formatStoreKey, generateAdminKey, parseAdminKey, parsePublicKey, parseStoreKey } from './keys'
+import {
+  formatAdminKey,
+  formatPublicKey,
+  formatStoreKey,
+  generateAdminKey,
+  parseAdminKey,
+  parsePublicKey,
+  parseStoreKey,
+} from './keys'
 import type { KeyFile } from './keyfile'
 import { readKeyFile, readKeyFileSync, updateKeyFile, withStoreKey } from './keyfile'
 import type { FoundKeys, KeySource } from './key-sources'
@@ -17,7 +45,17 @@ import { readerIdentityKey } from './reader-key'
 import { parseRecipient, wrapForRecipient } from './age'
 import { entryHash, signAuditEntry, signStore, trustRootOf, verifyStore, verifyStoreAsync } from './trust'
 import type { Line, Memory, SeenRevision } from './history'
-import { acceptRevision, belowMinimum, describeChange, lineOf, readMemory, remember, rollbackError, seenRevision, verifiedHeads } from './history'
+import {
+  acceptRevision,
+  belowMinimum,
+  describeChange,
+  lineOf,
+  readMemory,
+  remember,
+  rollbackError,
+  seenRevision,
+  verifiedHeads,
+} from './history'
 import type { Trail } from './replay'
 import { buildTrail } from './replay'
 import { DEFAULT_STORE_PATH, storeNotFound } from './locate'
@@ -33,7 +71,10 @@ export interface OpenStoreOptions {
   path?: string
   /** Store key (`usec_store_…`). Default: `UNPLUGIN_SECRETS_KEY`, then the key file. */
   key?: string
-  /** Admin key (`usec_admin_…`), needed to change the store. Default: `UNPLUGIN_SECRETS_ADMIN_KEY`, then the key file. */
+  /**
+   * Admin key (`usec_admin_…`), needed to change the store. Default: `UNPLUGIN_SECRETS_ADMIN_KEY`,
+   * then the key file.
+   */
   adminKey?: string
   /**
    * Refuse a store below this revision (STORE_ROLLBACK), for deploy
@@ -133,13 +174,27 @@ export interface RotateOptions {
 function assertCondition(name: string, { ifAbsent, ifVersion }: WriteCondition): void {
   if (ifAbsent !== undefined && typeof ifAbsent !== 'boolean')
     throw new SecretsError('USAGE', `ifAbsent for ${name} must be true or false; got ${JSON.stringify(ifAbsent)}.`)
-  if (ifVersion !== undefined && !(Number.isSafeInteger(ifVersion) && ifVersion > 0))
-    throw new SecretsError('USAGE', `ifVersion for ${name} must be a whole number above 0 (a version from list()); got ${JSON.stringify(ifVersion)}.`)
-  if (ifAbsent && ifVersion !== undefined)
-    throw new SecretsError('USAGE', `Give ${name} either ifAbsent or ifVersion, not both: a secret cannot be absent and at a version.`)
+  if (ifVersion !== undefined && !(Number.isSafeInteger(ifVersion) && ifVersion > 0)) {
+    throw new SecretsError('USAGE', [
+      `ifVersion for ${name} must be a whole number above 0 (a version from list());`,
+      `got ${JSON.stringify(ifVersion)}.`,
+    ].join(' '))
+  }
+  if (ifAbsent && ifVersion !== undefined) {
+    throw new SecretsError(
+      'USAGE',
+      `Give ${name} either ifAbsent or ifVersion, not both: a secret cannot be absent and at a version.`,
+    )
+  }
 }
 
-const toAuditRecord = ({ seq, at, admin, action, name }: AuditEntry): AuditRecord => ({ seq, at, admin, action, ...(name === undefined ? {} : { name }) })
+const toAuditRecord = ({ seq, at, admin, action, name }: AuditEntry): AuditRecord => ({
+  seq,
+  at,
+  admin,
+  action,
+  ...(name === undefined ? {} : { name }),
+})
 
 async function readStoreFile(path: string): Promise<StoreFile> {
   const text = await readTextFile(path)
@@ -156,7 +211,12 @@ class Change {
   readonly at = new Date().toISOString()
   keyId: string
 
-  constructor(readonly base: StoreFile, readonly admin: string, private readonly adminKey: AdminKey, public dataKey: Uint8Array) {
+  constructor(
+    readonly base: StoreFile,
+    readonly admin: string,
+    private readonly adminKey: AdminKey,
+    public dataKey: Uint8Array,
+  ) {
     this.secrets = new Map(base.secrets)
     this.admins = new Map(base.admins)
     this.readers = new Map(base.readers)
@@ -182,7 +242,16 @@ class Change {
 
   #append(action: AuditAction, fields: Omit<AuditEntry, 'seq' | 'at' | 'admin' | 'action' | 'prev' | 'sig'>): void {
     const last = this.audit.at(-1)!
-    this.audit.push(signAuditEntry(this.adminKey, { seq: last.seq + 1, at: this.at, admin: this.admin, action, ...fields, prev: entryHash(last) }))
+    this.audit.push(
+      signAuditEntry(this.adminKey, {
+        seq: last.seq + 1,
+        at: this.at,
+        admin: this.admin,
+        action,
+        ...fields,
+        prev: entryHash(last),
+      }),
+    )
   }
 
   seal(): StoreFile {
@@ -202,12 +271,17 @@ class Change {
 /** A rotation gives every reader an entry holding the new store key. */
 async function rewrapReaders(change: Change, storeKey: string): Promise<void> {
   if (change.readers.size === 0) return
-  for (const [name, reader] of change.readers)
-    change.readers.set(name, { ...reader, wrap: await wrapForRecipient(storeKey, parseRecipient(reader.recipient, `The recipient of reader ${name}`)) })
+  for (const [name, reader] of change.readers) {
+    change.readers.set(name, {
+      ...reader,
+      wrap: await wrapForRecipient(storeKey, parseRecipient(reader.recipient, `The recipient of reader ${name}`)),
+    })
+  }
 }
 
 /** The hash of every secret and reader record: what rotate and upgrade entries commit to. */
-const recordHashes = (file: Pick<StoreFile, 'secrets' | 'readers'>): { records: Record<string, string>, readers: Record<string, string> } => ({
+interface RecordHashes { records: Record<string, string>, readers: Record<string, string> }
+const recordHashes = (file: Pick<StoreFile, 'secrets' | 'readers'>): RecordHashes => ({
   records: Object.fromEntries([...file.secrets].map(([name, record]) => [name, secretRecordHash(record)])),
   readers: Object.fromEntries([...file.readers].map(([name, record]) => [name, readerRecordHash(record)])),
 })
@@ -257,11 +331,20 @@ export class SecretStore {
   }
 
   #adminName(file: StoreFile, key: AdminKey | undefined): string {
-    if (!key)
-      throw new SecretsError('ADMIN_REQUIRED', `Changing ${this.path} needs an admin key. Set ${ADMIN_KEY_ENV}, or run this on the machine where you ran unplugin-secrets init (its key file holds the admin key). Its admins: ${storeAdmins(file)}.`)
+    if (!key) {
+      throw new SecretsError('ADMIN_REQUIRED', [
+        `Changing ${this.path} needs an admin key. Set ${ADMIN_KEY_ENV}, or run this on the machine`,
+        `where you ran unplugin-secrets init (its key file holds the admin key). Its admins: ${storeAdmins(file)}.`,
+      ].join(' '))
+    }
     const name = [...file.admins].find(([, record]) => bytesEqual(parsePublicKey(record.publicKey), key.publicKey))?.[0]
-    if (!name)
-      throw new SecretsError('NOT_ADMIN', `Your admin key (public key ${formatPublicKey(key.publicKey)}) is not an admin of ${this.path}. Ask an admin (${storeAdmins(file)}) to run: unplugin-secrets admins add <your-name> --public-key ${formatPublicKey(key.publicKey)}`)
+    if (!name) {
+      throw new SecretsError('NOT_ADMIN', [
+        `Your admin key (public key ${formatPublicKey(key.publicKey)}) is not an admin of ${this.path}.`,
+        `Ask an admin (${storeAdmins(file)})`,
+        `to run: unplugin-secrets admins add <your-name> --public-key ${formatPublicKey(key.publicKey)}`,
+      ].join(' '))
+    }
     return name
   }
 
@@ -270,7 +353,10 @@ export class SecretStore {
     return formatStoreKey(this.#storeKey)
   }
 
-  /** The admin key this store was opened with, as a printable string (to sign in to the dashboard); only a listed admin's. */
+  /**
+   * The admin key this store was opened with, as a printable string (to sign in to the dashboard);
+   * only a listed admin's.
+   */
   exportAdminKey(): { admin: string, adminKey: string } {
     return { admin: this.assertAdmin(), adminKey: formatAdminKey(this.#adminKey!) }
   }
@@ -291,7 +377,9 @@ export class SecretStore {
   }
 
   admins(): AdminInfo[] {
-    return [...this.#file.admins].map(([name, record]) => ({ name, ...record })).sort((a, b) => (a.name < b.name ? -1 : 1))
+    return [...this.#file.admins]
+      .map(([name, record]) => ({ name, ...record }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
   }
 
   async get(name: string): Promise<string | undefined> {
@@ -312,14 +400,25 @@ export class SecretStore {
     const record = this.#file.secrets.get(name)
     if (!record) return undefined
     const file = this.#file
-    const plaintext = decryptValue(this.#storeKey.dataKey, valueAad(file.id, file.keyId, name, record.version), record.value)
-    if (!plaintext)
-      throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} does not decrypt (its ciphertext was damaged, or moved from another name or version). Have an admin set ${name} again.`)
+    const plaintext = decryptValue(
+      this.#storeKey.dataKey,
+      valueAad(file.id, file.keyId, name, record.version),
+      record.value,
+    )
+    if (!plaintext) {
+      throw new SecretsError('STORE_TAMPERED', [
+        `${this.path}: the value of ${name} does not decrypt (its ciphertext was damaged,`,
+        `or moved from another name or version). Have an admin set ${name} again.`,
+      ].join(' '))
+    }
     try {
       return UTF8_STRICT.decode(plaintext)
     }
     catch {
-      throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} is not UTF-8 text. Have an admin set ${name} again.`)
+      throw new SecretsError('STORE_TAMPERED', [
+        `${this.path}: the value of ${name} is not UTF-8 text.`,
+        `Have an admin set ${name} again.`,
+      ].join(' '))
     }
     finally {
       plaintext.fill(0) // the string stays (JavaScript cannot wipe strings); the bytes need not
@@ -336,7 +435,9 @@ export class SecretStore {
   async setMany(values: Record<string, string | ({ value: string } & SetOptions)>): Promise<void> {
     const entries = Object.entries(values).map(([name, entry]) => {
       assertSecretName(name)
-      const { value, description, ...condition } = typeof entry === 'string' ? { value: entry, description: undefined } : entry
+      const { value, description, ...condition } = typeof entry === 'string'
+        ? { value: entry, description: undefined }
+        : entry
       if (description !== undefined && typeof description !== 'string')
         throw new SecretsError('INVALID_VALUE', `The description of ${name} must be a string.`)
       assertCondition(name, condition)
@@ -382,13 +483,25 @@ export class SecretStore {
   /** Throws unless `name` in the freshly read file meets `condition`. */
   #checkCondition(change: Change, name: string, { ifAbsent, ifVersion }: WriteCondition, setting: boolean): void {
     const current = change.secrets.get(name)
-    if (ifAbsent && current)
-      throw new SecretsError('SECRET_EXISTS', `${name} already exists in ${this.path} (version ${current.version}, set by ${current.updatedBy}); nothing was written. Update it without ifAbsent, or choose another name.`)
+    if (ifAbsent && current) {
+      throw new SecretsError('SECRET_EXISTS', [
+        `${name} already exists in ${this.path} (version ${current.version}, set by ${current.updatedBy});`,
+        'nothing was written. Update it without ifAbsent, or choose another name.',
+      ].join(' '))
+    }
     if (ifVersion === undefined) return
-    if (!current && setting)
-      throw new SecretsError('SECRET_NOT_FOUND', `${name} is no longer in ${this.path} (deleted since you read version ${ifVersion}); nothing was written. Re-read the store; set it again without ifVersion to re-create it.`)
-    if (current && current.version !== ifVersion)
-      throw new SecretsError('SECRET_CHANGED', `${name} in ${this.path} was changed by someone else since you read it: it is at version ${current.version} (set by ${current.updatedBy}), not ${ifVersion}; nothing was written. Re-read it, then try again.`)
+    if (!current && setting) {
+      throw new SecretsError('SECRET_NOT_FOUND', [
+        `${name} is no longer in ${this.path} (deleted since you read version ${ifVersion}); nothing was written.`,
+        'Re-read the store; set it again without ifVersion to re-create it.',
+      ].join(' '))
+    }
+    if (current && current.version !== ifVersion) {
+      throw new SecretsError('SECRET_CHANGED', [
+        `${name} in ${this.path} was changed by someone else since you read it: it is at version ${current.version}`,
+        `(set by ${current.updatedBy}), not ${ifVersion}; nothing was written. Re-read it, then try again.`,
+      ].join(' '))
+    }
   }
 
   /**
@@ -403,10 +516,21 @@ export class SecretStore {
       change.keyId = dataKeyId(newKey.dataKey)
       change.dataKey = newKey.dataKey
       for (const [name, record] of change.secrets) {
-        const plaintext = decryptValue(this.#storeKey.dataKey, valueAad(change.base.id, change.base.keyId, name, record.version), record.value)
-        if (!plaintext)
-          throw new SecretsError('STORE_TAMPERED', `${this.path}: the value of ${name} does not decrypt, so the store cannot be rotated. Have an admin set ${name} again first.`)
-        change.secrets.set(name, { ...record, value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext) })
+        const plaintext = decryptValue(
+          this.#storeKey.dataKey,
+          valueAad(change.base.id, change.base.keyId, name, record.version),
+          record.value,
+        )
+        if (!plaintext) {
+          throw new SecretsError('STORE_TAMPERED', [
+            `${this.path}: the value of ${name} does not decrypt, so the store cannot be rotated.`,
+            `Have an admin set ${name} again first.`,
+          ].join(' '))
+        }
+        change.secrets.set(name, {
+          ...record,
+          value: encryptValue(newKey.dataKey, valueAad(change.base.id, change.keyId, name, record.version), plaintext),
+        })
         plaintext.fill(0)
       }
       await rewrapReaders(change, storeKey)
@@ -436,11 +560,19 @@ export class SecretStore {
     const key = parsePublicKey(publicKey, `The public key for ${name}`)
     const canonicalKey = formatPublicKey(key)
     await this.#change((change) => {
-      if (change.admins.has(name))
-        throw new SecretsError('ADMIN_EXISTS', `${name} is already an admin of ${this.path}. To replace their key, remove them first.`)
+      if (change.admins.has(name)) {
+        throw new SecretsError('ADMIN_EXISTS', [
+          `${name} is already an admin of ${this.path}.`,
+          'To replace their key, remove them first.',
+        ].join(' '))
+      }
       const holder = [...change.admins].find(([, record]) => record.publicKey === canonicalKey)
-      if (holder)
-        throw new SecretsError('ADMIN_EXISTS', `That public key already belongs to admin ${holder[0]}. Each admin needs their own key: unplugin-secrets admins keygen.`)
+      if (holder) {
+        throw new SecretsError('ADMIN_EXISTS', [
+          `That public key already belongs to admin ${holder[0]}.`,
+          'Each admin needs their own key: unplugin-secrets admins keygen.',
+        ].join(' '))
+      }
       change.admins.set(name, { publicKey: canonicalKey, addedAt: change.at, addedBy: change.admin })
       change.record('admin-add', { name, publicKey: canonicalKey })
     })
@@ -448,17 +580,27 @@ export class SecretStore {
 
   async removeAdmin(name: string): Promise<void> {
     await this.#change((change) => {
-      if (!change.admins.has(name))
-        throw new SecretsError('ADMIN_NOT_FOUND', `${JSON.stringify(name)} is not an admin of ${this.path}. List them with: unplugin-secrets admins list.`)
-      if (change.admins.size === 1)
-        throw new SecretsError('LAST_ADMIN', `${name} is the only admin of ${this.path}; removing them would leave nobody able to change it. Add another admin first.`)
+      if (!change.admins.has(name)) {
+        throw new SecretsError('ADMIN_NOT_FOUND', [
+          `${JSON.stringify(name)} is not an admin of ${this.path}.`,
+          'List them with: unplugin-secrets admins list.',
+        ].join(' '))
+      }
+      if (change.admins.size === 1) {
+        throw new SecretsError('LAST_ADMIN', [
+          `${name} is the only admin of ${this.path};`,
+          'removing them would leave nobody able to change it. Add another admin first.',
+        ].join(' '))
+      }
       change.admins.delete(name)
       change.record('admin-remove', { name })
     })
   }
 
   readers(): ReaderInfo[] {
-    return [...this.#file.readers].map(([name, { recipient, addedAt, addedBy }]) => ({ name, recipient, addedAt, addedBy })).sort((a, b) => (a.name < b.name ? -1 : 1))
+    return [...this.#file.readers]
+      .map(([name, { recipient, addedAt, addedBy }]) => ({ name, recipient, addedAt, addedBy }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
   }
 
   /**
@@ -469,12 +611,25 @@ export class SecretStore {
     assertAdminName(name)
     const parsed = parseRecipient(recipient, `The recipient for reader ${name}`)
     await this.#change(async (change) => {
-      if (change.readers.has(name))
-        throw new SecretsError('READER_EXISTS', `${name} is already a reader of ${this.path}. To give them a new key, remove them first (readers rm ${name}).`)
+      if (change.readers.has(name)) {
+        throw new SecretsError('READER_EXISTS', [
+          `${name} is already a reader of ${this.path}.`,
+          `To give them a new key, remove them first (readers rm ${name}).`,
+        ].join(' '))
+      }
       const holder = [...change.readers].find(([, reader]) => reader.recipient === parsed.text)
-      if (holder)
-        throw new SecretsError('READER_EXISTS', `That recipient already belongs to reader ${holder[0]} of ${this.path}. Each reader needs their own key: unplugin-secrets identity new.`)
-      const record = { recipient: parsed.text, addedAt: change.at, addedBy: change.admin, wrap: await wrapForRecipient(formatStoreKey(this.#storeKey), parsed) }
+      if (holder) {
+        throw new SecretsError('READER_EXISTS', [
+          `That recipient already belongs to reader ${holder[0]} of ${this.path}.`,
+          'Each reader needs their own key: unplugin-secrets identity new.',
+        ].join(' '))
+      }
+      const record = {
+        recipient: parsed.text,
+        addedAt: change.at,
+        addedBy: change.admin,
+        wrap: await wrapForRecipient(formatStoreKey(this.#storeKey), parsed),
+      }
       change.readers.set(name, record)
       change.record('reader-add', { name, recipient: parsed.text, record: readerRecordHash(record) })
     })
@@ -487,8 +642,12 @@ export class SecretStore {
    */
   async removeReader(name: string): Promise<void> {
     await this.#change((change) => {
-      if (!change.readers.delete(name))
-        throw new SecretsError('READER_NOT_FOUND', `${JSON.stringify(name)} is not a reader of ${this.path}. List them with: unplugin-secrets readers list.`)
+      if (!change.readers.delete(name)) {
+        throw new SecretsError('READER_NOT_FOUND', [
+          `${JSON.stringify(name)} is not a reader of ${this.path}.`,
+          'List them with: unplugin-secrets readers list.',
+        ].join(' '))
+      }
       change.record('reader-remove', { name })
     })
   }
@@ -517,7 +676,17 @@ export class SecretStore {
     const { file, trail } = await retryRace(async (memory) => {
       const file = await readStoreFile(this.path)
       try {
-        return { file, trail: await trustFileAsync(this.path, file, this.#storeKey, this.#keyLabel, this.#history, memory?.(file.id)) }
+        return {
+          file,
+          trail: await trustFileAsync(
+            this.path,
+            file,
+            this.#storeKey,
+            this.#keyLabel,
+            this.#history,
+            memory?.(file.id),
+          ),
+        }
       }
       catch (error) {
         throw withStoreId(error, file.id)
@@ -527,7 +696,10 @@ export class SecretStore {
     this.#trail = trail
   }
 
-  async #change<T>(apply: (change: Change) => T | Promise<T>, hooks: { beforeWrite?: () => Promise<void>, afterWrite?: () => Promise<void> } = {}): Promise<T> {
+  async #change<T>(
+    apply: (change: Change) => T | Promise<T>,
+    hooks: { beforeWrite?: () => Promise<void>, afterWrite?: () => Promise<void> } = {},
+  ): Promise<T> {
     const adminKey = this.#adminKey
     return withFileLock(this.path, async () => {
       const current = await readStoreFile(this.path)
@@ -576,10 +748,16 @@ export const MIN_REVISION_ENV = 'UNPLUGIN_SECRETS_MIN_REVISION'
 
 function minimumRevision(option: number | undefined): { value: number, source: string } | undefined {
   const env = process.env[MIN_REVISION_ENV]
-  const [raw, source] = option !== undefined ? [option, 'the minRevision option'] : env ? [Number(env), MIN_REVISION_ENV] : [undefined, '']
+  const [raw, source] = option !== undefined
+    ? [option, 'the minRevision option']
+    : env ? [Number(env), MIN_REVISION_ENV] : [undefined, '']
   if (raw === undefined) return undefined
-  if (!Number.isSafeInteger(raw) || raw < 1)
-    throw new SecretsError('USAGE', `${source} must be a whole number of 1 or more (a store revision); got ${JSON.stringify(option ?? env)}.`)
+  if (!Number.isSafeInteger(raw) || raw < 1) {
+    throw new SecretsError('USAGE', [
+      `${source} must be a whole number of 1 or more (a store revision);`,
+      `got ${JSON.stringify(option ?? env)}.`,
+    ].join(' '))
+  }
   return { value: raw, source }
 }
 
@@ -588,13 +766,29 @@ function minimumRevision(option: number | undefined): { value: number, source: s
  * and checks it against the rollback memory and the minimum revision; records
  * its revision when it is new for this line of work.
  */
-function trustFile(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Trail {
-  return checkHistory(path, file, verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }), history, memory)
+function trustFile(
+  path: string,
+  file: StoreFile,
+  storeKey: StoreKey,
+  keyLabel: string,
+  history: HistoryCheck,
+  memory = readMemory(file.id),
+): Trail {
+  const trail = verifyStore(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) })
+  return checkHistory(path, file, trail, history, memory)
 }
 
 /** trustFile with the signatures checked in parallel (every caller but start-up code). */
-async function trustFileAsync(path: string, file: StoreFile, storeKey: StoreKey, keyLabel: string, history: HistoryCheck, memory = readMemory(file.id)): Promise<Trail> {
-  return checkHistory(path, file, await verifyStoreAsync(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) }), history, memory)
+async function trustFileAsync(
+  path: string,
+  file: StoreFile,
+  storeKey: StoreKey,
+  keyLabel: string,
+  history: HistoryCheck,
+  memory = readMemory(file.id),
+): Promise<Trail> {
+  const trail = await verifyStoreAsync(file, storeKey, path, { keySource: keyLabel, verified: verifiedHeads(memory) })
+  return checkHistory(path, file, trail, history, memory)
 }
 
 /** The minimum revision and the rollback memory, for a file whose trail was verified; records a new revision. */
@@ -610,7 +804,12 @@ function checkHistory(path: string, file: StoreFile, trail: Trail, history: Hist
 }
 
 function wentBackMeanwhile(path: string, opened: StoreFile, current: StoreFile): SecretsError {
-  return new SecretsError('STORE_ROLLBACK', `${path} changed under this program: the file (revision ${current.revision}, last change ${describeChange(current.audit.at(-1)!)}) no longer contains revision ${opened.revision} (last change ${describeChange(opened.audit.at(-1)!)}) that was opened here, so nothing was written. Find out who put the older file back; open the store again to work on what is there now.`)
+  return new SecretsError('STORE_ROLLBACK', [
+    `${path} changed under this program: the file (revision ${current.revision},`,
+    `last change ${describeChange(current.audit.at(-1)!)}) no longer contains revision ${opened.revision}`,
+    `(last change ${describeChange(opened.audit.at(-1)!)}) that was opened here, so nothing was written.`,
+    'Find out who put the older file back; open the store again to work on what is there now.',
+  ].join(' '))
 }
 
 /**
@@ -657,12 +856,13 @@ function rememberedBefore(error: unknown): MemoryFirst {
   return id => (id === storeId ? memory : readMemory(id))
 }
 
-const isRace = (error: unknown): boolean =>
-  error instanceof SecretsError && (error.code === 'STORE_ROLLBACK' || (error.code === 'WRONG_KEY' && !process.env[STORE_KEY_ENV]))
+const isRace = (error: unknown): boolean => error instanceof SecretsError
+  && (error.code === 'STORE_ROLLBACK' || (error.code === 'WRONG_KEY' && !process.env[STORE_KEY_ENV]))
 
 /** Whether the keys must come from the key file (not an option or the environment). */
 const needsKeyFile = (options: OpenStoreOptions): boolean =>
-  (options.key === undefined && !process.env[STORE_KEY_ENV]) || (!options.readOnly && options.adminKey === undefined && !process.env[ADMIN_KEY_ENV])
+  (options.key === undefined && !process.env[STORE_KEY_ENV])
+  || (!options.readOnly && options.adminKey === undefined && !process.env[ADMIN_KEY_ENV])
 
 function resolveAdminKey(options: OpenStoreOptions, keyFile: KeyFile | undefined): AdminKey | undefined {
   if (options.adminKey !== undefined) return parseAdminKey(options.adminKey, 'The adminKey option')
@@ -672,11 +872,23 @@ function resolveAdminKey(options: OpenStoreOptions, keyFile: KeyFile | undefined
 }
 
 /** Where trust is decided, once the file and its keys are found. */
-function openParsed(path: string, file: StoreFile, keys: FoundKeys, adminKey: AdminKey | undefined, history: HistoryCheck, memory?: Memory): SecretStore {
+function openParsed(
+  path: string,
+  file: StoreFile,
+  keys: FoundKeys,
+  adminKey: AdminKey | undefined,
+  history: HistoryCheck,
+  memory?: Memory,
+): SecretStore {
   try {
     const storeKey = keyFor(file, keys)
     const trail = trustFile(path, file, storeKey, keys.label, history, memory)
-    return new SecretStore(path, { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }, adminKey, history)
+    return new SecretStore(
+      path,
+      { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label },
+      adminKey,
+      history,
+    )
   }
   catch (error) {
     throw withStoreId(error, file.id)
@@ -684,11 +896,23 @@ function openParsed(path: string, file: StoreFile, keys: FoundKeys, adminKey: Ad
 }
 
 /** openParsed for asynchronous callers: signatures checked in parallel. */
-async function openParsedAsync(path: string, file: StoreFile, keys: FoundKeys, adminKey: AdminKey | undefined, history: HistoryCheck, memory?: Memory): Promise<SecretStore> {
+async function openParsedAsync(
+  path: string,
+  file: StoreFile,
+  keys: FoundKeys,
+  adminKey: AdminKey | undefined,
+  history: HistoryCheck,
+  memory?: Memory,
+): Promise<SecretStore> {
   try {
     const storeKey = keyFor(file, keys)
     const trail = await trustFileAsync(path, file, storeKey, keys.label, history, memory)
-    return new SecretStore(path, { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label }, adminKey, history)
+    return new SecretStore(
+      path,
+      { file, trail, storeKey, keySource: keys.source, keyLabel: keys.label },
+      adminKey,
+      history,
+    )
   }
   catch (error) {
     throw withStoreId(error, file.id)
@@ -705,21 +929,33 @@ function keyFor(file: StoreFile, keys: FoundKeys): StoreKey {
 const withStoreId = (error: unknown, storeId: string): unknown =>
   (error instanceof SecretsError ? Object.assign(error, { storeId }) : error)
 
-const historyOf = (options: OpenStoreOptions): HistoryCheck => (options.minRevision === undefined ? {} : { minRevision: options.minRevision })
+const historyOf = (options: OpenStoreOptions): HistoryCheck =>
+  options.minRevision === undefined ? {} : { minRevision: options.minRevision }
 
 /**
  * Opens a store and decides whether to trust it: a tampered, forged,
  * truncated or rolled-back file is rejected here, so no value is ever read from it.
  */
-export async function openStore(options: OpenStoreOptions = {}, history: HistoryCheck = historyOf(options)): Promise<SecretStore> {
+export async function openStore(
+  options: OpenStoreOptions = {},
+  history: HistoryCheck = historyOf(options),
+): Promise<SecretStore> {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
   return retryRace(async (memoryFirst) => {
     const file = await readStoreFile(path)
     const keyFile = needsKeyFile(options) ? await readKeyFile(file.id) : undefined
-    const keys = await findStoreKeys(file, { path, key: options.key, keyFile }, readerIdentityKey).catch((error: unknown) => {
+    const context = { path, key: options.key, keyFile }
+    const keys = await findStoreKeys(file, context, readerIdentityKey).catch((error: unknown) => {
       throw withStoreId(error, file.id)
     })
-    return openParsedAsync(path, file, keys, options.readOnly ? undefined : resolveAdminKey(options, keyFile), history, memoryFirst?.(file.id))
+    return openParsedAsync(
+      path,
+      file,
+      keys,
+      options.readOnly ? undefined : resolveAdminKey(options, keyFile),
+      history,
+      memoryFirst?.(file.id),
+    )
   })
 }
 
@@ -732,7 +968,14 @@ export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
     const file = parseStoreFile(text, path)
     const keyFile = needsKeyFile(options) ? readKeyFileSync(file.id) : undefined
     const keys = findStoreKeysSync(file, { path, key: options.key, keyFile })
-    return openParsed(path, file, keys, options.readOnly ? undefined : resolveAdminKey(options, keyFile), historyOf(options), memoryFirst?.(file.id))
+    return openParsed(
+      path,
+      file,
+      keys,
+      options.readOnly ? undefined : resolveAdminKey(options, keyFile),
+      historyOf(options),
+      memoryFirst?.(file.id),
+    )
   })
 }
 
@@ -741,11 +984,17 @@ export function openStoreSync(options: OpenStoreOptions = {}): SecretStore {
  * rollback memory), and makes its revision the one this machine remembers
  * for the store's line of work. Resolves to what was remembered before.
  */
-export async function acceptRollback(options: OpenStoreOptions = {}): Promise<{ store: SecretStore, before: SeenRevision | undefined, line: Line }> {
+export async function acceptRollback(
+  options: OpenStoreOptions = {},
+): Promise<{ store: SecretStore, before: SeenRevision | undefined, line: Line }> {
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
   const line = lineOf(path)
-  if (!line)
-    throw new SecretsError('USAGE', `${path} is in a git work tree with a detached HEAD (a tag, a bisect, a rebase or a CI checkout): no revision is remembered there, so there is nothing to accept. Check out a branch first.`)
+  if (!line) {
+    throw new SecretsError('USAGE', [
+      `${path} is in a git work tree with a detached HEAD (a tag, a bisect, a rebase or a CI checkout):`,
+      'no revision is remembered there, so there is nothing to accept. Check out a branch first.',
+    ].join(' '))
+  }
   const store = await openStore({ ...options, readOnly: true }, { acceptRollback: true })
   const before = readMemory(store.id).lines[line.key]
   acceptRevision(store.id, line, store.seenRevision())
@@ -756,20 +1005,38 @@ export async function acceptRollback(options: OpenStoreOptions = {}): Promise<{ 
  * Creates a new store with one admin. Writes no key file: the caller decides
  * where the returned keys go (the CLI's init saves them to the key file).
  */
-export async function createStore(options: CreateStoreOptions): Promise<{ store: SecretStore, storeKey: string, adminKey: string }> {
+export async function createStore(
+  options: CreateStoreOptions,
+): Promise<{ store: SecretStore, storeKey: string, adminKey: string }> {
   assertAdminName(options.admin)
   const path = resolve(options.path ?? DEFAULT_STORE_PATH)
-  const adminKey = options.adminKey === undefined ? generateAdminKey() : parseAdminKey(options.adminKey, 'The adminKey option')
+  const adminKey = options.adminKey === undefined
+    ? generateAdminKey()
+    : parseAdminKey(options.adminKey, 'The adminKey option')
   await ensureFolder(dirname(path))
   return withFileLock(path, async () => {
-    if (await readTextFile(path) !== undefined)
-      throw new SecretsError('STORE_EXISTS', `A store already exists at ${path}; it was left unchanged. Open it instead, or choose another path.`)
+    if (await readTextFile(path) !== undefined) {
+      throw new SecretsError('STORE_EXISTS', [
+        `A store already exists at ${path}; it was left unchanged.`,
+        'Open it instead, or choose another path.',
+      ].join(' '))
+    }
     const id = randomBytes(16).toString('hex')
     const dataKey = randomKey()
     const keyId = dataKeyId(dataKey)
     const at = new Date().toISOString()
     const publicKey = formatPublicKey(adminKey.publicKey)
-    const genesis = signAuditEntry(adminKey, { seq: 1, at, admin: options.admin, action: 'init', name: options.admin, publicKey, store: id, keyId, prev: '' })
+    const genesis = signAuditEntry(adminKey, {
+      seq: 1,
+      at,
+      admin: options.admin,
+      action: 'init',
+      name: options.admin,
+      publicKey,
+      store: id,
+      keyId,
+      prev: '',
+    })
     const storeKey: StoreKey = { dataKey, trustRoot: trustRootOf(genesis) }
     const file = signStore(adminKey, options.admin, dataKey, {
       format: STORE_FORMAT,

@@ -10,8 +10,23 @@ import { environmentSwitcher, missingByEnvironmentTable } from './environments'
 import { secretDialog } from './secret-dialog'
 import { secretsTable } from './secrets-table'
 
-function header(session: SessionInfo, store: HTMLElement, switcher: HTMLElement, actions: HTMLButtonElement[]): HTMLElement {
-  return h('header', {}, h('div', {}, h('h1', {}, 'Secrets'), h('p', { class: 'subtitle' }, switcher, 'Store ', store, ' · signed in as ', h('strong', {}, session.admin))), h('div', { class: 'actions' }, ...actions))
+function header(
+  session: SessionInfo,
+  store: HTMLElement,
+  switcher: HTMLElement,
+  actions: HTMLButtonElement[],
+): HTMLElement {
+  return h(
+    'header',
+    {},
+    h(
+      'div',
+      {},
+      h('h1', {}, 'Secrets'),
+      h('p', { class: 'subtitle' }, switcher, 'Store ', store, ' · signed in as ', h('strong', {}, session.admin)),
+    ),
+    h('div', { class: 'actions' }, ...actions),
+  )
 }
 
 /** The view's nodes; `signedOut` runs when the session ends (sign-out, or the server answers 401). */
@@ -46,5 +61,10 @@ export function appView(session: SessionInfo, signedOut: () => void): Node[] {
   })
 
   void list.load()
-  return [header(session, store, switcher.element, [addSecret, signOut]), h('main', {}, ...list.nodes, missing.element, announce), editor.element, remover.element]
+  return [
+    header(session, store, switcher.element, [addSecret, signOut]),
+    h('main', {}, ...list.nodes, missing.element, announce),
+    editor.element,
+    remover.element,
+  ]
 }

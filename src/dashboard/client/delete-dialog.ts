@@ -21,7 +21,15 @@ export function deleteDialog(deleted: (announcement: string) => void) {
   const error = h('p', { id: 'delete-error', class: 'error', role: 'alert', hidden: true })
   const cancel = h('button', { type: 'button', id: 'delete-cancel' }, 'Cancel')
   const confirm = h('button', { type: 'submit', id: 'delete-confirm', class: 'danger' }, 'Delete')
-  const form = h('form', { id: 'delete-form', method: 'dialog' }, title, text, usages, error, h('div', { class: 'dialog-actions' }, cancel, confirm))
+  const form = h(
+    'form',
+    { id: 'delete-form', method: 'dialog' },
+    title,
+    text,
+    usages,
+    error,
+    h('div', { class: 'dialog-actions' }, cancel, confirm),
+  )
   const dialog = h('dialog', { 'id': 'delete-dialog', 'aria-labelledby': 'delete-dialog-title' }, form)
   let deleting: SecretRow | undefined
 

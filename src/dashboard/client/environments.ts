@@ -24,15 +24,31 @@ export function environmentSwitcher(switched: (environment: string) => void) {
 export function missingByEnvironmentTable() {
   const head = h('thead')
   const body = h('tbody')
-  const element = h('section', { id: 'missing-by-environment', hidden: true }, h('h2', {}, 'Missing in some environment'), h('p', {}, 'Configs reference these names, but not every environment\'s store has them: '
-    + 'a build for that environment fails until an admin of its store adds them.'), h('table', {}, head, body))
+  const explanation = [
+    'Configs reference these names, but not every environment\'s store has them:',
+    'a build for that environment fails until an admin of its store adds them.',
+  ].join(' ')
+  const element = h(
+    'section',
+    { id: 'missing-by-environment', hidden: true },
+    h('h2', {}, 'Missing in some environment'),
+    h('p', {}, explanation),
+    h('table', {}, head, body),
+  )
 
   function update({ missingByEnvironment: { environments, rows } }: SecretList): void {
     // One store: its own banner says what it lacks; no table.
     const shown = environments.length < 2 ? [] : rows
-    head.replaceChildren(h('tr', {}, h('th', { scope: 'col' }, 'Name'), ...environments.map(name => h('th', { scope: 'col' }, name))))
+    head.replaceChildren(
+      h('tr', {}, h('th', { scope: 'col' }, 'Name'), ...environments.map(name => h('th', { scope: 'col' }, name))),
+    )
     body.replaceChildren(...shown.map(({ name, present }) => {
-      const tr = h('tr', {}, h('td', {}, h('code', {}, name)), ...present.map(has => h('td', { class: has ? 'present' : 'absent' }, has ? 'ok' : 'missing')))
+      const tr = h(
+        'tr',
+        {},
+        h('td', {}, h('code', {}, name)),
+        ...present.map(has => h('td', { class: has ? 'present' : 'absent' }, has ? 'ok' : 'missing')),
+      )
       tr.dataset.missingName = name // not data-name: that marks the rows of the secrets table
       return tr
     }))

@@ -51,7 +51,21 @@ function fields() {
 type Fields = ReturnType<typeof fields>
 
 function layout(f: Fields): { dialog: HTMLDialogElement, form: HTMLFormElement } {
-  const form = h('form', { id: 'secret-form', method: 'dialog', novalidate: true }, f.title, h('label', { for: 'secret-name' }, 'Name'), f.name, f.nameRule, f.valueLabel, h('div', { class: 'with-toggle' }, f.value, f.toggle), h('p', { id: 'secret-value-help', class: 'help' }, VALUE_HELP), h('label', { for: 'secret-description' }, 'Description ', h('span', { class: 'optional' }, '(optional)')), f.description, f.error, h('div', { class: 'dialog-actions' }, f.cancel, f.save))
+  const form = h(
+    'form',
+    { id: 'secret-form', method: 'dialog', novalidate: true },
+    f.title,
+    h('label', { for: 'secret-name' }, 'Name'),
+    f.name,
+    f.nameRule,
+    f.valueLabel,
+    h('div', { class: 'with-toggle' }, f.value, f.toggle),
+    h('p', { id: 'secret-value-help', class: 'help' }, VALUE_HELP),
+    h('label', { for: 'secret-description' }, 'Description ', h('span', { class: 'optional' }, '(optional)')),
+    f.description,
+    f.error,
+    h('div', { class: 'dialog-actions' }, f.cancel, f.save),
+  )
   return { dialog: h('dialog', { 'id': 'secret-dialog', 'aria-labelledby': 'secret-dialog-title' }, form), form }
 }
 

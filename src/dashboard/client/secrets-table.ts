@@ -30,7 +30,22 @@ function row(secret: SecretRow, actions: RowActions): HTMLTableRowElement {
   if (secret.stale) name.append(h('span', { class: 'tag' }, 'rotate'))
   const { updatedAt } = secret
   const updated = h('time', { datetime: updatedAt, title: new Date(updatedAt).toLocaleString() }, timeAgo(updatedAt))
-  const tr = h('tr', {}, name, h('td', {}, secret.description ?? ''), h('td', {}, String(secret.version)), h('td', {}, updated), h('td', {}, secret.updatedBy), usageCell(secret), h('td', { class: 'row-actions' }, rowButton('Edit', 'link', `Edit ${secret.name}`, () => actions.edit(secret)), rowButton('Delete', 'link danger-text', `Delete ${secret.name}`, () => actions.remove(secret))))
+  const tr = h(
+    'tr',
+    {},
+    name,
+    h('td', {}, secret.description ?? ''),
+    h('td', {}, String(secret.version)),
+    h('td', {}, updated),
+    h('td', {}, secret.updatedBy),
+    usageCell(secret),
+    h(
+      'td',
+      { class: 'row-actions' },
+      rowButton('Edit', 'link', `Edit ${secret.name}`, () => actions.edit(secret)),
+      rowButton('Delete', 'link danger-text', `Delete ${secret.name}`, () => actions.remove(secret)),
+    ),
+  )
   tr.dataset.name = secret.name
   return tr
 }
@@ -46,7 +61,18 @@ function parts(store: string) {
     loading: h('p', { id: 'loading', class: 'state', role: 'status' }, 'Loading secrets…'),
     errorText: h('p', { id: 'load-error-text' }),
     retry: h('button', { type: 'button', id: 'retry' }, 'Try again'),
-    empty: h('div', { id: 'empty', class: 'state', hidden: true }, h('p', {}, 'No secrets yet.'), h('p', {}, 'Add one, then write ', h('code', {}, '${secret.NAME}'), ' in a config file instead of the credential.')),
+    empty: h(
+      'div',
+      { id: 'empty', class: 'state', hidden: true },
+      h('p', {}, 'No secrets yet.'),
+      h(
+        'p',
+        {},
+        'Add one, then write ',
+        h('code', {}, '${secret.NAME}'),
+        ' in a config file instead of the credential.',
+      ),
+    ),
     body: h('tbody', { id: 'secrets-body' }),
     caption: h('caption', {}, captionText(store)),
   }
@@ -56,7 +82,16 @@ type Parts = ReturnType<typeof parts>
 
 function layout(p: Parts): { error: HTMLDivElement, table: HTMLTableElement, nodes: HTMLElement[] } {
   const error = h('div', { id: 'load-error', class: 'state error', role: 'alert', hidden: true }, p.errorText, p.retry)
-  const head = h('thead', {}, h('tr', {}, ...COLUMNS.map(column => h('th', { scope: 'col' }, column)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions'))))
+  const head = h(
+    'thead',
+    {},
+    h(
+      'tr',
+      {},
+      ...COLUMNS.map(column => h('th', { scope: 'col' }, column)),
+      h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+    ),
+  )
   const table = h('table', { id: 'secrets-table', hidden: true }, p.caption, head, p.body)
   return { error, table, nodes: [p.staleBanner, p.missingBanner, p.problemsBanner, p.loading, error, p.empty, table] }
 }
@@ -65,7 +100,12 @@ function layout(p: Parts): { error: HTMLDivElement, table: HTMLTableElement, nod
  * The list's nodes and `load`, which fetches GET secrets and shows the
  * result (and hands it to `loaded`); `signedOut` runs when the session has ended (401).
  */
-export function secretsTable(store: string, actions: RowActions, signedOut: () => void, loaded: (list: SecretList) => void) {
+export function secretsTable(
+  store: string,
+  actions: RowActions,
+  signedOut: () => void,
+  loaded: (list: SecretList) => void,
+) {
   const p = parts(store)
   const { error, table, nodes } = layout(p)
 

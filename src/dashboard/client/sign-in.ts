@@ -25,7 +25,21 @@ export function signInView(message?: string): HTMLElement {
   })
   const error = h('p', { id: 'signin-error', class: 'error', role: 'alert', hidden: true })
   const button = h('button', { type: 'submit' }, 'Sign in')
-  const form = h('form', { id: 'signin-form', novalidate: true }, h('label', { for: 'admin-key' }, 'Admin key'), input, h('p', { id: 'admin-key-help', class: 'help' }, 'Your admin key starts with ', h('code', {}, 'usec_admin_'), '. It stays in the dev server\'s memory for this session and is never written anywhere.'), error, button)
+  const form = h(
+    'form',
+    { id: 'signin-form', novalidate: true },
+    h('label', { for: 'admin-key' }, 'Admin key'),
+    input,
+    h(
+      'p',
+      { id: 'admin-key-help', class: 'help' },
+      'Your admin key starts with ',
+      h('code', {}, 'usec_admin_'),
+      '. It stays in the dev server\'s memory for this session and is never written anywhere.',
+    ),
+    error,
+    button,
+  )
   showText(error, message)
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
@@ -43,7 +57,13 @@ export function signInView(message?: string): HTMLElement {
     }
   })
   queueMicrotask(() => input.focus())
-  return h('main', { class: 'signin' }, h('h1', {}, 'Secrets'), h('p', {}, 'Only admins of this project\'s secret store can open this page.'), form)
+  return h(
+    'main',
+    { class: 'signin' },
+    h('h1', {}, 'Secrets'),
+    h('p', {}, 'Only admins of this project\'s secret store can open this page.'),
+    form,
+  )
 }
 
 /** The printed link's token: out of the address bar at once, then spent for a session (or the form says why not). */

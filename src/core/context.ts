@@ -269,6 +269,9 @@ export class SecretsContext {
   /** `dts: true`: the config's declaration beside it (a virtual module, with no folder, gets none). */
   async #writeDeclaration(format: ConfigFormat, code: string, file: string, shown: string): Promise<void> {
     if (!this.options.dts || !format.declaration || !isAbsolute(file)) return
+    // An empty file over a declared one is most often a save caught between its truncation and its
+    // write: it keeps the last declaration (a config emptied on purpose is declared again with content).
+    if (code.trim() === '' && this.#declarations.has(file)) return
     const text = await format.declaration(code, shown, { cache: this.#cache(file) })
     await this.#declarations.write(file, text, relative(this.root, declarationPath(file)) || declarationPath(file))
   }

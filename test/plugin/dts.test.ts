@@ -236,6 +236,11 @@ describe('dts: true in a Vite dev server', () => {
     await writeFile(join(dir, 'config.yaml'), `${config}database: twice\n`)
     await waitFor(() => server.ssrLoadModule('/config.yaml').then(() => false, (error: Error) => /Map keys must be unique/.test(error.message)))
     expect(await declarationOf(dir)).toContain('    rollout: number\n')
+    // A save caught between the truncation and the write (an empty file): the declaration stays.
+    await writeFile(join(dir, 'config.yaml'), '')
+    await waitFor(async () => (await server.ssrLoadModule('/config.yaml')).default === null)
+    await new Promise(resolve => setTimeout(resolve, 400)) // past the watcher's second look, when saves settle
+    expect(await declarationOf(dir)).toContain('    rollout: number\n')
     // Two quick saves, the first one that does not parse: the declaration follows the last (a watcher may drop it).
     await writeFile(join(dir, 'config.yaml'), `${config}database: twice\n`)
     await writeFile(join(dir, 'config.yaml'), `${config}later: [1]\n`)

@@ -32,7 +32,10 @@ const median = (list) => {
   return sorted[Math.floor(sorted.length / 2)]
 }
 
-/** A store of `size` secrets made by one version, with a change made "elsewhere" (another key folder) before each open. */
+/**
+ * A store of `size` secrets made by one version, with a change made
+ * "elsewhere" (another key folder) before each open.
+ */
 async function prepare(name, size) {
   const { createStore, openStore } = versions[name]
   const path = join(dir, `${name}-${size}.enc.json`)
@@ -72,7 +75,8 @@ try {
       }
     }
     const [n, o] = [median(times.new), median(times.old)]
-    console.log(`${size} secrets, ${RUNS} runs each: new ${n.toFixed(1)} ms, 0.1.0 ${o.toFixed(1)} ms, new/old ${(n / o).toFixed(2)}`)
+    const medians = `new ${n.toFixed(1)} ms, 0.1.0 ${o.toFixed(1)} ms`
+    console.log(`${size} secrets, ${RUNS} runs each: ${medians}, new/old ${(n / o).toFixed(2)}`)
   }
 }
 finally {

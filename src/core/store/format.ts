@@ -336,7 +336,8 @@ function hashMap<T extends object>(
 ): void {
   const names = [...map.keys()].sort()
   hash.add('{')
-  names.forEach((name, index) => hash.add(`${index ? ',' : ''}${JSON.stringify(name)}:${textOf(map.get(name)!, canonical, known)}`))
+  names.forEach((name, index) =>
+    hash.add(`${index ? ',' : ''}${JSON.stringify(name)}:${textOf(map.get(name)!, canonical, known)}`))
   hash.add('}')
 }
 
@@ -351,7 +352,8 @@ export function signedDigest(file: Omit<StoreFile, 'signature'>, known?: Canonic
   hashMap(hash, file.admins, canonicalAdmin)
   hash.add(',"audit":[')
   file.audit.forEach((entry, index) => hash.add(`${index ? ',' : ''}${textOf(entry, canonicalEntry, known)}`))
-  hash.add(`],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)},"keyId":${JSON.stringify(file.keyId)}`)
+  hash.add(`],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)}`)
+  hash.add(`,"keyId":${JSON.stringify(file.keyId)}`)
   if (file.format !== STORE_FORMAT_V1) {
     hash.add(',"readers":')
     hashMap(hash, file.readers, canonicalReader, known)

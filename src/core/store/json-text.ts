@@ -7,7 +7,8 @@ import { lineStarts, locate } from '../locate'
 import { createRequire } from 'node:module'
 
 /** `file:line:col` of `offset` in a store's text (only errors need it). */
-const at = (text: string, file: string, offset: number): string => formatLocation(locate(lineStarts(text), file, offset))
+const at = (text: string, file: string, offset: number): string =>
+  formatLocation(locate(lineStarts(text), file, offset))
 
 const restore = (file: string): string => `Restore it from git (git checkout -- ${file}).`
 
@@ -86,7 +87,8 @@ function duplicateKeyError(text: string, file: string): SecretsError {
   const duplicate = duplicateKey(text)
   const where = duplicate ? at(text, file, duplicate.offset) : file
   const what = duplicate ? `the key ${JSON.stringify(duplicate.key)} appears` : 'a key appears'
-  return new SecretsError('STORE_MALFORMED', `${where}: ${what} twice in one object (a bad merge or a hand edit). ${restore(file)}`)
+  const why = 'twice in one object (a bad merge or a hand edit).'
+  return new SecretsError('STORE_MALFORMED', `${where}: ${what} ${why} ${restore(file)}`)
 }
 
 /**

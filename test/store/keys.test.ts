@@ -157,6 +157,17 @@ describe('signed bytes', () => {
     }
     expect(signedDigest(file)).toBe(sha256Hex(canonicalJson(unsignedJson(file))))
   })
+
+  it('the store digest of a file far larger than one hashed piece (64 KiB) is its canonical JSON\'s', async () => {
+    const dir = await tempDir('usec-canonical-')
+    const { path } = await makeStore(dir)
+    const file = await readStore(path)
+    const record = file.secrets.get('ALPHA')!
+    for (let i = 0; i < 2000; i++) file.secrets.set(`BULK_${i}`, { ...record, description: `ü${'d'.repeat(i % 97)}` })
+    file.audit.push(...Array.from({ length: 500 }, (_, i) => ({ ...file.audit.at(-1)!, seq: 100 + i })))
+    expect(canonicalJson(unsignedJson(file)).length).toBeGreaterThan(8 * 65_536)
+    expect(signedDigest(file)).toBe(sha256Hex(canonicalJson(unsignedJson(file))))
+  })
 })
 
 describe('encoding', () => {

@@ -1,10 +1,8 @@
-import { formatLocation, SecretsError } from '../errors'
-import { lineStarts, locate } from '../locate'
+import { SecretsError } from '../errors'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
 import { createHash } from 'node:crypto'
 import { sha256Hex } from './encoding'
-import type { Hash } from 'node:crypto'
-import { createRequire } from 'node:module'
+import { parseStrictJson } from './json-text'
 
 /** The format this version writes. v1 files are read (with v1's weaker rules) and upgraded by the next write. */
 export const STORE_FORMAT = 'unplugin-secrets/v2'
@@ -149,85 +147,6 @@ class ShapeChecker {
   }
 }
 
-/** `file:line:col` of `offset` in a store's text (only errors need it). */
-const at = (text: string, file: string, offset: number): string => formatLocation(locate(lineStarts(text), file, offset))
-
-/**
- * The first key that appears twice in one object of a valid JSON text, and
- * where. JSON.parse keeps the last of two equal keys, so unsigned
- * text could sit before the signed one and mislead a reviewer. A scan of the
- * text: jsonc-parser's full tokenizer costs ~5x more on a 10,000-secret store.
- */
-function duplicateKey(text: string): { key: string, offset: number } | undefined {
-  const objects: Set<string>[] = []
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 123 /* { */) {
-      objects.push(new Set())
-    }
-    else if (c === 125 /* } */) {
-      objects.pop()
-    }
-    else if (c === 34 /* " */) {
-      let end = i + 1
-      let escapes = false
-      for (let d = text.charCodeAt(end); d !== 34; d = text.charCodeAt(end)) {
-        if (d === 92 /* \ */) {
-          escapes = true
-          end++
-        }
-        end++
-      }
-      let next = end + 1
-      for (let d = text.charCodeAt(next); d === 32 || d === 10 || d === 13 || d === 9; d = text.charCodeAt(next)) next++
-      if (text.charCodeAt(next) === 58 /* : */) {
-        const key = escapes ? JSON.parse(text.slice(i, end + 1)) as string : text.slice(i + 1, end)
-        const seen = objects.at(-1)!
-        if (seen.has(key)) return { key, offset: i }
-        seen.add(key)
-      }
-      i = end
-    }
-  }
-  return undefined
-}
-
-/** JSON.parse with errors that say where: syntax errors located by jsonc-parser (loaded only then), duplicate keys. */
-function parseJsonText(text: string, file: string): unknown {
-  const restore = `Restore it from git (git checkout -- ${file}).`
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  }
-  catch {
-    let failure: SecretsError | undefined
-    let visit: typeof import('jsonc-parser').visit = () => {} // bundled into a server where jsonc-parser is not installed: no position
-    try {
-      visit = (createRequire(import.meta.url)('jsonc-parser') as typeof import('jsonc-parser')).visit
-    }
-    catch {}
-    try {
-      visit(text, {
-        onError(_code, offset, length) {
-          failure ??= offset + length >= text.trimEnd().length
-            ? new SecretsError('STORE_MALFORMED', `${file}: the file ends before its JSON is complete (truncated or half-written). ${restore}`)
-            : new SecretsError('STORE_MALFORMED', `${at(text, file, offset)}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
-        },
-      }, { disallowComments: true, allowTrailingComma: false })
-    }
-    catch (error) {
-      // jsonc-parser recurses once per level: thousands of nested [ or { overflow the stack.
-      if (!(error instanceof RangeError)) throw error
-      failure ??= new SecretsError('STORE_MALFORMED', `${file}: the file nests arrays or objects thousands of levels deep, which a store never does. ${restore}`)
-    }
-    throw failure ?? new SecretsError('STORE_MALFORMED', `${file}: the store is not valid JSON (a merge conflict or a hand edit?). ${restore}`)
-  }
-  const duplicate = duplicateKey(text)
-  if (duplicate)
-    throw new SecretsError('STORE_MALFORMED', `${at(text, file, duplicate.offset)}: the key ${JSON.stringify(duplicate.key)} appears twice in one object (a bad merge or a hand edit). ${restore}`)
-  return json
-}
-
 const HASH = /^[0-9a-f]{64}$/
 const ENTRY_FIELDS_V1 = ['name', 'publicKey', 'store', 'keyId']
 const ENTRY_FIELDS_V2 = [...ENTRY_FIELDS_V1, 'recipient', 'record', 'records', 'readers', 'merged', 'base', 'choose']
@@ -235,7 +154,7 @@ const ENTRY_FIELDS_V2 = [...ENTRY_FIELDS_V1, 'recipient', 'record', 'records', '
 /** Parses and shape-checks a store file. Trust is decided later, by verifyStore. */
 export function parseStoreFile(source: string, file: string): StoreFile {
   const text = source.startsWith('\uFEFF') ? source.slice(1) : source // an editor's byte order mark
-  const json = parseJsonText(text, file)
+  const json = parseStrictJson(text, file)
   const check: ShapeChecker = new ShapeChecker(file)
   const format = json !== null && typeof json === 'object' && 'format' in json ? json.format : undefined
   if (typeof format === 'string' && format !== STORE_FORMAT && format !== STORE_FORMAT_V1 && format.startsWith('unplugin-secrets/'))
@@ -387,12 +306,39 @@ export const canonicalEntry = (entry: Omit<AuditEntry, 'sig'> & { sig?: string |
 /** The bytes an audit entry signature covers: its canonical JSON without `sig`. */
 export const auditSignedContent = (entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string => canonicalEntry({ ...entry, sig: undefined })
 
-/** Feeds the canonical JSON of a name-to-record map to `hash`, names sorted. */
-function hashMap<T extends object>(hash: Hash, map: Map<string, T>, canonical: (record: T) => string, known?: CanonicalTexts): void {
+/**
+ * A SHA-256 fed in pieces of ~64 KiB: at 20,000 records, one update per
+ * record costs more than the hashing itself.
+ */
+class PieceHash {
+  readonly #hash = createHash('sha256')
+  #pending = ''
+
+  add(text: string): void {
+    this.#pending += text
+    if (this.#pending.length >= 65_536) {
+      this.#hash.update(this.#pending)
+      this.#pending = ''
+    }
+  }
+
+  digest(): string {
+    return this.#hash.update(this.#pending).digest('hex')
+  }
+}
+
+/** Adds the canonical JSON of a name-to-record map to `hash`, names sorted. */
+function hashMap<T extends object>(
+  hash: PieceHash,
+  map: Map<string, T>,
+  canonical: (record: T) => string,
+  known?: CanonicalTexts,
+): void {
   const names = [...map.keys()].sort()
-  hash.update('{')
-  names.forEach((name, index) => hash.update(`${index ? ',' : ''}${JSON.stringify(name)}:${textOf(map.get(name)!, canonical, known)}`))
-  hash.update('}')
+  hash.add('{')
+  names.forEach((name, index) =>
+    hash.add(`${index ? ',' : ''}${JSON.stringify(name)}:${textOf(map.get(name)!, canonical, known)}`))
+  hash.add('}')
 }
 
 /**
@@ -401,19 +347,21 @@ function hashMap<T extends object>(hash: Hash, map: Map<string, T>, canonical: (
  * on multi-megabyte stores). `known` may hold canonical texts built already.
  */
 export function signedDigest(file: Omit<StoreFile, 'signature'>, known?: CanonicalTexts): string {
-  // Hashed piece by piece: the text of a 10,000-secret store is never built whole.
-  const hash = createHash('sha256').update('{"admins":')
+  const hash = new PieceHash()
+  hash.add('{"admins":')
   hashMap(hash, file.admins, canonicalAdmin)
-  hash.update(',"audit":[')
-  file.audit.forEach((entry, index) => hash.update(`${index ? ',' : ''}${textOf(entry, canonicalEntry, known)}`))
-  hash.update(`],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)},"keyId":${JSON.stringify(file.keyId)}`)
+  hash.add(',"audit":[')
+  file.audit.forEach((entry, index) => hash.add(`${index ? ',' : ''}${textOf(entry, canonicalEntry, known)}`))
+  hash.add(`],"format":${JSON.stringify(file.format)},"id":${JSON.stringify(file.id)}`)
+  hash.add(`,"keyId":${JSON.stringify(file.keyId)}`)
   if (file.format !== STORE_FORMAT_V1) {
-    hash.update(',"readers":')
+    hash.add(',"readers":')
     hashMap(hash, file.readers, canonicalReader, known)
   }
-  hash.update(`,"revision":${JSON.stringify(file.revision)},"secrets":`)
+  hash.add(`,"revision":${JSON.stringify(file.revision)},"secrets":`)
   hashMap(hash, file.secrets, canonicalSecret, known)
-  return hash.update('}').digest('hex')
+  hash.add('}')
+  return hash.digest()
 }
 
 /** Field order for people reading the file; signatures use the canonical (sorted) form. */

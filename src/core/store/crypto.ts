@@ -1,3 +1,7 @@
+/**
+ * The store's cryptography: data keys and their ids, XChaCha20-Poly1305 for
+ * values, the revision MAC, and Ed25519 signatures for admins.
+ */
 import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, getCiphers, hkdfSync, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { createRequire } from 'node:module'

@@ -1,3 +1,7 @@
+/**
+ * The store file's format: its types, the shape check that parses it, the
+ * canonical JSON its hashes and signatures cover, and the text written to disk.
+ */
 import { SecretsError } from '../errors'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
 import { createHash } from 'node:crypto'

@@ -460,25 +460,8 @@ export function signedDigest(file: Omit<StoreFile, 'signature'>, known?: Canonic
 
 /** Field order for people reading the file; signatures use the canonical (sorted) form. */
 function orderedEntry(entry: AuditEntry): AuditEntry {
-  const {
-    seq,
-    at,
-    admin,
-    action,
-    name,
-    publicKey,
-    recipient,
-    store,
-    keyId,
-    record,
-    records,
-    readers,
-    prev,
-    merged,
-    base,
-    choose,
-    sig,
-  } = entry
+  const { seq, at, admin, action, name, publicKey, recipient, store, keyId } = entry
+  const { record, records, readers, prev, merged, base, choose, sig } = entry
   return {
     seq,
     at,

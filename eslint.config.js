@@ -52,11 +52,6 @@ export default antfu(
     rules: { 'style/max-len': ['error', { code: 120 }] },
   },
   {
-    // Being changed on another branch as this rule lands; their lines are wrapped after that merge.
-    files: ['src/core/store/{replay,format,trust,lineage,crypto}.ts'],
-    rules: { 'style/max-len': 'off' },
-  },
-  {
     // The reader worker runs its work at the top level of the thread.
     files: ['src/core/store/reader-worker.ts'],
     rules: { 'antfu/no-top-level-await': 'off' },

@@ -45,12 +45,6 @@ describe('the repository stands alone', () => {
   })
 })
 
-/**
- * Being changed on another branch as this test lands: their headers are added
- * after that merge (then this list goes).
- */
-const HEADER_PENDING = new Set(['src/core/store/crypto.ts', 'src/core/store/format.ts'])
-
 /** The first line that is not blank, after a shebang. */
 function firstLine(text: string): string {
   const lines = text.split(/\r?\n/).filter(line => line.trim() !== '')
@@ -65,7 +59,7 @@ describe('the source reads well', () => {
   it('every src file opens with a comment saying what it is for', () => {
     const sources = repositoryFiles()
       .map(file => relative(ROOT, file).split(sep).join('/'))
-      .filter(file => file.startsWith('src/') && file.endsWith('.ts') && !HEADER_PENDING.has(file))
+      .filter(file => file.startsWith('src/') && file.endsWith('.ts'))
       .filter(file => statSync(join(ROOT, file), { throwIfNoEntry: false })?.isFile())
     expect(sources.length).toBeGreaterThan(60)
     const bare = sources.filter(file => !isHeader(firstLine(readFileSync(join(ROOT, file), 'utf8'))))

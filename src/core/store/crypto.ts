@@ -1,4 +1,20 @@
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, getCiphers, hkdfSync, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto'
+/**
+ * The store's cryptography: data keys and their ids, XChaCha20-Poly1305 for
+ * values, the revision MAC, and Ed25519 signatures for admins.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  getCiphers,
+  hkdfSync,
+  randomBytes,
+  sign,
+  timingSafeEqual,
+  verify,
+} from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { concatBytes, fromBase64, sha256, toBase64, toHex, utf8 } from './encoding'
@@ -37,7 +53,8 @@ const SIGMA = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574]
 let noble: typeof import('@noble/ciphers/chacha.js') | undefined
 /** The fallback cipher, loaded on first use (exported for the test that checks it against the native path). */
 export const nobleXChaCha = (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) =>
-  (noble ??= createRequire(import.meta.url)('@noble/ciphers/chacha.js') as typeof import('@noble/ciphers/chacha.js')).xchacha20poly1305(key, nonce, aad)
+  (noble ??= createRequire(import.meta.url)('@noble/ciphers/chacha.js') as typeof import('@noble/ciphers/chacha.js'))
+    .xchacha20poly1305(key, nonce, aad)
 
 const rotl = (x: number, n: number) => (x << n) | (x >>> (32 - n))
 
@@ -141,7 +158,9 @@ export function decryptNative(key: Uint8Array, nonce: Uint8Array, aad: Uint8Arra
  * alone does not prove that (a removed admin still has their signing key).
  */
 export function revisionMac(dataKey: Uint8Array, storeId: string, digest: string): string {
-  const macKey = new Uint8Array(hkdfSync('sha256', dataKey, utf8(storeId), utf8('unplugin-secrets/revision-mac'), KEY_BYTES))
+  const macKey = new Uint8Array(
+    hkdfSync('sha256', dataKey, utf8(storeId), utf8('unplugin-secrets/revision-mac'), KEY_BYTES),
+  )
   const hmac = createHmac('sha256', macKey)
   macKey.fill(0) // the HMAC holds its own copy
   return hmac.update(digest).digest('base64')
@@ -184,7 +203,9 @@ function publicKey(raw: Uint8Array): KeyObject {
 }
 
 export const adminPublicKey = (secretKey: Uint8Array): Uint8Array =>
-  new Uint8Array(createPublicKey(privateKey(secretKey)).export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519.length))
+  new Uint8Array(
+    createPublicKey(privateKey(secretKey)).export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519.length),
+  )
 /** An Ed25519 secret key is 32 random bytes (RFC 8032 5.1.5). */
 export const randomAdminSecret = (): Uint8Array => randomKey()
 
@@ -194,12 +215,23 @@ export function signMessage(secretKey: Uint8Array, domain: string, message: stri
 }
 
 /** verifyMessage in node's thread pool: a store's thousands of entry signatures are checked in parallel on open. */
-export function verifyMessageAsync(raw: Uint8Array, domain: string, message: string, signature: string): Promise<boolean> {
+export function verifyMessageAsync(
+  raw: Uint8Array,
+  domain: string,
+  message: string,
+  signature: string,
+): Promise<boolean> {
   const sig = fromBase64(signature)
   if (!sig || sig.length !== 64 || raw.length !== 32) return Promise.resolve(false)
   return new Promise((resolve) => {
     try {
-      verify(null, utf8(`unplugin-secrets/${domain}\0${message}`), publicKey(raw), sig, (error, ok) => resolve(!error && ok))
+      verify(
+        null,
+        utf8(`unplugin-secrets/${domain}\0${message}`),
+        publicKey(raw),
+        sig,
+        (error, ok) => resolve(!error && ok),
+      )
     }
     catch {
       resolve(false)

@@ -1,3 +1,7 @@
+/**
+ * The store file's format: its types, the shape check that parses it, the
+ * canonical JSON its hashes and signatures cover, and the text written to disk.
+ */
 import { SecretsError } from '../errors'
 import { ADMIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../names'
 import { createHash } from 'node:crypto'
@@ -35,7 +39,18 @@ export interface ReaderRecord {
   wrap: string
 }
 
-export type AuditAction = 'init' | 'create' | 'update' | 'delete' | 'rotate' | 'admin-add' | 'admin-remove' | 'reader-add' | 'reader-remove' | 'merge' | 'upgrade'
+export type AuditAction
+  = | 'init'
+    | 'create'
+    | 'update'
+    | 'delete'
+    | 'rotate'
+    | 'admin-add'
+    | 'admin-remove'
+    | 'reader-add'
+    | 'reader-remove'
+    | 'merge'
+    | 'upgrade'
 const V1_ACTIONS: readonly AuditAction[] = ['init', 'create', 'update', 'delete', 'rotate', 'admin-add', 'admin-remove']
 const V2_ACTIONS: readonly AuditAction[] = [...V1_ACTIONS, 'reader-add', 'reader-remove', 'merge', 'upgrade']
 
@@ -111,7 +126,10 @@ class ShapeChecker {
   constructor(private readonly file: string) {}
 
   fail(path: string, expected: string): never {
-    throw new SecretsError('STORE_MALFORMED', `${this.file}: ${path} ${expected}. The file was hand-edited or damaged; restore it from git (git checkout -- ${this.file}).`)
+    throw new SecretsError('STORE_MALFORMED', [
+      `${this.file}: ${path} ${expected}.`,
+      `The file was hand-edited or damaged; restore it from git (git checkout -- ${this.file}).`,
+    ].join(' '))
   }
 
   object(value: unknown, path: string, keys: { required: string[], optional?: string[] }): Record<string, unknown> {
@@ -121,18 +139,21 @@ class ShapeChecker {
       if (!Object.hasOwn(record, key)) this.fail(`${path}.${key}`, 'is missing')
     }
     for (const key of Object.keys(record)) {
-      if (!keys.required.includes(key) && !keys.optional?.includes(key)) this.fail(`${path}[${JSON.stringify(key)}]`, 'is not a field of the store format')
+      if (!keys.required.includes(key) && !keys.optional?.includes(key))
+        this.fail(`${path}[${JSON.stringify(key)}]`, 'is not a field of the store format')
     }
     return record
   }
 
   string(value: unknown, path: string, pattern?: RegExp): string {
-    if (typeof value !== 'string' || (pattern && !pattern.test(value))) this.fail(path, pattern ? `must be a string matching ${pattern}` : 'must be a string')
+    if (typeof value !== 'string' || (pattern && !pattern.test(value)))
+      this.fail(path, pattern ? `must be a string matching ${pattern}` : 'must be a string')
     return value
   }
 
   count(value: unknown, path: string, min: number): number {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) this.fail(path, `must be a whole number ≥ ${min}`)
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+      this.fail(path, `must be a whole number ≥ ${min}`)
     return value
   }
 
@@ -157,12 +178,23 @@ export function parseStoreFile(source: string, file: string): StoreFile {
   const json = parseStrictJson(text, file)
   const check: ShapeChecker = new ShapeChecker(file)
   const format = json !== null && typeof json === 'object' && 'format' in json ? json.format : undefined
-  if (typeof format === 'string' && format !== STORE_FORMAT && format !== STORE_FORMAT_V1 && format.startsWith('unplugin-secrets/'))
-    throw new SecretsError('STORE_UNSUPPORTED', `${file} is in format ${JSON.stringify(format)}; this version of unplugin-secrets reads ${STORE_FORMAT_V1} and ${STORE_FORMAT}. Upgrade unplugin-secrets.`)
+  if (
+    typeof format === 'string'
+    && format !== STORE_FORMAT
+    && format !== STORE_FORMAT_V1
+    && format.startsWith('unplugin-secrets/')
+  ) {
+    throw new SecretsError('STORE_UNSUPPORTED', [
+      `${file} is in format ${JSON.stringify(format)};`,
+      `this version of unplugin-secrets reads ${STORE_FORMAT_V1} and ${STORE_FORMAT}.`,
+      'Upgrade unplugin-secrets.',
+    ].join(' '))
+  }
   const v2 = format === STORE_FORMAT
   const fields = ['format', 'id', 'revision', 'keyId', 'admins', 'secrets', 'audit', 'signature']
   const root = check.object(json, 'the file', { required: v2 ? [...fields, 'readers'] : fields })
-  if (root.format !== STORE_FORMAT && root.format !== STORE_FORMAT_V1) check.fail('format', `must be "${STORE_FORMAT}" (is this a store file?)`)
+  if (root.format !== STORE_FORMAT && root.format !== STORE_FORMAT_V1)
+    check.fail('format', `must be "${STORE_FORMAT}" (is this a store file?)`)
 
   const audit = root.audit
   if (!Array.isArray(audit) || audit.length === 0) check.fail('audit', 'must be a non-empty array')
@@ -182,9 +214,14 @@ export function parseStoreFile(source: string, file: string): StoreFile {
       }
     }),
     secrets: check.map(root.secrets, 'secrets', SECRET_NAME_PATTERN, (value, path) => {
-      const record = check.object(value, path, { required: ['version', 'createdAt', 'updatedAt', 'updatedBy', 'value'], optional: ['description'] })
+      const record = check.object(value, path, {
+        required: ['version', 'createdAt', 'updatedAt', 'updatedBy', 'value'],
+        optional: ['description'],
+      })
       return {
-        ...(record.description === undefined ? {} : { description: check.string(record.description, `${path}.description`) }),
+        ...(record.description === undefined
+          ? {}
+          : { description: check.string(record.description, `${path}.description`) }),
         version: check.count(record.version, `${path}.version`, 1),
         createdAt: check.string(record.createdAt, `${path}.createdAt`, TIMESTAMP),
         updatedAt: check.string(record.updatedAt, `${path}.updatedAt`, TIMESTAMP),
@@ -213,9 +250,13 @@ export function parseStoreFile(source: string, file: string): StoreFile {
 }
 
 function parseEntry(check: ShapeChecker, value: unknown, path: string, v2: boolean): AuditEntry {
-  const entry = check.object(value, path, { required: ['seq', 'at', 'admin', 'action', 'prev', 'sig'], optional: v2 ? ENTRY_FIELDS_V2 : ENTRY_FIELDS_V1 })
+  const entry = check.object(value, path, {
+    required: ['seq', 'at', 'admin', 'action', 'prev', 'sig'],
+    optional: v2 ? ENTRY_FIELDS_V2 : ENTRY_FIELDS_V1,
+  })
   const actions = v2 ? V2_ACTIONS : V1_ACTIONS
-  if (!actions.includes(entry.action as AuditAction)) check.fail(`${path}.action`, `must be one of ${actions.join(', ')}`)
+  if (!actions.includes(entry.action as AuditAction))
+    check.fail(`${path}.action`, `must be one of ${actions.join(', ')}`)
   const parsed: AuditEntry = {
     seq: check.count(entry.seq, `${path}.seq`, 1),
     at: check.string(entry.at, `${path}.at`, TIMESTAMP),
@@ -273,10 +314,13 @@ export function unsignedJson(file: Omit<StoreFile, 'signature'>) {
  * faster than a generic sorting serializer on 10,000 secrets. A test checks
  * these against the generic definition.
  */
-const canonicalAdmin = ({ addedAt, addedBy, publicKey }: AdminRecord): string => JSON.stringify({ addedAt, addedBy, publicKey })
-export const canonicalSecret = ({ createdAt, description, updatedAt, updatedBy, value, version }: SecretRecord): string =>
-  JSON.stringify({ createdAt, description, updatedAt, updatedBy, value, version })
-export const canonicalReader = ({ addedAt, addedBy, recipient, wrap }: ReaderRecord): string => JSON.stringify({ addedAt, addedBy, recipient, wrap })
+const canonicalAdmin = ({ addedAt, addedBy, publicKey }: AdminRecord): string =>
+  JSON.stringify({ addedAt, addedBy, publicKey })
+export const canonicalSecret = (
+  { createdAt, description, updatedAt, updatedBy, value, version }: SecretRecord,
+): string => JSON.stringify({ createdAt, description, updatedAt, updatedBy, value, version })
+export const canonicalReader = ({ addedAt, addedBy, recipient, wrap }: ReaderRecord): string =>
+  JSON.stringify({ addedAt, addedBy, recipient, wrap })
 
 /** Canonical texts already built for records and entries (hashing a store builds each once). */
 export type CanonicalTexts = Map<object, string>
@@ -291,20 +335,70 @@ const textOf = <T extends object>(record: T, canonical: (record: T) => string, k
 }
 
 /** What an audit entry commits to for a secret or reader record: hex SHA-256 of its canonical JSON. */
-export const secretRecordHash = (record: SecretRecord, known?: CanonicalTexts): string => sha256Hex(textOf(record, canonicalSecret, known))
-export const readerRecordHash = (record: ReaderRecord, known?: CanonicalTexts): string => sha256Hex(textOf(record, canonicalReader, known))
+export const secretRecordHash = (record: SecretRecord, known?: CanonicalTexts): string =>
+  sha256Hex(textOf(record, canonicalSecret, known))
+export const readerRecordHash = (record: ReaderRecord, known?: CanonicalTexts): string =>
+  sha256Hex(textOf(record, canonicalReader, known))
 
 /** Canonical JSON of an audit entry (v1 entries have none of the v2 fields, so their text is unchanged). */
 export const canonicalEntry = (entry: Omit<AuditEntry, 'sig'> & { sig?: string | undefined }): string => {
-  const { action, admin, at, base, choose, keyId, merged, name, prev, publicKey, readers, recipient, record, records, seq, sig, store } = entry
+  const {
+    action,
+    admin,
+    at,
+    base,
+    choose,
+    keyId,
+    merged,
+    name,
+    prev,
+    publicKey,
+    readers,
+    recipient,
+    record,
+    records,
+    seq,
+    sig,
+    store,
+  } = entry
   // Most entries are a create or an update: the same text from an object of their own fields, built ~2x faster.
-  if (base === undefined && choose === undefined && keyId === undefined && merged === undefined && publicKey === undefined && readers === undefined && recipient === undefined && records === undefined && store === undefined)
+  if (
+    base === undefined
+    && choose === undefined
+    && keyId === undefined
+    && merged === undefined
+    && publicKey === undefined
+    && readers === undefined
+    && recipient === undefined
+    && records === undefined
+    && store === undefined
+  ) {
     return JSON.stringify({ action, admin, at, name, prev, record, seq, sig })
-  return JSON.stringify({ action, admin, at, base, choose: sortedObject(choose), keyId, merged, name, prev, publicKey, readers: sortedObject(readers), recipient, record, records: sortedObject(records), seq, sig, store })
+  }
+  return JSON.stringify({
+    action,
+    admin,
+    at,
+    base,
+    choose: sortedObject(choose),
+    keyId,
+    merged,
+    name,
+    prev,
+    publicKey,
+    readers: sortedObject(readers),
+    recipient,
+    record,
+    records: sortedObject(records),
+    seq,
+    sig,
+    store,
+  })
 }
 
 /** The bytes an audit entry signature covers: its canonical JSON without `sig`. */
-export const auditSignedContent = (entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string => canonicalEntry({ ...entry, sig: undefined })
+export const auditSignedContent = (entry: Omit<AuditEntry, 'sig'> & { sig?: string }): string =>
+  canonicalEntry({ ...entry, sig: undefined })
 
 /**
  * A SHA-256 fed in pieces of ~64 KiB: at 20,000 records, one update per
@@ -366,8 +460,27 @@ export function signedDigest(file: Omit<StoreFile, 'signature'>, known?: Canonic
 
 /** Field order for people reading the file; signatures use the canonical (sorted) form. */
 function orderedEntry(entry: AuditEntry): AuditEntry {
-  const { seq, at, admin, action, name, publicKey, recipient, store, keyId, record, records, readers, prev, merged, base, choose, sig } = entry
-  return { seq, at, admin, action, name, publicKey, recipient, store, keyId, record, records, readers, prev, merged, base, choose, sig }
+  const { seq, at, admin, action, name, publicKey, recipient, store, keyId } = entry
+  const { record, records, readers, prev, merged, base, choose, sig } = entry
+  return {
+    seq,
+    at,
+    admin,
+    action,
+    name,
+    publicKey,
+    recipient,
+    store,
+    keyId,
+    record,
+    records,
+    readers,
+    prev,
+    merged,
+    base,
+    choose,
+    sig,
+  }
 }
 
 const indent = (json: string, by: string): string => json.replace(/\n/g, `\n${by}`)

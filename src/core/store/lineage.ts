@@ -16,20 +16,34 @@ export const sameStore = (a: StoreFile, b: StoreFile): boolean =>
 
 export function assertSameStore(base: StoreFile, baseLabel: string, file: StoreFile, path: string): void {
   if (!sameStore(base, file)) {
-    const what = base.id === file.id ? 'the same id but another first admin (a store re-created by hand)' : `store id ${file.id}, not ${base.id}`
-    throw new SecretsError('STORE_TAMPERED', `${path} is not the store ${baseLabel} has: it has ${what}. A store is replaced only on purpose: restore it (git checkout ${baseLabel.replace(/^.* at /, '')} -- ${path}), or review the change that replaced it.`)
+    const what = base.id === file.id
+      ? 'the same id but another first admin (a store re-created by hand)'
+      : `store id ${file.id}, not ${base.id}`
+    throw new SecretsError('STORE_TAMPERED', [
+      `${path} is not the store ${baseLabel} has: it has ${what}.`,
+      `A store is replaced only on purpose: restore it (git checkout ${baseLabel.replace(/^.* at /, '')} -- ${path}),`,
+      'or review the change that replaced it.',
+    ].join(' '))
   }
 }
 
 /** Throws STORE_ROLLBACK unless `file` (whose trail is given) contains the newest entry of `base`. */
-export function assertExtends(base: StoreFile, baseLabel: string, file: StoreFile, trail: Trail, path: string): void {
+export function assertExtends(
+  base: StoreFile,
+  baseLabel: string,
+  file: StoreFile,
+  trail: Trail,
+  path: string,
+): void {
   assertSameStore(base, baseLabel, file, path)
   const baseTrail = buildTrail(base, baseLabel, new Map())
   if (trail.has(baseTrail.head)) return
   throw new SecretsError('STORE_ROLLBACK', [
-    `${path} does not extend ${baseLabel}: its newest change there (revision ${base.revision}, ${describeChange(base.audit.at(-1)!)}) is missing here`,
+    `${path} does not extend ${baseLabel}:`,
+    `its newest change there (revision ${base.revision}, ${describeChange(base.audit.at(-1)!)}) is missing here`,
     `(this file is at revision ${file.revision}, ${describeChange(file.audit.at(-1)!)}).`,
     'A revert, a merge that dropped one side, or a conflict resolved by hand?',
-    'Merge store files with unplugin-secrets merge (unplugin-secrets git setup makes git use it), then push the result.',
+    'Merge store files with unplugin-secrets merge (unplugin-secrets git setup makes git use it),',
+    'then push the result.',
   ].join(' '))
 }

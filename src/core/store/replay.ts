@@ -11,12 +11,23 @@ import type { AuditAction, AuditEntry, CanonicalTexts, MergeChoice, StoreFile } 
 import { auditSignedContent, canonicalEntry, STORE_FORMAT_V1 } from './format'
 
 export const tampered = (file: string, what: string): SecretsError =>
-  new SecretsError('STORE_TAMPERED', `${file}: ${what}. The file was changed outside unplugin-secrets; restore it from git (git log -p -- ${file}) and have an admin re-apply the change.`)
+  new SecretsError('STORE_TAMPERED', [
+    `${file}: ${what}.`,
+    'The file was changed outside unplugin-secrets;',
+    `restore it from git (git log -p -- ${file}) and have an admin re-apply the change.`,
+  ].join(' '))
 
 export const untrusted = (file: string, what: string): SecretsError =>
-  new SecretsError('UNTRUSTED_ADMIN', `${file}: ${what}, so the file is refused. Only a current admin's key can change a store; restore it from git (git log -p -- ${file}) and review who changed it.`)
+  new SecretsError('UNTRUSTED_ADMIN', [
+    `${file}: ${what}, so the file is refused.`,
+    'Only a current admin\'s key can change a store;',
+    `restore it from git (git log -p -- ${file}) and review who changed it.`,
+  ].join(' '))
 
-/** A secret as the trail describes it; `hash` commits to the whole record (undefined only before a v1 store's upgrade). */
+/**
+ * A secret as the trail describes it; `hash` commits to the whole record
+ * (undefined only before a v1 store's upgrade).
+ */
 export interface SecretState {
   version: number
   createdAt: string
@@ -129,11 +140,27 @@ const ENTRY_FIELDS: Record<AuditAction, readonly string[]> = {
   'reader-remove': ['name'],
   'merge': ['merged', 'base', 'choose', 'keyId', 'records', 'readers'],
 }
-const OPTIONAL_FIELDS = ['name', 'publicKey', 'store', 'keyId', 'recipient', 'record', 'records', 'readers', 'merged', 'base', 'choose'] as const
+const OPTIONAL_FIELDS = [
+  'name',
+  'publicKey',
+  'store',
+  'keyId',
+  'recipient',
+  'record',
+  'records',
+  'readers',
+  'merged',
+  'base',
+  'choose',
+] as const
 
-const describe = (entry: AuditEntry, index: number): string => `audit entry ${index + 1} (${entry.action}${entry.name ? ` ${entry.name}` : ''} by "${entry.admin}")`
+const describe = (entry: AuditEntry, index: number): string =>
+  `audit entry ${index + 1} (${entry.action}${entry.name ? ` ${entry.name}` : ''} by "${entry.admin}")`
 
-/** Hashes every entry and checks the graph: each parent earlier in the file, seq one deeper than its parents, one head. */
+/**
+ * Hashes every entry and checks the graph: each parent earlier in the file,
+ * seq one deeper than its parents, one head.
+ */
 export function buildTrail(file: StoreFile, path: string, known: CanonicalTexts): Trail {
   const { audit } = file
   const n = audit.length
@@ -146,8 +173,12 @@ export function buildTrail(file: StoreFile, path: string, known: CanonicalTexts)
   const parentOf = (hash: string | undefined, i: number): number => {
     // Almost every entry follows the one before it; the map is built only for the others (merges).
     const p = hash !== undefined && hash === hashes[i - 1] ? i - 1 : trail.indexOf(hash)
-    if (p < 0)
-      throw tampered(path, `the audit trail is broken at entry ${i + 1} (an entry was removed, reordered or spliced from another version)`)
+    if (p < 0) {
+      throw tampered(path, [
+        `the audit trail is broken at entry ${i + 1}`,
+        '(an entry was removed, reordered or spliced from another version)',
+      ].join(' '))
+    }
     hasChild[p] = 1
     return p
   }
@@ -160,7 +191,8 @@ export function buildTrail(file: StoreFile, path: string, known: CanonicalTexts)
     seen.add(hash)
     checkFields(entry, i, path)
     if (i === 0) {
-      if (entry.seq !== 1 || entry.prev !== '') throw tampered(path, 'the audit trail is broken at entry 1 (it is not the first entry of a history)')
+      if (entry.seq !== 1 || entry.prev !== '')
+        throw tampered(path, 'the audit trail is broken at entry 1 (it is not the first entry of a history)')
     }
     else {
       const p = parentOf(entry.prev, i)
@@ -175,14 +207,22 @@ export function buildTrail(file: StoreFile, path: string, known: CanonicalTexts)
         depth = Math.max(depth, audit[q]!.seq)
         parentOf(entry.base, i)
       }
-      if (entry.seq !== depth + 1)
-        throw tampered(path, `the audit trail is broken at entry ${i + 1} (its seq ${entry.seq} does not follow its parent's)`)
+      if (entry.seq !== depth + 1) {
+        throw tampered(path, [
+          `the audit trail is broken at entry ${i + 1}`,
+          `(its seq ${entry.seq} does not follow its parent's)`,
+        ].join(' '))
+      }
     }
     hashes.push(hash)
   }
   const deadEnd = hasChild.findIndex((child, i) => i < n - 1 && !child)
-  if (deadEnd >= 0)
-    throw tampered(path, `${describe(audit[deadEnd]!, deadEnd)} is followed by nothing, yet is not the last entry: the trail has two heads (a fork that no merge entry joins)`)
+  if (deadEnd >= 0) {
+    throw tampered(path, [
+      `${describe(audit[deadEnd]!, deadEnd)} is followed by nothing, yet is not the last entry:`,
+      'the trail has two heads (a fork that no merge entry joins)',
+    ].join(' '))
+  }
   return trail
 }
 
@@ -218,7 +258,9 @@ const cloneState = (state: TrailState): TrailState => ({
 })
 
 const sameKeys = (map: Map<string, unknown>, record: Record<string, string> | undefined): boolean =>
-  record !== undefined && Object.keys(record).length === map.size && [...map.keys()].every(name => Object.hasOwn(record, name))
+  record !== undefined
+  && Object.keys(record).length === map.size
+  && [...map.keys()].every(name => Object.hasOwn(record, name))
 
 /**
  * Replays the trail from its genesis entry: each change must follow from the
@@ -228,7 +270,13 @@ const sameKeys = (map: Map<string, unknown>, record: Record<string, string> | un
  * signatures are not queued again. The states of the entries in `keep` (a
  * merge's base and heads) are returned too.
  */
-export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts, verified: Iterable<string> = [], keep: Iterable<string> = []): Replay {
+export function replayTrail(
+  file: StoreFile,
+  path: string,
+  known: CanonicalTexts,
+  verified: Iterable<string> = [],
+  keep: Iterable<string> = [],
+): Replay {
   const trail = buildTrail(file, path, known)
   const { audit } = file
   const skip = new Uint8Array(audit.length)
@@ -266,8 +314,15 @@ export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts
   }
 
   const genesis = audit[0]!
-  if (genesis.action !== 'init' || genesis.store !== file.id || genesis.name !== genesis.admin || genesis.publicKey === undefined || genesis.keyId === undefined)
+  if (
+    genesis.action !== 'init'
+    || genesis.store !== file.id
+    || genesis.name !== genesis.admin
+    || genesis.publicKey === undefined
+    || genesis.keyId === undefined
+  ) {
     throw untrusted(path, 'its genesis entry does not name this store and its first admin')
+  }
   checkPublicKey(genesis.publicKey, genesis, 0, path)
   queueSignature(0, genesis.publicKey)
   states[0] = {
@@ -297,7 +352,8 @@ export function replayTrail(file: StoreFile, path: string, known: CanonicalTexts
       signer = state.admins.get(entry.admin)?.publicKey
       if (signer) applyEntry(state, entry, i, path)
     }
-    if (!signer) throw untrusted(path, `${describe(entry, i)} was made by "${entry.admin}", who was not an admin at that point`)
+    if (!signer)
+      throw untrusted(path, `${describe(entry, i)} was made by "${entry.admin}", who was not an admin at that point`)
     queueSignature(i, signer)
     states[i] = state
   }
@@ -317,14 +373,25 @@ function checkPublicKey(text: string, entry: AuditEntry, i: number, path: string
 
 /** A v1 change: no hash of what it wrote. A trail with one of these (or an upgrade) starts in the legacy state. */
 const isV1Shaped = (entry: AuditEntry): boolean =>
-  ((entry.action === 'create' || entry.action === 'update') && entry.record === undefined) || (entry.action === 'rotate' && entry.records === undefined)
+  ((entry.action === 'create' || entry.action === 'update') && entry.record === undefined)
+  || (entry.action === 'rotate' && entry.records === undefined)
 
-const invalidEntry = (path: string, entry: AuditEntry, i: number, why: string): SecretsError => tampered(path, `${describe(entry, i)} ${why}`)
+const invalidEntry = (path: string, entry: AuditEntry, i: number, why: string): SecretsError =>
+  tampered(path, `${describe(entry, i)} ${why}`)
 
 /** Before an upgrade, entries are v1-shaped (no hashes); after it, each carries the hash of what it wrote. */
-function needsRecord(state: TrailState, entry: AuditEntry, i: number, path: string, field: 'record' | 'records' | 'readers'): void {
-  if (state.legacy ? entry[field] !== undefined : entry[field] === undefined)
-    throw invalidEntry(path, entry, i, state.legacy ? `carries a ${field} field before the store's upgrade entry` : `has no ${field} field (a v2 entry commits what it wrote)`)
+function needsRecord(
+  state: TrailState,
+  entry: AuditEntry,
+  i: number,
+  path: string,
+  field: 'record' | 'records' | 'readers',
+): void {
+  if (state.legacy ? entry[field] !== undefined : entry[field] === undefined) {
+    throw invalidEntry(path, entry, i, state.legacy
+      ? `carries a ${field} field before the store's upgrade entry`
+      : `has no ${field} field (a v2 entry commits what it wrote)`)
+  }
 }
 
 /** Applies one change (made by an admin of `state`) to `state`. */
@@ -335,14 +402,24 @@ function applyEntry(state: TrailState, entry: AuditEntry, i: number, path: strin
     case 'update': {
       if (!name || !SECRET_NAME_PATTERN.test(name)) throw invalidEntry(path, entry, i, 'does not name a secret')
       const previous = state.secrets.get(name)
-      if (entry.action === 'create' ? previous : !previous)
-        throw invalidEntry(path, entry, i, entry.action === 'create' ? 'creates a secret that already exists' : 'updates a secret that does not exist')
+      if (entry.action === 'create' ? previous : !previous) {
+        throw invalidEntry(path, entry, i, entry.action === 'create'
+          ? 'creates a secret that already exists'
+          : 'updates a secret that does not exist')
+      }
       needsRecord(state, entry, i, path, 'record')
-      state.secrets.set(name, { version: (previous?.version ?? 0) + 1, createdAt: previous?.createdAt ?? entry.at, updatedAt: entry.at, updatedBy: entry.admin, hash: entry.record })
+      state.secrets.set(name, {
+        version: (previous?.version ?? 0) + 1,
+        createdAt: previous?.createdAt ?? entry.at,
+        updatedAt: entry.at,
+        updatedBy: entry.admin,
+        hash: entry.record,
+      })
       return
     }
     case 'delete':
-      if (!name || !state.secrets.delete(name)) throw invalidEntry(path, entry, i, 'deletes a secret that does not exist')
+      if (!name || !state.secrets.delete(name))
+        throw invalidEntry(path, entry, i, 'deletes a secret that does not exist')
       return
     case 'rotate':
     case 'upgrade': {
@@ -357,13 +434,16 @@ function applyEntry(state: TrailState, entry: AuditEntry, i: number, path: strin
       if (state.legacy && entry.action === 'rotate') return
       if (!sameKeys(state.secrets, entry.records) || !sameKeys(state.readers, entry.readers))
         throw invalidEntry(path, entry, i, 'does not list exactly the secrets and readers the store holds')
-      for (const [secret, current] of state.secrets) state.secrets.set(secret, { ...current, hash: entry.records![secret] })
-      for (const [reader, current] of state.readers) state.readers.set(reader, { ...current, hash: entry.readers![reader]! })
+      for (const [secret, current] of state.secrets)
+        state.secrets.set(secret, { ...current, hash: entry.records![secret] })
+      for (const [reader, current] of state.readers)
+        state.readers.set(reader, { ...current, hash: entry.readers![reader]! })
       state.legacy = false
       return
     }
     case 'admin-add':
-      if (!name || !entry.publicKey || state.admins.has(name)) throw untrusted(path, `audit entry ${i + 1} adds an admin without a new name and public key`)
+      if (!name || !entry.publicKey || state.admins.has(name))
+        throw untrusted(path, `audit entry ${i + 1} adds an admin without a new name and public key`)
       checkPublicKey(entry.publicKey, entry, i, path)
       state.admins.set(name, { publicKey: entry.publicKey, addedAt: entry.at, addedBy: entry.admin })
       return
@@ -374,8 +454,14 @@ function applyEntry(state: TrailState, entry: AuditEntry, i: number, path: strin
       return
     case 'reader-add':
       if (state.legacy) throw invalidEntry(path, entry, i, 'adds a reader before the store\'s upgrade entry')
-      if (!name || !entry.recipient || !entry.record || state.readers.has(name)) throw invalidEntry(path, entry, i, 'adds a reader without a new name, recipient and record')
-      state.readers.set(name, { recipient: entry.recipient, addedAt: entry.at, addedBy: entry.admin, hash: entry.record })
+      if (!name || !entry.recipient || !entry.record || state.readers.has(name))
+        throw invalidEntry(path, entry, i, 'adds a reader without a new name, recipient and record')
+      state.readers.set(name, {
+        recipient: entry.recipient,
+        addedAt: entry.at,
+        addedBy: entry.admin,
+        hash: entry.record,
+      })
       return
     case 'reader-remove':
       if (!name || !state.readers.delete(name)) throw invalidEntry(path, entry, i, 'removes a reader who is not listed')
@@ -386,18 +472,30 @@ function applyEntry(state: TrailState, entry: AuditEntry, i: number, path: strin
 }
 
 const sameAdmin = (a: AdminState | undefined, _aKey: string, b: AdminState | undefined): boolean =>
-  a === b || (a !== undefined && b !== undefined && a.publicKey === b.publicKey && a.addedAt === b.addedAt && a.addedBy === b.addedBy)
+  a === b || (
+    a !== undefined
+    && b !== undefined
+    && a.publicKey === b.publicKey
+    && a.addedAt === b.addedAt
+    && a.addedBy === b.addedBy
+  )
 
 /** Two sides hold the same secret: same metadata, and the same record unless a rotation re-encrypted it. */
 function sameSecret(a: SecretState | undefined, aKey: string, b: SecretState | undefined, bKey: string): boolean {
   if (a === undefined || b === undefined) return a === b
-  return a.version === b.version && a.createdAt === b.createdAt && a.updatedAt === b.updatedAt && a.updatedBy === b.updatedBy
+  return a.version === b.version
+    && a.createdAt === b.createdAt
+    && a.updatedAt === b.updatedAt
+    && a.updatedBy === b.updatedBy
     && (aKey !== bKey || a.hash === undefined || b.hash === undefined || a.hash === b.hash)
 }
 
 function sameReader(a: ReaderState | undefined, aKey: string, b: ReaderState | undefined, bKey: string): boolean {
   if (a === undefined || b === undefined) return a === b
-  return a.recipient === b.recipient && a.addedAt === b.addedAt && a.addedBy === b.addedBy && (aKey !== bKey || a.hash === b.hash)
+  return a.recipient === b.recipient
+    && a.addedAt === b.addedAt
+    && a.addedBy === b.addedBy
+    && (aKey !== bKey || a.hash === b.hash)
 }
 
 /** One side's view of a name in a three-way merge: where it comes from, and under which key its record is. */
@@ -408,7 +506,10 @@ export interface Side<T> {
   legacy: boolean
 }
 
-/** A name both sides changed in ways that cannot both hold (a secret can be settled by a choice; an admin or a reader cannot). */
+/**
+ * A name both sides changed in ways that cannot both hold (a secret can be
+ * settled by a choice; an admin or a reader cannot).
+ */
 export interface Collision {
   what: 'secret' | 'admin' | 'reader'
   name: string
@@ -475,11 +576,17 @@ export interface MergePlan {
  * them): a name changed on one side takes that side; changed alike on both,
  * either; changed differently on both, the side `choose` names.
  */
-export function planMerge(ours: TrailState, theirs: TrailState, base: TrailState, choose: Record<string, MergeChoice> | undefined): MergePlan {
+export function planMerge(
+  ours: TrailState,
+  theirs: TrailState,
+  base: TrailState,
+  choose: Record<string, MergeChoice> | undefined,
+): MergePlan {
   const keyId = ours.keyId === theirs.keyId || theirs.keyId === base.keyId
     ? ours.keyId
     : ours.keyId === base.keyId ? theirs.keyId : undefined
-  const union = (pick: (state: TrailState) => Map<string, unknown>) => new Set([ours, theirs, base].flatMap(state => [...pick(state).keys()]))
+  const union = (pick: (state: TrailState) => Map<string, unknown>) =>
+    new Set([ours, theirs, base].flatMap(state => [...pick(state).keys()]))
   const sidesOf = <T>(pick: (state: TrailState) => Map<string, T>) => {
     const side = (from: Side<T>['from'], state: TrailState) => (name: string): Side<T> =>
       ({ from, state: pick(state).get(name), keyId: state.keyId, legacy: state.legacy })
@@ -509,7 +616,10 @@ export function planMerge(ours: TrailState, theirs: TrailState, base: TrailState
  * state that commits its records (not v1). Without one, the merge entry must
  * list the record's new hash (re-encrypted, re-wrapped or committed anew).
  */
-export const keptAsIs = <T extends { hash: string | undefined }>(sides: Side<T>[], keyId: string): Side<T> | undefined =>
+export const keptAsIs = <T extends { hash: string | undefined }>(
+  sides: Side<T>[],
+  keyId: string,
+): Side<T> | undefined =>
   sides.find(s => s.keyId === keyId && !s.legacy && s.state!.hash !== undefined)
 
 /**
@@ -517,29 +627,44 @@ export const keptAsIs = <T extends { hash: string | undefined }>(sides: Side<T>[
  * both changed differently, the side the entry chose; records kept from a
  * side whose key is the merged key, else re-encrypted (listed in the entry).
  */
-function mergeStates(ours: TrailState, theirs: TrailState, base: TrailState, entry: AuditEntry, i: number, path: string): TrailState {
+function mergeStates(
+  ours: TrailState,
+  theirs: TrailState,
+  base: TrailState,
+  entry: AuditEntry,
+  i: number,
+  path: string,
+): TrailState {
   const invalid = (why: string) => tampered(path, `${describe(entry, i)} ${why}`)
   const plan = planMerge(ours, theirs, base, entry.choose)
   const keyId = plan.keyId
   if (keyId === undefined) throw invalid('joins two rotations of the store key')
   if (entry.keyId !== keyId) throw invalid('names another key id than its sides give')
   const collision = plan.collisions[0]
-  if (collision?.what === 'secret') throw invalid(`does not say which side it kept for ${collision.name}, which both sides changed`)
+  if (collision?.what === 'secret')
+    throw invalid(`does not say which side it kept for ${collision.name}, which both sides changed`)
   if (collision) throw invalid(`joins two changes to ${collision.what} ${collision.name} that collide`)
-  if (Object.keys(entry.choose ?? {}).some(name => !plan.chosen.has(name))) throw invalid('chooses a side for a name that has no conflict')
+  if (Object.keys(entry.choose ?? {}).some(name => !plan.chosen.has(name)))
+    throw invalid('chooses a side for a name that has no conflict')
   if (plan.admins.size === 0) throw invalid('leaves the store without admins')
 
-  const rekeyed = <T extends { hash: string | undefined }>(kept: Map<string, Side<T>[]>, listed: Record<string, string> | undefined, what: string) => {
+  const rekeyed = <T extends { hash: string | undefined }>(
+    kept: Map<string, Side<T>[]>,
+    listed: Record<string, string> | undefined,
+    what: string,
+  ) => {
     const out = new Map<string, T>()
     const used = new Set<string>()
     for (const [name, sides] of kept) {
       const usable = keptAsIs(sides, keyId)
       const hash = usable ? undefined : listed?.[name]
-      if (!usable && hash === undefined) throw invalid(`keeps ${what} ${name} from a side under another key without re-encrypting it`)
+      if (!usable && hash === undefined)
+        throw invalid(`keeps ${what} ${name} from a side under another key without re-encrypting it`)
       if (hash !== undefined) used.add(name)
       out.set(name, usable ? usable.state! : { ...sides[0]!.state!, hash })
     }
-    if (Object.keys(listed ?? {}).some(name => !used.has(name))) throw invalid(`lists a ${what} it did not need to re-encrypt`)
+    if (Object.keys(listed ?? {}).some(name => !used.has(name)))
+      throw invalid(`lists a ${what} it did not need to re-encrypt`)
     return out
   }
   return {

@@ -8,7 +8,15 @@ import { parsePublicKey } from './keys'
 import { dataKeyId, macMatches, revisionMac, signMessage, verifyMessage, verifyMessageAsync } from './crypto'
 import { bytesEqual, sha256, sha256Hex } from './encoding'
 import type { AuditEntry, CanonicalTexts, StoreFile } from './format'
-import { auditSignedContent, canonicalEntry, readerRecordHash, secretRecordHash, signedDigest, STORE_FORMAT_V1, storeAdmins } from './format'
+import {
+  auditSignedContent,
+  canonicalEntry,
+  readerRecordHash,
+  secretRecordHash,
+  signedDigest,
+  STORE_FORMAT_V1,
+  storeAdmins,
+} from './format'
 import type { PendingSignature, Trail, TrailState } from './replay'
 import { replayTrail, tampered, untrusted } from './replay'
 
@@ -21,9 +29,17 @@ export const signAuditEntry = (key: AdminKey, entry: Omit<AuditEntry, 'sig'>): A
   ({ ...entry, sig: signMessage(key.secretKey, 'audit', auditSignedContent(entry)) })
 
 /** Signs a revision as `admin` and seals it with the data key. */
-export function signStore(key: AdminKey, admin: string, dataKey: Uint8Array, file: Omit<StoreFile, 'signature'>): StoreFile {
+export function signStore(
+  key: AdminKey,
+  admin: string,
+  dataKey: Uint8Array,
+  file: Omit<StoreFile, 'signature'>,
+): StoreFile {
   const digest = signedDigest(file)
-  return { ...file, signature: { admin, sig: signMessage(key.secretKey, 'store', digest), mac: revisionMac(dataKey, file.id, digest) } }
+  return {
+    ...file,
+    signature: { admin, sig: signMessage(key.secretKey, 'store', digest), mac: revisionMac(dataKey, file.id, digest) },
+  }
 }
 
 export interface VerifyOptions {
@@ -50,7 +66,12 @@ export function verifyStore(file: StoreFile, storeKey: StoreKey, path: string, o
 }
 
 /** verifyStore with the entry signatures checked in node's thread pool (in parallel): what opening a store does. */
-export async function verifyStoreAsync(file: StoreFile, storeKey: StoreKey, path: string, options: VerifyOptions = {}): Promise<Trail> {
+export async function verifyStoreAsync(
+  file: StoreFile,
+  storeKey: StoreKey,
+  path: string,
+  options: VerifyOptions = {},
+): Promise<Trail> {
   const { replay, known } = replayForKey(file, storeKey, path, options)
   await checkSignaturesAsync(file, replay.signatures, path)
   checkAgainstTrail(file, replay.state, path, known, storeKey)
@@ -90,10 +111,20 @@ export interface Verified {
  * verifyStore (given `storeKey`) or verifyWithoutKey (without), returning the
  * replayed states too: a merge reads its sides' and its base's states here.
  */
-export function verifyReplayed(file: StoreFile, path: string, options: VerifyOptions & { storeKey?: StoreKey, keep?: Iterable<string> } = {}): Verified {
+export function verifyReplayed(
+  file: StoreFile,
+  path: string,
+  options: VerifyOptions & { storeKey?: StoreKey, keep?: Iterable<string> } = {},
+): Verified {
   if (options.storeKey) checkKey(file, options.storeKey, path, options.keySource ?? 'The store key')
   const known: CanonicalTexts = new Map()
-  const { trail, state, signatures, kept } = replayTrail(file, path, known, options.full ? [] : options.verified, options.keep)
+  const { trail, state, signatures, kept } = replayTrail(
+    file,
+    path,
+    known,
+    options.full ? [] : options.verified,
+    options.keep,
+  )
   checkSignatures(file, signatures, path)
   checkAgainstTrail(file, state, path, known, options.storeKey)
   return { trail, state, kept }
@@ -107,12 +138,25 @@ function checkKey(file: StoreFile, storeKey: StoreKey, path: string, keySource: 
     const retired = file.audit.find(entry => entry.keyId === keyId)
     if (retired && genesisOk) {
       const rotation = file.audit.find(entry => entry.action === 'rotate' && entry.seq > retired.seq)
-      throw new SecretsError('WRONG_KEY', `${keySource} was retired${rotation ? ` when ${rotation.admin} rotated the store at ${rotation.at}` : ''}. It no longer opens ${path}; get the current key from an admin (${storeAdmins(file)}: unplugin-secrets key export) and update UNPLUGIN_SECRETS_KEY or run unplugin-secrets key import.`)
+      throw new SecretsError('WRONG_KEY', [
+        `${keySource} was retired${rotation ? ` when ${rotation.admin} rotated the store at ${rotation.at}` : ''}.`,
+        `It no longer opens ${path};`,
+        `get the current key from an admin (${storeAdmins(file)}: unplugin-secrets key export)`,
+        'and update UNPLUGIN_SECRETS_KEY or run unplugin-secrets key import.',
+      ].join(' '))
     }
-    throw new SecretsError('WRONG_KEY', `${keySource} does not open ${path}: it belongs to another store or was mistyped. Use this store's key (store id ${file.id}): an admin (${storeAdmins(file)}) can print it with unplugin-secrets key export.`)
+    throw new SecretsError('WRONG_KEY', [
+      `${keySource} does not open ${path}: it belongs to another store or was mistyped.`,
+      `Use this store's key (store id ${file.id}):`,
+      `an admin (${storeAdmins(file)}) can print it with unplugin-secrets key export.`,
+    ].join(' '))
   }
-  if (!genesisOk)
-    throw untrusted(path, 'its first audit entry is not the trust root this store key was made for (the admin list was replaced)')
+  if (!genesisOk) {
+    throw untrusted(path, [
+      'its first audit entry is not the trust root this store key was made for',
+      '(the admin list was replaced)',
+    ].join(' '))
+  }
 }
 
 function publicKeyOf(text: string, entry: AuditEntry, index: number, path: string): Uint8Array {
@@ -128,7 +172,8 @@ function publicKeyOf(text: string, entry: AuditEntry, index: number, path: strin
 export function checkSignatures(file: StoreFile, signatures: PendingSignature[], path: string): void {
   const keyOf = signerKeys(file, path)
   for (const signature of signatures) {
-    if (!verifyMessage(keyOf(signature), 'audit', signature.content, signature.sig)) throw badSignature(file, signature, path)
+    if (!verifyMessage(keyOf(signature), 'audit', signature.content, signature.sig))
+      throw badSignature(file, signature, path)
   }
 }
 
@@ -138,7 +183,8 @@ const PARALLEL_SIGNATURES = 32
 async function checkSignaturesAsync(file: StoreFile, signatures: PendingSignature[], path: string): Promise<void> {
   if (signatures.length < PARALLEL_SIGNATURES) return checkSignatures(file, signatures, path)
   const keyOf = signerKeys(file, path)
-  const results = await Promise.all(signatures.map(signature => verifyMessageAsync(keyOf(signature), 'audit', signature.content, signature.sig)))
+  const results = await Promise.all(signatures.map(signature =>
+    verifyMessageAsync(keyOf(signature), 'audit', signature.content, signature.sig)))
   const bad = results.indexOf(false)
   if (bad >= 0) throw badSignature(file, signatures[bad]!, path)
 }
@@ -155,22 +201,43 @@ function signerKeys(file: StoreFile, path: string): (signature: PendingSignature
 
 function badSignature(file: StoreFile, { index }: PendingSignature, path: string) {
   const entry = file.audit[index]!
-  return untrusted(path, `the signature of audit entry ${index + 1} (${entry.action} by "${entry.admin}") does not verify`)
+  return untrusted(path, [
+    `the signature of audit entry ${index + 1}`,
+    `(${entry.action} by "${entry.admin}") does not verify`,
+  ].join(' '))
 }
 
-/** The file as signed (and sealed, given the key) must be what the trail says: admins, secrets and readers, key id, revision. */
-function checkAgainstTrail(file: StoreFile, state: TrailState, path: string, known: CanonicalTexts, storeKey?: StoreKey): void {
-  const sameAdmins = file.admins.size === state.admins.size && [...state.admins].every(([name, admin]) => file.admins.get(name)?.publicKey === admin.publicKey)
+/**
+ * The file as signed (and sealed, given the key) must be what the trail says:
+ * admins, secrets and readers, key id, revision.
+ */
+function checkAgainstTrail(
+  file: StoreFile,
+  state: TrailState,
+  path: string,
+  known: CanonicalTexts,
+  storeKey?: StoreKey,
+): void {
+  const sameAdmins = file.admins.size === state.admins.size
+    && [...state.admins].every(([name, admin]) => file.admins.get(name)?.publicKey === admin.publicKey)
   if (!sameAdmins)
     throw untrusted(path, 'its admin list differs from the admin changes signed in its audit trail')
 
   const signer = state.admins.get(file.signature.admin)
   if (!signer) throw untrusted(path, `it was signed by "${file.signature.admin}", who is not one of its admins`)
   const digest = signedDigest(file, known)
-  if (!verifyMessage(parsePublicKey(signer.publicKey), 'store', digest, file.signature.sig))
-    throw tampered(path, `its content does not match the signature of admin "${file.signature.admin}" (a value, a name, metadata or the audit trail was changed, or entries were spliced from two versions)`)
-  if (storeKey && !macMatches(revisionMac(storeKey.dataKey, file.id, digest), file.signature.mac))
-    throw untrusted(path, `this revision was signed by "${file.signature.admin}" without the current store key (a fork by someone who lacks it, such as an admin removed before the last rotation)`)
+  if (!verifyMessage(parsePublicKey(signer.publicKey), 'store', digest, file.signature.sig)) {
+    throw tampered(path, [
+      `its content does not match the signature of admin "${file.signature.admin}"`,
+      '(a value, a name, metadata or the audit trail was changed, or entries were spliced from two versions)',
+    ].join(' '))
+  }
+  if (storeKey && !macMatches(revisionMac(storeKey.dataKey, file.id, digest), file.signature.mac)) {
+    throw untrusted(path, [
+      `this revision was signed by "${file.signature.admin}" without the current store key`,
+      '(a fork by someone who lacks it, such as an admin removed before the last rotation)',
+    ].join(' '))
+  }
   if (state.keyId !== file.keyId)
     throw tampered(path, 'its key id differs from the one its last rotation recorded')
   checkRecords(file, state, path, known)
@@ -187,17 +254,31 @@ export function checkRecords(file: StoreFile, state: TrailState, path: string, k
       throw tampered(path, `admin ${name}'s addedAt or addedBy differs from the audit entry that added them`)
   }
   const v2 = file.format !== STORE_FORMAT_V1
-  if (v2 && state.legacy) throw tampered(path, 'its audit trail was never upgraded to format v2, yet the file is in that format')
+  if (v2 && state.legacy)
+    throw tampered(path, 'its audit trail was never upgraded to format v2, yet the file is in that format')
   for (const name of file.secrets.keys()) {
     if (!state.secrets.has(name)) throw tampered(path, `secret ${name} is in the file, but no audit entry created it`)
   }
   for (const [name, expected] of state.secrets) {
     const record = file.secrets.get(name)
     if (!record) throw tampered(path, `secret ${name} was removed without an audit entry`)
-    if (record.version !== expected.version || record.createdAt !== expected.createdAt || record.updatedAt !== expected.updatedAt || record.updatedBy !== expected.updatedBy)
-      throw tampered(path, `secret ${name}'s version, dates or updatedBy differ from its audit entries (a change without an entry, or metadata rewritten)`)
-    if (v2 && secretRecordHash(record, known) !== expected.hash)
-      throw tampered(path, `secret ${name}'s value or description is not the one its last audit entry signed (changed without an audit entry)`)
+    if (
+      record.version !== expected.version
+      || record.createdAt !== expected.createdAt
+      || record.updatedAt !== expected.updatedAt
+      || record.updatedBy !== expected.updatedBy
+    ) {
+      throw tampered(path, [
+        `secret ${name}'s version, dates or updatedBy differ from its audit entries`,
+        '(a change without an entry, or metadata rewritten)',
+      ].join(' '))
+    }
+    if (v2 && secretRecordHash(record, known) !== expected.hash) {
+      throw tampered(path, [
+        `secret ${name}'s value or description is not the one its last audit entry signed`,
+        '(changed without an audit entry)',
+      ].join(' '))
+    }
   }
   for (const name of file.readers.keys()) {
     if (!state.readers.has(name)) throw tampered(path, `reader ${name} is in the file, but no audit entry added them`)
@@ -205,10 +286,23 @@ export function checkRecords(file: StoreFile, state: TrailState, path: string, k
   for (const [name, expected] of state.readers) {
     const record = file.readers.get(name)
     if (!record) throw tampered(path, `reader ${name} was removed without an audit entry`)
-    if (record.recipient !== expected.recipient || record.addedAt !== expected.addedAt || record.addedBy !== expected.addedBy || readerRecordHash(record, known) !== expected.hash)
-      throw tampered(path, `reader ${name}'s entry is not the one its last audit entry signed (changed without an audit entry)`)
+    if (
+      record.recipient !== expected.recipient
+      || record.addedAt !== expected.addedAt
+      || record.addedBy !== expected.addedBy
+      || readerRecordHash(record, known) !== expected.hash
+    ) {
+      throw tampered(path, [
+        `reader ${name}'s entry is not the one its last audit entry signed`,
+        '(changed without an audit entry)',
+      ].join(' '))
+    }
   }
   const last = file.audit.at(-1)!
-  if (v2 ? file.revision !== last.seq : file.revision > last.seq)
-    throw tampered(path, `its revision ${file.revision} does not match its audit trail (the newest entry is #${last.seq})`)
+  if (v2 ? file.revision !== last.seq : file.revision > last.seq) {
+    throw tampered(path, [
+      `its revision ${file.revision} does not match its audit trail`,
+      `(the newest entry is #${last.seq})`,
+    ].join(' '))
+  }
 }

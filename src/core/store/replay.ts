@@ -279,29 +279,14 @@ export function replayTrail(
 ): Replay {
   const trail = buildTrail(file, path, known)
   const { audit } = file
-  const skip = new Uint8Array(audit.length)
-  for (const head of verified) {
-    const i = trail.hashes.at(-1) === head ? audit.length - 1 : trail.indexOf(head)
-    if (i < 0) continue
-    // A linear trail (no merge) needs no walk: everything up to the head is its ancestry.
-    if (!audit.some(entry => entry.action === 'merge')) skip.fill(1, 0, i + 1)
-    else ancestors(trail, i).forEach((seen, j) => { if (seen) skip[j] = 1 })
-  }
+  const skip = verifiedEntries(trail, audit, verified)
   const signatures: PendingSignature[] = []
   const queueSignature = (i: number, publicKey: string) => {
     if (!skip[i]) signatures.push({ index: i, publicKey, content: auditSignedContent(audit[i]!), sig: audit[i]!.sig })
   }
 
-  // How many later entries read each entry's state: the last reader may change it in place.
-  const uses = new Int32Array(audit.length)
-  audit.forEach((entry, i) => {
-    if (trail.first[i]! >= 0) uses[trail.first[i]!]! += 1
-    if (trail.second[i]! >= 0) uses[trail.second[i]!]! += 1
-    if (entry.action === 'merge') uses[trail.indexOf(entry.base)]! += 1
-  })
-  // A kept state has one more reader than the trail gives it, so no later entry changes it in place.
   const keptAt = [...keep].map(hash => trail.indexOf(hash)).filter(i => i >= 0)
-  for (const i of keptAt) uses[i]! += 1
+  const uses = readerCounts(trail, audit, keptAt)
   const states: (TrailState | undefined)[] = []
   const read = (i: number, mutable: boolean): TrailState => {
     const state = states[i]!
@@ -313,25 +298,8 @@ export function replayTrail(
     return mutable ? cloneState(state) : state
   }
 
-  const genesis = audit[0]!
-  if (
-    genesis.action !== 'init'
-    || genesis.store !== file.id
-    || genesis.name !== genesis.admin
-    || genesis.publicKey === undefined
-    || genesis.keyId === undefined
-  ) {
-    throw untrusted(path, 'its genesis entry does not name this store and its first admin')
-  }
-  checkPublicKey(genesis.publicKey, genesis, 0, path)
-  queueSignature(0, genesis.publicKey)
-  states[0] = {
-    keyId: genesis.keyId,
-    secrets: new Map(),
-    admins: new Map([[genesis.admin, { publicKey: genesis.publicKey, addedAt: genesis.at, addedBy: genesis.admin }]]),
-    readers: new Map(),
-    legacy: file.format === STORE_FORMAT_V1 || audit.some(entry => entry.action === 'upgrade' || isV1Shaped(entry)),
-  }
+  states[0] = genesisState(file, path)
+  queueSignature(0, audit[0]!.publicKey!)
 
   for (let i = 1; i < audit.length; i++) {
     const entry = audit[i]!
@@ -360,6 +328,58 @@ export function replayTrail(
   const last = audit.length - 1
   const kept = new Map(keptAt.map(i => [trail.hashes[i]!, states[i]!]))
   return { trail, state: states[last]!, signatures, kept }
+}
+
+/** The entries whose signatures were checked here before: each verified head and its ancestors. */
+function verifiedEntries(trail: Trail, audit: AuditEntry[], verified: Iterable<string>): Uint8Array {
+  const skip = new Uint8Array(audit.length)
+  for (const head of verified) {
+    const i = trail.hashes.at(-1) === head ? audit.length - 1 : trail.indexOf(head)
+    if (i < 0) continue
+    // A linear trail (no merge) needs no walk: everything up to the head is its ancestry.
+    if (!audit.some(entry => entry.action === 'merge')) skip.fill(1, 0, i + 1)
+    else ancestors(trail, i).forEach((seen, j) => { if (seen) skip[j] = 1 })
+  }
+  return skip
+}
+
+/**
+ * How many later entries read each entry's state: the last reader may change it in place. A kept
+ * state (`keptAt`) has one more reader than the trail gives it, so no later entry changes it in place.
+ */
+function readerCounts(trail: Trail, audit: AuditEntry[], keptAt: number[]): Int32Array {
+  const uses = new Int32Array(audit.length)
+  audit.forEach((entry, i) => {
+    if (trail.first[i]! >= 0) uses[trail.first[i]!]! += 1
+    if (trail.second[i]! >= 0) uses[trail.second[i]!]! += 1
+    if (entry.action === 'merge') uses[trail.indexOf(entry.base)]! += 1
+  })
+  for (const i of keptAt) uses[i]! += 1
+  return uses
+}
+
+/** The state the genesis entry makes: this store, its first admin. */
+function genesisState(file: StoreFile, path: string): TrailState {
+  const genesis = file.audit[0]!
+  if (
+    genesis.action !== 'init'
+    || genesis.store !== file.id
+    || genesis.name !== genesis.admin
+    || genesis.publicKey === undefined
+    || genesis.keyId === undefined
+  ) {
+    throw untrusted(path, 'its genesis entry does not name this store and its first admin')
+  }
+  checkPublicKey(genesis.publicKey, genesis, 0, path)
+  const firstAdmin = { publicKey: genesis.publicKey, addedAt: genesis.at, addedBy: genesis.admin }
+  return {
+    keyId: genesis.keyId,
+    secrets: new Map(),
+    admins: new Map([[genesis.admin, firstAdmin]]),
+    readers: new Map(),
+    legacy: file.format === STORE_FORMAT_V1
+      || file.audit.some(entry => entry.action === 'upgrade' || isV1Shaped(entry)),
+  }
 }
 
 function checkPublicKey(text: string, entry: AuditEntry, i: number, path: string): void {

@@ -194,7 +194,8 @@ const BREAK_LOCK_STALE_MS = 5_000
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` on this machine still runs (EPERM: it runs as another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

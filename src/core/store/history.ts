@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
 import { SecretsError } from '../errors'
 import type { AuditEntry, StoreFile } from './format'
+import { isAlive } from './files'
 import { keyFolder } from './keyfile'
 import type { Trail } from './replay'
 
@@ -139,16 +140,6 @@ export function belowMinimum(path: string, file: StoreFile, minimum: number, sou
 
 const sleep = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  }
-  catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /**
